@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the emulated device: lifetime, reset, and the access paths that
+ * the mediation layer forwards (config space and BAR0).
+ */
+#include <linux/align.h>
+#include <linux/errno.h>
+#include <linux/lockdep.h>
+#include <linux/pci_regs.h>
+#include <linux/string.h>
+#include <uapi/linux/migdev.h>
+
+#include "device.h"
+
+/**
+ * migdev_emul_init() - create a device in its power-on state
+ * @e: device
+ * @geom: its geometry
+ */
+void migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom)
+{
+	e->geom = *geom;
+	mutex_init(&e->lock);
+	migdev_devmem_init(&e->devmem, geom->devmem_size);
+	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
+}
+
+/**
+ * migdev_emul_fini() - release everything the device holds
+ * @e: device
+ */
+void migdev_emul_fini(struct migdev_emul *e)
+{
+	migdev_devmem_clear(&e->devmem);
+	mutex_destroy(&e->lock);
+}
+
+static void migdev_emul_reset_locked(struct migdev_emul *e,
+				     enum migdev_reset_kind kind)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&e->lock);
+	if (kind != MIGDEV_RESET_DEVICE) {
+		migdev_cfg_init(&e->cfg, &e->geom);
+		/* Vectors come out of reset masked. */
+		memset(e->msix_table, 0, sizeof(e->msix_table));
+		for (i = 0; i < MIGDEV_MAX_VECTORS; i++)
+			e->msix_table[i][PCI_MSIX_ENTRY_VECTOR_CTRL / 4] =
+				cpu_to_le32(PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	}
+	migdev_cfg_set_intx_status(&e->cfg, false);
+	e->scratch = 0;
+	migdev_devmem_clear(&e->devmem);
+}
+
+/**
+ * migdev_emul_reset() - reset the device
+ * @e: device
+ * @kind: which reset, see enum migdev_reset_kind
+ */
+void migdev_emul_reset(struct migdev_emul *e, enum migdev_reset_kind kind)
+{
+	mutex_lock(&e->lock);
+	migdev_emul_reset_locked(e, kind);
+	mutex_unlock(&e->lock);
+}
+
+/**
+ * migdev_emul_cfg_read() - config space read
+ * @e: device
+ * @off: offset below MIGDEV_CFG_SIZE, aligned for @size
+ * @size: 1, 2 or 4
+ *
+ * Return: the value in CPU byte order.
+ */
+u32 migdev_emul_cfg_read(struct migdev_emul *e, unsigned int off,
+			 unsigned int size)
+{
+	u32 val;
+
+	mutex_lock(&e->lock);
+	val = migdev_cfg_read(&e->cfg, off, size);
+	mutex_unlock(&e->lock);
+	return val;
+}
+
+/**
+ * migdev_emul_cfg_write() - config space write, with its side effects
+ * @e: device
+ * @off: offset below MIGDEV_CFG_SIZE, aligned for @size
+ * @size: 1, 2 or 4
+ * @val: the value in CPU byte order
+ */
+void migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
+			   unsigned int size, u32 val)
+{
+	unsigned int ev;
+
+	mutex_lock(&e->lock);
+	ev = migdev_cfg_write(&e->cfg, off, size, val);
+	if (ev & MIGDEV_CFG_EV_FLR)
+		migdev_emul_reset_locked(e, MIGDEV_RESET_FLR);
+	mutex_unlock(&e->lock);
+}
+
+static bool migdev_bar0_access_ok(unsigned int off, unsigned int size)
+{
+	return (size == 4 || size == 8) && IS_ALIGNED(off, size) &&
+	       off <= MIGDEV_BAR0_SIZE - size;
+}
+
+/**
+ * migdev_emul_bar0_read() - BAR0 read
+ * @e: device
+ * @off: offset in BAR0
+ * @size: 4 or 8, @off aligned to it
+ * @val: the value read, CPU byte order
+ *
+ * Return: 0, or -EINVAL for a width, alignment or offset BAR0 refuses.
+ */
+int migdev_emul_bar0_read(struct migdev_emul *e, unsigned int off,
+			  unsigned int size, u64 *val)
+{
+	if (!migdev_bar0_access_ok(off, size))
+		return -EINVAL;
+	mutex_lock(&e->lock);
+	*val = migdev_regs_read32_locked(e, off);
+	if (size == 8)
+		*val |= (u64)migdev_regs_read32_locked(e, off + 4) << 32;
+	mutex_unlock(&e->lock);
+	return 0;
+}
+
+/**
+ * migdev_emul_bar0_write() - BAR0 write
+ * @e: device
+ * @off: offset in BAR0
+ * @size: 4 or 8, @off aligned to it
+ * @val: the value, CPU byte order
+ *
+ * Return: 0, or -EINVAL for a width, alignment or offset BAR0 refuses.
+ */
+int migdev_emul_bar0_write(struct migdev_emul *e, unsigned int off,
+			   unsigned int size, u64 val)
+{
+	if (!migdev_bar0_access_ok(off, size))
+		return -EINVAL;
+	mutex_lock(&e->lock);
+	migdev_regs_write32_locked(e, off, lower_32_bits(val));
+	if (size == 8)
+		migdev_regs_write32_locked(e, off + 4, upper_32_bits(val));
+	mutex_unlock(&e->lock);
+	return 0;
+}
