@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build migdev.ko against the installed kernel's headers
+# make check      W=1, sparse and checkpatch
+# make tests      build the test programs and samples (userspace)
+# KDIR=...        build against another kernel tree
+
+KVER ?= $(shell cat $${XDG_CACHE_HOME:-$$HOME/.cache}/migdev/kernel/current 2>/dev/null || uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+KSRC ?= $${XDG_CACHE_HOME:-$$HOME/.cache}/migdev/linux-source-6.12
+
+CHECKPATCH = $(KSRC)/scripts/checkpatch.pl --no-tree --strict --quiet \
+	--show-types -f
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tests clean
+
+# W=1 and sparse on a clean build, so every file is checked.
+check: clean
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 CF=-Wsparse-error modules 2>&1 | \
+		tee build-check.log
+	! grep -E 'warning:|error:' build-check.log
+	rm -f build-check.log
+	git ls-files '*.c' '*.h' ':!tests/' ':!samples/' | \
+		xargs $(CHECKPATCH)
+	git ls-files 'tests/*.[ch]' 'samples/*.[ch]' | \
+		xargs $(CHECKPATCH) --ignore PREFER_KERNEL_TYPES
+
+tests:
+	$(MAKE) -C tests KVER=$(KVER)
+
+.PHONY: all modules clean check tests

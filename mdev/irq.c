@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: interrupts as VFIO presents them: VFIO_DEVICE_GET_IRQ_INFO,
+ * VFIO_DEVICE_SET_IRQS, and the device request channel.
+ *
+ * The semantics follow vfio-pci, the reference for the PCI uAPI: one of
+ * INTx or MSI-X at a time; INTx is level-triggered and auto-masked when it
+ * fires, unmasked by ACTION_UNMASK (or an unmask eventfd); DATA_NONE and
+ * DATA_BOOL triggers fire the eventfds (loopback, for testing); count 0
+ * with DATA_NONE tears an index down.  MSI is not offered (no MSI
+ * capability), and neither is the error index: migdev never reports AER
+ * errors, and an index that can never fire would be a lie.
+ */
+#include <linux/eventfd.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "migdev.h"
+
+/**
+ * migdev_irq_init() - no interrupt configured
+ * @mdev: device
+ */
+void migdev_irq_init(struct migdev_device *mdev)
+{
+	mutex_init(&mdev->irq_lock);
+	mdev->irq_index = -1;
+}
+
+static unsigned int migdev_irq_count(struct migdev_device *mdev,
+				     unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		return migdev_geom_nr_vectors(&mdev->emul.geom);
+	}
+	return 0;
+}
+
+/**
+ * migdev_ioctl_get_irq_info() - VFIO_DEVICE_GET_IRQ_INFO
+ * @mdev: device
+ * @arg: user's struct vfio_irq_info
+ *
+ * Return: 0 or a negative errno.
+ */
+int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+
+	info.count = migdev_irq_count(mdev, info.index);
+	info.flags = info.count ? VFIO_IRQ_INFO_EVENTFD : 0;
+	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
+		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
+	else if (info.index == VFIO_PCI_MSIX_IRQ_INDEX)
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static void migdev_eventfd_replace(struct eventfd_ctx **slot,
+				   struct eventfd_ctx *ctx)
+{
+	if (*slot)
+		eventfd_ctx_put(*slot);
+	*slot = ctx;
+}
+
+/* Signal INTx unless masked; auto-mask it. */
+static void migdev_intx_fire_locked(struct migdev_device *mdev)
+{
+	lockdep_assert_held(&mdev->irq_lock);
+	if (mdev->intx_masked || !mdev->intx_trigger)
+		return;
+	mdev->intx_masked = true;
+	eventfd_signal(mdev->intx_trigger);
+}
+
+static void migdev_intx_unmask_locked(struct migdev_device *mdev)
+{
+	lockdep_assert_held(&mdev->irq_lock);
+	mdev->intx_masked = false;
+}
+
+/* Runs from the virqfd workqueue (process context) when the eventfd fires. */
+static void migdev_intx_unmask_thread(void *opaque, void *unused)
+{
+	struct migdev_device *mdev = opaque;
+
+	mutex_lock(&mdev->irq_lock);
+	migdev_intx_unmask_locked(mdev);
+	mutex_unlock(&mdev->irq_lock);
+}
+
+static void migdev_intx_disable_locked(struct migdev_device *mdev)
+{
+	lockdep_assert_held(&mdev->irq_lock);
+	migdev_eventfd_replace(&mdev->intx_trigger, NULL);
+	mdev->intx_masked = false;
+	mdev->irq_index = -1;
+}
+
+static void migdev_msix_disable_locked(struct migdev_device *mdev)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&mdev->irq_lock);
+	for (i = 0; i < MIGDEV_MAX_VECTORS; i++)
+		migdev_eventfd_replace(&mdev->msix_trigger[i], NULL);
+	mdev->irq_index = -1;
+}
+
+/* Take a reference on an eventfd from a user-supplied fd; -1 means none. */
+static struct eventfd_ctx *migdev_eventfd_get(s32 fd)
+{
+	if (fd == -1)
+		return NULL;
+	if (fd < 0)
+		return ERR_PTR(-EINVAL);
+	return eventfd_ctx_fdget(fd);
+}
+
+static int migdev_set_intx_trigger(struct migdev_device *mdev,
+				   struct vfio_irq_set *hdr, void *data)
+{
+	bool is_intx = mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX;
+	struct eventfd_ctx *ctx;
+
+	if (is_intx && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
+		migdev_intx_disable_locked(mdev);
+		return 0;
+	}
+	if (!(is_intx || mdev->irq_index == -1) || hdr->start || hdr->count != 1)
+		return -EINVAL;
+
+	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		ctx = migdev_eventfd_get(*(s32 *)data);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		if (!ctx && !is_intx)
+			return 0;
+		migdev_eventfd_replace(&mdev->intx_trigger, ctx);
+		mdev->irq_index = ctx ? VFIO_PCI_INTX_IRQ_INDEX : -1;
+		if (!ctx)
+			mdev->intx_masked = false;
+		return 0;
+	}
+	if (!is_intx)
+		return -EINVAL;
+	/* Loopback: fire as the device would. */
+	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data)
+		migdev_intx_fire_locked(mdev);
+	return 0;
+}
+
+static int migdev_set_intx_mask(struct migdev_device *mdev,
+				struct vfio_irq_set *hdr, void *data,
+				bool unmask)
+{
+	if (mdev->irq_index != VFIO_PCI_INTX_IRQ_INDEX || hdr->start ||
+	    hdr->count != 1)
+		return -EINVAL;
+
+	/* An unmask eventfd is set up by migdev_set_intx_unmask_fd(). */
+	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD)
+		return -ENOTTY;
+	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data) {
+		if (unmask)
+			migdev_intx_unmask_locked(mdev);
+		else
+			mdev->intx_masked = true;
+	}
+	return 0;
+}
+
+/*
+ * INTx unmask through an eventfd (virqfd), called without irq_lock: the
+ * virqfd worker takes irq_lock, and vfio_virqfd_disable() waits for it.
+ */
+static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
+				     struct vfio_irq_set *hdr, s32 fd)
+{
+	bool is_intx;
+
+	mutex_lock(&mdev->irq_lock);
+	is_intx = mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX;
+	mutex_unlock(&mdev->irq_lock);
+	if (!is_intx || hdr->start || hdr->count != 1)
+		return -EINVAL;
+	if (fd >= 0)
+		return vfio_virqfd_enable(mdev, NULL, migdev_intx_unmask_thread,
+					  NULL, &mdev->intx_unmask, fd);
+	if (fd != -1)
+		return -EINVAL;
+	vfio_virqfd_disable(&mdev->intx_unmask);
+	return 0;
+}
+
+static int migdev_set_msix_trigger(struct migdev_device *mdev,
+				   struct vfio_irq_set *hdr, void *data)
+{
+	bool is_msix = mdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX;
+	struct eventfd_ctx *ctx[MIGDEV_MAX_VECTORS] = {};
+	unsigned int i;
+
+	if (is_msix && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
+		migdev_msix_disable_locked(mdev);
+		return 0;
+	}
+	if (!(is_msix || mdev->irq_index == -1))
+		return -EINVAL;
+
+	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		s32 *fds = data;
+
+		/* Take every reference first, so a bad fd changes nothing. */
+		for (i = 0; i < hdr->count; i++) {
+			ctx[i] = migdev_eventfd_get(fds[i]);
+			if (IS_ERR(ctx[i])) {
+				int ret = PTR_ERR(ctx[i]);
+
+				while (i--)
+					if (ctx[i])
+						eventfd_ctx_put(ctx[i]);
+				return ret;
+			}
+		}
+		for (i = 0; i < hdr->count; i++)
+			migdev_eventfd_replace(&mdev->msix_trigger[hdr->start + i],
+					       ctx[i]);
+		mdev->irq_index = VFIO_PCI_MSIX_IRQ_INDEX;
+		return 0;
+	}
+	if (!is_msix)
+		return -EINVAL;
+	for (i = 0; i < hdr->count; i++) {
+		struct eventfd_ctx *t = mdev->msix_trigger[hdr->start + i];
+
+		if (t && ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) ||
+			  ((u8 *)data)[i]))
+			eventfd_signal(t);
+	}
+	return 0;
+}
+
+static int migdev_set_req_trigger(struct migdev_device *mdev,
+				  struct vfio_irq_set *hdr, void *data)
+{
+	struct eventfd_ctx *ctx;
+
+	if (hdr->flags & VFIO_IRQ_SET_DATA_NONE) {
+		if (!mdev->req_trigger)
+			return -EINVAL;
+		if (hdr->count)
+			eventfd_signal(mdev->req_trigger);
+		else
+			migdev_eventfd_replace(&mdev->req_trigger, NULL);
+		return 0;
+	}
+	if (!hdr->count)
+		return -EINVAL;
+	if (hdr->flags & VFIO_IRQ_SET_DATA_BOOL) {
+		if (*(u8 *)data && mdev->req_trigger)
+			eventfd_signal(mdev->req_trigger);
+		return 0;
+	}
+	ctx = migdev_eventfd_get(*(s32 *)data);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	migdev_eventfd_replace(&mdev->req_trigger, ctx);
+	return 0;
+}
+
+static int migdev_set_irqs_locked(struct migdev_device *mdev,
+				  struct vfio_irq_set *hdr, void *data)
+{
+	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+
+	lockdep_assert_held(&mdev->irq_lock);
+	switch (hdr->index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return migdev_set_intx_trigger(mdev, hdr, data);
+		if (action == VFIO_IRQ_SET_ACTION_MASK)
+			return migdev_set_intx_mask(mdev, hdr, data, false);
+		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
+			return migdev_set_intx_mask(mdev, hdr, data, true);
+		break;
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return migdev_set_msix_trigger(mdev, hdr, data);
+		break;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return migdev_set_req_trigger(mdev, hdr, data);
+		break;
+	}
+	return -ENOTTY;
+}
+
+/**
+ * migdev_ioctl_set_irqs() - VFIO_DEVICE_SET_IRQS
+ * @mdev: device
+ * @arg: user's struct vfio_irq_set and its data
+ *
+ * Return: 0 or a negative errno; on error nothing changed.
+ */
+int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	struct vfio_irq_set hdr;
+	size_t data_size = 0;
+	void *data = NULL;
+	int ret;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	/* Validates argsz, index, flags, start and count against the index. */
+	ret = vfio_set_irqs_validate_and_prepare(&hdr,
+						 hdr.index < VFIO_PCI_NUM_IRQS ?
+						 migdev_irq_count(mdev, hdr.index) : 0,
+						 VFIO_PCI_NUM_IRQS, &data_size);
+	if (ret)
+		return ret;
+	if (data_size) {
+		data = memdup_user(arg + minsz, data_size);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+
+	if (hdr.index == VFIO_PCI_INTX_IRQ_INDEX &&
+	    (hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) ==
+	    VFIO_IRQ_SET_ACTION_UNMASK &&
+	    (hdr.flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
+		ret = migdev_set_intx_unmask_fd(mdev, &hdr, *(s32 *)data);
+	} else {
+		mutex_lock(&mdev->irq_lock);
+		ret = migdev_set_irqs_locked(mdev, &hdr, data);
+		mutex_unlock(&mdev->irq_lock);
+	}
+	kfree(data);
+	return ret;
+}
+
+/**
+ * migdev_irq_disable_all() - drop every eventfd (the user closed the device)
+ * @mdev: device
+ */
+void migdev_irq_disable_all(struct migdev_device *mdev)
+{
+	vfio_virqfd_disable(&mdev->intx_unmask);
+	mutex_lock(&mdev->irq_lock);
+	migdev_intx_disable_locked(mdev);
+	migdev_msix_disable_locked(mdev);
+	migdev_eventfd_replace(&mdev->req_trigger, NULL);
+	mutex_unlock(&mdev->irq_lock);
+}
+
+/**
+ * migdev_request() - the core asks the user to release the device
+ * @vdev: VFIO device being removed
+ * @count: how many times it has asked
+ *
+ * Signals the request eventfd if the user set one; QEMU then unplugs the
+ * device from its guest.  Without one, the removal waits for the user.
+ */
+void migdev_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+
+	mutex_lock(&mdev->irq_lock);
+	if (mdev->req_trigger) {
+		if (!(count % 10))
+			dev_notice_ratelimited(vdev->dev,
+					       "relaying device request to user (#%u)\n",
+					       count);
+		eventfd_signal(mdev->req_trigger);
+	} else if (count == 0) {
+		dev_notice(vdev->dev,
+			   "no device request channel registered: removal blocked until the user releases the device\n");
+	}
+	mutex_unlock(&mdev->irq_lock);
+}

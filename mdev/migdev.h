@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * migdev: the mediation layer: parents, types, and VFIO devices.
+ */
+#ifndef MIGDEV_MDEV_H
+#define MIGDEV_MDEV_H
+
+#include <linux/device.h>
+#include <linux/eventfd.h>
+#include <linux/mdev.h>
+#include <linux/mutex.h>
+#include <linux/vfio.h>
+#include <uapi/linux/migdev.h>
+
+#include "../emul/device.h"
+
+/**
+ * struct migdev_profile - a type's fixed shape
+ * @sysfs_name: directory name under mdev_supported_types (after "migdev-")
+ * @pretty_name: the type's "name" attribute
+ * @nr_queues: DMA queues per instance
+ * @devmem_size: device memory per instance, bytes
+ */
+struct migdev_profile {
+	const char *sysfs_name;
+	const char *pretty_name;
+	u32 nr_queues;
+	u64 devmem_size;
+};
+
+extern const struct migdev_profile migdev_profiles[MIGDEV_NUM_TYPES];
+
+/**
+ * struct migdev_type - a type as registered with one parent
+ * @mtype: the mdev core's type object
+ * @profile: its shape
+ * @id: enum migdev_type_id
+ */
+struct migdev_type {
+	struct mdev_type mtype;
+	const struct migdev_profile *profile;
+	u32 id;
+};
+
+/**
+ * struct migdev_parent - one emulated physical device
+ * @dev: the parent device, /sys/class/migdev/migdev<N>
+ * @mparent: the mdev core's parent object
+ * @types: this parent's types
+ * @type_ptrs: @types as the array mdev_register_parent() takes
+ * @cap_lock: serialises reservations of capacity
+ * @devmem_total: device memory the parent has, bytes
+ * @devmem_used: device memory reserved by instances, bytes
+ * @queues_total: DMA queues the parent has
+ * @queues_used: DMA queues reserved by instances
+ * @nr_instances: instances alive
+ */
+struct migdev_parent {
+	struct device dev;
+	struct mdev_parent mparent;
+	struct migdev_type types[MIGDEV_NUM_TYPES];
+	struct mdev_type *type_ptrs[MIGDEV_NUM_TYPES];
+	struct mutex cap_lock; /* protects the *_used fields, nr_instances */
+	u64 devmem_total;
+	u64 devmem_used;
+	u32 queues_total;
+	u32 queues_used;
+	u32 nr_instances;
+};
+
+/**
+ * struct migdev_device - one mediated device instance
+ * @vdev: the VFIO device; its lifetime is this structure's
+ * @parent: owning parent
+ * @type: type it was created with
+ * @emul: the emulated PCI function
+ * @irq_lock: serialises interrupt configuration and delivery
+ * @irq_index: VFIO_PCI_*_IRQ_INDEX whose triggers are set, or -1
+ * @intx_trigger: INTx eventfd
+ * @intx_unmask: virqfd that unmasks INTx when its eventfd fires
+ * @intx_masked: INTx is masked (auto-masked when it fires)
+ * @msix_trigger: MSI-X eventfds, one per vector, NULL where unset
+ * @req_trigger: device request eventfd (VFIO_PCI_REQ_IRQ_INDEX)
+ */
+struct migdev_device {
+	struct vfio_device vdev;
+	struct migdev_parent *parent;
+	struct migdev_type *type;
+	struct migdev_emul emul;
+
+	struct mutex irq_lock; /* protects irq_index and the triggers below */
+	int irq_index;
+	struct eventfd_ctx *intx_trigger;
+	struct virqfd *intx_unmask;
+	bool intx_masked;
+	struct eventfd_ctx *msix_trigger[MIGDEV_MAX_VECTORS];
+	struct eventfd_ctx *req_trigger;
+};
+
+static inline struct migdev_device *vdev_to_migdev(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct migdev_device, vdev);
+}
+
+static inline struct device *migdev_dev(struct migdev_device *mdev)
+{
+	return mdev->vdev.dev;
+}
+
+/* types.c */
+void migdev_types_init(struct migdev_parent *parent);
+int migdev_capacity_reserve(struct migdev_parent *parent,
+			    const struct migdev_profile *profile);
+void migdev_capacity_release(struct migdev_parent *parent,
+			     const struct migdev_profile *profile);
+unsigned int migdev_get_available(struct mdev_type *mtype);
+ssize_t migdev_show_description(struct mdev_type *mtype, char *buf);
+
+/* vfio_dev.c */
+extern struct mdev_driver migdev_driver;
+
+/* region.c */
+int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg);
+ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
+		    loff_t *ppos);
+ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
+		     size_t count, loff_t *ppos);
+
+/* irq.c */
+void migdev_irq_init(struct migdev_device *mdev);
+void migdev_irq_disable_all(struct migdev_device *mdev);
+int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg);
+int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg);
+void migdev_request(struct vfio_device *vdev, unsigned int count);
+
+/* sysfs.c */
+extern const struct attribute_group *migdev_dev_groups[];
+
+#endif /* MIGDEV_MDEV_H */

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: VFIO regions: their layout in the device fd, and every read and
+ * write that userspace makes to them.
+ *
+ * As with vfio-pci, region N starts at offset N << MIGDEV_REGION_SHIFT of
+ * the device fd.  Every access is checked before it touches anything: it
+ * must lie wholly inside an existing region, and BAR0 takes only naturally
+ * aligned 4- and 8-byte accesses.  A refused access changes nothing.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "migdev.h"
+
+#define MIGDEV_REGION_SHIFT	40
+#define MIGDEV_REGION_OFFSET(i)	((u64)(i) << MIGDEV_REGION_SHIFT)
+#define MIGDEV_REGION_MASK	(MIGDEV_REGION_OFFSET(1) - 1)
+
+static u64 migdev_region_size(struct migdev_device *mdev, unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		return MIGDEV_CFG_SIZE;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		return MIGDEV_BAR0_SIZE;
+	case VFIO_PCI_BAR2_REGION_INDEX:
+		return mdev->emul.geom.devmem_size;
+	}
+	return 0;
+}
+
+/**
+ * migdev_ioctl_get_region_info() - VFIO_DEVICE_GET_REGION_INFO
+ * @mdev: device
+ * @arg: user's struct vfio_region_info
+ *
+ * Return: 0 or a negative errno.
+ */
+int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_region_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	if (info.index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+
+	info.offset = MIGDEV_REGION_OFFSET(info.index);
+	info.size = migdev_region_size(mdev, info.index);
+	info.flags = info.size ?
+		     VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE : 0;
+	info.cap_offset = 0;
+
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/*
+ * Config space: any length, split into naturally aligned accesses of at
+ * most 4 bytes (QEMU reads the whole space with one pread()).
+ */
+static ssize_t migdev_cfg_rw(struct migdev_device *mdev, char __user *ubuf,
+			     size_t count, unsigned int off, bool write)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		size_t left = count - done;
+		unsigned int pos = off + done;
+		unsigned int sz;
+		u32 val = 0;
+		__le32 le;
+
+		if (left >= 4 && IS_ALIGNED(pos, 4))
+			sz = 4;
+		else if (left >= 2 && IS_ALIGNED(pos, 2))
+			sz = 2;
+		else
+			sz = 1;
+
+		if (write) {
+			if (copy_from_user(&le, ubuf + done, sz))
+				return -EFAULT;
+			val = le32_to_cpu(le) & (sz == 4 ? U32_MAX : BIT(8 * sz) - 1);
+			migdev_emul_cfg_write(&mdev->emul, pos, sz, val);
+		} else {
+			val = migdev_emul_cfg_read(&mdev->emul, pos, sz);
+			le = cpu_to_le32(val);
+			if (copy_to_user(ubuf + done, &le, sz))
+				return -EFAULT;
+		}
+		done += sz;
+	}
+	return done;
+}
+
+/* BAR0: registers, one aligned 4- or 8-byte access at a time. */
+static ssize_t migdev_bar0_rw(struct migdev_device *mdev, char __user *ubuf,
+			      size_t count, unsigned int off, bool write)
+{
+	__le64 le = 0;
+	u64 val;
+	int ret;
+
+	if ((count != 4 && count != 8) || !IS_ALIGNED(off, count)) {
+		dev_err_ratelimited(migdev_dev(mdev),
+				    "BAR0 %s of %zu bytes at 0x%x refused: registers take naturally aligned 4- or 8-byte accesses\n",
+				    write ? "write" : "read", count, off);
+		return -EINVAL;
+	}
+	if (write) {
+		if (copy_from_user(&le, ubuf, count))
+			return -EFAULT;
+		ret = migdev_emul_bar0_write(&mdev->emul, off, count,
+					     le64_to_cpu(le));
+	} else {
+		ret = migdev_emul_bar0_read(&mdev->emul, off, count, &val);
+		le = cpu_to_le64(val);
+		if (!ret && copy_to_user(ubuf, &le, count))
+			return -EFAULT;
+	}
+	return ret ? ret : count;
+}
+
+/* BAR2: device memory, any width, bounced through a kernel page. */
+static ssize_t migdev_bar2_rw(struct migdev_device *mdev, char __user *ubuf,
+			      size_t count, u64 off, bool write)
+{
+	size_t done = 0;
+	void *bounce;
+	ssize_t ret = 0;
+
+	bounce = kmalloc(min_t(size_t, count, PAGE_SIZE), GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	while (done < count) {
+		size_t n = min_t(size_t, count - done, PAGE_SIZE);
+
+		if (write) {
+			if (copy_from_user(bounce, ubuf + done, n)) {
+				ret = -EFAULT;
+				break;
+			}
+			ret = migdev_devmem_write(&mdev->emul.devmem, off + done,
+						  bounce, n);
+			if (ret)
+				break;
+		} else {
+			migdev_devmem_read(&mdev->emul.devmem, off + done,
+					   bounce, n);
+			if (copy_to_user(ubuf + done, bounce, n)) {
+				ret = -EFAULT;
+				break;
+			}
+		}
+		done += n;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	kfree(bounce);
+	/* Like write(2): report the bytes done before an error, if any. */
+	return done ? done : ret;
+}
+
+static ssize_t migdev_rw(struct migdev_device *mdev, char __user *ubuf,
+			 size_t count, loff_t *ppos, bool write)
+{
+	u64 pos = *ppos;
+	unsigned int index = pos >> MIGDEV_REGION_SHIFT;
+	u64 off = pos & MIGDEV_REGION_MASK;
+	u64 size;
+	ssize_t ret;
+
+	if (*ppos < 0 || index >= VFIO_PCI_NUM_REGIONS) {
+		dev_err_ratelimited(migdev_dev(mdev),
+				    "%s at offset 0x%llx refused: no such region\n",
+				    write ? "write" : "read", pos);
+		return -EINVAL;
+	}
+	size = migdev_region_size(mdev, index);
+	if (!count)
+		return 0;
+	if (off >= size || count > size - off) {
+		dev_err_ratelimited(migdev_dev(mdev),
+				    "%s of %zu bytes at 0x%llx of region %u refused: the region has 0x%llx bytes\n",
+				    write ? "write" : "read", count, off, index,
+				    size);
+		return -EINVAL;
+	}
+
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		ret = migdev_cfg_rw(mdev, ubuf, count, off, write);
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		ret = migdev_bar0_rw(mdev, ubuf, count, off, write);
+		break;
+	case VFIO_PCI_BAR2_REGION_INDEX:
+		ret = migdev_bar2_rw(mdev, ubuf, count, off, write);
+		break;
+	default:
+		ret = -EINVAL;	/* unreachable: other regions have size 0 */
+		break;
+	}
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
+
+/**
+ * migdev_read() - read(2) on the device fd
+ * @vdev: VFIO device
+ * @buf: user buffer
+ * @count: bytes
+ * @ppos: position: region index and offset
+ *
+ * Return: bytes read or a negative errno.
+ */
+ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
+		    loff_t *ppos)
+{
+	return migdev_rw(vdev_to_migdev(vdev), buf, count, ppos, false);
+}
+
+/**
+ * migdev_write() - write(2) on the device fd
+ * @vdev: VFIO device
+ * @buf: user buffer
+ * @count: bytes
+ * @ppos: position: region index and offset
+ *
+ * Return: bytes written or a negative errno.
+ */
+ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
+		     size_t count, loff_t *ppos)
+{
+	return migdev_rw(vdev_to_migdev(vdev), (char __user *)buf, count, ppos,
+			 true);
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: per-instance attributes, /sys/bus/mdev/devices/<uuid>/migdev/.
+ */
+#include <linux/sysfs.h>
+
+#include "migdev.h"
+
+static struct migdev_device *migdev_from_dev(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+static ssize_t type_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  migdev_from_dev(dev)->type->profile->sysfs_name);
+}
+static DEVICE_ATTR_RO(type);
+
+static ssize_t queues_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", migdev_from_dev(dev)->emul.geom.nr_queues);
+}
+static DEVICE_ATTR_RO(queues);
+
+static ssize_t devmem_size_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  migdev_from_dev(dev)->emul.geom.devmem_size);
+}
+static DEVICE_ATTR_RO(devmem_size);
+
+/* Bytes of device memory backed by host pages right now. */
+static ssize_t devmem_resident_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  migdev_devmem_resident(&migdev_from_dev(dev)->emul.devmem));
+}
+static DEVICE_ATTR_RO(devmem_resident);
+
+static struct attribute *migdev_dev_attrs[] = {
+	&dev_attr_type.attr,
+	&dev_attr_queues.attr,
+	&dev_attr_devmem_size.attr,
+	&dev_attr_devmem_resident.attr,
+	NULL,
+};
+
+static const struct attribute_group migdev_dev_group = {
+	.name = "migdev",
+	.attrs = migdev_dev_attrs,
+};
+
+const struct attribute_group *migdev_dev_groups[] = {
+	&migdev_dev_group,
+	NULL,
+};

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the VFIO device of one instance: its lifetime (probe, init,
+ * release, remove), open and close, and the ioctl dispatch.
+ */
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "migdev.h"
+
+static int migdev_init_dev(struct vfio_device *vdev)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct mdev_device *mdevice = to_mdev_device(vdev->dev);
+	struct migdev_type *type =
+		container_of(mdevice->type, struct migdev_type, mtype);
+	struct migdev_parent *parent =
+		container_of(mdevice->type->parent, struct migdev_parent,
+			     mparent);
+	struct migdev_geom geom = {
+		.type_id = type->id,
+		.nr_queues = type->profile->nr_queues,
+		.devmem_size = type->profile->devmem_size,
+	};
+	int ret;
+
+	ret = migdev_capacity_reserve(parent, type->profile);
+	if (ret) {
+		dev_info(vdev->dev,
+			 "no capacity left on %s for a %s instance\n",
+			 dev_name(&parent->dev), type->profile->sysfs_name);
+		return ret;
+	}
+	mdev->parent = parent;
+	mdev->type = type;
+	migdev_emul_init(&mdev->emul, &geom);
+	migdev_irq_init(mdev);
+	return 0;
+}
+
+static void migdev_release_dev(struct vfio_device *vdev)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+
+	mutex_destroy(&mdev->irq_lock);
+	migdev_emul_fini(&mdev->emul);
+	migdev_capacity_release(mdev->parent, mdev->type->profile);
+}
+
+static int migdev_open_device(struct vfio_device *vdev)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+
+	/* Every user starts from a device fresh out of power-on reset. */
+	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_POWER_ON);
+	return 0;
+}
+
+static void migdev_close_device(struct vfio_device *vdev)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+
+	migdev_irq_disable_all(mdev);
+	/* Give back the device memory the user wrote. */
+	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_POWER_ON);
+}
+
+static int migdev_ioctl_get_info(struct migdev_device *mdev,
+				 struct vfio_device_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info = {};
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+
+	minsz = min_t(size_t, info.argsz, sizeof(info));
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int migdev_ioctl_reset(struct migdev_device *mdev)
+{
+	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_DEVICE);
+	return 0;
+}
+
+static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return migdev_ioctl_get_info(mdev, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return migdev_ioctl_get_region_info(mdev, uarg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return migdev_ioctl_get_irq_info(mdev, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return migdev_ioctl_set_irqs(mdev, uarg);
+	case VFIO_DEVICE_RESET:
+		return migdev_ioctl_reset(mdev);
+	}
+	return -ENOTTY;
+}
+
+static const struct vfio_device_ops migdev_dev_ops = {
+	.name = "migdev",
+	.init = migdev_init_dev,
+	.release = migdev_release_dev,
+	.open_device = migdev_open_device,
+	.close_device = migdev_close_device,
+	.read = migdev_read,
+	.write = migdev_write,
+	.ioctl = migdev_ioctl,
+	.request = migdev_request,
+	.bind_iommufd = vfio_iommufd_emulated_bind,
+	.unbind_iommufd = vfio_iommufd_emulated_unbind,
+	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
+	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
+};
+
+static int migdev_probe(struct mdev_device *mdevice)
+{
+	struct migdev_device *mdev;
+	int ret;
+
+	mdev = vfio_alloc_device(migdev_device, vdev, &mdevice->dev,
+				 &migdev_dev_ops);
+	if (IS_ERR(mdev))
+		return PTR_ERR(mdev);
+
+	ret = vfio_register_emulated_iommu_dev(&mdev->vdev);
+	if (ret)
+		goto out_put_vdev;
+	dev_set_drvdata(&mdevice->dev, mdev);
+	return 0;
+
+out_put_vdev:
+	vfio_put_device(&mdev->vdev);
+	return ret;
+}
+
+/*
+ * Unregistering waits until no user holds the device, calling
+ * migdev_request() meanwhile to ask them to let go.
+ */
+static void migdev_remove(struct mdev_device *mdevice)
+{
+	struct migdev_device *mdev = dev_get_drvdata(&mdevice->dev);
+
+	vfio_unregister_group_dev(&mdev->vdev);
+	vfio_put_device(&mdev->vdev);
+}
+
+struct mdev_driver migdev_driver = {
+	.device_api = VFIO_DEVICE_API_PCI_STRING,
+	.driver = {
+		.name = "migdev",
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+		.dev_groups = migdev_dev_groups,
+	},
+	.probe = migdev_probe,
+	.remove = migdev_remove,
+	.get_available = migdev_get_available,
+	.show_description = migdev_show_description,
+};
