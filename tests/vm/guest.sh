@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Stage 2 of the test VM: runs as PID 1 (root) after the initramfs has
+# switch_rooted into the host's / (read-only 9p).  The results share is
+# mounted at /mnt; the host wrote the job there (/mnt/job).  Sets up a
+# usable system, loads vfio + mdev (+ migdev.ko), runs the guest script
+# with its output on the serial console, stores its exit code in /mnt/rc
+# and the kernel log in /mnt/dmesg.txt, and powers off.
+#
+# No "set -e": PID 1 must always get to the power-off.  Under TCG every
+# program started costs 30-50 ms, hence the shell built-ins.
+set -uo pipefail
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${TERM:-linux} LANG=C.UTF-8
+umask 022
+
+RESULTS=/mnt
+cd "${BASH_SOURCE[0]%/*}/../.." || exit 1
+MIGDEV_ROOT=$PWD
+export MIGDEV_ROOT
+
+log() {
+	echo "migdev-vm: $*"
+}
+
+up_s() {
+	local up _
+	read -r up _ </proc/uptime
+	echo "$up"
+}
+
+poweroff_now() {
+	sync
+	umount "$RESULTS" 2>/dev/null
+	busybox poweroff -f 2>/dev/null
+	echo o >/proc/sysrq-trigger
+	sleep 60
+	exit 1	# PID 1 exiting panics; with panic=-1 and -no-reboot QEMU quits
+}
+
+# Guest setup failed: tell the host (error file + rc 120), then stop.
+setup_failed() {
+	log "SETUP FAILED: $*"
+	echo "$*" >"$RESULTS/error"
+	echo 120 >"$RESULTS/rc"
+	dmesg >"$RESULTS/dmesg.txt" 2>&1
+	poweroff_now
+}
+
+is_mounted() {
+	local dir=$1 _ mnt
+	[ -r /proc/self/mounts ] || return 1
+	while read -r _ mnt _; do
+		[ "$mnt" = "$dir" ] && return 0
+	done </proc/self/mounts
+	return 1
+}
+
+mount_once() {	# TYPE DIR [OPTIONS]
+	local type=$1 dir=$2 opts=${3:-}
+	is_mounted "$dir" && return 0
+	[ -d "$dir" ] || mkdir -p "$dir"
+	mount -t "$type" ${opts:+-o "$opts"} "$type" "$dir" ||
+		log "warning: cannot mount $type on $dir"
+}
+
+mount_once proc /proc
+mount_once sysfs /sys
+mount_once devtmpfs /dev
+mount_once devpts /dev/pts gid=5,mode=620,ptmxmode=666
+mount_once tmpfs /dev/shm mode=1777
+mount_once debugfs /sys/kernel/debug
+is_mounted "$RESULTS" || setup_failed "results share not mounted at $RESULTS"
+
+# shellcheck source=/dev/null
+. "$RESULTS/job" || setup_failed "cannot read $RESULTS/job"
+script=${MIGDEV_JOB_SCRIPT:?}
+insmod_migdev=${MIGDEV_JOB_INSMOD:-1}
+
+# Writable scratch directories.  Keep the repository and the guest
+# script visible even if they live under one of them (the host's /tmp is
+# hidden by the guest's tmpfs otherwise): its directory, or only the file
+# if it sits directly in /tmp, /var/tmp or /root.
+mount_once tmpfs /run mode=755
+mkdir -p /run/migdev/host
+mount --bind / /run/migdev/host	# non-recursive: the host's tree only
+script_dir=${script%/*}
+for dir in /tmp /var/tmp /root; do
+	mode=1777
+	[ "$dir" = /root ] && mode=700
+	mount -t tmpfs -o mode=$mode tmpfs "$dir" || log "warning: no tmpfs on $dir"
+	keep=("$MIGDEV_ROOT" "$script_dir")
+	[ "$script_dir" = "$dir" ] && keep=("$MIGDEV_ROOT" "$script")
+	for path in "${keep[@]}"; do
+		case $path/ in
+		"$dir"/?*) ;;
+		*) continue ;;
+		esac
+		if [ -d "/run/migdev/host$path" ]; then
+			mkdir -p "$path"
+		else
+			mkdir -p "${path%/*}" && : >"$path"
+		fi
+		if ! mount --bind "/run/migdev/host$path" "$path"; then
+			log "warning: cannot keep $path visible"
+		fi
+	done
+done
+
+echo migdev-vm >/proc/sys/kernel/hostname
+ip link set lo up 2>/dev/null
+
+log "kernel $(uname -r), up $(up_s) s"
+
+if ! modprobe -a vfio vfio_iommu_type1 mdev; then
+	dmesg | tail -n 30
+	setup_failed "modprobe vfio vfio_iommu_type1 mdev failed"
+fi
+for m in vfio vfio_iommu_type1 mdev; do
+	if [ ! -d "/sys/module/$m" ]; then
+		dmesg | tail -n 30
+		setup_failed "module $m is not loaded after modprobe"
+	fi
+done
+
+if [ "$insmod_migdev" = 1 ]; then
+	if [ -e "$MIGDEV_ROOT/migdev.ko" ]; then
+		if ! insmod "$MIGDEV_ROOT/migdev.ko"; then
+			dmesg | tail -n 30
+			setup_failed "insmod $MIGDEV_ROOT/migdev.ko failed"
+		fi
+		log "loaded $MIGDEV_ROOT/migdev.ko"
+	else
+		log "$MIGDEV_ROOT/migdev.ko does not exist (module not built?): not loading it"
+	fi
+fi
+
+cd "$MIGDEV_ROOT" || setup_failed "cannot cd to $MIGDEV_ROOT"
+log "running $script ${MIGDEV_JOB_ARGS[*]} (up $(up_s) s)"
+MIGDEV_RESULTS=$RESULTS MIGDEV_IN_VM=1 \
+	bash "$script" "${MIGDEV_JOB_ARGS[@]}" </dev/null
+rc=$?
+log "$script exited with $rc (up $(up_s) s)"
+
+echo "$rc" >"$RESULTS/rc"
+dmesg >"$RESULTS/dmesg.txt" 2>&1
+poweroff_now
