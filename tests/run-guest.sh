@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test suite, inside the test VM (started by tests/vm/run.sh, which has
+# loaded vfio, vfio_iommu_type1, mdev and migdev).  Runs every test program,
+# keeps each one's KTAP output in $MIGDEV_RESULTS, and writes the totals to
+# $MIGDEV_RESULTS/totals as "passed failed skipped".
+#
+# Usage: run-guest.sh [TEST...]   (default: all; names as in tests/build)
+set -u
+
+cd "$(dirname "$0")/.."
+RES=${MIGDEV_RESULTS:-/tmp}
+pass=0 fail=0 skip=0
+
+tests=("$@")
+if [ ${#tests[@]} = 0 ]; then
+	tests=(sysfs_test vfio_basic_test config_test region_test irq_test
+	       module_test.sh)
+fi
+
+for t in "${tests[@]}"; do
+	if [ -x "tests/build/$t" ]; then
+		cmd=("tests/build/$t")
+	elif [ -x "tests/$t" ]; then
+		cmd=("tests/$t")
+	else
+		echo "run-guest: no test $t" >&2
+		fail=$((fail + 1))
+		continue
+	fi
+	echo "# ==== $t"
+	start=$(date +%s)
+	"${cmd[@]}" 2>&1 | tee "$RES/$t.ktap"
+	rc=${PIPESTATUS[0]}
+	totals=$(grep -E '^# Totals: ' "$RES/$t.ktap" | tail -1)
+	if [ -z "$totals" ]; then
+		echo "# $t: exited $rc without totals: counted as one failure"
+		fail=$((fail + 1))
+		continue
+	fi
+	p=$(sed -E 's/.*Totals: pass:([0-9]+).*/\1/' <<<"$totals")
+	f=$(sed -E 's/.* fail:([0-9]+).*/\1/' <<<"$totals")
+	s=$(sed -E 's/.*skip:([0-9]+).*/\1/' <<<"$totals")
+	e=$(sed -E 's/.*error:([0-9]+).*/\1/' <<<"$totals")
+	pass=$((pass + p)); fail=$((fail + f + e)); skip=$((skip + s))
+	if [ "$rc" != 0 ] && [ "$f" = 0 ] && [ "$e" = 0 ]; then
+		echo "# $t: exited $rc with no failed test: counted as one failure"
+		fail=$((fail + 1))
+	fi
+	echo "# ==== $t: pass $p fail $f skip $s ($(($(date +%s) - start)) s)"
+done
+
+echo "$pass $fail $skip" >"$RES/totals"
+echo "# guest totals: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

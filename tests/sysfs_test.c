@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The parent, its types and instances, through sysfs as mdevctl uses it:
+ * attributes, capacity shared across types, creation and removal, bad
+ * input, and a thousand instances.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "migdev_lib.h"
+
+#define TYPES "/sys/class/mdev_bus/migdev0/mdev_supported_types"
+
+static const struct { uint32_t queues; uint64_t mb; } shape[] = {
+	{ 1, 4 }, { 2, 64 }, { 4, 256 }, { 8, 1024 },
+};
+
+static void type_attr(const char *type, const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), TYPES "/%s/%s", type, attr);
+	if (mdl_sysfs_read(path, buf, len))
+		buf[0] = 0;
+}
+
+/* available_instances of every type, as the capacity model predicts it. */
+static void expect_available(struct __test_metadata *_metadata,
+			     uint64_t mb_left, uint32_t q_left)
+{
+	unsigned int t;
+
+	for (t = 0; t < MIGDEV_NUM_TYPES; t++) {
+		uint64_t by_mem = mb_left / shape[t].mb;
+		uint64_t by_q = q_left / shape[t].queues;
+
+		EXPECT_EQ(by_mem < by_q ? by_mem : by_q,
+			  mdl_available(mdl_parent(), t))
+			TH_LOG("type %s", mdl_type_name(t));
+	}
+}
+
+static uint64_t param(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/migdev/parameters/%s", name);
+	return mdl_sysfs_read_ll(path);
+}
+
+TEST(parent_registered)
+{
+	char buf[256];
+
+	ASSERT_EQ(0, access("/sys/class/migdev/migdev0", F_OK));
+	ASSERT_EQ(0, access("/sys/class/mdev_bus/migdev0", F_OK));
+	ASSERT_EQ(0, mdl_sysfs_read(TYPES "/migdev-small/device_api", buf,
+				    sizeof(buf)));
+	EXPECT_STREQ("vfio-pci", buf);
+}
+
+TEST(type_attributes)
+{
+	static const char *const pretty[] = {
+		"migdev-1q-4M", "migdev-2q-64M", "migdev-4q-256M", "migdev-8q-1G",
+	};
+	char buf[256], want[64];
+	unsigned int t;
+
+	for (t = 0; t < MIGDEV_NUM_TYPES; t++) {
+		const char *type = mdl_type_name(t);
+
+		type_attr(type, "name", buf, sizeof(buf));
+		EXPECT_STREQ(pretty[t], buf);
+		type_attr(type, "device_api", buf, sizeof(buf));
+		EXPECT_STREQ("vfio-pci", buf);
+		type_attr(type, "description", buf, sizeof(buf));
+		snprintf(want, sizeof(want), "%llu MiB device memory",
+			 (unsigned long long)shape[t].mb);
+		EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s: '%s'", type, buf);
+		type_attr(type, "available_instances", buf, sizeof(buf));
+		EXPECT_NE(0, buf[0]);
+	}
+}
+
+TEST(only_known_types)
+{
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir(TYPES);
+
+	ASSERT_NE(NULL, d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	EXPECT_EQ(MIGDEV_NUM_TYPES, n);
+}
+
+TEST(available_follows_capacity)
+{
+	uint64_t mb = param("parent_devmem_mb");
+	uint32_t q = param("parent_queues");
+	char a[MDL_UUID_LEN], b[MDL_UUID_LEN];
+
+	expect_available(_metadata, mb, q);
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_LARGE, a));
+	expect_available(_metadata, mb - 256, q - 4);
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, b));
+	expect_available(_metadata, mb - 260, q - 5);
+	EXPECT_EQ(0, __mdl_remove(a));
+	expect_available(_metadata, mb - 4, q - 1);
+	EXPECT_EQ(0, __mdl_remove(b));
+	expect_available(_metadata, mb, q);
+}
+
+/* Fill the parent with the biggest type; one more is refused. */
+TEST(create_until_full)
+{
+	long long n = mdl_available(mdl_parent(), MIGDEV_TYPE_XLARGE);
+	char uuid[16][MDL_UUID_LEN], extra[MDL_UUID_LEN];
+	long long i;
+
+	ASSERT_GT(n, 0);
+	ASSERT_LE(n, 16);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_XLARGE, uuid[i]));
+	EXPECT_EQ(0, mdl_available(mdl_parent(), MIGDEV_TYPE_XLARGE));
+	EXPECT_EQ(0, mdl_available(mdl_parent(), MIGDEV_TYPE_SMALL));
+	EXPECT_EQ(-ENOSPC, __mdl_create(mdl_parent(), MIGDEV_TYPE_XLARGE, extra));
+	EXPECT_EQ(-ENOSPC, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, extra));
+	EXPECT_FALSE(mdl_exists(extra));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, __mdl_remove(uuid[i]));
+	EXPECT_EQ(n, mdl_available(mdl_parent(), MIGDEV_TYPE_XLARGE));
+}
+
+TEST(create_bad_input)
+{
+	char uuid[MDL_UUID_LEN];
+	long long before = mdl_available(mdl_parent(), MIGDEV_TYPE_SMALL);
+
+	EXPECT_EQ(-EINVAL, mdl_sysfs_write(TYPES "/migdev-small/create",
+					   "not-a-uuid"));
+	EXPECT_EQ(-EINVAL, mdl_sysfs_write(TYPES "/migdev-small/create",
+					   "zzzzzzzz-1111-2222-3333-444444444444"));
+	EXPECT_EQ(-EINVAL, mdl_sysfs_write(TYPES "/migdev-small/create", "\n"));
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid));
+	/* The same UUID twice. */
+	EXPECT_EQ(-EEXIST, mdl_sysfs_write(TYPES "/migdev-medium/create", uuid));
+	EXPECT_EQ(before - 1, mdl_available(mdl_parent(), MIGDEV_TYPE_SMALL));
+	EXPECT_EQ(0, __mdl_remove(uuid));
+	EXPECT_EQ(-ENOENT, __mdl_remove(uuid));
+	EXPECT_EQ(before, mdl_available(mdl_parent(), MIGDEV_TYPE_SMALL));
+}
+
+TEST(instance_attributes)
+{
+	char uuid[MDL_UUID_LEN], path[PATH_MAX], buf[64];
+	unsigned int t;
+
+	for (t = 0; t < MIGDEV_NUM_TYPES; t++) {
+		ASSERT_EQ(0, __mdl_create(mdl_parent(), t, uuid));
+		snprintf(path, sizeof(path),
+			 "/sys/bus/mdev/devices/%s/migdev/type", uuid);
+		ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+		EXPECT_STREQ(mdl_type_name(t) + strlen("migdev-"), buf);
+		EXPECT_EQ(shape[t].queues, mdl_attr(uuid, "queues"));
+		EXPECT_EQ(shape[t].mb << 20, mdl_attr(uuid, "devmem_size"));
+		EXPECT_EQ(0, mdl_attr(uuid, "devmem_resident"));
+		snprintf(path, sizeof(path),
+			 "/sys/bus/mdev/devices/%s/mdev_type/name", uuid);
+		EXPECT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+		EXPECT_EQ(0, __mdl_remove(uuid));
+		EXPECT_FALSE(mdl_exists(uuid));
+	}
+}
+
+static long long read_meminfo(const char *key)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) &&
+		    line[strlen(key)] == ':')
+			v = atoll(line + strlen(key) + 1);
+	fclose(f);
+	return v;
+}
+
+FIXTURE(bulk) {
+	int unused;
+};
+
+FIXTURE_SETUP(bulk)
+{
+}
+
+FIXTURE_TEARDOWN(bulk)
+{
+}
+
+/* A thousand idle instances: created, counted, and removed again. */
+TEST_F_TIMEOUT(bulk, thousand_instances, 900)
+{
+	enum { N = 1000 };
+	static char uuid[N][MDL_UUID_LEN];
+	long long avail = mdl_available(mdl_parent(), MIGDEV_TYPE_SMALL);
+	long long before, after;
+	int i, made = 0;
+
+	if (avail < N)
+		SKIP(return, "parent holds only %lld small instances", avail);
+
+	system("sync; echo 3 > /proc/sys/vm/drop_caches");
+	before = read_meminfo("MemAvailable");
+	for (i = 0; i < N; i++) {
+		if (__mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid[i]))
+			break;
+		made++;
+	}
+	EXPECT_EQ(N, made);
+	EXPECT_EQ(avail - N, mdl_available(mdl_parent(), MIGDEV_TYPE_SMALL));
+	after = read_meminfo("MemAvailable");
+	/* A figure, not a pass/fail criterion. */
+	printf("# %d idle instances cost %lld KiB of MemAvailable: %lld bytes each\n",
+	       made, before - after, made ? (before - after) * 1024 / made : 0);
+	for (i = 0; i < made; i++)
+		EXPECT_EQ(0, mdl_attr(uuid[i], "devmem_resident"));
+	for (i = 0; i < made; i++)
+		EXPECT_EQ(0, __mdl_remove(uuid[i]));
+	EXPECT_EQ(avail, mdl_available(mdl_parent(), MIGDEV_TYPE_SMALL));
+}
+
+TEST_HARNESS_MAIN
