@@ -64,7 +64,8 @@ fi
 kver=${kpkg#linux-image-}
 
 pkgs=(build-essential bc kmod cpio xz-utils zstd busybox-static sparse
-      python3 "linux-image-$kver" "linux-headers-$kver" linux-source-6.12 socat)
+      python3 "linux-image-$kver" "linux-headers-$kver" linux-source-6.12 socat
+      mdevctl)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

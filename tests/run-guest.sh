@@ -16,7 +16,7 @@ pass=0 fail=0 skip=0
 tests=("$@")
 if [ ${#tests[@]} = 0 ]; then
 	tests=(sysfs_test vfio_basic_test config_test region_test irq_test
-	       module_test.sh)
+	       mdevctl_test.sh module_test.sh)
 fi
 
 for t in "${tests[@]}"; do
