@@ -3,11 +3,13 @@
 # make            build migdev.ko against the installed kernel's headers
 # make check      W=1, sparse and checkpatch
 # make tests      build the test programs and samples (userspace)
+# make demo       scripts/demo.sh: boot the VM and show instances
 # KDIR=...        build against another kernel tree
 
-KVER ?= $(shell cat $${XDG_CACHE_HOME:-$$HOME/.cache}/migdev/kernel/current 2>/dev/null || uname -r)
+MIGDEV_CACHE ?= $(or $(XDG_CACHE_HOME),$(or $(HOME),/root)/.cache)/migdev
+KVER ?= $(shell cat $(MIGDEV_CACHE)/kernel/current 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
-KSRC ?= $${XDG_CACHE_HOME:-$$HOME/.cache}/migdev/linux-source-6.12
+KSRC ?= $(MIGDEV_CACHE)/linux-source-6.12
 
 CHECKPATCH = $(KSRC)/scripts/checkpatch.pl --no-tree --strict --quiet \
 	--show-types -f
@@ -20,6 +22,7 @@ modules:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tests clean
+	$(MAKE) -C samples clean
 
 # W=1 and sparse on a clean build, so every file is checked.
 check: clean
@@ -34,5 +37,9 @@ check: clean
 
 tests:
 	$(MAKE) -C tests KVER=$(KVER)
+	$(MAKE) -C samples
 
-.PHONY: all modules clean check tests
+demo:
+	scripts/demo.sh
+
+.PHONY: all modules clean check tests demo

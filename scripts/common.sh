@@ -3,7 +3,7 @@
 
 MIGDEV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Downloads and unpacked packages live outside the repository.
-MIGDEV_CACHE=${MIGDEV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/migdev}
+MIGDEV_CACHE=${MIGDEV_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/migdev}
 export MIGDEV_ROOT MIGDEV_CACHE
 
 # The kernel the VM boots and the module is built for (set up by setup.sh).

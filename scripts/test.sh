@@ -53,9 +53,9 @@ rc=$?
 cat out/checkpatch.log
 result "checkpatch --strict clean" $rc
 
-make -s -C tests KVER="$kver" >out/tests-build.log 2>&1
+{ make -s -C tests KVER="$kver" && make -s -C samples; } >out/tests-build.log 2>&1
 rc=$?
-result "test programs build" $rc
+result "test programs and samples build" $rc
 [ $rc = 0 ] || { cat out/tests-build.log; finish; }
 
 tests/vm/run.sh tests/run-guest.sh "$@" </dev/null

@@ -215,13 +215,13 @@ TEST_F(dev, unknown_ioctl)
 	EXPECT_EQ(MIGDEV_ID_MAGIC, mdl_read32(&self->d, MIGDEV_REG_ID));
 }
 
-static volatile int remove_done;
+static int remove_done;	/* set by remove_thread when the removal returns */
 
 static void *remove_thread(void *uuid)
 {
 	long ret = __mdl_remove(uuid);
 
-	remove_done = 1;
+	__atomic_store_n(&remove_done, 1, __ATOMIC_SEQ_CST);
 	return (void *)ret;
 }
 
@@ -237,14 +237,14 @@ TEST_F_TIMEOUT(dev, remove_in_use, 60)
 
 	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_REQ_IRQ_INDEX,
 					    0, 1, &efd));
-	remove_done = 0;
+	__atomic_store_n(&remove_done, 0, __ATOMIC_SEQ_CST);
 	ASSERT_EQ(0, pthread_create(&th, NULL, remove_thread, self->uuid));
 	ASSERT_EQ(1, mdl_eventfd_wait(efd, 20000))
 		TH_LOG("no device request within 20 s");
 	EXPECT_GE(mdl_eventfd_read(efd), 1);
 	/* The removal waits, and the device works, until we let go. */
 	usleep(200000);
-	EXPECT_EQ(0, remove_done);
+	EXPECT_EQ(0, __atomic_load_n(&remove_done, __ATOMIC_SEQ_CST));
 	EXPECT_EQ(MIGDEV_ID_MAGIC, mdl_read32(&self->d, MIGDEV_REG_ID));
 	mdl_close(&self->d);
 	ASSERT_EQ(0, pthread_join(th, &ret));
