@@ -7,7 +7,9 @@
 #include <linux/errno.h>
 #include <linux/lockdep.h>
 #include <linux/pci_regs.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <uapi/linux/migdev.h>
 
 #include "device.h"
@@ -16,23 +18,83 @@
  * migdev_emul_init() - create a device in its power-on state
  * @e: device
  * @geom: its geometry
+ * @host: how it reaches its host
+ * @host_priv: argument for @host
+ * @pool: the parent's engines
+ *
+ * Return: 0 or -ENOMEM.
  */
-void migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom)
+int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
+		     const struct migdev_host_ops *host, void *host_priv,
+		     struct migdev_pool *pool)
 {
+	int ret;
+
 	e->geom = *geom;
+	e->host = host;
+	e->host_priv = host_priv;
+	e->pool = pool;
 	mutex_init(&e->lock);
-	migdev_devmem_init(&e->devmem, geom->devmem_size);
+	ret = migdev_devmem_init(&e->devmem, geom->devmem_size,
+				 host->devmem_unmap, host_priv);
+	if (ret) {
+		mutex_destroy(&e->lock);
+		return ret;
+	}
+	migdev_engine_init(e);
+	/* The clock starts at 0 and is never reset. */
+	e->clock_base = ktime_get_ns();
 	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
+	return 0;
 }
 
 /**
  * migdev_emul_fini() - release everything the device holds
- * @e: device
+ * @e: device, closed
  */
 void migdev_emul_fini(struct migdev_emul *e)
 {
-	migdev_devmem_clear(&e->devmem);
+	migdev_engine_stop(e);
+	migdev_devmem_fini(&e->devmem);
 	mutex_destroy(&e->lock);
+}
+
+/**
+ * migdev_emul_open() - a user takes the device: power-on state, and the
+ * buffer the engine moves data through
+ * @e: device
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int migdev_emul_open(struct migdev_emul *e)
+{
+	void *bounce = kvmalloc(MIGDEV_CHUNK, GFP_KERNEL_ACCOUNT);
+
+	if (!bounce)
+		return -ENOMEM;
+	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
+	mutex_lock(&e->lock);
+	e->bounce = bounce;
+	e->paused = false;
+	mutex_unlock(&e->lock);
+	return 0;
+}
+
+/**
+ * migdev_emul_close() - the user let go: stop all work, give memory back
+ * @e: device
+ */
+void migdev_emul_close(struct migdev_emul *e)
+{
+	void *bounce;
+
+	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
+	migdev_engine_stop(e);
+	mutex_lock(&e->lock);
+	bounce = e->bounce;
+	e->bounce = NULL;
+	mutex_unlock(&e->lock);
+	kvfree(bounce);
 }
 
 static void migdev_emul_reset_locked(struct migdev_emul *e,
@@ -41,6 +103,8 @@ static void migdev_emul_reset_locked(struct migdev_emul *e,
 	unsigned int i;
 
 	lockdep_assert_held(&e->lock);
+	/* No chunk runs (we hold the lock); queued turns find no work. */
+	migdev_engine_reset_locked(e);
 	if (kind != MIGDEV_RESET_DEVICE) {
 		migdev_cfg_init(&e->cfg, &e->geom);
 		/* Vectors come out of reset masked. */
@@ -49,8 +113,8 @@ static void migdev_emul_reset_locked(struct migdev_emul *e,
 			e->msix_table[i][PCI_MSIX_ENTRY_VECTOR_CTRL / 4] =
 				cpu_to_le32(PCI_MSIX_ENTRY_CTRL_MASKBIT);
 	}
-	migdev_cfg_set_intx_status(&e->cfg, false);
 	e->scratch = 0;
+	migdev_intr_reset_locked(e);
 	migdev_devmem_clear(&e->devmem);
 }
 
@@ -99,8 +163,13 @@ void migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
 
 	mutex_lock(&e->lock);
 	ev = migdev_cfg_write(&e->cfg, off, size, val);
-	if (ev & MIGDEV_CFG_EV_FLR)
+	if (ev & MIGDEV_CFG_EV_FLR) {
 		migdev_emul_reset_locked(e, MIGDEV_RESET_FLR);
+	} else if (ev & MIGDEV_CFG_EV_COMMAND) {
+		/* Bus mastering may have been enabled, INTx disabled. */
+		migdev_intr_update_locked(e);
+		migdev_engine_kick_locked(e);
+	}
 	mutex_unlock(&e->lock);
 }
 

@@ -9,11 +9,13 @@
 
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/migdev.h>
 
 #include "cfg.h"
 #include "devmem.h"
-
-#include <uapi/linux/migdev.h>
+#include "host.h"
+#include "pool.h"
 
 /* One vector per queue, and one that reports errors. */
 #define MIGDEV_MAX_VECTORS	(MIGDEV_MAX_QUEUES + 1)
@@ -35,22 +37,89 @@ static inline unsigned int migdev_geom_nr_vectors(const struct migdev_geom *g)
 	return g->nr_queues + 1;
 }
 
+/* The most bytes one engine moves before it lets others run. */
+#define MIGDEV_CHUNK		(128 * 1024)
+
+/**
+ * struct migdev_queue - one DMA queue: its registers and the descriptor
+ * in flight
+ * @ring_base: MIGDEV_Q_RING_BASE
+ * @compl_base: MIGDEV_Q_COMPL_BASE
+ * @ring_size: MIGDEV_Q_RING_SIZE
+ * @enabled: MIGDEV_Q_CTRL_ENABLE took effect
+ * @halted: stopped by a queue error until disabled
+ * @head: MIGDEV_Q_HEAD
+ * @tail: MIGDEV_Q_TAIL
+ * @error: MIGDEV_Q_ERROR
+ * @completed: MIGDEV_Q_COMPLETED
+ * @active: @desc is in flight
+ * @desc: the descriptor in flight, as fetched (little-endian)
+ * @done: bytes of @desc done: execution resumes from here
+ * @crc: running CRC-32C of the bytes done (checksum opcodes)
+ */
+struct migdev_queue {
+	u64 ring_base;
+	u64 compl_base;
+	u32 ring_size;
+	bool enabled;
+	bool halted;
+	u32 head;
+	u32 tail;
+	u32 error;
+	u64 completed;
+	bool active;
+	struct migdev_desc desc;
+	u64 done;
+	u32 crc;
+};
+
 /**
  * struct migdev_emul - one emulated PCI function
  * @geom: fixed at creation
- * @lock: serialises config space, registers and the MSI-X table
+ * @lock: serialises everything below except @devmem: config space,
+ *	  registers, the queues, and the execution of a chunk
  * @cfg: config space
  * @scratch: MIGDEV_REG_SCRATCH
  * @msix_table: MSI-X table entries, as the guest wrote them
+ * @queues: the DMA queues
+ * @int_status: MIGDEV_REG_INT_STATUS
+ * @error_status: MIGDEV_REG_ERROR_STATUS
+ * @error_info: MIGDEV_REG_ERROR_INFO
+ * @error_count: MIGDEV_REG_ERROR_COUNT
+ * @intx_level: INTx# as last reported to the host
+ * @clock_base: ktime_get_ns() at which MIGDEV_REG_CLOCK read 0
+ * @clock_latch: the clock as of the last read of its low half
+ * @rr: the queue the engine serves next (round robin)
+ * @paused: migdev_engine_pause() holds the engine off
+ * @bounce: MIGDEV_CHUNK bytes for moving data, allocated while open
  * @devmem: device memory (has its own lock)
+ * @host: how the device reaches its host
+ * @host_priv: argument for @host
+ * @pool: the parent's engines
+ * @work: this instance's turn on an engine
  */
 struct migdev_emul {
 	struct migdev_geom geom;
-	struct mutex lock; /* protects cfg, scratch, msix_table */
+	struct mutex lock; /* protects all but devmem, see above */
 	struct migdev_cfg cfg;
 	u64 scratch;
 	__le32 msix_table[MIGDEV_MAX_VECTORS][MIGDEV_MSIX_ENTRY_SIZE / 4];
+	struct migdev_queue queues[MIGDEV_MAX_QUEUES];
+	u32 int_status;
+	u32 error_status;
+	u32 error_info;
+	u32 error_count;
+	bool intx_level;
+	u64 clock_base;
+	u64 clock_latch;
+	unsigned int rr;
+	bool paused;
+	void *bounce;
 	struct migdev_devmem devmem;
+	const struct migdev_host_ops *host;
+	void *host_priv;
+	struct migdev_pool *pool;
+	struct work_struct work;
 };
 
 /*
@@ -67,8 +136,12 @@ enum migdev_reset_kind {
 	MIGDEV_RESET_DEVICE,
 };
 
-void migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom);
+int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
+		     const struct migdev_host_ops *host, void *host_priv,
+		     struct migdev_pool *pool);
 void migdev_emul_fini(struct migdev_emul *e);
+int migdev_emul_open(struct migdev_emul *e);
+void migdev_emul_close(struct migdev_emul *e);
 void migdev_emul_reset(struct migdev_emul *e, enum migdev_reset_kind kind);
 
 u32 migdev_emul_cfg_read(struct migdev_emul *e, unsigned int off,
@@ -85,5 +158,25 @@ int migdev_emul_bar0_write(struct migdev_emul *e, unsigned int off,
 u32 migdev_regs_read32_locked(struct migdev_emul *e, unsigned int off);
 void migdev_regs_write32_locked(struct migdev_emul *e, unsigned int off,
 				u32 val);
+
+/* engine.c: the DMA engine. */
+void migdev_engine_init(struct migdev_emul *e);
+void migdev_engine_reset_locked(struct migdev_emul *e);
+u32 migdev_engine_read32_locked(struct migdev_emul *e, unsigned int q,
+				unsigned int reg);
+void migdev_engine_write32_locked(struct migdev_emul *e, unsigned int q,
+				  unsigned int reg, u32 val);
+void migdev_engine_kick_locked(struct migdev_emul *e);
+void migdev_engine_pause(struct migdev_emul *e);
+void migdev_engine_resume(struct migdev_emul *e);
+void migdev_engine_stop(struct migdev_emul *e);
+
+/* intr.c: interrupt causes and INTx. */
+void migdev_intr_queue_locked(struct migdev_emul *e, unsigned int q);
+void migdev_intr_error_locked(struct migdev_emul *e, unsigned int q,
+			      u32 code);
+void migdev_intr_update_locked(struct migdev_emul *e);
+void migdev_intr_reset_locked(struct migdev_emul *e);
+u64 migdev_emul_clock(struct migdev_emul *e);
 
 #endif /* MIGDEV_EMUL_DEVICE_H */

@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * migdev: device memory, allocated a page at a time when first written.
+ * migdev: device memory, allocated a page at a time when first written,
+ * with a dirty bitmap for migration.
  *
  * An instance of a large type advertises hundreds of MiB of device memory
  * but costs nothing until its user writes there: a page is allocated
  * (zeroed, charged to the user's memory cgroup) on its first write, and
  * reading a page that was never written returns zeros.
+ *
+ * Every path that writes device memory (region writes, DMA, and user
+ * mappings through their write faults, see mdev/mmap.c) sets the page's
+ * dirty bit.  Collecting the bits first makes user mappings fault again,
+ * so a write through a mapping after the collection is seen too.
  */
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 
 #include "devmem.h"
 
@@ -18,18 +26,40 @@
  * migdev_devmem_init() - set up empty device memory
  * @dm: device memory
  * @size: its size in bytes
+ * @unmap: how to make user mappings fault again, or NULL
+ * @unmap_priv: argument for @unmap
+ *
+ * Return: 0 or -ENOMEM.
  */
-void migdev_devmem_init(struct migdev_devmem *dm, u64 size)
+int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
+		       void (*unmap)(void *priv, u64 off, u64 len),
+		       void *unmap_priv)
 {
 	dm->size = size;
+	dm->unmap = unmap;
+	dm->unmap_priv = unmap_priv;
 	xa_init(&dm->pages);
 	init_rwsem(&dm->lock);
 	atomic_long_set(&dm->nr_pages, 0);
+	dm->dirty = bitmap_zalloc(migdev_devmem_nr_pfns(dm), GFP_KERNEL_ACCOUNT);
+	return dm->dirty ? 0 : -ENOMEM;
+}
+
+/**
+ * migdev_devmem_fini() - free device memory; nothing may map it any more
+ * @dm: device memory
+ */
+void migdev_devmem_fini(struct migdev_devmem *dm)
+{
+	migdev_devmem_clear(dm);
+	bitmap_free(dm->dirty);
 }
 
 /**
  * migdev_devmem_clear() - free every page: device memory reads zeros again
  * @dm: device memory
+ *
+ * Pages that held data change (to zeros), so they are marked dirty.
  */
 void migdev_devmem_clear(struct migdev_devmem *dm)
 {
@@ -37,19 +67,32 @@ void migdev_devmem_clear(struct migdev_devmem *dm)
 	unsigned long idx;
 
 	down_write(&dm->lock);
-	xa_for_each(&dm->pages, idx, page)
+	/* No user mapping may keep pointing at a page about to be freed. */
+	if (dm->unmap && atomic_long_read(&dm->nr_pages))
+		dm->unmap(dm->unmap_priv, 0, dm->size);
+	xa_for_each(&dm->pages, idx, page) {
 		__free_page(page);
+		set_bit(idx, dm->dirty);
+	}
 	xa_destroy(&dm->pages);
 	atomic_long_set(&dm->nr_pages, 0);
 	up_write(&dm->lock);
 }
 
-/* Find the page at @idx, allocating it if @alloc; NULL if absent. */
-static struct page *migdev_devmem_page(struct migdev_devmem *dm,
+/**
+ * migdev_devmem_page_locked() - the page at @idx, allocated if @alloc
+ * @dm: device memory, its lock held (read)
+ * @idx: page index, below the size in pages
+ * @alloc: allocate a zeroed page if there is none
+ *
+ * Return: the page, NULL if absent and !@alloc, or an ERR_PTR.
+ */
+struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
 				       unsigned long idx, bool alloc)
 {
 	struct page *page, *old;
 
+	lockdep_assert_held(&dm->lock);
 	page = xa_load(&dm->pages, idx);
 	if (page || !alloc)
 		return page;
@@ -72,6 +115,16 @@ static struct page *migdev_devmem_page(struct migdev_devmem *dm,
 }
 
 /**
+ * migdev_devmem_set_dirty() - page @idx was written
+ * @dm: device memory
+ * @idx: page index
+ */
+void migdev_devmem_set_dirty(struct migdev_devmem *dm, unsigned long idx)
+{
+	set_bit(idx, dm->dirty);
+}
+
+/**
  * migdev_devmem_read() - copy out of device memory
  * @dm: device memory
  * @off: offset; @off + @len must not exceed the size (caller checks)
@@ -85,8 +138,9 @@ void migdev_devmem_read(struct migdev_devmem *dm, u64 off, void *buf,
 	while (len) {
 		size_t in_page = offset_in_page(off);
 		size_t n = min_t(size_t, len, PAGE_SIZE - in_page);
-		struct page *page = migdev_devmem_page(dm, off >> PAGE_SHIFT,
-						       false);
+		struct page *page = migdev_devmem_page_locked(dm,
+							      off >> PAGE_SHIFT,
+							      false);
 
 		if (page)
 			memcpy_from_page(buf, page, in_page, n);
@@ -117,20 +171,54 @@ int migdev_devmem_write(struct migdev_devmem *dm, u64 off, const void *buf,
 	while (len) {
 		size_t in_page = offset_in_page(off);
 		size_t n = min_t(size_t, len, PAGE_SIZE - in_page);
-		struct page *page = migdev_devmem_page(dm, off >> PAGE_SHIFT,
-						       true);
+		struct page *page = migdev_devmem_page_locked(dm,
+							      off >> PAGE_SHIFT,
+							      true);
 
 		if (IS_ERR(page)) {
 			ret = PTR_ERR(page);
 			break;
 		}
 		memcpy_to_page(page, in_page, buf, n);
+		set_bit(off >> PAGE_SHIFT, dm->dirty);
 		buf += n;
 		off += n;
 		len -= n;
 	}
 	up_read(&dm->lock);
 	return ret;
+}
+
+/**
+ * migdev_devmem_collect_dirty() - read and clear the dirty bitmap
+ * @dm: device memory
+ * @out: receives the bits, migdev_devmem_nr_pfns() of them
+ *
+ * Only a page written since its bit was last collected can be mapped
+ * writable (a write fault sets the bit), so making those pages' mappings
+ * fault again after clearing their bits is enough for every later write to
+ * set its bit again.  A write that slips in between lands before the
+ * caller copies the page, so it is not lost either.
+ *
+ * Return: the number of dirty pages collected.
+ */
+u64 migdev_devmem_collect_dirty(struct migdev_devmem *dm, unsigned long *out)
+{
+	unsigned long nbits = migdev_devmem_nr_pfns(dm);
+	unsigned long i, rs, re, words = BITS_TO_LONGS(nbits);
+	u64 n = 0;
+
+	down_read(&dm->lock);
+	for (i = 0; i < words; i++) {
+		out[i] = xchg(&dm->dirty[i], 0);
+		n += hweight_long(out[i]);
+	}
+	if (dm->unmap)
+		for_each_set_bitrange(rs, re, out, nbits)
+			dm->unmap(dm->unmap_priv, (u64)rs << PAGE_SHIFT,
+				  (u64)(re - rs) << PAGE_SHIFT);
+	up_read(&dm->lock);
+	return n;
 }
 
 /**

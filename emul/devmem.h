@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * migdev: device memory, allocated a page at a time when first written.
+ * migdev: device memory, allocated a page at a time when first written,
+ * with a dirty bitmap for migration.
  */
 #ifndef MIGDEV_EMUL_DEVMEM_H
 #define MIGDEV_EMUL_DEVMEM_H
@@ -10,29 +11,50 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+struct page;
+
 /**
  * struct migdev_devmem - lazily backed device memory
  * @size: bytes, a power of two and a multiple of PAGE_SIZE
  * @pages: page index -> struct page *, present only once written; entries
  *	   are inserted with xa_cmpxchg() so two first writers of a page
  *	   agree on one page
- * @lock: held for read by everyone who touches page contents, for write
- *	  by migdev_devmem_clear(), which frees pages
+ * @lock: held for read by everyone who touches page contents or maps a
+ *	  page into user space, for write by migdev_devmem_clear(), which
+ *	  unmaps and frees pages
  * @nr_pages: pages currently allocated
+ * @dirty: one bit per page: written since the bit was last collected
+ * @unmap: makes user mappings of a byte range fault again (may be NULL)
+ * @unmap_priv: argument for @unmap
  */
 struct migdev_devmem {
 	u64 size;
 	struct xarray pages;
 	struct rw_semaphore lock; /* protects page lifetime, see above */
 	atomic_long_t nr_pages;
+	unsigned long *dirty;
+	void (*unmap)(void *priv, u64 off, u64 len);
+	void *unmap_priv;
 };
 
-void migdev_devmem_init(struct migdev_devmem *dm, u64 size);
+static inline u64 migdev_devmem_nr_pfns(const struct migdev_devmem *dm)
+{
+	return dm->size >> PAGE_SHIFT;
+}
+
+int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
+		       void (*unmap)(void *priv, u64 off, u64 len),
+		       void *unmap_priv);
+void migdev_devmem_fini(struct migdev_devmem *dm);
 void migdev_devmem_clear(struct migdev_devmem *dm);
 void migdev_devmem_read(struct migdev_devmem *dm, u64 off, void *buf,
 			size_t len);
 int migdev_devmem_write(struct migdev_devmem *dm, u64 off, const void *buf,
 			size_t len);
 u64 migdev_devmem_resident(struct migdev_devmem *dm);
+struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
+				       unsigned long idx, bool alloc);
+void migdev_devmem_set_dirty(struct migdev_devmem *dm, unsigned long idx);
+u64 migdev_devmem_collect_dirty(struct migdev_devmem *dm, unsigned long *out);
 
 #endif /* MIGDEV_EMUL_DEVMEM_H */

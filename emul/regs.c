@@ -11,6 +11,26 @@
 
 #include "device.h"
 
+#define MIGDEV_FEATURES	(MIGDEV_FEATURE_DEVMEM | MIGDEV_FEATURE_DMA | \
+			 MIGDEV_FEATURE_DEVMEM_MMAP)
+
+/* Queue register blocks: MIGDEV_REG_QUEUE(q), 0x40 bytes each. */
+static bool migdev_regs_is_queue(struct migdev_emul *e, unsigned int off)
+{
+	return off >= MIGDEV_REG_QUEUE(0) &&
+	       off < MIGDEV_REG_QUEUE(e->geom.nr_queues);
+}
+
+static unsigned int migdev_regs_queue(unsigned int off)
+{
+	return (off - MIGDEV_REG_QUEUE(0)) / 0x40;
+}
+
+static unsigned int migdev_regs_queue_reg(unsigned int off)
+{
+	return (off - MIGDEV_REG_QUEUE(0)) % 0x40;
+}
+
 static u32 migdev_regs_msix_read32(struct migdev_emul *e, unsigned int off)
 {
 	unsigned int nvec = migdev_geom_nr_vectors(&e->geom);
@@ -47,8 +67,10 @@ u32 migdev_regs_read32_locked(struct migdev_emul *e, unsigned int off)
 {
 	lockdep_assert_held(&e->lock);
 
+	if (off == MIGDEV_MSIX_PBA_OFFSET)
+		return lower_32_bits(e->host->msix_pending(e->host_priv));
 	if (off >= MIGDEV_MSIX_PBA_OFFSET)
-		return 0;	/* PBA: delivery is per eventfd, never pending */
+		return 0;
 	if (off >= MIGDEV_MSIX_TABLE_OFFSET)
 		return migdev_regs_msix_read32(e, off - MIGDEV_MSIX_TABLE_OFFSET);
 
@@ -58,9 +80,9 @@ u32 migdev_regs_read32_locked(struct migdev_emul *e, unsigned int off)
 	case MIGDEV_REG_VERSION:
 		return MIGDEV_ABI_VERSION;
 	case MIGDEV_REG_FEATURES:
-		return lower_32_bits(MIGDEV_FEATURE_DEVMEM);
+		return lower_32_bits(MIGDEV_FEATURES);
 	case MIGDEV_REG_FEATURES + 4:
-		return upper_32_bits(MIGDEV_FEATURE_DEVMEM);
+		return upper_32_bits(MIGDEV_FEATURES);
 	case MIGDEV_REG_NUM_QUEUES:
 		return e->geom.nr_queues;
 	case MIGDEV_REG_NUM_VECTORS:
@@ -73,7 +95,24 @@ u32 migdev_regs_read32_locked(struct migdev_emul *e, unsigned int off)
 		return lower_32_bits(e->scratch);
 	case MIGDEV_REG_SCRATCH + 4:
 		return upper_32_bits(e->scratch);
+	case MIGDEV_REG_CLOCK:
+		/* Latch, so the high half read next matches: no tearing. */
+		e->clock_latch = migdev_emul_clock(e);
+		return lower_32_bits(e->clock_latch);
+	case MIGDEV_REG_CLOCK + 4:
+		return upper_32_bits(e->clock_latch);
+	case MIGDEV_REG_INT_STATUS:
+		return e->int_status;
+	case MIGDEV_REG_ERROR_STATUS:
+		return e->error_status;
+	case MIGDEV_REG_ERROR_INFO:
+		return e->error_info;
+	case MIGDEV_REG_ERROR_COUNT:
+		return e->error_count;
 	}
+	if (migdev_regs_is_queue(e, off))
+		return migdev_engine_read32_locked(e, migdev_regs_queue(off),
+						   migdev_regs_queue_reg(off));
 	return 0;
 }
 
@@ -104,5 +143,17 @@ void migdev_regs_write32_locked(struct migdev_emul *e, unsigned int off,
 	case MIGDEV_REG_SCRATCH + 4:
 		e->scratch = lower_32_bits(e->scratch) | ((u64)val << 32);
 		break;
+	case MIGDEV_REG_INT_STATUS:
+		e->int_status &= ~val;
+		migdev_intr_update_locked(e);
+		break;
+	case MIGDEV_REG_ERROR_STATUS:
+		e->error_status &= ~val;
+		break;
+	default:
+		if (migdev_regs_is_queue(e, off))
+			migdev_engine_write32_locked(e, migdev_regs_queue(off),
+						     migdev_regs_queue_reg(off),
+						     val);
 	}
 }

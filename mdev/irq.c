@@ -5,11 +5,18 @@
  *
  * The semantics follow vfio-pci, the reference for the PCI uAPI: one of
  * INTx or MSI-X at a time; INTx is level-triggered and auto-masked when it
- * fires, unmasked by ACTION_UNMASK (or an unmask eventfd); DATA_NONE and
- * DATA_BOOL triggers fire the eventfds (loopback, for testing); count 0
- * with DATA_NONE tears an index down.  MSI is not offered (no MSI
- * capability), and neither is the error index: migdev never reports AER
- * errors, and an index that can never fire would be a lie.
+ * fires, unmasked by ACTION_UNMASK (or an unmask eventfd), and fires again
+ * on unmask while the device still asserts it; DATA_NONE and DATA_BOOL
+ * triggers fire the eventfds (loopback, for testing); count 0 with
+ * DATA_NONE tears an index down.  Beyond vfio-pci, MSI-X vectors can be
+ * masked and unmasked too (VFIO_IRQ_INFO_MASKABLE): a masked vector that
+ * fires is held pending (it shows in the PBA) and delivered once on
+ * unmask.  MSI is not offered (no MSI capability), and neither is the
+ * error index: migdev never reports AER errors, and an index that can
+ * never fire would be a lie.
+ *
+ * Lock order: the device lock (emul) before irq_lock; nothing here takes
+ * the device lock.
  */
 #include <linux/eventfd.h>
 #include <linux/slab.h>
@@ -62,7 +69,7 @@ int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg)
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
 	else if (info.index == VFIO_PCI_MSIX_IRQ_INDEX)
-		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+		info.flags |= VFIO_IRQ_INFO_NORESIZE | VFIO_IRQ_INFO_MASKABLE;
 
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
@@ -85,10 +92,13 @@ static void migdev_intx_fire_locked(struct migdev_device *mdev)
 	eventfd_signal(mdev->intx_trigger);
 }
 
+/* Unmask INTx; a level the device still asserts fires again. */
 static void migdev_intx_unmask_locked(struct migdev_device *mdev)
 {
 	lockdep_assert_held(&mdev->irq_lock);
 	mdev->intx_masked = false;
+	if (mdev->intx_level && mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX)
+		migdev_intx_fire_locked(mdev);
 }
 
 /* Runs from the virqfd workqueue (process context) when the eventfd fires. */
@@ -116,7 +126,46 @@ static void migdev_msix_disable_locked(struct migdev_device *mdev)
 	lockdep_assert_held(&mdev->irq_lock);
 	for (i = 0; i < MIGDEV_MAX_VECTORS; i++)
 		migdev_eventfd_replace(&mdev->msix_trigger[i], NULL);
+	mdev->msix_masked = 0;
+	mdev->msix_pending = 0;
 	mdev->irq_index = -1;
+}
+
+/* Deliver MSI-X @v, or hold it pending while masked. */
+static void migdev_msix_fire_locked(struct migdev_device *mdev, unsigned int v)
+{
+	lockdep_assert_held(&mdev->irq_lock);
+	if (mdev->irq_index != VFIO_PCI_MSIX_IRQ_INDEX || !mdev->msix_trigger[v])
+		return;
+	if (test_bit(v, &mdev->msix_masked))
+		__set_bit(v, &mdev->msix_pending);
+	else
+		eventfd_signal(mdev->msix_trigger[v]);
+}
+
+static int migdev_set_msix_mask(struct migdev_device *mdev,
+				struct vfio_irq_set *hdr, void *data,
+				bool unmask)
+{
+	unsigned int i, v;
+
+	if (mdev->irq_index != VFIO_PCI_MSIX_IRQ_INDEX)
+		return -EINVAL;
+	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD)
+		return -ENOTTY;
+	for (i = 0; i < hdr->count; i++) {
+		v = hdr->start + i;
+		if ((hdr->flags & VFIO_IRQ_SET_DATA_BOOL) && !((u8 *)data)[i])
+			continue;
+		if (!unmask) {
+			__set_bit(v, &mdev->msix_masked);
+			continue;
+		}
+		__clear_bit(v, &mdev->msix_masked);
+		if (__test_and_clear_bit(v, &mdev->msix_pending))
+			migdev_msix_fire_locked(mdev, v);
+	}
+	return 0;
 }
 
 /* Take a reference on an eventfd from a user-supplied fd; -1 means none. */
@@ -242,13 +291,9 @@ static int migdev_set_msix_trigger(struct migdev_device *mdev,
 	}
 	if (!is_msix)
 		return -EINVAL;
-	for (i = 0; i < hdr->count; i++) {
-		struct eventfd_ctx *t = mdev->msix_trigger[hdr->start + i];
-
-		if (t && ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) ||
-			  ((u8 *)data)[i]))
-			eventfd_signal(t);
-	}
+	for (i = 0; i < hdr->count; i++)
+		if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || ((u8 *)data)[i])
+			migdev_msix_fire_locked(mdev, hdr->start + i);
 	return 0;
 }
 
@@ -298,6 +343,10 @@ static int migdev_set_irqs_locked(struct migdev_device *mdev,
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
 			return migdev_set_msix_trigger(mdev, hdr, data);
+		if (action == VFIO_IRQ_SET_ACTION_MASK)
+			return migdev_set_msix_mask(mdev, hdr, data, false);
+		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
+			return migdev_set_msix_mask(mdev, hdr, data, true);
 		break;
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
@@ -389,4 +438,50 @@ void migdev_request(struct vfio_device *vdev, unsigned int count)
 			   "no device request channel registered: removal blocked until the user releases the device\n");
 	}
 	mutex_unlock(&mdev->irq_lock);
+}
+
+/**
+ * migdev_irq_msix() - the device sends an edge on MSI-X @vector
+ * @mdev: device
+ * @vector: vector, below the MSI-X count
+ *
+ * Delivered if the user enabled MSI-X with an eventfd for @vector; held
+ * pending while the vector is masked; dropped otherwise, as on hardware
+ * whose MSI-X is off.
+ */
+void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector)
+{
+	mutex_lock(&mdev->irq_lock);
+	migdev_msix_fire_locked(mdev, vector);
+	mutex_unlock(&mdev->irq_lock);
+}
+
+/**
+ * migdev_irq_intx() - the device asserts or deasserts INTx#
+ * @mdev: device
+ * @level: asserted
+ */
+void migdev_irq_intx(struct migdev_device *mdev, bool level)
+{
+	mutex_lock(&mdev->irq_lock);
+	mdev->intx_level = level;
+	if (level && mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX)
+		migdev_intx_fire_locked(mdev);
+	mutex_unlock(&mdev->irq_lock);
+}
+
+/**
+ * migdev_irq_msix_pending() - the MSI-X pending bits, for the PBA
+ * @mdev: device
+ *
+ * Return: bit v set if vector v fired while masked.
+ */
+u64 migdev_irq_msix_pending(struct migdev_device *mdev)
+{
+	u64 pending;
+
+	mutex_lock(&mdev->irq_lock);
+	pending = mdev->msix_pending;
+	mutex_unlock(&mdev->irq_lock);
+	return pending;
 }

@@ -26,6 +26,11 @@ module_param(parent_queues, uint, 0444);
 MODULE_PARM_DESC(parent_queues,
 		 "DMA queues of each parent, shared by its instances");
 
+static unsigned int engines = 2;
+module_param(engines, uint, 0444);
+MODULE_PARM_DESC(engines,
+		 "Execution engines of each parent, shared by its instances (1-64)");
+
 #define MIGDEV_MAX_PARENTS 16
 
 static const struct class migdev_class = {
@@ -40,6 +45,7 @@ static void migdev_parent_release(struct device *dev)
 	struct migdev_parent *parent =
 		container_of(dev, struct migdev_parent, dev);
 
+	migdev_pool_fini(&parent->pool);
 	mutex_destroy(&parent->cap_lock);
 	kfree(parent);
 }
@@ -47,6 +53,7 @@ static void migdev_parent_release(struct device *dev)
 static struct migdev_parent *migdev_parent_create(unsigned int index)
 {
 	struct migdev_parent *parent;
+	char name[16];
 	int ret;
 
 	parent = kzalloc(sizeof(*parent), GFP_KERNEL);
@@ -57,11 +64,18 @@ static struct migdev_parent *migdev_parent_create(unsigned int index)
 	parent->devmem_total = (u64)parent_devmem_mb << 20;
 	parent->queues_total = parent_queues;
 	migdev_types_init(parent);
+	snprintf(name, sizeof(name), "migdev%u", index);
+	ret = migdev_pool_init(&parent->pool, name, engines);
+	if (ret) {
+		mutex_destroy(&parent->cap_lock);
+		kfree(parent);
+		return ERR_PTR(ret);
+	}
 
 	device_initialize(&parent->dev);
 	parent->dev.class = &migdev_class;
 	parent->dev.release = migdev_parent_release;
-	ret = dev_set_name(&parent->dev, "migdev%u", index);
+	ret = dev_set_name(&parent->dev, "%s", name);
 	if (ret)
 		goto out_put;
 	ret = device_add(&parent->dev);
@@ -114,15 +128,20 @@ static int __init migdev_init(void)
 		       MIGDEV_MAX_PARENTS);
 		return -EINVAL;
 	}
+	if (!engines || engines > 64) {
+		pr_err("migdev: engines=%u: must be 1 to 64\n", engines);
+		return -EINVAL;
+	}
 	if (!parent_queues || (u64)parent_devmem_mb << 20 < SZ_4M) {
 		pr_err("migdev: parent_queues=%u parent_devmem_mb=%u: a parent must hold at least one instance of the smallest type\n",
 		       parent_queues, parent_devmem_mb);
 		return -EINVAL;
 	}
 
+	migdev_debugfs_init();
 	ret = mdev_register_driver(&migdev_driver);
 	if (ret)
-		return ret;
+		goto out_debugfs;
 	ret = class_register(&migdev_class);
 	if (ret)
 		goto out_driver;
@@ -137,8 +156,8 @@ static int __init migdev_init(void)
 		}
 		migdev_parents[i] = parent;
 	}
-	pr_info("migdev: %u parent(s), each %u MiB device memory and %u queues\n",
-		nr_parents, parent_devmem_mb, parent_queues);
+	pr_info("migdev: %u parent(s), each %u MiB device memory, %u queues, %u engines\n",
+		nr_parents, parent_devmem_mb, parent_queues, engines);
 	return 0;
 
 out_parents:
@@ -146,6 +165,8 @@ out_parents:
 	class_unregister(&migdev_class);
 out_driver:
 	mdev_unregister_driver(&migdev_driver);
+out_debugfs:
+	migdev_debugfs_exit();
 	return ret;
 }
 
@@ -154,6 +175,7 @@ static void __exit migdev_exit(void)
 	migdev_destroy_parents();
 	class_unregister(&migdev_class);
 	mdev_unregister_driver(&migdev_driver);
+	migdev_debugfs_exit();
 }
 
 module_init(migdev_init);

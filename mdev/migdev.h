@@ -48,6 +48,7 @@ struct migdev_type {
  * @mparent: the mdev core's parent object
  * @types: this parent's types
  * @type_ptrs: @types as the array mdev_register_parent() takes
+ * @pool: the execution engines its instances share
  * @cap_lock: serialises reservations of capacity
  * @devmem_total: device memory the parent has, bytes
  * @devmem_used: device memory reserved by instances, bytes
@@ -60,6 +61,7 @@ struct migdev_parent {
 	struct mdev_parent mparent;
 	struct migdev_type types[MIGDEV_NUM_TYPES];
 	struct mdev_type *type_ptrs[MIGDEV_NUM_TYPES];
+	struct migdev_pool pool;
 	struct mutex cap_lock; /* protects the *_used fields, nr_instances */
 	u64 devmem_total;
 	u64 devmem_used;
@@ -79,8 +81,13 @@ struct migdev_parent {
  * @intx_trigger: INTx eventfd
  * @intx_unmask: virqfd that unmasks INTx when its eventfd fires
  * @intx_masked: INTx is masked (auto-masked when it fires)
+ * @intx_level: the device asserts INTx#
  * @msix_trigger: MSI-X eventfds, one per vector, NULL where unset
+ * @msix_masked: vectors masked with VFIO_IRQ_SET_ACTION_MASK
+ * @msix_pending: masked vectors that fired: delivered on unmask
  * @req_trigger: device request eventfd (VFIO_PCI_REQ_IRQ_INDEX)
+ * @debugfs: this instance's debugfs directory
+ * @last_pause_ns: how long the last pause through debugfs took
  */
 struct migdev_device {
 	struct vfio_device vdev;
@@ -93,9 +100,22 @@ struct migdev_device {
 	struct eventfd_ctx *intx_trigger;
 	struct virqfd *intx_unmask;
 	bool intx_masked;
+	bool intx_level;
 	struct eventfd_ctx *msix_trigger[MIGDEV_MAX_VECTORS];
+	unsigned long msix_masked;
+	unsigned long msix_pending;
 	struct eventfd_ctx *req_trigger;
+	struct dentry *debugfs;
+	u64 last_pause_ns;
 };
+
+/* Region N of the device fd starts at N << MIGDEV_REGION_SHIFT. */
+#define MIGDEV_REGION_SHIFT	40
+
+static inline u64 migdev_region_offset(unsigned int index)
+{
+	return (u64)index << MIGDEV_REGION_SHIFT;
+}
 
 static inline struct migdev_device *vdev_to_migdev(struct vfio_device *vdev)
 {
@@ -119,6 +139,19 @@ ssize_t migdev_show_description(struct mdev_type *mtype, char *buf);
 /* vfio_dev.c */
 extern struct mdev_driver migdev_driver;
 
+/* host.c */
+extern const struct migdev_host_ops migdev_host_ops;
+void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
+
+/* mmap.c */
+int migdev_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
+
+/* debugfs.c */
+void migdev_debugfs_init(void);
+void migdev_debugfs_exit(void);
+void migdev_debugfs_add(struct migdev_device *mdev);
+void migdev_debugfs_remove(struct migdev_device *mdev);
+
 /* region.c */
 int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg);
 ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
@@ -132,6 +165,9 @@ void migdev_irq_disable_all(struct migdev_device *mdev);
 int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg);
 int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg);
 void migdev_request(struct vfio_device *vdev, unsigned int count);
+void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector);
+void migdev_irq_intx(struct migdev_device *mdev, bool level);
+u64 migdev_irq_msix_pending(struct migdev_device *mdev);
 
 /* sysfs.c */
 extern const struct attribute_group *migdev_dev_groups[];

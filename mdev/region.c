@@ -4,18 +4,17 @@
  * write that userspace makes to them.
  *
  * As with vfio-pci, region N starts at offset N << MIGDEV_REGION_SHIFT of
- * the device fd.  Every access is checked before it touches anything: it
- * must lie wholly inside an existing region, and BAR0 takes only naturally
- * aligned 4- and 8-byte accesses.  A refused access changes nothing.
+ * the device fd; BAR2 can also be mapped (mmap.c).  Every access is checked
+ * before it touches anything: it must lie wholly inside an existing region,
+ * and BAR0 takes only naturally aligned 4- and 8-byte accesses.  A refused
+ * access changes nothing.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "migdev.h"
 
-#define MIGDEV_REGION_SHIFT	40
-#define MIGDEV_REGION_OFFSET(i)	((u64)(i) << MIGDEV_REGION_SHIFT)
-#define MIGDEV_REGION_MASK	(MIGDEV_REGION_OFFSET(1) - 1)
+#define MIGDEV_REGION_MASK	(migdev_region_offset(1) - 1)
 
 static u64 migdev_region_size(struct migdev_device *mdev, unsigned int index)
 {
@@ -49,10 +48,12 @@ int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg)
 	if (info.index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 
-	info.offset = MIGDEV_REGION_OFFSET(info.index);
+	info.offset = migdev_region_offset(info.index);
 	info.size = migdev_region_size(mdev, info.index);
 	info.flags = info.size ?
 		     VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE : 0;
+	if (info.index == VFIO_PCI_BAR2_REGION_INDEX)
+		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 	info.cap_offset = 0;
 
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;

@@ -33,8 +33,14 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	}
 	mdev->parent = parent;
 	mdev->type = type;
-	migdev_emul_init(&mdev->emul, &geom);
 	migdev_irq_init(mdev);
+	ret = migdev_emul_init(&mdev->emul, &geom, &migdev_host_ops, mdev,
+			       &parent->pool);
+	if (ret) {
+		mutex_destroy(&mdev->irq_lock);
+		migdev_capacity_release(parent, type->profile);
+		return ret;
+	}
 	return 0;
 }
 
@@ -52,17 +58,16 @@ static int migdev_open_device(struct vfio_device *vdev)
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
 	/* Every user starts from a device fresh out of power-on reset. */
-	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_POWER_ON);
-	return 0;
+	return migdev_emul_open(&mdev->emul);
 }
 
 static void migdev_close_device(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
+	/* Stop all work, give back the device memory the user wrote. */
+	migdev_emul_close(&mdev->emul);
 	migdev_irq_disable_all(mdev);
-	/* Give back the device memory the user wrote. */
-	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_POWER_ON);
 }
 
 static int migdev_ioctl_get_info(struct migdev_device *mdev,
@@ -120,7 +125,9 @@ static const struct vfio_device_ops migdev_dev_ops = {
 	.read = migdev_read,
 	.write = migdev_write,
 	.ioctl = migdev_ioctl,
+	.mmap = migdev_mmap,
 	.request = migdev_request,
+	.dma_unmap = migdev_dma_unmap,
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,
 	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
@@ -141,6 +148,7 @@ static int migdev_probe(struct mdev_device *mdevice)
 	if (ret)
 		goto out_put_vdev;
 	dev_set_drvdata(&mdevice->dev, mdev);
+	migdev_debugfs_add(mdev);
 	return 0;
 
 out_put_vdev:
@@ -156,6 +164,7 @@ static void migdev_remove(struct mdev_device *mdevice)
 {
 	struct migdev_device *mdev = dev_get_drvdata(&mdevice->dev);
 
+	migdev_debugfs_remove(mdev);
 	vfio_unregister_group_dev(&mdev->vdev);
 	vfio_put_device(&mdev->vdev);
 }

@@ -73,15 +73,169 @@
 #define MIGDEV_REG_DEVMEM_SIZE		0x018
 /* RW 64: scratch register for drivers; cleared by reset. */
 #define MIGDEV_REG_SCRATCH		0x020
+/*
+ * RO 64: the device clock, in nanoseconds.  It only moves forward: resets
+ * do not touch it, and a migrated device's clock continues from where it
+ * was on the source.  Reading the low half latches the high half, so an
+ * 8-byte read, or a read of the low then the high half, never tears.
+ */
+#define MIGDEV_REG_CLOCK		0x028
+/*
+ * RW1C 32: interrupt causes.  Bit q (q < MIGDEV_REG_NUM_QUEUES): queue q
+ * completed a descriptor that asked for an interrupt; MIGDEV_INT_ERROR: an
+ * error was recorded in MIGDEV_REG_ERROR_*.  INTx is asserted while any
+ * bit is set (and PCI_COMMAND_INTX_DISABLE is clear).
+ */
+#define MIGDEV_REG_INT_STATUS		0x030
+/* RW1C 32: bit q: queue q recorded an error since the bit was cleared. */
+#define MIGDEV_REG_ERROR_STATUS		0x034
+/* RO 32: the last error: MIGDEV_ERROR_INFO_CODE and _QUEUE fields. */
+#define MIGDEV_REG_ERROR_INFO		0x038
+/* RO 32: errors recorded since reset (wraps). */
+#define MIGDEV_REG_ERROR_COUNT		0x03c
+
+#define MIGDEV_INT_ERROR		(1U << 31)
+#define MIGDEV_ERROR_INFO_CODE(info)	((info) & 0xff)
+#define MIGDEV_ERROR_INFO_QUEUE(info)	(((info) >> 8) & 0xff)
+
+/*
+ * Queue registers: queue q's block is at MIGDEV_REG_QUEUE(q), stride 0x40.
+ *
+ * A queue is a ring of MIGDEV_Q_RING_SIZE descriptors (struct migdev_desc)
+ * at MIGDEV_Q_RING_BASE, and a completion area of as many completion
+ * records (struct migdev_completion) at MIGDEV_Q_COMPL_BASE; both are in
+ * guest memory (I/O virtual addresses).  Descriptor i of the ring is
+ * completed into completion record i.  HEAD and TAIL are free-running
+ * 32-bit counters; slot = counter & (RING_SIZE - 1).  The driver writes
+ * descriptors, then TAIL (the doorbell); the device executes them in order
+ * and advances HEAD as each completes.
+ *
+ * RING_BASE, RING_SIZE and COMPL_BASE can be written only while the queue
+ * is disabled.  Setting MIGDEV_Q_CTRL_ENABLE validates them (RING_SIZE a
+ * power of two up to MIGDEV_MAX_RING_SIZE, RING_BASE aligned to 64 bytes,
+ * COMPL_BASE to 32) and zeroes HEAD, TAIL and COMPLETED; if they are
+ * invalid the queue stays disabled and MIGDEV_ERR_RING_CONFIG is recorded.
+ * Clearing ENABLE aborts the descriptor in flight (MIGDEV_STATUS_ABORTED)
+ * and executes no more.  A queue halts (MIGDEV_Q_STATUS_HALTED) when it
+ * cannot fetch a descriptor, cannot write a completion, or TAIL runs more
+ * than RING_SIZE ahead of HEAD; disable and enable it to recover.
+ *
+ * The device performs DMA only while PCI_COMMAND_MASTER is set.
+ */
+#define MIGDEV_REG_QUEUE(q)		(0x100 + (q) * 0x40)
+#define MIGDEV_Q_RING_BASE		0x00	/* RW 64 */
+#define MIGDEV_Q_RING_SIZE		0x08	/* RW 32 */
+#define MIGDEV_Q_CTRL			0x0c	/* RW 32 */
+#define MIGDEV_Q_COMPL_BASE		0x10	/* RW 64 */
+#define MIGDEV_Q_TAIL			0x18	/* RW 32: the doorbell */
+#define MIGDEV_Q_HEAD			0x1c	/* RO 32 */
+#define MIGDEV_Q_STATUS			0x20	/* RO 32 */
+#define MIGDEV_Q_ERROR			0x24	/* RO 32: last error code */
+#define MIGDEV_Q_COMPLETED		0x28	/* RO 64: since enable */
+
+#define MIGDEV_Q_CTRL_ENABLE		(1U << 0)
+#define MIGDEV_Q_STATUS_ENABLED		(1U << 0)
+#define MIGDEV_Q_STATUS_BUSY		(1U << 1)	/* a descriptor is in flight */
+#define MIGDEV_Q_STATUS_HALTED		(1U << 2)
+
+#define MIGDEV_MAX_RING_SIZE		65536
+/* The most bytes one descriptor may move. */
+#define MIGDEV_MAX_XFER			(1U << 30)
+
+/*
+ * Opcodes.  Guest addresses are I/O virtual addresses mapped through the
+ * VFIO container; device-memory addresses are offsets into BAR2.
+ */
+enum migdev_opcode {
+	MIGDEV_OP_NOP = 0,	/* completes at once; len, src, dst 0 */
+	MIGDEV_OP_COPY = 1,	/* guest src -> guest dst; no overlap */
+	MIGDEV_OP_FILL = 2,	/* guest dst <- pattern, repeated bytewise */
+	MIGDEV_OP_CRC32C = 3,	/* CRC-32C of guest src into result */
+	MIGDEV_OP_TO_DEV = 4,	/* guest src -> device memory dst */
+	MIGDEV_OP_FROM_DEV = 5,	/* device memory src -> guest dst */
+	MIGDEV_OP_DEV_CRC32C = 6  /* CRC-32C of device memory src */
+};
+
+/* Ask for an interrupt (queue's vector, MIGDEV_REG_INT_STATUS bit). */
+#define MIGDEV_DESC_F_IRQ		(1U << 0)
+#define MIGDEV_DESC_F_ALL		MIGDEV_DESC_F_IRQ
+
+/**
+ * struct migdev_desc - a DMA descriptor, 64 bytes, in the ring
+ * @opcode: enum migdev_opcode
+ * @flags: MIGDEV_DESC_F_*; other bits must be 0
+ * @len: bytes to move or check, 1..MIGDEV_MAX_XFER (0 for NOP)
+ * @src: source address (guest IOVA or device-memory offset); 0 if unused
+ * @dst: destination address; 0 if unused
+ * @pattern: MIGDEV_OP_FILL's 8 bytes, written in little-endian byte
+ *	     order from the start of @dst; 0 for other opcodes
+ * @cookie: any value; copied into the completion
+ * @reserved: must be 0
+ *
+ * A descriptor that breaks any rule completes with an error status and
+ * moves nothing.  A COPY whose source and destination overlap is refused
+ * (MIGDEV_STATUS_OVERLAP).  Checksums are CRC-32C (Castagnoli, reflected,
+ * initial value and final XOR 0xffffffff: "123456789" gives 0xe3069283).
+ */
+struct migdev_desc {
+	__le16 opcode;
+	__le16 flags;
+	__le32 len;
+	__le64 src;
+	__le64 dst;
+	__le64 pattern;
+	__le64 cookie;
+	__le64 reserved[3];
+};
+
+/**
+ * struct migdev_completion - a completion record, 32 bytes
+ * @status: MIGDEV_STATUS_*; 0 until the device completes the descriptor.
+ *	    The device writes it last, after the other fields.
+ * @reserved: written as 0
+ * @result: CRC-32C for the checksum opcodes, else 0
+ * @cookie: the descriptor's cookie
+ * @bytes: bytes processed; less than len when it failed part way
+ */
+struct migdev_completion {
+	__le32 status;
+	__le32 reserved;
+	__le64 result;
+	__le64 cookie;
+	__le64 bytes;
+};
+
+/*
+ * Completion status and error codes (MIGDEV_REG_ERROR_INFO, MIGDEV_Q_ERROR).
+ * Codes below MIGDEV_ERR_RING_CONFIG are per-descriptor: the queue goes on.
+ */
+enum migdev_status {
+	MIGDEV_STATUS_OK = 1,
+	MIGDEV_STATUS_BAD_OPCODE = 2,	/* unknown opcode */
+	MIGDEV_STATUS_BAD_LENGTH = 3,	/* len 0 or over MIGDEV_MAX_XFER */
+	MIGDEV_STATUS_BAD_ADDRESS = 4,	/* IOVA not mapped, or past BAR2 */
+	MIGDEV_STATUS_RESERVED = 5,	/* reserved field or flag not 0 */
+	MIGDEV_STATUS_OVERLAP = 6,	/* COPY source and destination overlap */
+	MIGDEV_STATUS_ABORTED = 7,	/* queue disabled while in flight */
+	MIGDEV_STATUS_NO_MEMORY = 8,	/* host out of memory for device memory */
+	MIGDEV_ERR_RING_CONFIG = 16,	/* enable refused: bad ring setup */
+	MIGDEV_ERR_RING_FETCH = 17,	/* descriptor not readable: halted */
+	MIGDEV_ERR_COMPL_WRITE = 18,	/* completion not writable: halted */
+	MIGDEV_ERR_RING_OVERRUN = 19	/* TAIL beyond HEAD + size: halted */
+};
 
 /* "MIGD" in little-endian byte order. */
 #define MIGDEV_ID_MAGIC			0x4447494dU
 #define MIGDEV_ABI_MAJOR		1
-#define MIGDEV_ABI_MINOR		0
+#define MIGDEV_ABI_MINOR		1
 #define MIGDEV_ABI_VERSION		((MIGDEV_ABI_MAJOR << 16) | MIGDEV_ABI_MINOR)
 
 /* The device memory BAR exists (always set in this revision). */
 #define MIGDEV_FEATURE_DEVMEM		(1ULL << 0)
+/* The DMA engine: queues, descriptors, completions. */
+#define MIGDEV_FEATURE_DMA		(1ULL << 1)
+/* BAR2 can be mmap()ed. */
+#define MIGDEV_FEATURE_DEVMEM_MMAP	(1ULL << 2)
 
 /*
  * Types (profiles).  Each mediated device type gives its instances a number

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the DMA engine: queue registers, descriptor validation and
+ * execution, completions.
+ *
+ * Execution happens in chunks of at most MIGDEV_CHUNK bytes, each under the
+ * device lock, from the instance's work item on the parent's engines
+ * (pool.c).  Everything needed to continue a descriptor (the descriptor as
+ * fetched, bytes done, the running checksum) is in struct migdev_queue, so
+ * between two chunks the device is quiescent and its state complete: that
+ * is what pausing for migration relies on.
+ */
+#include <linux/crc32.h>
+#include <linux/lockdep.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/overflow.h>
+#include <linux/string.h>
+
+#include "device.h"
+
+static bool migdev_dma_allowed(struct migdev_emul *e)
+{
+	return migdev_cfg_command(&e->cfg) & PCI_COMMAND_MASTER;
+}
+
+static bool migdev_queue_runnable(struct migdev_queue *q)
+{
+	return q->enabled && !q->halted && (q->active || q->head != q->tail);
+}
+
+static bool migdev_engine_runnable_locked(struct migdev_emul *e)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&e->lock);
+	if (e->paused || !migdev_dma_allowed(e))
+		return false;
+	for (i = 0; i < e->geom.nr_queues; i++)
+		if (migdev_queue_runnable(&e->queues[i]))
+			return true;
+	return false;
+}
+
+/**
+ * migdev_engine_kick_locked() - queue the instance for an engine if it
+ * has work
+ * @e: device, locked
+ */
+void migdev_engine_kick_locked(struct migdev_emul *e)
+{
+	if (migdev_engine_runnable_locked(e))
+		queue_work(e->pool->wq, &e->work);
+}
+
+/* A queue error: record it, halt the queue, raise the error interrupt. */
+static void migdev_queue_halt(struct migdev_emul *e, unsigned int qi,
+			      u32 code)
+{
+	struct migdev_queue *q = &e->queues[qi];
+
+	q->halted = true;
+	q->active = false;
+	q->error = code;
+	migdev_intr_error_locked(e, qi, code);
+}
+
+/* Write the completion record of the descriptor at HEAD and retire it. */
+static void migdev_queue_complete(struct migdev_emul *e, unsigned int qi,
+				  u32 status, u64 result)
+{
+	struct migdev_queue *q = &e->queues[qi];
+	u64 at = q->compl_base +
+		 (u64)(q->head & (q->ring_size - 1)) * sizeof(struct migdev_completion);
+	struct migdev_completion c = {
+		.result = cpu_to_le64(result),
+		.cookie = q->desc.cookie,
+		.bytes = cpu_to_le64(q->done),
+	};
+	__le32 st = cpu_to_le32(status);
+	bool irq = le16_to_cpu(q->desc.flags) & MIGDEV_DESC_F_IRQ;
+
+	/* The status goes last: once it is set, the record is complete. */
+	if (e->host->dma_write(e->host_priv, at + 8, (u8 *)&c + 8, sizeof(c) - 8) ||
+	    e->host->dma_write(e->host_priv, at, &st, sizeof(st))) {
+		migdev_queue_halt(e, qi, MIGDEV_ERR_COMPL_WRITE);
+		return;
+	}
+	q->active = false;
+	q->head++;
+	q->completed++;
+	if (status != MIGDEV_STATUS_OK) {
+		q->error = status;
+		migdev_intr_error_locked(e, qi, status);
+	}
+	if (irq)
+		migdev_intr_queue_locked(e, qi);
+}
+
+/* Guest range [addr, addr + len) must not wrap. */
+static bool migdev_iova_ok(u64 addr, u64 len)
+{
+	u64 end;
+
+	return !check_add_overflow(addr, len, &end);
+}
+
+static bool migdev_devmem_range_ok(struct migdev_emul *e, u64 off, u64 len)
+{
+	return off < e->geom.devmem_size && len <= e->geom.devmem_size - off;
+}
+
+/* Check a freshly fetched descriptor; MIGDEV_STATUS_OK if it may run. */
+static u32 migdev_desc_check(struct migdev_emul *e,
+			     const struct migdev_desc *d)
+{
+	u16 op = le16_to_cpu(d->opcode);
+	u64 len = le32_to_cpu(d->len);
+	u64 src = le64_to_cpu(d->src), dst = le64_to_cpu(d->dst);
+	bool uses_src, uses_dst;
+
+	if (le16_to_cpu(d->flags) & ~MIGDEV_DESC_F_ALL ||
+	    d->reserved[0] || d->reserved[1] || d->reserved[2])
+		return MIGDEV_STATUS_RESERVED;
+
+	switch (op) {
+	case MIGDEV_OP_NOP:
+		return (len || src || dst || d->pattern) ?
+		       MIGDEV_STATUS_RESERVED : MIGDEV_STATUS_OK;
+	case MIGDEV_OP_COPY:
+	case MIGDEV_OP_TO_DEV:
+	case MIGDEV_OP_FROM_DEV:
+		uses_src = true;
+		uses_dst = true;
+		break;
+	case MIGDEV_OP_FILL:
+		uses_src = false;
+		uses_dst = true;
+		break;
+	case MIGDEV_OP_CRC32C:
+	case MIGDEV_OP_DEV_CRC32C:
+		uses_src = true;
+		uses_dst = false;
+		break;
+	default:
+		return MIGDEV_STATUS_BAD_OPCODE;
+	}
+	if ((!uses_src && src) || (!uses_dst && dst) ||
+	    (op != MIGDEV_OP_FILL && d->pattern))
+		return MIGDEV_STATUS_RESERVED;
+	if (!len || len > MIGDEV_MAX_XFER)
+		return MIGDEV_STATUS_BAD_LENGTH;
+
+	switch (op) {
+	case MIGDEV_OP_COPY:
+		if (!migdev_iova_ok(src, len) || !migdev_iova_ok(dst, len))
+			return MIGDEV_STATUS_BAD_ADDRESS;
+		if (src < dst + len && dst < src + len)
+			return MIGDEV_STATUS_OVERLAP;
+		break;
+	case MIGDEV_OP_FILL:
+		if (!migdev_iova_ok(dst, len))
+			return MIGDEV_STATUS_BAD_ADDRESS;
+		break;
+	case MIGDEV_OP_CRC32C:
+		if (!migdev_iova_ok(src, len))
+			return MIGDEV_STATUS_BAD_ADDRESS;
+		break;
+	case MIGDEV_OP_TO_DEV:
+		if (!migdev_iova_ok(src, len) ||
+		    !migdev_devmem_range_ok(e, dst, len))
+			return MIGDEV_STATUS_BAD_ADDRESS;
+		break;
+	case MIGDEV_OP_FROM_DEV:
+		if (!migdev_devmem_range_ok(e, src, len) ||
+		    !migdev_iova_ok(dst, len))
+			return MIGDEV_STATUS_BAD_ADDRESS;
+		break;
+	case MIGDEV_OP_DEV_CRC32C:
+		if (!migdev_devmem_range_ok(e, src, len))
+			return MIGDEV_STATUS_BAD_ADDRESS;
+		break;
+	}
+	return MIGDEV_STATUS_OK;
+}
+
+/* Fill @buf with the FILL pattern as it falls at byte @pos of the transfer. */
+static void migdev_fill_pattern(void *buf, size_t n, __le64 pattern, u64 pos)
+{
+	const u8 *p = (const u8 *)&pattern;
+	u8 *b = buf;
+	size_t i;
+
+	for (i = 0; i < 8 && i < n; i++)
+		b[i] = p[(pos + i) % 8];
+	for (; i < n; i++)
+		b[i] = b[i - 8];
+}
+
+/* Execute the next chunk of the descriptor in flight on queue @qi. */
+static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
+{
+	struct migdev_queue *q = &e->queues[qi];
+	const struct migdev_host_ops *h = e->host;
+	void *hp = e->host_priv;
+	u16 op = le16_to_cpu(q->desc.opcode);
+	u64 len = le32_to_cpu(q->desc.len);
+	u64 src = le64_to_cpu(q->desc.src) + q->done;
+	u64 dst = le64_to_cpu(q->desc.dst) + q->done;
+	size_t n = min_t(u64, len - q->done, MIGDEV_CHUNK);
+	void *buf = e->bounce;
+	int ret = 0;
+
+	switch (op) {
+	case MIGDEV_OP_COPY:
+		ret = h->dma_read(hp, src, buf, n);
+		if (!ret)
+			ret = h->dma_write(hp, dst, buf, n);
+		break;
+	case MIGDEV_OP_FILL:
+		migdev_fill_pattern(buf, n, q->desc.pattern, q->done);
+		ret = h->dma_write(hp, dst, buf, n);
+		break;
+	case MIGDEV_OP_CRC32C:
+		ret = h->dma_read(hp, src, buf, n);
+		if (!ret)
+			q->crc = __crc32c_le(q->crc, buf, n);
+		break;
+	case MIGDEV_OP_TO_DEV:
+		ret = h->dma_read(hp, src, buf, n);
+		if (!ret)
+			ret = migdev_devmem_write(&e->devmem, dst, buf, n);
+		break;
+	case MIGDEV_OP_FROM_DEV:
+		migdev_devmem_read(&e->devmem, src, buf, n);
+		ret = h->dma_write(hp, dst, buf, n);
+		break;
+	case MIGDEV_OP_DEV_CRC32C:
+		migdev_devmem_read(&e->devmem, src, buf, n);
+		q->crc = __crc32c_le(q->crc, buf, n);
+		break;
+	}
+	if (ret) {
+		migdev_queue_complete(e, qi, ret == -ENOMEM ?
+				      MIGDEV_STATUS_NO_MEMORY :
+				      MIGDEV_STATUS_BAD_ADDRESS, 0);
+		return;
+	}
+	q->done += n;
+	if (q->done == len)
+		migdev_queue_complete(e, qi, MIGDEV_STATUS_OK,
+				      (op == MIGDEV_OP_CRC32C ||
+				       op == MIGDEV_OP_DEV_CRC32C) ? ~q->crc : 0);
+}
+
+/* Fetch and check the descriptor at HEAD; it becomes the one in flight. */
+static void migdev_queue_fetch(struct migdev_emul *e, unsigned int qi)
+{
+	struct migdev_queue *q = &e->queues[qi];
+	u64 at = q->ring_base +
+		 (u64)(q->head & (q->ring_size - 1)) * sizeof(struct migdev_desc);
+	u32 status;
+
+	if (e->host->dma_read(e->host_priv, at, &q->desc, sizeof(q->desc))) {
+		migdev_queue_halt(e, qi, MIGDEV_ERR_RING_FETCH);
+		return;
+	}
+	q->active = true;
+	q->done = 0;
+	q->crc = ~0U;
+	status = migdev_desc_check(e, &q->desc);
+	if (status != MIGDEV_STATUS_OK ||
+	    le16_to_cpu(q->desc.opcode) == MIGDEV_OP_NOP)
+		migdev_queue_complete(e, qi, status, 0);
+}
+
+/* One step of the engine: one chunk (or one fetch) for one queue. */
+static void migdev_engine_step_locked(struct migdev_emul *e)
+{
+	unsigned int i, nq = e->geom.nr_queues;
+
+	lockdep_assert_held(&e->lock);
+	for (i = 0; i < nq; i++) {
+		unsigned int qi = (e->rr + i) % nq;
+		struct migdev_queue *q = &e->queues[qi];
+
+		if (!migdev_queue_runnable(q))
+			continue;
+		e->rr = (qi + 1) % nq;
+		if (!q->active)
+			migdev_queue_fetch(e, qi);
+		else
+			migdev_queue_run_chunk(e, qi);
+		return;
+	}
+}
+
+static void migdev_engine_work(struct work_struct *work)
+{
+	struct migdev_emul *e = container_of(work, struct migdev_emul, work);
+
+	mutex_lock(&e->lock);
+	if (migdev_engine_runnable_locked(e) && e->bounce) {
+		migdev_engine_step_locked(e);
+		/* Back to the tail of the engines' queue: others get a turn. */
+		migdev_engine_kick_locked(e);
+	}
+	mutex_unlock(&e->lock);
+}
+
+/**
+ * migdev_engine_init() - set up the engine of a new device
+ * @e: device
+ */
+void migdev_engine_init(struct migdev_emul *e)
+{
+	INIT_WORK(&e->work, migdev_engine_work);
+}
+
+/**
+ * migdev_engine_reset_locked() - discard all work and clear the queues
+ * @e: device, locked
+ *
+ * A chunk in execution holds the lock, so none is running; a queued turn
+ * finds nothing to do.
+ */
+void migdev_engine_reset_locked(struct migdev_emul *e)
+{
+	lockdep_assert_held(&e->lock);
+	memset(e->queues, 0, sizeof(e->queues));
+	e->rr = 0;
+}
+
+static bool migdev_queue_config_ok(struct migdev_queue *q)
+{
+	return q->ring_size && q->ring_size <= MIGDEV_MAX_RING_SIZE &&
+	       is_power_of_2(q->ring_size) &&
+	       IS_ALIGNED(q->ring_base, sizeof(struct migdev_desc)) &&
+	       IS_ALIGNED(q->compl_base, sizeof(struct migdev_completion)) &&
+	       migdev_iova_ok(q->ring_base,
+			      (u64)q->ring_size * sizeof(struct migdev_desc)) &&
+	       migdev_iova_ok(q->compl_base,
+			      (u64)q->ring_size * sizeof(struct migdev_completion));
+}
+
+static void migdev_queue_set_ctrl(struct migdev_emul *e, unsigned int qi,
+				  u32 val)
+{
+	struct migdev_queue *q = &e->queues[qi];
+	bool enable = val & MIGDEV_Q_CTRL_ENABLE;
+
+	if (enable == q->enabled)
+		return;
+	if (!enable) {
+		if (q->active)
+			migdev_queue_complete(e, qi, MIGDEV_STATUS_ABORTED, 0);
+		q->enabled = false;
+		q->halted = false;
+		q->active = false;
+		return;
+	}
+	if (!migdev_queue_config_ok(q)) {
+		q->error = MIGDEV_ERR_RING_CONFIG;
+		migdev_intr_error_locked(e, qi, MIGDEV_ERR_RING_CONFIG);
+		return;
+	}
+	q->enabled = true;
+	q->halted = false;
+	q->head = 0;
+	q->tail = 0;
+	q->completed = 0;
+	q->error = 0;
+}
+
+static void migdev_queue_set_tail(struct migdev_emul *e, unsigned int qi,
+				  u32 val)
+{
+	struct migdev_queue *q = &e->queues[qi];
+
+	if (!q->enabled || q->halted)
+		return;
+	if (val - q->head > q->ring_size) {
+		migdev_queue_halt(e, qi, MIGDEV_ERR_RING_OVERRUN);
+		return;
+	}
+	q->tail = val;
+	migdev_engine_kick_locked(e);
+}
+
+/**
+ * migdev_engine_read32_locked() - read a queue register
+ * @e: device, locked
+ * @qi: queue, below nr_queues
+ * @reg: 4-byte aligned offset in the queue's block
+ *
+ * Return: the value; 0 where there is no register.
+ */
+u32 migdev_engine_read32_locked(struct migdev_emul *e, unsigned int qi,
+				unsigned int reg)
+{
+	struct migdev_queue *q = &e->queues[qi];
+
+	lockdep_assert_held(&e->lock);
+	switch (reg) {
+	case MIGDEV_Q_RING_BASE:
+		return lower_32_bits(q->ring_base);
+	case MIGDEV_Q_RING_BASE + 4:
+		return upper_32_bits(q->ring_base);
+	case MIGDEV_Q_RING_SIZE:
+		return q->ring_size;
+	case MIGDEV_Q_CTRL:
+		return q->enabled ? MIGDEV_Q_CTRL_ENABLE : 0;
+	case MIGDEV_Q_COMPL_BASE:
+		return lower_32_bits(q->compl_base);
+	case MIGDEV_Q_COMPL_BASE + 4:
+		return upper_32_bits(q->compl_base);
+	case MIGDEV_Q_TAIL:
+		return q->tail;
+	case MIGDEV_Q_HEAD:
+		return q->head;
+	case MIGDEV_Q_STATUS:
+		return (q->enabled ? MIGDEV_Q_STATUS_ENABLED : 0) |
+		       (q->active ? MIGDEV_Q_STATUS_BUSY : 0) |
+		       (q->halted ? MIGDEV_Q_STATUS_HALTED : 0);
+	case MIGDEV_Q_ERROR:
+		return q->error;
+	case MIGDEV_Q_COMPLETED:
+		return lower_32_bits(q->completed);
+	case MIGDEV_Q_COMPLETED + 4:
+		return upper_32_bits(q->completed);
+	}
+	return 0;
+}
+
+/**
+ * migdev_engine_write32_locked() - write a queue register
+ * @e: device, locked
+ * @qi: queue, below nr_queues
+ * @reg: 4-byte aligned offset in the queue's block
+ * @val: value
+ */
+void migdev_engine_write32_locked(struct migdev_emul *e, unsigned int qi,
+				  unsigned int reg, u32 val)
+{
+	struct migdev_queue *q = &e->queues[qi];
+
+	lockdep_assert_held(&e->lock);
+	/* The ring's location is fixed while the queue is enabled. */
+	if (q->enabled && (reg == MIGDEV_Q_RING_BASE ||
+			   reg == MIGDEV_Q_RING_BASE + 4 ||
+			   reg == MIGDEV_Q_RING_SIZE ||
+			   reg == MIGDEV_Q_COMPL_BASE ||
+			   reg == MIGDEV_Q_COMPL_BASE + 4))
+		return;
+
+	switch (reg) {
+	case MIGDEV_Q_RING_BASE:
+		q->ring_base = (q->ring_base & GENMASK_ULL(63, 32)) | val;
+		break;
+	case MIGDEV_Q_RING_BASE + 4:
+		q->ring_base = lower_32_bits(q->ring_base) | ((u64)val << 32);
+		break;
+	case MIGDEV_Q_RING_SIZE:
+		q->ring_size = val;
+		break;
+	case MIGDEV_Q_CTRL:
+		migdev_queue_set_ctrl(e, qi, val);
+		break;
+	case MIGDEV_Q_COMPL_BASE:
+		q->compl_base = (q->compl_base & GENMASK_ULL(63, 32)) | val;
+		break;
+	case MIGDEV_Q_COMPL_BASE + 4:
+		q->compl_base = lower_32_bits(q->compl_base) | ((u64)val << 32);
+		break;
+	case MIGDEV_Q_TAIL:
+		migdev_queue_set_tail(e, qi, val);
+		break;
+	}
+}
+
+/**
+ * migdev_engine_pause() - stop the engine between two chunks
+ * @e: device
+ *
+ * Returns once no chunk of this device is executing; the descriptor in
+ * flight keeps its progress in its queue and continues on resume.  Waits
+ * for at most one chunk; other instances keep running.
+ */
+void migdev_engine_pause(struct migdev_emul *e)
+{
+	mutex_lock(&e->lock);
+	e->paused = true;
+	mutex_unlock(&e->lock);
+}
+
+/**
+ * migdev_engine_resume() - let a paused engine continue
+ * @e: device
+ */
+void migdev_engine_resume(struct migdev_emul *e)
+{
+	mutex_lock(&e->lock);
+	e->paused = false;
+	migdev_engine_kick_locked(e);
+	mutex_unlock(&e->lock);
+}
+
+/**
+ * migdev_engine_stop() - wait until the instance's work item is idle
+ * @e: device, with nothing left to run (queues reset or paused)
+ *
+ * For teardown: afterwards the engines hold no reference to @e.
+ */
+void migdev_engine_stop(struct migdev_emul *e)
+{
+	cancel_work_sync(&e->work);
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: debugfs, /sys/kernel/debug/migdev/<uuid>/.
+ *
+ * devmem_dirty: reading it collects (reads and clears) the device-memory
+ * dirty bitmap, as migration pre-copy will, and prints the dirty pages as
+ * ranges of page indexes, one "first-last" per line.  The bitmap is
+ * collected once per open(), so a reader that needs several read() calls
+ * sees one consistent snapshot.
+ *
+ * engine_pause: write 1 to pause the instance's DMA engine with
+ * migdev_engine_pause() (what migration uses to quiesce it), 0 to resume.
+ * Reading shows "paused <0|1> last_pause_ns <N>": how long the last pause
+ * took to return, i.e. to wait for the chunk in execution.
+ */
+#include <linux/bitmap.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "migdev.h"
+
+static struct dentry *migdev_debugfs_dir;
+
+struct migdev_dirty_snapshot {
+	size_t len;
+	char text[];
+};
+
+static int migdev_dirty_open(struct inode *inode, struct file *file)
+{
+	struct migdev_device *mdev = inode->i_private;
+	struct migdev_devmem *dm = &mdev->emul.devmem;
+	unsigned long nbits = migdev_devmem_nr_pfns(dm), rs, re;
+	struct migdev_dirty_snapshot *snap;
+	unsigned long *bits;
+	size_t cap, len = 0;
+	u64 n;
+
+	bits = bitmap_zalloc(nbits, GFP_KERNEL);
+	if (!bits)
+		return -ENOMEM;
+	n = migdev_devmem_collect_dirty(dm, bits);
+	/* At most one range per two pages, each "a-b\n" of two numbers. */
+	cap = min_t(u64, n, nbits / 2 + 1) * 24 + 1;
+	snap = kvmalloc(struct_size(snap, text, cap), GFP_KERNEL);
+	if (!snap) {
+		bitmap_free(bits);
+		return -ENOMEM;
+	}
+	for_each_set_bitrange(rs, re, bits, nbits)
+		len += scnprintf(snap->text + len, cap - len, "%lu-%lu\n",
+				 rs, re - 1);
+	snap->len = len;
+	bitmap_free(bits);
+	file->private_data = snap;
+	return 0;
+}
+
+static ssize_t migdev_dirty_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct migdev_dirty_snapshot *snap = file->private_data;
+
+	return simple_read_from_buffer(buf, count, ppos, snap->text, snap->len);
+}
+
+static int migdev_dirty_release(struct inode *inode, struct file *file)
+{
+	kvfree(file->private_data);
+	return 0;
+}
+
+static const struct file_operations migdev_dirty_fops = {
+	.owner = THIS_MODULE,
+	.open = migdev_dirty_open,
+	.read = migdev_dirty_read,
+	.release = migdev_dirty_release,
+	.llseek = default_llseek,
+};
+
+static ssize_t migdev_pause_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct migdev_device *mdev = file->private_data;
+	char text[64];
+	int len;
+
+	mutex_lock(&mdev->emul.lock);
+	len = scnprintf(text, sizeof(text), "paused %d last_pause_ns %llu\n",
+			mdev->emul.paused, mdev->last_pause_ns);
+	mutex_unlock(&mdev->emul.lock);
+	return simple_read_from_buffer(buf, count, ppos, text, len);
+}
+
+static ssize_t migdev_pause_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	struct migdev_device *mdev = file->private_data;
+	bool pause;
+	u64 t0;
+	int ret;
+
+	ret = kstrtobool_from_user(buf, count, &pause);
+	if (ret)
+		return ret;
+	if (pause) {
+		t0 = ktime_get_ns();
+		migdev_engine_pause(&mdev->emul);
+		mdev->last_pause_ns = ktime_get_ns() - t0;
+	} else {
+		migdev_engine_resume(&mdev->emul);
+	}
+	return count;
+}
+
+static const struct file_operations migdev_pause_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = migdev_pause_read,
+	.write = migdev_pause_write,
+	.llseek = default_llseek,
+};
+
+/**
+ * migdev_debugfs_init() - create /sys/kernel/debug/migdev
+ */
+void migdev_debugfs_init(void)
+{
+	migdev_debugfs_dir = debugfs_create_dir("migdev", NULL);
+}
+
+/**
+ * migdev_debugfs_exit() - remove /sys/kernel/debug/migdev
+ */
+void migdev_debugfs_exit(void)
+{
+	debugfs_remove_recursive(migdev_debugfs_dir);
+}
+
+/**
+ * migdev_debugfs_add() - an instance's directory
+ * @mdev: instance, registered
+ */
+void migdev_debugfs_add(struct migdev_device *mdev)
+{
+	mdev->debugfs = debugfs_create_dir(dev_name(mdev->vdev.dev),
+					   migdev_debugfs_dir);
+	debugfs_create_file("devmem_dirty", 0400, mdev->debugfs, mdev,
+			    &migdev_dirty_fops);
+	debugfs_create_file("engine_pause", 0600, mdev->debugfs, mdev,
+			    &migdev_pause_fops);
+}
+
+/**
+ * migdev_debugfs_remove() - remove an instance's directory
+ * @mdev: instance
+ */
+void migdev_debugfs_remove(struct migdev_device *mdev)
+{
+	debugfs_remove_recursive(mdev->debugfs);
+}
