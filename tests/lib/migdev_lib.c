@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "migdev_lib.h"
@@ -171,6 +173,7 @@ int __mdl_open(const char *uuid, struct mdl_dev *dev)
 	dev->container = -1;
 	dev->group = -1;
 	dev->fd = -1;
+	dev->next_iova = 1ULL << 32;
 	snprintf(dev->uuid, sizeof(dev->uuid), "%s", uuid);
 
 	snprintf(path, sizeof(path), MDL_DEVICES "/%s/iommu_group", uuid);
@@ -361,4 +364,280 @@ int mdl_eventfd_wait(int fd, int ms)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	return poll(&p, 1, ms) == 1;
+}
+
+int __mdl_dma_map(struct mdl_dev *dev, size_t size, struct mdl_dma *m)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+
+	size = (size + 4095) & ~(size_t)4095;
+	m->va = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->va == MAP_FAILED)
+		return -errno;
+	m->size = size;
+	m->iova = dev->next_iova;
+	map.vaddr = (uintptr_t)m->va;
+	map.iova = m->iova;
+	map.size = size;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	if (ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map)) {
+		int ret = -errno;
+
+		munmap(m->va, size);
+		return ret;
+	}
+	/* Leave an unmapped guard gap after each mapping. */
+	dev->next_iova += size + (2ULL << 20);
+	return 0;
+}
+
+void mdl_dma_map(struct mdl_dev *dev, size_t size, struct mdl_dma *m)
+{
+	int ret = __mdl_dma_map(dev, size, m);
+
+	if (ret)
+		mdl_die("mapping %zu bytes for DMA: %s\n", size, strerror(-ret));
+}
+
+int __mdl_dma_unmap_iova(struct mdl_dev *dev, struct mdl_dma *m)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = m->iova, .size = m->size,
+	};
+
+	return ioctl(dev->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+}
+
+void mdl_dma_free(struct mdl_dev *dev, struct mdl_dma *m)
+{
+	if (!m->va)
+		return;
+	if (dev->container >= 0)
+		__mdl_dma_unmap_iova(dev, m);
+	munmap(m->va, m->size);
+	m->va = NULL;
+}
+
+void mdl_bus_master(struct mdl_dev *dev, int on)
+{
+	uint32_t cmd = mdl_cfg_read(dev, PCI_COMMAND, 2);
+
+	if (on)
+		cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	else
+		cmd &= ~PCI_COMMAND_MASTER;
+	mdl_cfg_write(dev, PCI_COMMAND, 2, cmd);
+}
+
+uint32_t mdl_qread32(struct mdl_dev *dev, unsigned int q, unsigned int reg)
+{
+	return mdl_read32(dev, MIGDEV_REG_QUEUE(q) + reg);
+}
+
+void mdl_qwrite32(struct mdl_dev *dev, unsigned int q, unsigned int reg,
+		  uint32_t val)
+{
+	mdl_write32(dev, MIGDEV_REG_QUEUE(q) + reg, val);
+}
+
+void mdl_qwrite64(struct mdl_dev *dev, unsigned int q, unsigned int reg,
+		  uint64_t val)
+{
+	mdl_write64(dev, MIGDEV_REG_QUEUE(q) + reg, val);
+}
+
+int __mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
+		     struct mdl_queue *q)
+{
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->dev = dev;
+	q->index = index;
+	q->size = size;
+	ret = __mdl_dma_map(dev, size * sizeof(struct migdev_desc), &q->ring);
+	if (ret)
+		return ret;
+	ret = __mdl_dma_map(dev, size * sizeof(struct migdev_completion),
+			    &q->compl);
+	if (ret) {
+		mdl_dma_free(dev, &q->ring);
+		return ret;
+	}
+	q->descs = q->ring.va;
+	q->cpl = q->compl.va;
+	mdl_qwrite32(dev, index, MIGDEV_Q_CTRL, 0);
+	mdl_qwrite64(dev, index, MIGDEV_Q_RING_BASE, q->ring.iova);
+	mdl_qwrite32(dev, index, MIGDEV_Q_RING_SIZE, size);
+	mdl_qwrite64(dev, index, MIGDEV_Q_COMPL_BASE, q->compl.iova);
+	mdl_qwrite32(dev, index, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
+	if (!(mdl_qread32(dev, index, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_ENABLED))
+		return -EIO;
+	return 0;
+}
+
+void mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
+		    struct mdl_queue *q)
+{
+	int ret = __mdl_queue_init(dev, index, size, q);
+
+	if (ret)
+		mdl_die("setting up queue %u: %s\n", index, strerror(-ret));
+}
+
+void mdl_queue_fini(struct mdl_queue *q)
+{
+	if (!q->dev)
+		return;
+	if (q->dev->fd >= 0)
+		mdl_qwrite32(q->dev, q->index, MIGDEV_Q_CTRL, 0);
+	mdl_dma_free(q->dev, &q->ring);
+	mdl_dma_free(q->dev, &q->compl);
+	q->dev = NULL;
+}
+
+struct migdev_desc mdl_desc(uint16_t op, uint64_t src, uint64_t dst,
+			    uint32_t len, uint16_t flags)
+{
+	struct migdev_desc d;
+
+	memset(&d, 0, sizeof(d));
+	d.opcode = htole16(op);
+	d.flags = htole16(flags);
+	d.len = htole32(len);
+	d.src = htole64(src);
+	d.dst = htole64(dst);
+	return d;
+}
+
+struct migdev_completion *mdl_cpl(struct mdl_queue *q, uint32_t n)
+{
+	return &q->cpl[n & (q->size - 1)];
+}
+
+uint32_t mdl_post(struct mdl_queue *q, const struct migdev_desc *d)
+{
+	uint32_t n = q->tail++;
+
+	memset(mdl_cpl(q, n), 0, sizeof(struct migdev_completion));
+	q->descs[n & (q->size - 1)] = *d;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return n;
+}
+
+void mdl_doorbell(struct mdl_queue *q)
+{
+	mdl_qwrite32(q->dev, q->index, MIGDEV_Q_TAIL, q->tail);
+}
+
+uint32_t mdl_submit(struct mdl_queue *q, const struct migdev_desc *d)
+{
+	uint32_t n = mdl_post(q, d);
+
+	mdl_doorbell(q);
+	return n;
+}
+
+double mdl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+uint32_t mdl_wait(struct mdl_queue *q, uint32_t n, int timeout_ms)
+{
+	uint32_t *st = &mdl_cpl(q, n)->status;
+	double end = mdl_now() + timeout_ms / 1000.0;
+	unsigned int spins = 0;
+	uint32_t v;
+
+	for (;;) {
+		v = le32toh(__atomic_load_n(st, __ATOMIC_ACQUIRE));
+		if (v)
+			return v;
+		if (mdl_now() > end)
+			return 0;
+		if (++spins > 1000)
+			usleep(100);
+	}
+}
+
+uint32_t mdl_run(struct mdl_queue *q, const struct migdev_desc *d)
+{
+	return mdl_wait(q, mdl_submit(q, d), 60000);
+}
+
+uint32_t mdl_crc32c(const void *buf, size_t len)
+{
+	static uint32_t table[256];
+	const uint8_t *p = buf;
+	uint32_t crc = ~0U;
+	size_t i;
+
+	if (!table[1]) {
+		for (i = 0; i < 256; i++) {
+			uint32_t c = i;
+			int k;
+
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+			table[i] = c;
+		}
+	}
+	for (i = 0; i < len; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void mdl_debugfs_path(char *path, size_t len, const char *uuid,
+			     const char *file)
+{
+	snprintf(path, len, "/sys/kernel/debug/migdev/%s/%s", uuid, file);
+}
+
+int mdl_pause(const char *uuid, int pause)
+{
+	char path[PATH_MAX];
+
+	mdl_debugfs_path(path, sizeof(path), uuid, "engine_pause");
+	return mdl_sysfs_write(path, pause ? "1" : "0");
+}
+
+long long mdl_last_pause_ns(const char *uuid)
+{
+	char path[PATH_MAX], buf[128];
+	long long ns = -1;
+	int paused;
+
+	mdl_debugfs_path(path, sizeof(path), uuid, "engine_pause");
+	if (mdl_sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	if (sscanf(buf, "paused %d last_pause_ns %lld", &paused, &ns) != 2)
+		return -1;
+	return ns;
+}
+
+long mdl_collect_dirty(const char *uuid, uint64_t *bits, size_t nbits)
+{
+	char path[PATH_MAX];
+	unsigned long a, b, i;
+	long n = 0;
+	FILE *f;
+
+	mdl_debugfs_path(path, sizeof(path), uuid, "devmem_dirty");
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	memset(bits, 0, (nbits + 63) / 64 * 8);
+	while (fscanf(f, "%lu-%lu", &a, &b) == 2) {
+		for (i = a; i <= b && i < nbits; i++) {
+			bits[i / 64] |= 1ULL << (i % 64);
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
 }

@@ -25,6 +25,26 @@ struct mdl_dev {
 	int group;
 	int fd;
 	char uuid[MDL_UUID_LEN];
+	uint64_t next_iova;	/* bump allocator for mdl_dma_map() */
+};
+
+/* Guest memory for the device: anonymous memory mapped at an IOVA. */
+struct mdl_dma {
+	void *va;
+	uint64_t iova;
+	size_t size;
+};
+
+/* A DMA queue set up by mdl_queue_init(). */
+struct mdl_queue {
+	struct mdl_dev *dev;
+	unsigned int index;
+	uint32_t size;
+	uint32_t tail;
+	struct mdl_dma ring;
+	struct mdl_dma compl;
+	struct migdev_desc *descs;
+	struct migdev_completion *cpl;
 };
 
 /* sysfs */
@@ -73,6 +93,47 @@ int __mdl_set_irq_eventfds(struct mdl_dev *dev, unsigned int index,
 int __mdl_set_irqs(struct mdl_dev *dev, uint32_t flags, unsigned int index,
 		   unsigned int start, unsigned int count, const void *data,
 		   size_t data_len);
+/* Guest memory. */
+int __mdl_dma_map(struct mdl_dev *dev, size_t size, struct mdl_dma *m);
+void mdl_dma_map(struct mdl_dev *dev, size_t size, struct mdl_dma *m);
+int __mdl_dma_unmap_iova(struct mdl_dev *dev, struct mdl_dma *m);
+void mdl_dma_free(struct mdl_dev *dev, struct mdl_dma *m);
+
+/* The DMA engine. */
+void mdl_bus_master(struct mdl_dev *dev, int on);
+int __mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
+		     struct mdl_queue *q);
+void mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
+		    struct mdl_queue *q);
+void mdl_queue_fini(struct mdl_queue *q);
+struct migdev_desc mdl_desc(uint16_t op, uint64_t src, uint64_t dst,
+			    uint32_t len, uint16_t flags);
+/* Queue @d and ring the doorbell; returns the descriptor's counter. */
+uint32_t mdl_submit(struct mdl_queue *q, const struct migdev_desc *d);
+/* Write @d into the ring without ringing; mdl_doorbell() rings. */
+uint32_t mdl_post(struct mdl_queue *q, const struct migdev_desc *d);
+void mdl_doorbell(struct mdl_queue *q);
+/* Wait for descriptor @n; its status, or 0 after @timeout_ms. */
+uint32_t mdl_wait(struct mdl_queue *q, uint32_t n, int timeout_ms);
+struct migdev_completion *mdl_cpl(struct mdl_queue *q, uint32_t n);
+uint32_t mdl_qread32(struct mdl_dev *dev, unsigned int q, unsigned int reg);
+void mdl_qwrite32(struct mdl_dev *dev, unsigned int q, unsigned int reg,
+		  uint32_t val);
+void mdl_qwrite64(struct mdl_dev *dev, unsigned int q, unsigned int reg,
+		  uint64_t val);
+/* Submit one descriptor and wait for it: its status. */
+uint32_t mdl_run(struct mdl_queue *q, const struct migdev_desc *d);
+
+/* CRC-32C as the device computes it. */
+uint32_t mdl_crc32c(const void *buf, size_t len);
+
+/* debugfs */
+int mdl_pause(const char *uuid, int pause);
+long long mdl_last_pause_ns(const char *uuid);
+/* Collect the dirty bitmap into @bits (one bit per page); count or -errno. */
+long mdl_collect_dirty(const char *uuid, uint64_t *bits, size_t nbits);
+double mdl_now(void);
+
 int mdl_eventfd(void);
 /* Counter value of an eventfd, 0 if it has not fired (non-blocking). */
 uint64_t mdl_eventfd_read(int fd);

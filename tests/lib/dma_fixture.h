@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The DMA tests' fixture: one open instance of each type, bus mastering
+ * on, queue 0 ready, and two 8 MiB buffers of guest memory.
+ * Include after kselftest_harness.h.
+ */
+#ifndef MIGDEV_DMA_FIXTURE_H
+#define MIGDEV_DMA_FIXTURE_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "migdev_lib.h"
+
+#define BUF_SIZE	(8u << 20)
+
+FIXTURE(dma) {
+	char uuid[MDL_UUID_LEN];
+	struct mdl_dev d;
+	struct mdl_queue q;
+	struct mdl_dma a, b;
+	uint32_t nr_queues;
+	uint64_t devmem_size;
+};
+
+FIXTURE_VARIANT(dma) {
+	unsigned int type;
+};
+
+FIXTURE_VARIANT_ADD(dma, small) { .type = MIGDEV_TYPE_SMALL };
+FIXTURE_VARIANT_ADD(dma, large) { .type = MIGDEV_TYPE_LARGE };
+FIXTURE_VARIANT_ADD(dma, xlarge) { .type = MIGDEV_TYPE_XLARGE };
+
+FIXTURE_SETUP(dma)
+{
+	static const uint32_t queues[] = { 1, 2, 4, 8 };
+	static const uint64_t sizes[] = { 4ULL << 20, 64ULL << 20,
+					  256ULL << 20, 1ULL << 30 };
+	unsigned int i;
+
+	self->d.fd = -1;
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->uuid));
+	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
+	self->nr_queues = queues[variant->type];
+	self->devmem_size = sizes[variant->type];
+	mdl_bus_master(&self->d, 1);
+	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
+	ASSERT_EQ(0, __mdl_dma_map(&self->d, BUF_SIZE, &self->a));
+	ASSERT_EQ(0, __mdl_dma_map(&self->d, BUF_SIZE, &self->b));
+	srandom(variant->type * 7 + 1);
+	for (i = 0; i < BUF_SIZE / 4; i++)
+		((uint32_t *)self->a.va)[i] = random();
+}
+
+FIXTURE_TEARDOWN(dma)
+{
+	mdl_close(&self->d);
+	if (self->uuid[0] && mdl_exists(self->uuid))
+		EXPECT_EQ(0, __mdl_remove(self->uuid));
+}
+
+#endif /* MIGDEV_DMA_FIXTURE_H */
