@@ -90,7 +90,8 @@ struct migdev_queue {
  * @clock_base: ktime_get_ns() at which MIGDEV_REG_CLOCK read 0
  * @clock_latch: the clock as of the last read of its low half
  * @rr: the queue the engine serves next (round robin)
- * @paused: migdev_engine_pause() holds the engine off
+ * @paused: migdev_engine_pause() holds the engine off; set without the
+ *	    lock (so a pause need not queue behind chunks), read under it
  * @bounce: MIGDEV_CHUNK bytes for moving data, allocated while open
  * @devmem: device memory (has its own lock)
  * @host: how the device reaches its host

@@ -34,7 +34,7 @@ static bool migdev_engine_runnable_locked(struct migdev_emul *e)
 	unsigned int i;
 
 	lockdep_assert_held(&e->lock);
-	if (e->paused || !migdev_dma_allowed(e))
+	if (READ_ONCE(e->paused) || !migdev_dma_allowed(e))
 		return false;
 	for (i = 0; i < e->geom.nr_queues; i++)
 		if (migdev_queue_runnable(&e->queues[i]))
@@ -488,8 +488,13 @@ void migdev_engine_write32_locked(struct migdev_emul *e, unsigned int qi,
  */
 void migdev_engine_pause(struct migdev_emul *e)
 {
+	/*
+	 * Raise the flag before queueing on the lock: a chunk that starts
+	 * after this sees it and returns, so we wait for the chunk in
+	 * execution only, not for every chunk that wins the lock before us.
+	 */
+	WRITE_ONCE(e->paused, true);
 	mutex_lock(&e->lock);
-	e->paused = true;
 	mutex_unlock(&e->lock);
 }
 
@@ -500,7 +505,7 @@ void migdev_engine_pause(struct migdev_emul *e)
 void migdev_engine_resume(struct migdev_emul *e)
 {
 	mutex_lock(&e->lock);
-	e->paused = false;
+	WRITE_ONCE(e->paused, false);
 	migdev_engine_kick_locked(e);
 	mutex_unlock(&e->lock);
 }
