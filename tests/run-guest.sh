@@ -52,6 +52,12 @@ for t in "${tests[@]}"; do
 	echo "# ==== $t: pass $p fail $f skip $s ($(($(date +%s) - start)) s)"
 done
 
+# Figures, printed for the log, never judged (MIGDEV_BENCH=0 skips them).
+if [ "${MIGDEV_BENCH:-1}" != 0 ] && [ $# = 0 ] && [ -x samples/build/migdev-bench ]; then
+	echo "# ==== benchmark (figures only)"
+	samples/build/migdev-bench 2>&1 | sed 's/^/# bench: /' | tee "$RES/bench.txt"
+fi
+
 echo "$pass $fail $skip" >"$RES/totals"
 echo "# guest totals: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev-bench: the device's figures, printed, never judged.
+ *
+ * Creates an instance on migdev0, and measures:
+ *  - DMA copy throughput against memcpy() of the same size, here (ratio);
+ *  - transfers to and from device memory;
+ *  - per-descriptor latency (NOP, 4 KiB copy), submit to completion;
+ *  - the cost of one trapped register access and one config read;
+ *  - pause latency with a 4 KiB and with a 256 MiB descriptor in flight.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migdev_lib.h"
+
+#define MB		(1024u * 1024)
+#define COPY_SIZE	(64 * MB)
+#define BIG		(256 * MB)
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double dma_rate(struct mdl_queue *q, struct migdev_desc d, int reps)
+{
+	double t0 = mdl_now();
+	int i;
+
+	for (i = 0; i < reps; i++)
+		if (mdl_run(q, &d) != MIGDEV_STATUS_OK) {
+			fprintf(stderr, "descriptor failed\n");
+			exit(1);
+		}
+	return (double)le32toh(d.len) * reps / (mdl_now() - t0) / MB;
+}
+
+static void pause_figures(const char *what, long long *ns, int n)
+{
+	qsort(ns, n, sizeof(*ns), cmp_ll);
+	printf("pause latency, %s in flight: median %lld us, max %lld us (%d pauses)\n",
+	       what, ns[n / 2] / 1000, ns[n - 1] / 1000, n);
+}
+
+int main(void)
+{
+	struct mdl_dma a, b, big;
+	struct mdl_queue q;
+	struct mdl_dev d;
+	char uuid[MDL_UUID_LEN];
+	long long ns[20];
+	double t0, t, memcpy_rate, copy_rate;
+	uint32_t i, n;
+	struct migdev_desc desc;
+	int reps = 4;
+
+	mdl_create(mdl_parent(), MIGDEV_TYPE_MEDIUM, uuid);
+	mdl_open(uuid, &d);
+	mdl_bus_master(&d, 1);
+	mdl_queue_init(&d, 0, 64, &q);
+	mdl_dma_map(&d, COPY_SIZE, &a);
+	mdl_dma_map(&d, COPY_SIZE, &b);
+	memset(a.va, 0x5a, COPY_SIZE);
+	memset(b.va, 0, COPY_SIZE);
+
+	/* Throughput. */
+	t0 = mdl_now();
+	for (i = 0; i < (uint32_t)reps; i++) {
+		memcpy(b.va, a.va, COPY_SIZE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	memcpy_rate = (double)COPY_SIZE * reps / (mdl_now() - t0) / MB;
+	copy_rate = dma_rate(&q, mdl_desc(MIGDEV_OP_COPY, a.iova, b.iova,
+					  COPY_SIZE, 0), reps);
+	printf("copy %u MiB: DMA %.0f MiB/s, memcpy %.0f MiB/s, ratio %.2f\n",
+	       COPY_SIZE / MB, copy_rate, memcpy_rate, copy_rate / memcpy_rate);
+	printf("to device memory: %.0f MiB/s; from device memory: %.0f MiB/s\n",
+	       dma_rate(&q, mdl_desc(MIGDEV_OP_TO_DEV, a.iova, 0, COPY_SIZE, 0), reps),
+	       dma_rate(&q, mdl_desc(MIGDEV_OP_FROM_DEV, 0, b.iova, COPY_SIZE, 0), reps));
+	printf("CRC-32C: %.0f MiB/s\n",
+	       dma_rate(&q, mdl_desc(MIGDEV_OP_CRC32C, a.iova, 0, COPY_SIZE, 0), reps));
+
+	/* Latency: submit to completion, polling. */
+	desc = mdl_desc(MIGDEV_OP_NOP, 0, 0, 0, 0);
+	t0 = mdl_now();
+	for (i = 0; i < 2000; i++)
+		mdl_run(&q, &desc);
+	t = (mdl_now() - t0) / 2000;
+	desc = mdl_desc(MIGDEV_OP_COPY, a.iova, b.iova, 4096, 0);
+	t0 = mdl_now();
+	for (i = 0; i < 1000; i++)
+		mdl_run(&q, &desc);
+	printf("latency per descriptor: NOP %.1f us, 4 KiB copy %.1f us\n",
+	       t * 1e6, (mdl_now() - t0) / 1000 * 1e6);
+
+	/* Trapped accesses. */
+	t0 = mdl_now();
+	for (i = 0; i < 20000; i++)
+		mdl_read32(&d, MIGDEV_REG_SCRATCH);
+	t = (mdl_now() - t0) / 20000;
+	t0 = mdl_now();
+	for (i = 0; i < 20000; i++)
+		mdl_cfg_read(&d, 0, 4);
+	printf("trapped access: BAR0 register read %.2f us, config read %.2f us\n",
+	       t * 1e6, (mdl_now() - t0) / 20000 * 1e6);
+
+	/* Pause with a stream of 4 KiB descriptors in flight. */
+	for (i = 0; i < 20; i++) {
+		unsigned int k;
+
+		for (k = 0; k < 63; k++) {
+			desc = mdl_desc(MIGDEV_OP_COPY, a.iova + k * 4096,
+					b.iova + k * 4096, 4096, 0);
+			n = mdl_post(&q, &desc);
+		}
+		mdl_doorbell(&q);
+		mdl_pause(uuid, 1);
+		ns[i] = mdl_last_pause_ns(uuid);
+		mdl_pause(uuid, 0);
+		mdl_wait(&q, n, 60000);
+	}
+	pause_figures("4 KiB copies", ns, 20);
+
+	/* Pause with one 256 MiB descriptor in flight, 20 times over. */
+	mdl_dma_map(&d, BIG, &big);
+	memset(big.va, 0, BIG);
+	desc = mdl_desc(MIGDEV_OP_FILL, 0, big.iova, BIG, 0);
+	desc.pattern = htole64(0x0101010101010101ULL);
+	n = mdl_submit(&q, &desc);
+	for (i = 0; i < 20; i++) {
+		while (!(mdl_qread32(&d, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY))
+			usleep(100);
+		mdl_pause(uuid, 1);
+		ns[i] = mdl_last_pause_ns(uuid);
+		mdl_pause(uuid, 0);
+		usleep(2000);
+	}
+	if (mdl_wait(&q, n, 600000) != MIGDEV_STATUS_OK ||
+	    ((unsigned char *)big.va)[BIG - 1] != 1) {
+		fprintf(stderr, "the 256 MiB fill went wrong\n");
+		return 1;
+	}
+	pause_figures("a 256 MiB fill", ns, 20);
+
+	mdl_close(&d);
+	mdl_remove(uuid);
+	return 0;
+}
