@@ -49,9 +49,10 @@ TEST_F(dev, set_irqs_bad)
 	/* Two actions at once is no action migdev knows. */
 	EXPECT_EQ(-ENOTTY, __mdl_set_irqs(&self->d, TRIGGER | VFIO_IRQ_SET_ACTION_MASK | NONE,
 					  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
-	/* MSI-X has no mask action. */
-	EXPECT_EQ(-ENOTTY, __mdl_set_irqs(&self->d, VFIO_IRQ_SET_ACTION_MASK | NONE,
+	/* MSI-X masking needs MSI-X enabled, and takes no eventfd. */
+	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, VFIO_IRQ_SET_ACTION_MASK | NONE,
 					  VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0));
+
 	/* Not an eventfd; not an fd. */
 	fds[0] = 0;
 	EXPECT_NE(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fds));
@@ -121,9 +122,11 @@ TEST_F(dev, msix_loopback)
 	for (i = 0; i < nvec; i++)
 		EXPECT_EQ(i & 1, mdl_eventfd_read(fds[i])) TH_LOG("vector %u", i);
 
-	/* While MSI-X is on, INTx cannot be. */
+	/* While MSI-X is on, INTx cannot be; MSI-X unmask takes no eventfd. */
 	EXPECT_EQ(-EINVAL, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_INTX_IRQ_INDEX,
 						  0, 1, fds));
+	EXPECT_EQ(-ENOTTY, __mdl_set_irqs(&self->d, VFIO_IRQ_SET_ACTION_UNMASK | EVENTFD,
+					  VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, fds, 4));
 	/* Unset one vector with -1; the others still fire. */
 	fds[0] = -1;
 	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_MSIX_IRQ_INDEX,
