@@ -8,13 +8,14 @@
  * reads back the size mask with the type bits unchanged.
  */
 #include <linux/bits.h>
+#include <linux/wordpart.h>
 #include <linux/log2.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
 #include <uapi/linux/migdev.h>
 
 #include "cfg.h"
-#include "device.h"
+#include "geom.h"
 
 static void migdev_cfg_set16(struct migdev_cfg *cfg, unsigned int off,
 			     u16 val, u16 wmask, u16 w1cmask)

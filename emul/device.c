@@ -109,7 +109,7 @@ static void migdev_emul_reset_locked(struct migdev_emul *e,
 		migdev_cfg_init(&e->cfg, &e->geom);
 		/* Vectors come out of reset masked. */
 		memset(e->msix_table, 0, sizeof(e->msix_table));
-		for (i = 0; i < MIGDEV_MAX_VECTORS; i++)
+		for (i = 0; i < migdev_geom_nr_vectors(&e->geom); i++)
 			e->msix_table[i][PCI_MSIX_ENTRY_VECTOR_CTRL / 4] =
 				cpu_to_le32(PCI_MSIX_ENTRY_CTRL_MASKBIT);
 	}

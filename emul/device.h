@@ -13,29 +13,10 @@
 #include <uapi/linux/migdev.h>
 
 #include "cfg.h"
+#include "geom.h"
 #include "devmem.h"
 #include "host.h"
 #include "pool.h"
-
-/* One vector per queue, and one that reports errors. */
-#define MIGDEV_MAX_VECTORS	(MIGDEV_MAX_QUEUES + 1)
-
-/**
- * struct migdev_geom - what an instance's type fixes for its lifetime
- * @type_id: enum migdev_type_id
- * @nr_queues: DMA queues, 1..MIGDEV_MAX_QUEUES
- * @devmem_size: bytes of device memory (BAR2), a power of two
- */
-struct migdev_geom {
-	u32 type_id;
-	u32 nr_queues;
-	u64 devmem_size;
-};
-
-static inline unsigned int migdev_geom_nr_vectors(const struct migdev_geom *g)
-{
-	return g->nr_queues + 1;
-}
 
 /* The most bytes one engine moves before it lets others run. */
 #define MIGDEV_CHUNK		(128 * 1024)
@@ -89,6 +70,8 @@ struct migdev_queue {
  * @intx_level: INTx# as last reported to the host
  * @clock_base: ktime_get_ns() at which MIGDEV_REG_CLOCK read 0
  * @clock_latch: the clock as of the last read of its low half
+ * @clock_frozen: the device is stopped: the clock reads @clock_frozen_val
+ * @clock_frozen_val: the clock's value while frozen
  * @rr: the queue the engine serves next (round robin)
  * @paused: migdev_engine_pause() holds the engine off; set without the
  *	    lock (so a pause need not queue behind chunks), read under it
@@ -113,6 +96,8 @@ struct migdev_emul {
 	bool intx_level;
 	u64 clock_base;
 	u64 clock_latch;
+	bool clock_frozen;
+	u64 clock_frozen_val;
 	unsigned int rr;
 	bool paused;
 	void *bounce;
@@ -179,5 +164,16 @@ void migdev_intr_error_locked(struct migdev_emul *e, unsigned int q,
 void migdev_intr_update_locked(struct migdev_emul *e);
 void migdev_intr_reset_locked(struct migdev_emul *e);
 u64 migdev_emul_clock(struct migdev_emul *e);
+
+/* state.c: migration. */
+struct migdev_stream_dec;
+void migdev_emul_freeze_clock(struct migdev_emul *e);
+void migdev_emul_thaw_clock(struct migdev_emul *e);
+size_t migdev_emul_state_size(struct migdev_emul *e);
+size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
+			      u64 msix_pending);
+u64 migdev_emul_load_state(struct migdev_emul *e,
+			   const struct migdev_stream_dec *dec);
+void migdev_emul_run(struct migdev_emul *e);
 
 #endif /* MIGDEV_EMUL_DEVICE_H */

@@ -71,7 +71,9 @@ void migdev_devmem_clear(struct migdev_devmem *dm)
 	if (dm->unmap && atomic_long_read(&dm->nr_pages))
 		dm->unmap(dm->unmap_priv, 0, dm->size);
 	xa_for_each(&dm->pages, idx, page) {
-		__free_page(page);
+		/* Staging memory marks pages to zero with value entries. */
+		if (!xa_is_value(page))
+			__free_page(page);
 		set_bit(idx, dm->dirty);
 	}
 	xa_destroy(&dm->pages);
@@ -230,4 +232,124 @@ u64 migdev_devmem_collect_dirty(struct migdev_devmem *dm, unsigned long *out)
 u64 migdev_devmem_resident(struct migdev_devmem *dm)
 {
 	return (u64)atomic_long_read(&dm->nr_pages) << PAGE_SHIFT;
+}
+
+/**
+ * migdev_devmem_stage() - store incoming pages in staging memory
+ * @st: staging device memory (only its owner uses it: no locking)
+ * @first: first page index, checked by the caller
+ * @count: pages
+ * @data: @count pages of data, or NULL: these pages read as zeros again
+ *
+ * Pages to zero are remembered as value entries, so that
+ * migdev_devmem_replace() knows them from pages never mentioned.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
+			const void *data)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		unsigned long idx = first + i;
+		void *old = xa_load(&st->pages, idx);
+		struct page *page = old;
+		void *ret;
+
+		if (!data) {
+			ret = xa_store(&st->pages, idx, xa_mk_value(0),
+				       GFP_KERNEL_ACCOUNT);
+			if (xa_is_err(ret))
+				return xa_err(ret);
+			if (old && !xa_is_value(old)) {
+				__free_page(old);
+				atomic_long_dec(&st->nr_pages);
+			}
+			continue;
+		}
+		if (!old || xa_is_value(old)) {
+			page = alloc_page(GFP_KERNEL_ACCOUNT);
+			if (!page)
+				return -ENOMEM;
+			ret = xa_store(&st->pages, idx, page, GFP_KERNEL_ACCOUNT);
+			if (xa_is_err(ret)) {
+				__free_page(page);
+				return xa_err(ret);
+			}
+			atomic_long_inc(&st->nr_pages);
+		}
+		memcpy_to_page(page, 0, data + (size_t)i * PAGE_SIZE, PAGE_SIZE);
+	}
+	return 0;
+}
+
+/**
+ * migdev_devmem_replace() - device memory becomes what was staged
+ * @dm: device memory
+ * @st: staging memory; emptied on success
+ *
+ * Pages never staged read as zeros afterwards: a stream carries the whole
+ * of the source's memory.  Every slot is reserved before anything changes,
+ * so this either fails with nothing changed or succeeds; every user
+ * mapping is zapped before pages change.
+ *
+ * Return: 0, or -ENOMEM with @dm unchanged.
+ */
+int migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st)
+{
+	struct page *page, *old;
+	unsigned long idx;
+	int ret = 0;
+
+	xa_for_each(&st->pages, idx, page) {
+		if (xa_is_value(page))
+			continue;
+		ret = xa_reserve(&dm->pages, idx, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		xa_for_each(&st->pages, idx, page)
+			xa_release(&dm->pages, idx);
+		return ret;
+	}
+
+	down_write(&dm->lock);
+	if (dm->unmap)
+		dm->unmap(dm->unmap_priv, 0, dm->size);
+	/* What the stream does not hold is zero: drop it. */
+	xa_for_each(&dm->pages, idx, old) {
+		page = xa_load(&st->pages, idx);
+		if (page && !xa_is_value(page))
+			continue;
+		xa_erase(&dm->pages, idx);
+		__free_page(old);
+		set_bit(idx, dm->dirty);
+	}
+	/* Every slot exists now: these stores allocate nothing. */
+	xa_for_each(&st->pages, idx, page) {
+		if (xa_is_value(page))
+			continue;
+		old = xa_store(&dm->pages, idx, page, GFP_NOWAIT);
+		if (old && !xa_is_err(old))
+			__free_page(old);
+		set_bit(idx, dm->dirty);
+	}
+	atomic_long_set(&dm->nr_pages, atomic_long_read(&st->nr_pages));
+	xa_destroy(&st->pages);
+	atomic_long_set(&st->nr_pages, 0);
+	up_write(&dm->lock);
+	return 0;
+}
+
+/**
+ * migdev_devmem_dirty_count() - pages dirty now, without collecting them
+ * @dm: device memory
+ *
+ * Return: the number of dirty bits set.
+ */
+u64 migdev_devmem_dirty_count(struct migdev_devmem *dm)
+{
+	return bitmap_weight(dm->dirty, migdev_devmem_nr_pfns(dm));
 }

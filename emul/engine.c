@@ -12,11 +12,10 @@
  */
 #include <linux/crc32.h>
 #include <linux/lockdep.h>
-#include <linux/log2.h>
 #include <linux/minmax.h>
-#include <linux/overflow.h>
 #include <linux/string.h>
 
+#include "desc.h"
 #include "device.h"
 
 static bool migdev_dma_allowed(struct migdev_emul *e)
@@ -95,93 +94,6 @@ static void migdev_queue_complete(struct migdev_emul *e, unsigned int qi,
 	}
 	if (irq)
 		migdev_intr_queue_locked(e, qi);
-}
-
-/* Guest range [addr, addr + len) must not wrap. */
-static bool migdev_iova_ok(u64 addr, u64 len)
-{
-	u64 end;
-
-	return !check_add_overflow(addr, len, &end);
-}
-
-static bool migdev_devmem_range_ok(struct migdev_emul *e, u64 off, u64 len)
-{
-	return off < e->geom.devmem_size && len <= e->geom.devmem_size - off;
-}
-
-/* Check a freshly fetched descriptor; MIGDEV_STATUS_OK if it may run. */
-static u32 migdev_desc_check(struct migdev_emul *e,
-			     const struct migdev_desc *d)
-{
-	u16 op = le16_to_cpu(d->opcode);
-	u64 len = le32_to_cpu(d->len);
-	u64 src = le64_to_cpu(d->src), dst = le64_to_cpu(d->dst);
-	bool uses_src, uses_dst;
-
-	if (le16_to_cpu(d->flags) & ~MIGDEV_DESC_F_ALL ||
-	    d->reserved[0] || d->reserved[1] || d->reserved[2])
-		return MIGDEV_STATUS_RESERVED;
-
-	switch (op) {
-	case MIGDEV_OP_NOP:
-		return (len || src || dst || d->pattern) ?
-		       MIGDEV_STATUS_RESERVED : MIGDEV_STATUS_OK;
-	case MIGDEV_OP_COPY:
-	case MIGDEV_OP_TO_DEV:
-	case MIGDEV_OP_FROM_DEV:
-		uses_src = true;
-		uses_dst = true;
-		break;
-	case MIGDEV_OP_FILL:
-		uses_src = false;
-		uses_dst = true;
-		break;
-	case MIGDEV_OP_CRC32C:
-	case MIGDEV_OP_DEV_CRC32C:
-		uses_src = true;
-		uses_dst = false;
-		break;
-	default:
-		return MIGDEV_STATUS_BAD_OPCODE;
-	}
-	if ((!uses_src && src) || (!uses_dst && dst) ||
-	    (op != MIGDEV_OP_FILL && d->pattern))
-		return MIGDEV_STATUS_RESERVED;
-	if (!len || len > MIGDEV_MAX_XFER)
-		return MIGDEV_STATUS_BAD_LENGTH;
-
-	switch (op) {
-	case MIGDEV_OP_COPY:
-		if (!migdev_iova_ok(src, len) || !migdev_iova_ok(dst, len))
-			return MIGDEV_STATUS_BAD_ADDRESS;
-		if (src < dst + len && dst < src + len)
-			return MIGDEV_STATUS_OVERLAP;
-		break;
-	case MIGDEV_OP_FILL:
-		if (!migdev_iova_ok(dst, len))
-			return MIGDEV_STATUS_BAD_ADDRESS;
-		break;
-	case MIGDEV_OP_CRC32C:
-		if (!migdev_iova_ok(src, len))
-			return MIGDEV_STATUS_BAD_ADDRESS;
-		break;
-	case MIGDEV_OP_TO_DEV:
-		if (!migdev_iova_ok(src, len) ||
-		    !migdev_devmem_range_ok(e, dst, len))
-			return MIGDEV_STATUS_BAD_ADDRESS;
-		break;
-	case MIGDEV_OP_FROM_DEV:
-		if (!migdev_devmem_range_ok(e, src, len) ||
-		    !migdev_iova_ok(dst, len))
-			return MIGDEV_STATUS_BAD_ADDRESS;
-		break;
-	case MIGDEV_OP_DEV_CRC32C:
-		if (!migdev_devmem_range_ok(e, src, len))
-			return MIGDEV_STATUS_BAD_ADDRESS;
-		break;
-	}
-	return MIGDEV_STATUS_OK;
 }
 
 /* Fill @buf with the FILL pattern as it falls at byte @pos of the transfer. */
@@ -268,7 +180,7 @@ static void migdev_queue_fetch(struct migdev_emul *e, unsigned int qi)
 	q->active = true;
 	q->done = 0;
 	q->crc = ~0U;
-	status = migdev_desc_check(e, &q->desc);
+	status = migdev_desc_check(&q->desc, e->geom.devmem_size);
 	if (status != MIGDEV_STATUS_OK ||
 	    le16_to_cpu(q->desc.opcode) == MIGDEV_OP_NOP)
 		migdev_queue_complete(e, qi, status, 0);
@@ -331,18 +243,6 @@ void migdev_engine_reset_locked(struct migdev_emul *e)
 	e->rr = 0;
 }
 
-static bool migdev_queue_config_ok(struct migdev_queue *q)
-{
-	return q->ring_size && q->ring_size <= MIGDEV_MAX_RING_SIZE &&
-	       is_power_of_2(q->ring_size) &&
-	       IS_ALIGNED(q->ring_base, sizeof(struct migdev_desc)) &&
-	       IS_ALIGNED(q->compl_base, sizeof(struct migdev_completion)) &&
-	       migdev_iova_ok(q->ring_base,
-			      (u64)q->ring_size * sizeof(struct migdev_desc)) &&
-	       migdev_iova_ok(q->compl_base,
-			      (u64)q->ring_size * sizeof(struct migdev_completion));
-}
-
 static void migdev_queue_set_ctrl(struct migdev_emul *e, unsigned int qi,
 				  u32 val)
 {
@@ -359,7 +259,7 @@ static void migdev_queue_set_ctrl(struct migdev_emul *e, unsigned int qi,
 		q->active = false;
 		return;
 	}
-	if (!migdev_queue_config_ok(q)) {
+	if (!migdev_ring_ok(q->ring_base, q->compl_base, q->ring_size)) {
 		q->error = MIGDEV_ERR_RING_CONFIG;
 		migdev_intr_error_locked(e, qi, MIGDEV_ERR_RING_CONFIG);
 		return;

@@ -82,5 +82,7 @@ void migdev_intr_reset_locked(struct migdev_emul *e)
  */
 u64 migdev_emul_clock(struct migdev_emul *e)
 {
+	if (e->clock_frozen)
+		return e->clock_frozen_val;
 	return ktime_get_ns() - e->clock_base;
 }

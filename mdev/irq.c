@@ -485,3 +485,35 @@ u64 migdev_irq_msix_pending(struct migdev_device *mdev)
 	mutex_unlock(&mdev->irq_lock);
 	return pending;
 }
+
+/**
+ * migdev_irq_set_msix_pending() - pending MSI-X bits, from a migration
+ * @mdev: device
+ * @pending: bit v: vector v fired while masked on the source
+ */
+void migdev_irq_set_msix_pending(struct migdev_device *mdev, u64 pending)
+{
+	mutex_lock(&mdev->irq_lock);
+	mdev->msix_pending = pending;
+	mutex_unlock(&mdev->irq_lock);
+}
+
+/**
+ * migdev_irq_resume() - the device runs again: deliver what is pending on
+ * vectors that are not masked (a migrated device's held edges)
+ * @mdev: device
+ */
+void migdev_irq_resume(struct migdev_device *mdev)
+{
+	unsigned int v;
+
+	mutex_lock(&mdev->irq_lock);
+	for (v = 0; v < MIGDEV_MAX_VECTORS; v++)
+		if (test_bit(v, &mdev->msix_pending) &&
+		    !test_bit(v, &mdev->msix_masked) && mdev->msix_trigger[v] &&
+		    mdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX) {
+			__clear_bit(v, &mdev->msix_pending);
+			eventfd_signal(mdev->msix_trigger[v]);
+		}
+	mutex_unlock(&mdev->irq_lock);
+}

@@ -88,6 +88,13 @@ struct migdev_parent {
  * @req_trigger: device request eventfd (VFIO_PCI_REQ_IRQ_INDEX)
  * @debugfs: this instance's debugfs directory
  * @last_pause_ns: how long the last pause through debugfs took
+ * @state_mutex: serialises migration: @mig_state, @save, @resume
+ * @mig_state: the VFIO migration state
+ * @save: the saving data_fd, if any
+ * @resume: the resuming data_fd, if any
+ * @mig_minor: stream minor version emitted and accepted at most
+ * @reset_lock: protects @deferred_reset
+ * @deferred_reset: a reset came while @state_mutex was held
  */
 struct migdev_device {
 	struct vfio_device vdev;
@@ -107,6 +114,14 @@ struct migdev_device {
 	struct eventfd_ctx *req_trigger;
 	struct dentry *debugfs;
 	u64 last_pause_ns;
+
+	struct mutex state_mutex; /* protects migration state, see above */
+	enum vfio_device_mig_state mig_state;
+	struct migdev_save *save;
+	struct migdev_resume *resume;
+	u16 mig_minor;
+	spinlock_t reset_lock; /* protects deferred_reset */
+	bool deferred_reset;
 };
 
 /* Region N of the device fd starts at N << MIGDEV_REGION_SHIFT. */
@@ -143,6 +158,24 @@ extern struct mdev_driver migdev_driver;
 extern const struct migdev_host_ops migdev_host_ops;
 void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
 
+/* migration.c */
+void migdev_mig_init(struct migdev_device *mdev);
+void migdev_mig_open(struct migdev_device *mdev);
+void migdev_mig_close(struct migdev_device *mdev);
+void migdev_mig_reset(struct migdev_device *mdev);
+void migdev_state_mutex_unlock(struct migdev_device *mdev);
+
+/* migfile.c */
+struct migdev_save;
+struct migdev_resume;
+struct file *migdev_save_open(struct migdev_device *mdev, bool precopy);
+int migdev_save_stop_copy(struct migdev_save *s);
+void migdev_save_disable(struct migdev_save *s);
+u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s);
+struct file *migdev_resume_open(struct migdev_device *mdev);
+int migdev_resume_commit(struct migdev_resume *r);
+void migdev_resume_disable(struct migdev_resume *r);
+
 /* mmap.c */
 int migdev_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 
@@ -168,6 +201,8 @@ void migdev_request(struct vfio_device *vdev, unsigned int count);
 void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector);
 void migdev_irq_intx(struct migdev_device *mdev, bool level);
 u64 migdev_irq_msix_pending(struct migdev_device *mdev);
+void migdev_irq_set_msix_pending(struct migdev_device *mdev, u64 pending);
+void migdev_irq_resume(struct migdev_device *mdev);
 
 /* sysfs.c */
 extern const struct attribute_group *migdev_dev_groups[];

@@ -43,11 +43,54 @@ static ssize_t devmem_resident_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(devmem_resident);
 
+/*
+ * The stream minor version this instance emits, and the newest it
+ * accepts: set it to an older minor to migrate to an older module.
+ */
+static ssize_t migration_minor_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct migdev_device *mdev = migdev_from_dev(dev);
+	u16 minor;
+
+	mutex_lock(&mdev->state_mutex);
+	minor = mdev->mig_minor;
+	migdev_state_mutex_unlock(mdev);
+	return sysfs_emit(buf, "%u\n", minor);
+}
+
+static ssize_t migration_minor_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	struct migdev_device *mdev = migdev_from_dev(dev);
+	u16 minor;
+	int ret;
+
+	ret = kstrtou16(buf, 0, &minor);
+	if (ret)
+		return ret;
+	if (minor > MIGDEV_STREAM_MINOR) {
+		dev_err(dev, "migration_minor %u: this module knows stream versions up to 1.%u\n",
+			minor, MIGDEV_STREAM_MINOR);
+		return -EINVAL;
+	}
+	mutex_lock(&mdev->state_mutex);
+	if (mdev->save || mdev->resume)
+		ret = -EBUSY;
+	else
+		mdev->mig_minor = minor;
+	migdev_state_mutex_unlock(mdev);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(migration_minor);
+
 static struct attribute *migdev_dev_attrs[] = {
 	&dev_attr_type.attr,
 	&dev_attr_queues.attr,
 	&dev_attr_devmem_size.attr,
 	&dev_attr_devmem_resident.attr,
+	&dev_attr_migration_minor.attr,
 	NULL,
 };
 

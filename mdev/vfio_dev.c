@@ -34,9 +34,11 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	mdev->parent = parent;
 	mdev->type = type;
 	migdev_irq_init(mdev);
+	migdev_mig_init(mdev);
 	ret = migdev_emul_init(&mdev->emul, &geom, &migdev_host_ops, mdev,
 			       &parent->pool);
 	if (ret) {
+		mutex_destroy(&mdev->state_mutex);
 		mutex_destroy(&mdev->irq_lock);
 		migdev_capacity_release(parent, type->profile);
 		return ret;
@@ -48,6 +50,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
+	mutex_destroy(&mdev->state_mutex);
 	mutex_destroy(&mdev->irq_lock);
 	migdev_emul_fini(&mdev->emul);
 	migdev_capacity_release(mdev->parent, mdev->type->profile);
@@ -57,14 +60,21 @@ static int migdev_open_device(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
+	int ret;
+
 	/* Every user starts from a device fresh out of power-on reset. */
-	return migdev_emul_open(&mdev->emul);
+	ret = migdev_emul_open(&mdev->emul);
+	if (ret)
+		return ret;
+	migdev_mig_open(mdev);
+	return 0;
 }
 
 static void migdev_close_device(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
+	migdev_mig_close(mdev);
 	/* Stop all work, give back the device memory the user wrote. */
 	migdev_emul_close(&mdev->emul);
 	migdev_irq_disable_all(mdev);
@@ -89,9 +99,14 @@ static int migdev_ioctl_get_info(struct migdev_device *mdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/*
+ * The device is cleared at once; migration goes back to RUNNING with its
+ * files disabled as soon as state_mutex is free (deferred reset).
+ */
 static int migdev_ioctl_reset(struct migdev_device *mdev)
 {
 	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_DEVICE);
+	migdev_mig_reset(mdev);
 	return 0;
 }
 

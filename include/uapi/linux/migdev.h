@@ -250,4 +250,193 @@ enum migdev_type_id {
 	MIGDEV_NUM_TYPES
 };
 
+/*
+ * The migration stream (VFIO migration data_fd, and the v1 migration
+ * region) is a header followed by records, all little-endian.
+ *
+ * The header carries everything that decides compatibility, so a
+ * destination refuses a mismatch as soon as the first 64 bytes arrive,
+ * during pre-copy: the magic, the stream version (the major must match,
+ * the minor may be older than the destination's), and the instance type
+ * and geometry, which must equal the destination's.
+ *
+ * Each record is a struct migdev_stream_record and its payload.  A record
+ * whose tag the destination does not know is skipped if it has
+ * MIGDEV_REC_F_OPTIONAL and refused otherwise.  Every payload is checked
+ * against its CRC-32C, every length is bounded, and every field is
+ * validated before anything is applied: a destination applies the device
+ * state only once MIGDEV_TAG_END has arrived, and a stream that fails at
+ * any point leaves the destination as it was.
+ *
+ * Minor versions: 1.0 is the base.  1.1 adds the optional
+ * MIGDEV_TAG_SOURCE_INFO.  A source can be made to emit 1.0 (the
+ * instance's migration_minor attribute) for a destination that only knows
+ * 1.0.
+ */
+#define MIGDEV_STREAM_MAGIC		0x5344474dU	/* "MGDS" */
+#define MIGDEV_STREAM_MAJOR		1
+#define MIGDEV_STREAM_MINOR		1
+
+/**
+ * struct migdev_stream_header - the first 64 bytes of a stream
+ * @magic: MIGDEV_STREAM_MAGIC
+ * @major: MIGDEV_STREAM_MAJOR; a destination refuses any other
+ * @minor: at most the destination's MIGDEV_STREAM_MINOR
+ * @header_size: sizeof(struct migdev_stream_header)
+ * @flags: must be 0
+ * @type_id: enum migdev_type_id of the source instance
+ * @nr_queues: its DMA queues
+ * @devmem_size: its device memory, bytes
+ * @abi_version: the source's MIGDEV_ABI_VERSION (registers)
+ * @reserved: must be 0
+ * @crc: CRC-32C of the bytes before this field
+ */
+struct migdev_stream_header {
+	__le32 magic;
+	__le16 major;
+	__le16 minor;
+	__le32 header_size;
+	__le32 flags;
+	__le32 type_id;
+	__le32 nr_queues;
+	__le64 devmem_size;
+	__le32 abi_version;
+	__le32 reserved[6];
+	__le32 crc;
+};
+
+/* The payload may be skipped by a destination that does not know the tag. */
+#define MIGDEV_REC_F_OPTIONAL		(1U << 0)
+
+/**
+ * struct migdev_stream_record - the header of one record
+ * @tag: MIGDEV_TAG_*
+ * @flags: MIGDEV_REC_F_*; other bits must be 0
+ * @size: payload bytes that follow
+ * @crc: CRC-32C of the payload
+ * @reserved: must be 0
+ */
+struct migdev_stream_record {
+	__le32 tag;
+	__le32 flags;
+	__le64 size;
+	__le32 crc;
+	__le32 reserved;
+};
+
+/*
+ * Record tags.  DEVMEM and DEVMEM_ZERO may come any number of times, during
+ * pre-copy and stop-copy; CONFIG, REGS, MSIX and one QUEUE per queue come
+ * once, in stop-copy; END comes last, once.
+ */
+enum migdev_stream_tag {
+	MIGDEV_TAG_DEVMEM = 1,		/* struct migdev_rec_devmem + pages */
+	MIGDEV_TAG_DEVMEM_ZERO = 2,	/* struct migdev_rec_devmem, no data */
+	MIGDEV_TAG_CONFIG = 3,		/* 256 bytes of config space */
+	MIGDEV_TAG_REGS = 4,		/* struct migdev_rec_regs */
+	MIGDEV_TAG_MSIX = 5,		/* struct migdev_rec_msix */
+	MIGDEV_TAG_QUEUE = 6,		/* struct migdev_rec_queue */
+	MIGDEV_TAG_SOURCE_INFO = 7,	/* 1.1, optional: migdev_rec_source_info */
+	MIGDEV_TAG_END = 0x7fffffff	/* no payload */
+};
+
+/* Pages per DEVMEM record at most: 1 MiB of data. */
+#define MIGDEV_REC_MAX_PAGES		256
+
+/**
+ * struct migdev_rec_devmem - a run of device-memory pages
+ * @first: index of the first page (offset / 4096)
+ * @count: pages, 1..MIGDEV_REC_MAX_PAGES; for DEVMEM, count * 4096 bytes
+ *	   of data follow; DEVMEM_ZERO pages read as zeros again
+ * @reserved: must be 0
+ */
+struct migdev_rec_devmem {
+	__le64 first;
+	__le32 count;
+	__le32 reserved;
+};
+
+/**
+ * struct migdev_rec_regs - device registers and interrupt causes
+ * @scratch: MIGDEV_REG_SCRATCH
+ * @clock: MIGDEV_REG_CLOCK when the device stopped; the destination's
+ *	   clock continues from it
+ * @int_status: MIGDEV_REG_INT_STATUS
+ * @error_status: MIGDEV_REG_ERROR_STATUS
+ * @error_info: MIGDEV_REG_ERROR_INFO
+ * @error_count: MIGDEV_REG_ERROR_COUNT
+ * @rr: the queue the engine serves next
+ * @reserved: must be 0
+ */
+struct migdev_rec_regs {
+	__le64 scratch;
+	__le64 clock;
+	__le32 int_status;
+	__le32 error_status;
+	__le32 error_info;
+	__le32 error_count;
+	__le32 rr;
+	__le32 reserved[3];
+};
+
+/**
+ * struct migdev_rec_msix - the MSI-X table and pending bits
+ * @table: MIGDEV_MAX_QUEUES + 1 entries; those past the device's vector
+ *	   count must be 0
+ * @pending: vectors that fired while masked
+ */
+struct migdev_rec_msix {
+	__le32 table[MIGDEV_MAX_QUEUES + 1][4];
+	__le64 pending;
+};
+
+/* Bits of migdev_rec_queue.state. */
+#define MIGDEV_QSTATE_ENABLED		(1U << 0)
+#define MIGDEV_QSTATE_HALTED		(1U << 1)
+#define MIGDEV_QSTATE_ACTIVE		(1U << 2)	/* @desc in flight */
+
+/**
+ * struct migdev_rec_queue - one queue, with the descriptor in flight
+ * @index: the queue
+ * @state: MIGDEV_QSTATE_*
+ * @ring_base: MIGDEV_Q_RING_BASE
+ * @compl_base: MIGDEV_Q_COMPL_BASE
+ * @ring_size: MIGDEV_Q_RING_SIZE
+ * @head: MIGDEV_Q_HEAD
+ * @tail: MIGDEV_Q_TAIL
+ * @error: MIGDEV_Q_ERROR
+ * @completed: MIGDEV_Q_COMPLETED
+ * @done: bytes of @desc done; the destination continues from here
+ * @crc: running CRC-32C of those bytes
+ * @reserved: must be 0
+ * @desc: the descriptor in flight, as fetched
+ */
+struct migdev_rec_queue {
+	__le32 index;
+	__le32 state;
+	__le64 ring_base;
+	__le64 compl_base;
+	__le32 ring_size;
+	__le32 head;
+	__le32 tail;
+	__le32 error;
+	__le64 completed;
+	__le64 done;
+	__le32 crc;
+	__le32 reserved;
+	struct migdev_desc desc;
+};
+
+/**
+ * struct migdev_rec_source_info - what the source says about itself (1.1)
+ * @precopy_rounds: pre-copy rounds before stop-copy
+ * @precopy_bytes: bytes sent during pre-copy
+ * @reserved: must be 0
+ */
+struct migdev_rec_source_info {
+	__le32 precopy_rounds;
+	__le32 reserved;
+	__le64 precopy_bytes;
+};
+
 #endif /* _UAPI_LINUX_MIGDEV_H */

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the migration stream codec.
+ *
+ * The decoder is a small state machine fed any number of bytes at a time:
+ * header, then record header, payload, record header, ... END.  A record is
+ * validated as soon as its payload is complete; the first failure is
+ * sticky, says what was wrong in dec->err, and nothing in the stream can
+ * make the decoder read or write outside its own buffers.
+ */
+#include <linux/crc32.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+
+#include "desc.h"
+#include "stream.h"
+
+/**
+ * migdev_stream_crc() - the stream's checksum: CRC-32C
+ * @data: bytes
+ * @len: how many
+ *
+ * Return: the CRC-32C (initial value and final XOR 0xffffffff).
+ */
+u32 migdev_stream_crc(const void *data, size_t len)
+{
+	return ~__crc32c_le(~0U, data, len);
+}
+
+/**
+ * migdev_stream_header_init() - the header a source emits
+ * @h: header to fill
+ * @type_id: the source's type
+ * @nr_queues: its queues
+ * @devmem_size: its device memory
+ * @minor: the stream minor version to emit
+ */
+void migdev_stream_header_init(struct migdev_stream_header *h, u32 type_id,
+			       u32 nr_queues, u64 devmem_size, u16 minor)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = cpu_to_le32(MIGDEV_STREAM_MAGIC);
+	h->major = cpu_to_le16(MIGDEV_STREAM_MAJOR);
+	h->minor = cpu_to_le16(minor);
+	h->header_size = cpu_to_le32(sizeof(*h));
+	h->type_id = cpu_to_le32(type_id);
+	h->nr_queues = cpu_to_le32(nr_queues);
+	h->devmem_size = cpu_to_le64(devmem_size);
+	h->abi_version = cpu_to_le32(MIGDEV_ABI_VERSION);
+	h->crc = cpu_to_le32(migdev_stream_crc(h, offsetof(typeof(*h), crc)));
+}
+
+/**
+ * migdev_stream_put_record() - write a record header and its payload
+ * @dst: where; room for sizeof(struct migdev_stream_record) + @len bytes
+ * @tag: MIGDEV_TAG_*
+ * @flags: MIGDEV_REC_F_*
+ * @payload: the payload, or NULL if it is already in place after the
+ *	     record header at @dst
+ * @len: payload bytes
+ *
+ * Return: bytes written.
+ */
+size_t migdev_stream_put_record(void *dst, u32 tag, u32 flags,
+				const void *payload, size_t len)
+{
+	struct migdev_stream_record *r = dst;
+
+	if (payload)
+		memcpy(r + 1, payload, len);
+	r->tag = cpu_to_le32(tag);
+	r->flags = cpu_to_le32(flags);
+	r->size = cpu_to_le64(len);
+	r->crc = cpu_to_le32(migdev_stream_crc(r + 1, len));
+	r->reserved = 0;
+	return sizeof(*r) + len;
+}
+
+/**
+ * migdev_stream_dec_init() - get ready to decode a stream
+ * @dec: decoder; the caller then sets @dec->devmem and @dec->priv
+ * @type_id: the destination's type
+ * @nr_queues: its queues
+ * @devmem_size: its device memory
+ * @max_minor: the newest minor version to accept
+ * @buf: MIGDEV_STREAM_MAX_PAYLOAD bytes for payloads
+ */
+void migdev_stream_dec_init(struct migdev_stream_dec *dec, u32 type_id,
+			    u32 nr_queues, u64 devmem_size, u16 max_minor,
+			    u8 *buf)
+{
+	struct migdev_geom geom = {
+		.type_id = type_id,
+		.nr_queues = nr_queues,
+		.devmem_size = devmem_size,
+	};
+
+	memset(dec, 0, sizeof(*dec));
+	dec->type_id = type_id;
+	dec->nr_queues = nr_queues;
+	dec->devmem_size = devmem_size;
+	dec->max_minor = max_minor;
+	dec->buf = buf;
+	migdev_cfg_init(&dec->tmpl, &geom);
+	dec->phase = MIGDEV_DEC_HEADER;
+}
+
+static __printf(3, 4) int migdev_dec_fail(struct migdev_stream_dec *dec,
+					   int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dec->err, sizeof(dec->err), fmt, ap);
+	va_end(ap);
+	dec->phase = MIGDEV_DEC_FAILED;
+	dec->errno_ = err;
+	return err;
+}
+
+static int migdev_dec_header(struct migdev_stream_dec *dec)
+{
+	const struct migdev_stream_header *h = &dec->hdr;
+	u32 i, abi = le32_to_cpu(h->abi_version);
+
+	if (le32_to_cpu(h->magic) != MIGDEV_STREAM_MAGIC)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "not a migdev stream: magic 0x%08x, expected 0x%08x",
+				       le32_to_cpu(h->magic), MIGDEV_STREAM_MAGIC);
+	if (le32_to_cpu(h->crc) != migdev_stream_crc(h, offsetof(typeof(*h), crc)))
+		return migdev_dec_fail(dec, -EBADMSG, "header checksum mismatch");
+	if (le16_to_cpu(h->major) != MIGDEV_STREAM_MAJOR)
+		return migdev_dec_fail(dec, -EPROTONOSUPPORT,
+				       "stream version %u.%u: major version %u is not supported (this is %u.%u)",
+				       le16_to_cpu(h->major), le16_to_cpu(h->minor),
+				       le16_to_cpu(h->major), MIGDEV_STREAM_MAJOR,
+				       dec->max_minor);
+	if (le16_to_cpu(h->minor) > dec->max_minor)
+		return migdev_dec_fail(dec, -EPROTONOSUPPORT,
+				       "stream version 1.%u is newer than the 1.%u this destination accepts",
+				       le16_to_cpu(h->minor), dec->max_minor);
+	if (le32_to_cpu(h->header_size) != sizeof(*h) || h->flags)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "header size %u or flags 0x%x not as version 1 defines",
+				       le32_to_cpu(h->header_size),
+				       le32_to_cpu(h->flags));
+	for (i = 0; i < ARRAY_SIZE(h->reserved); i++)
+		if (h->reserved[i])
+			return migdev_dec_fail(dec, -EINVAL,
+					       "header reserved word %u is not 0", i);
+	if (le32_to_cpu(h->type_id) != dec->type_id)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "type mismatch: stream has type %u, device is type %u",
+				       le32_to_cpu(h->type_id), dec->type_id);
+	if (le32_to_cpu(h->nr_queues) != dec->nr_queues ||
+	    le64_to_cpu(h->devmem_size) != dec->devmem_size)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "geometry mismatch: stream has %u queues and %llu bytes of device memory, device has %u and %llu",
+				       le32_to_cpu(h->nr_queues),
+				       le64_to_cpu(h->devmem_size),
+				       dec->nr_queues, dec->devmem_size);
+	if (abi >> 16 != MIGDEV_ABI_MAJOR || abi > MIGDEV_ABI_VERSION)
+		return migdev_dec_fail(dec, -EPROTONOSUPPORT,
+				       "device ABI %u.%u of the source is newer than this device's %u.%u",
+				       abi >> 16, abi & 0xffff, MIGDEV_ABI_MAJOR,
+				       MIGDEV_ABI_MINOR);
+	dec->minor = le16_to_cpu(h->minor);
+	return 0;
+}
+
+/* The payload size a known tag must have; 0 for "variable" or unknown. */
+static bool migdev_dec_size_ok(u32 tag, u64 size)
+{
+	switch (tag) {
+	case MIGDEV_TAG_DEVMEM:
+		return size > sizeof(struct migdev_rec_devmem) &&
+		       size <= MIGDEV_STREAM_MAX_PAYLOAD &&
+		       !((size - sizeof(struct migdev_rec_devmem)) % 4096);
+	case MIGDEV_TAG_DEVMEM_ZERO:
+		return size == sizeof(struct migdev_rec_devmem);
+	case MIGDEV_TAG_CONFIG:
+		return size == PCI_CFG_SPACE_SIZE;
+	case MIGDEV_TAG_REGS:
+		return size == sizeof(struct migdev_rec_regs);
+	case MIGDEV_TAG_MSIX:
+		return size == sizeof(struct migdev_rec_msix);
+	case MIGDEV_TAG_QUEUE:
+		return size == sizeof(struct migdev_rec_queue);
+	case MIGDEV_TAG_SOURCE_INFO:
+		return size == sizeof(struct migdev_rec_source_info);
+	case MIGDEV_TAG_END:
+		return size == 0;
+	}
+	return false;
+}
+
+static bool migdev_tag_known(u32 tag)
+{
+	return (tag >= MIGDEV_TAG_DEVMEM && tag <= MIGDEV_TAG_SOURCE_INFO) ||
+	       tag == MIGDEV_TAG_END;
+}
+
+static int migdev_dec_record(struct migdev_stream_dec *dec)
+{
+	u32 tag = le32_to_cpu(dec->rec.tag), flags = le32_to_cpu(dec->rec.flags);
+	u64 size = le64_to_cpu(dec->rec.size);
+
+	if (flags & ~MIGDEV_REC_F_OPTIONAL || dec->rec.reserved)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "record tag %u: unknown flags 0x%x or reserved field not 0",
+				       tag, flags);
+	if (!migdev_tag_known(tag)) {
+		if (!(flags & MIGDEV_REC_F_OPTIONAL))
+			return migdev_dec_fail(dec, -EINVAL,
+					       "unknown mandatory record tag %u", tag);
+		if (size > MIGDEV_STREAM_MAX_SKIP)
+			return migdev_dec_fail(dec, -EINVAL,
+					       "unknown optional record tag %u of %llu bytes: more than %u",
+					       tag, size, (unsigned int)MIGDEV_STREAM_MAX_SKIP);
+		dec->crc = ~0U;
+		dec->phase = MIGDEV_DEC_SKIP;
+		return 0;
+	}
+	if (!migdev_dec_size_ok(tag, size))
+		return migdev_dec_fail(dec, -EINVAL,
+				       "record tag %u: bad payload size %llu", tag,
+				       size);
+	dec->phase = MIGDEV_DEC_PAYLOAD;
+	return 0;
+}
+
+static int migdev_dec_devmem(struct migdev_stream_dec *dec, bool zero)
+{
+	const struct migdev_rec_devmem *r = (void *)dec->buf;
+	u64 first = le64_to_cpu(r->first), npages = dec->devmem_size >> 12;
+	u32 count = le32_to_cpu(r->count);
+	u64 size = le64_to_cpu(dec->rec.size);
+	int ret;
+
+	if (r->reserved || !count || count > MIGDEV_REC_MAX_PAGES ||
+	    first >= npages || count > npages - first)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "device memory record: pages %llu+%u outside the device's %llu pages",
+				       first, count, npages);
+	if (!zero && size != sizeof(*r) + (u64)count * 4096)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "device memory record: %u pages but %llu bytes",
+				       count, size - sizeof(*r));
+	ret = dec->devmem(dec->priv, first, count, zero ? NULL : r + 1);
+	if (ret)
+		return migdev_dec_fail(dec, ret,
+				       "device memory record: storing pages %llu+%u failed",
+				       first, count);
+	dec->pages += count;
+	return 0;
+}
+
+static int migdev_dec_config(struct migdev_stream_dec *dec)
+{
+	unsigned int i;
+
+	for (i = 0; i < PCI_CFG_SPACE_SIZE; i++) {
+		u8 fixed = ~dec->tmpl.wmask[i] & ~dec->tmpl.w1cmask[i];
+
+		if (i == PCI_STATUS)
+			fixed &= ~PCI_STATUS_INTERRUPT;	/* follows the device */
+		if ((dec->buf[i] ^ dec->tmpl.space[i]) & fixed)
+			return migdev_dec_fail(dec, -EINVAL,
+					       "config space byte 0x%02x: read-only bits differ: stream 0x%02x, device 0x%02x",
+					       i, dec->buf[i], dec->tmpl.space[i]);
+	}
+	memcpy(dec->config, dec->buf, PCI_CFG_SPACE_SIZE);
+	dec->have_config = true;
+	return 0;
+}
+
+static int migdev_dec_regs(struct migdev_stream_dec *dec)
+{
+	const struct migdev_rec_regs *r = (void *)dec->buf;
+	u32 qmask = (1U << dec->nr_queues) - 1;
+	u32 info = le32_to_cpu(r->error_info);
+
+	if (r->reserved[0] || r->reserved[1] || r->reserved[2])
+		return migdev_dec_fail(dec, -EINVAL, "registers: reserved field not 0");
+	if (le32_to_cpu(r->int_status) & ~(qmask | MIGDEV_INT_ERROR) ||
+	    le32_to_cpu(r->error_status) & ~qmask)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "registers: interrupt 0x%x or error status 0x%x names queues this device has not",
+				       le32_to_cpu(r->int_status),
+				       le32_to_cpu(r->error_status));
+	if (le32_to_cpu(r->rr) >= dec->nr_queues ||
+	    info >> 16 || MIGDEV_ERROR_INFO_QUEUE(info) >= dec->nr_queues)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "registers: next queue %u or error info 0x%x out of range",
+				       le32_to_cpu(r->rr), info);
+	dec->regs = *r;
+	dec->have_regs = true;
+	return 0;
+}
+
+static int migdev_dec_msix(struct migdev_stream_dec *dec)
+{
+	const struct migdev_rec_msix *r = (void *)dec->buf;
+	unsigned int v, w, nvec = dec->nr_queues + 1;
+
+	for (v = 0; v < ARRAY_SIZE(r->table); v++) {
+		for (w = 0; w < 4; w++) {
+			u32 val = le32_to_cpu(r->table[v][w]);
+
+			if ((v >= nvec && val) ||
+			    (w == PCI_MSIX_ENTRY_VECTOR_CTRL / 4 &&
+			     val & ~PCI_MSIX_ENTRY_CTRL_MASKBIT))
+				return migdev_dec_fail(dec, -EINVAL,
+						       "MSI-X entry %u word %u: 0x%x is not a value this device can hold",
+						       v, w, val);
+		}
+	}
+	if (le64_to_cpu(r->pending) >> nvec)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "MSI-X pending bits 0x%llx beyond the %u vectors",
+				       le64_to_cpu(r->pending), nvec);
+	dec->msix = *r;
+	dec->have_msix = true;
+	return 0;
+}
+
+static int migdev_dec_queue(struct migdev_stream_dec *dec)
+{
+	const struct migdev_rec_queue *r = (void *)dec->buf;
+	u32 qi = le32_to_cpu(r->index), st = le32_to_cpu(r->state);
+	u32 size = le32_to_cpu(r->ring_size);
+	bool enabled = st & MIGDEV_QSTATE_ENABLED;
+	bool active = st & MIGDEV_QSTATE_ACTIVE;
+	u32 status;
+
+	if (qi >= dec->nr_queues || dec->queues_seen & (1U << qi))
+		return migdev_dec_fail(dec, -EINVAL,
+				       "queue record for queue %u: out of range or repeated",
+				       qi);
+	if (st & ~(MIGDEV_QSTATE_ENABLED | MIGDEV_QSTATE_HALTED |
+		   MIGDEV_QSTATE_ACTIVE) || r->reserved ||
+	    le32_to_cpu(r->error) > 0xff)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "queue %u: state 0x%x, error %u or reserved field invalid",
+				       qi, st, le32_to_cpu(r->error));
+	if (enabled &&
+	    (!migdev_ring_ok(le64_to_cpu(r->ring_base),
+			     le64_to_cpu(r->compl_base), size) ||
+	     le32_to_cpu(r->tail) - le32_to_cpu(r->head) > size))
+		return migdev_dec_fail(dec, -EINVAL,
+				       "queue %u: enabled with an invalid ring (size %u, head %u, tail %u)",
+				       qi, size, le32_to_cpu(r->head),
+				       le32_to_cpu(r->tail));
+	if (!enabled && (st & ~MIGDEV_QSTATE_ENABLED))
+		return migdev_dec_fail(dec, -EINVAL,
+				       "queue %u: halted or busy while disabled", qi);
+	if (active) {
+		if (st & MIGDEV_QSTATE_HALTED)
+			return migdev_dec_fail(dec, -EINVAL,
+					       "queue %u: busy while halted", qi);
+		status = migdev_desc_check(&r->desc, dec->devmem_size);
+		if (status != MIGDEV_STATUS_OK ||
+		    le64_to_cpu(r->done) >= le32_to_cpu(r->desc.len))
+			return migdev_dec_fail(dec, -EINVAL,
+					       "queue %u: descriptor in flight is invalid (status %u, %llu of %u bytes done)",
+					       qi, status, le64_to_cpu(r->done),
+					       le32_to_cpu(r->desc.len));
+	} else if (memchr_inv(&r->desc, 0, sizeof(r->desc)) || r->done || r->crc) {
+		return migdev_dec_fail(dec, -EINVAL,
+				       "queue %u: progress recorded with no descriptor in flight",
+				       qi);
+	}
+	dec->queues[qi] = *r;
+	dec->queues_seen |= 1U << qi;
+	return 0;
+}
+
+static int migdev_dec_end(struct migdev_stream_dec *dec)
+{
+	if (!dec->have_config || !dec->have_regs || !dec->have_msix ||
+	    dec->queues_seen != (1U << dec->nr_queues) - 1)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "stream ended without the device state (config %d, registers %d, MSI-X %d, queues 0x%x)",
+				       dec->have_config, dec->have_regs,
+				       dec->have_msix, dec->queues_seen);
+	dec->phase = MIGDEV_DEC_DONE;
+	return 0;
+}
+
+/* A payload is complete: check it and take it. */
+static int migdev_dec_payload(struct migdev_stream_dec *dec)
+{
+	u32 tag = le32_to_cpu(dec->rec.tag);
+	u64 size = le64_to_cpu(dec->rec.size);
+	bool once;
+
+	if (migdev_stream_crc(dec->buf, size) != le32_to_cpu(dec->rec.crc))
+		return migdev_dec_fail(dec, -EBADMSG,
+				       "record tag %u of %llu bytes: checksum mismatch",
+				       tag, size);
+	once = (tag == MIGDEV_TAG_CONFIG && dec->have_config) ||
+	       (tag == MIGDEV_TAG_REGS && dec->have_regs) ||
+	       (tag == MIGDEV_TAG_MSIX && dec->have_msix) ||
+	       (tag == MIGDEV_TAG_SOURCE_INFO && dec->have_source_info);
+	if (once)
+		return migdev_dec_fail(dec, -EINVAL, "record tag %u repeated", tag);
+	dec->phase = MIGDEV_DEC_RECORD;
+
+	switch (tag) {
+	case MIGDEV_TAG_DEVMEM:
+		return migdev_dec_devmem(dec, false);
+	case MIGDEV_TAG_DEVMEM_ZERO:
+		return migdev_dec_devmem(dec, true);
+	case MIGDEV_TAG_CONFIG:
+		return migdev_dec_config(dec);
+	case MIGDEV_TAG_REGS:
+		return migdev_dec_regs(dec);
+	case MIGDEV_TAG_MSIX:
+		return migdev_dec_msix(dec);
+	case MIGDEV_TAG_QUEUE:
+		return migdev_dec_queue(dec);
+	case MIGDEV_TAG_SOURCE_INFO:
+		if (((struct migdev_rec_source_info *)dec->buf)->reserved)
+			return migdev_dec_fail(dec, -EINVAL,
+					       "source info: reserved field not 0");
+		memcpy(&dec->source_info, dec->buf, sizeof(dec->source_info));
+		dec->have_source_info = true;
+		return 0;
+	case MIGDEV_TAG_END:
+		return migdev_dec_end(dec);
+	}
+	return migdev_dec_fail(dec, -EINVAL, "record tag %u unexpected", tag);
+}
+
+/* Copy up to what the current piece still needs; true once it is whole. */
+static bool migdev_dec_fill(struct migdev_stream_dec *dec, void *piece,
+			    u64 piece_size, const u8 **data, size_t *len)
+{
+	size_t n = min_t(u64, *len, piece_size - dec->have);
+
+	memcpy((u8 *)piece + dec->have, *data, n);
+	dec->have += n;
+	*data += n;
+	*len -= n;
+	if (dec->have < piece_size)
+		return false;
+	dec->have = 0;
+	return true;
+}
+
+/**
+ * migdev_stream_dec_write() - feed bytes of the stream
+ * @dec: decoder
+ * @data: bytes
+ * @len: how many; any segmentation of the stream is fine
+ *
+ * Return: @len, or a negative errno once the stream is found bad (and for
+ * every call after that); @dec->err says what was wrong.
+ */
+ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
+				const void *data, size_t len)
+{
+	const u8 *p = data;
+	size_t left = len;
+	int ret = 0;
+
+	while (left && !ret) {
+		switch (dec->phase) {
+		case MIGDEV_DEC_HEADER:
+			if (migdev_dec_fill(dec, &dec->hdr, sizeof(dec->hdr), &p, &left)) {
+				ret = migdev_dec_header(dec);
+				if (!ret)
+					dec->phase = MIGDEV_DEC_RECORD;
+			}
+			break;
+		case MIGDEV_DEC_RECORD:
+			if (migdev_dec_fill(dec, &dec->rec, sizeof(dec->rec), &p, &left)) {
+				ret = migdev_dec_record(dec);
+				if (!ret && dec->phase == MIGDEV_DEC_PAYLOAD &&
+				    !le64_to_cpu(dec->rec.size))
+					ret = migdev_dec_payload(dec);
+			}
+			break;
+		case MIGDEV_DEC_PAYLOAD:
+			if (migdev_dec_fill(dec, dec->buf, le64_to_cpu(dec->rec.size),
+					    &p, &left))
+				ret = migdev_dec_payload(dec);
+			break;
+		case MIGDEV_DEC_SKIP: {
+			u64 size = le64_to_cpu(dec->rec.size);
+			size_t n = min_t(u64, left, size - dec->have);
+
+			dec->crc = __crc32c_le(dec->crc, p, n);
+			dec->have += n;
+			p += n;
+			left -= n;
+			if (dec->have == size) {
+				dec->have = 0;
+				if (~dec->crc != le32_to_cpu(dec->rec.crc))
+					ret = migdev_dec_fail(dec, -EBADMSG,
+							      "optional record tag %u: checksum mismatch",
+							      le32_to_cpu(dec->rec.tag));
+				else
+					dec->phase = MIGDEV_DEC_RECORD;
+			}
+			break;
+		}
+		case MIGDEV_DEC_DONE:
+			ret = migdev_dec_fail(dec, -EINVAL,
+					      "%zu bytes after the end of the stream",
+					      left);
+			break;
+		case MIGDEV_DEC_FAILED:
+			return dec->errno_;
+		}
+	}
+	return ret ? ret : len;
+}
+
+/**
+ * migdev_stream_dec_finish() - the stream is over: was it whole?
+ * @dec: decoder
+ *
+ * Return: 0 if the stream ended with MIGDEV_TAG_END, else a negative errno
+ * with @dec->err saying why.
+ */
+int migdev_stream_dec_finish(struct migdev_stream_dec *dec)
+{
+	switch (dec->phase) {
+	case MIGDEV_DEC_DONE:
+		return 0;
+	case MIGDEV_DEC_FAILED:
+		return dec->errno_;
+	case MIGDEV_DEC_HEADER:
+		return migdev_dec_fail(dec, -EINVAL,
+				       "stream truncated: %llu of %zu header bytes",
+				       dec->have, sizeof(dec->hdr));
+	default:
+		return migdev_dec_fail(dec, -EINVAL,
+				       "stream truncated: no end record");
+	}
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * migdev: the migration stream codec (format: include/uapi/linux/migdev.h).
+ *
+ * Pure code: no VFIO, no allocation, no locks, so it also builds in
+ * userspace (for fuzzing).  The decoder is incremental and accepts any
+ * segmentation; it validates every record as it completes and hands
+ * device-memory pages to a callback, while device state is kept in the
+ * decoder until the caller applies it, after MIGDEV_TAG_END.
+ */
+#ifndef MIGDEV_EMUL_STREAM_H
+#define MIGDEV_EMUL_STREAM_H
+
+#include <linux/sizes.h>
+#include <linux/types.h>
+#include <uapi/linux/migdev.h>
+
+#include "cfg.h"
+#include "geom.h"
+
+/* The largest payload a known record has: a full DEVMEM record. */
+#define MIGDEV_STREAM_MAX_PAYLOAD \
+	(sizeof(struct migdev_rec_devmem) + MIGDEV_REC_MAX_PAGES * 4096UL)
+/* Unknown optional records are skipped, but not without bound. */
+#define MIGDEV_STREAM_MAX_SKIP		SZ_1M
+
+enum migdev_dec_phase {
+	MIGDEV_DEC_HEADER,
+	MIGDEV_DEC_RECORD,
+	MIGDEV_DEC_PAYLOAD,
+	MIGDEV_DEC_SKIP,
+	MIGDEV_DEC_DONE,
+	MIGDEV_DEC_FAILED,
+};
+
+/**
+ * struct migdev_stream_dec - decoder of one incoming stream
+ * @type_id: the destination's type: the stream's must match
+ * @nr_queues: the destination's queue count
+ * @devmem_size: the destination's device memory size
+ * @max_minor: the newest stream minor version accepted
+ * @tmpl: the destination's power-on config space, to check what the
+ *	  stream may and may not set
+ * @devmem: receives a run of pages: @data is @count * 4096 bytes, or NULL
+ *	    for pages that read as zeros again; 0 or a negative errno
+ * @priv: argument for @devmem
+ * @buf: caller's buffer of MIGDEV_STREAM_MAX_PAYLOAD bytes
+ * @phase: what the next bytes are
+ * @hdr: the stream header, as it arrives
+ * @rec: the current record's header, as it arrives
+ * @have: bytes of the current header or payload received
+ * @crc: running CRC-32C of a payload being skipped
+ * @minor: the stream's minor version
+ * @err: what was wrong, once the decoder failed
+ * @errno_: the error, once failed
+ * @have_config: CONFIG arrived (and so on below)
+ * @have_regs: REGS arrived
+ * @have_msix: MSIX arrived
+ * @queues_seen: bit q: QUEUE q arrived
+ * @have_source_info: SOURCE_INFO arrived
+ * @config: the CONFIG payload
+ * @regs: the REGS payload
+ * @msix: the MSIX payload
+ * @queues: the QUEUE payloads, by index
+ * @source_info: the SOURCE_INFO payload
+ * @pages: device-memory pages received
+ */
+struct migdev_stream_dec {
+	u32 type_id;
+	u32 nr_queues;
+	u64 devmem_size;
+	u16 max_minor;
+	struct migdev_cfg tmpl;
+	int (*devmem)(void *priv, u64 first, u32 count, const void *data);
+	void *priv;
+	u8 *buf;
+
+	enum migdev_dec_phase phase;
+	struct migdev_stream_header hdr;
+	struct migdev_stream_record rec;
+	u64 have;
+	u32 crc;
+	u16 minor;
+	char err[160];
+	int errno_;
+
+	bool have_config;
+	bool have_regs;
+	bool have_msix;
+	u32 queues_seen;
+	bool have_source_info;
+	u8 config[PCI_CFG_SPACE_SIZE];
+	struct migdev_rec_regs regs;
+	struct migdev_rec_msix msix;
+	struct migdev_rec_queue queues[MIGDEV_MAX_QUEUES];
+	struct migdev_rec_source_info source_info;
+	u64 pages;
+};
+
+void migdev_stream_dec_init(struct migdev_stream_dec *dec, u32 type_id,
+			    u32 nr_queues, u64 devmem_size, u16 max_minor,
+			    u8 *buf);
+ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
+				const void *data, size_t len);
+int migdev_stream_dec_finish(struct migdev_stream_dec *dec);
+
+u32 migdev_stream_crc(const void *data, size_t len);
+void migdev_stream_header_init(struct migdev_stream_header *h, u32 type_id,
+			       u32 nr_queues, u64 devmem_size, u16 minor);
+size_t migdev_stream_put_record(void *dst, u32 tag, u32 flags,
+				const void *payload, size_t len);
+
+#endif /* MIGDEV_EMUL_STREAM_H */

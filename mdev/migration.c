@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the VFIO migration state machine (v2, data_fd).
+ *
+ * Every transition goes through vfio_mig_get_next_state() one arc at a
+ * time; migdev_step_locked() carries out one arc.  What the device does in
+ * each state:
+ *
+ *   RUNNING, PRE_COPY          the engine runs
+ *   RUNNING_P2P, PRE_COPY_P2P  the engine is paused: no new DMA, and the
+ *                              descriptor in flight sits at a checkpoint
+ *                              (the arc returns once no chunk executes);
+ *                              no completion, so no interrupt
+ *   STOP, STOP_COPY, RESUMING  also the clock stands still: no DMA, no
+ *                              interrupt, no change of state, while config
+ *                              space, MSI-X and SET_IRQS still work
+ *
+ * A failed arc leaves the device in the last state it reached, which
+ * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE then reports.  ERROR is reached only
+ * when an arc fails half way, and is left only by a reset.
+ *
+ * Resets are deferred as in mlx5: a reset that finds state_mutex taken
+ * leaves deferred_reset for whoever holds it, and every unlock goes
+ * through migdev_state_mutex_unlock(), which carries it out.
+ */
+#include <linux/file.h>
+
+#include "migdev.h"
+
+static void migdev_mig_disable_files(struct migdev_device *mdev)
+{
+	lockdep_assert_held(&mdev->state_mutex);
+	if (mdev->save) {
+		migdev_save_disable(mdev->save);
+		mdev->save = NULL;
+	}
+	if (mdev->resume) {
+		migdev_resume_disable(mdev->resume);
+		mdev->resume = NULL;
+	}
+}
+
+/* Back to RUNNING with no migration, as after a reset. */
+static void migdev_mig_reset_locked(struct migdev_device *mdev)
+{
+	lockdep_assert_held(&mdev->state_mutex);
+	migdev_mig_disable_files(mdev);
+	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	migdev_emul_run(&mdev->emul);
+}
+
+/**
+ * migdev_state_mutex_unlock() - drop state_mutex, carrying out any reset
+ * that came meanwhile
+ * @mdev: device
+ */
+void migdev_state_mutex_unlock(struct migdev_device *mdev)
+{
+again:
+	spin_lock(&mdev->reset_lock);
+	if (mdev->deferred_reset) {
+		mdev->deferred_reset = false;
+		spin_unlock(&mdev->reset_lock);
+		migdev_mig_reset_locked(mdev);
+		goto again;
+	}
+	mutex_unlock(&mdev->state_mutex);
+	spin_unlock(&mdev->reset_lock);
+}
+
+/**
+ * migdev_mig_reset() - the device was reset: migration starts over
+ * @mdev: device
+ */
+void migdev_mig_reset(struct migdev_device *mdev)
+{
+	spin_lock(&mdev->reset_lock);
+	mdev->deferred_reset = true;
+	if (!mutex_trylock(&mdev->state_mutex)) {
+		spin_unlock(&mdev->reset_lock);
+		return;
+	}
+	spin_unlock(&mdev->reset_lock);
+	migdev_state_mutex_unlock(mdev);
+}
+
+static struct file *migdev_step_locked(struct migdev_device *mdev,
+				       enum vfio_device_mig_state new)
+{
+	enum vfio_device_mig_state cur = mdev->mig_state;
+	struct migdev_emul *e = &mdev->emul;
+	int ret;
+
+	lockdep_assert_held(&mdev->state_mutex);
+
+	/*
+	 * RUNNING -> RUNNING_P2P, PRE_COPY -> PRE_COPY_P2P: quiesce.  Returns
+	 * once no chunk executes; the descriptor in flight is checkpointed.
+	 */
+	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P)) {
+		migdev_engine_pause(e);
+		return NULL;
+	}
+
+	/* RUNNING_P2P -> RUNNING: run again; held interrupts fire. */
+	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	    new == VFIO_DEVICE_STATE_RUNNING) {
+		migdev_emul_run(e);
+		migdev_irq_resume(mdev);
+		return NULL;
+	}
+
+	/* PRE_COPY_P2P -> PRE_COPY */
+	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	    new == VFIO_DEVICE_STATE_PRE_COPY) {
+		migdev_engine_resume(e);
+		return NULL;
+	}
+
+	/* RUNNING_P2P -> STOP: the clock stops too. */
+	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	    new == VFIO_DEVICE_STATE_STOP) {
+		migdev_emul_freeze_clock(e);
+		return NULL;
+	}
+
+	/* STOP -> RUNNING_P2P: the clock goes on; the engine stays paused. */
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    new == VFIO_DEVICE_STATE_RUNNING_P2P) {
+		migdev_emul_thaw_clock(e);
+		return NULL;
+	}
+
+	/* RUNNING -> PRE_COPY, RUNNING_P2P -> PRE_COPY_P2P: saving starts. */
+	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P))
+		return migdev_save_open(mdev, true);
+
+	/* PRE_COPY -> RUNNING, PRE_COPY_P2P -> RUNNING_P2P: saving ends. */
+	if ((cur == VFIO_DEVICE_STATE_PRE_COPY &&
+	     new == VFIO_DEVICE_STATE_RUNNING) ||
+	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	     new == VFIO_DEVICE_STATE_RUNNING_P2P)) {
+		migdev_mig_disable_files(mdev);
+		return NULL;
+	}
+
+	/* STOP -> STOP_COPY: a new data_fd with the whole device. */
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    new == VFIO_DEVICE_STATE_STOP_COPY) {
+		struct file *f = migdev_save_open(mdev, false);
+
+		if (IS_ERR(f))
+			return f;
+		ret = migdev_save_stop_copy(mdev->save);
+		if (ret) {
+			migdev_mig_disable_files(mdev);
+			fput(f);
+			return ERR_PTR(ret);
+		}
+		return f;
+	}
+
+	/* PRE_COPY_P2P -> STOP_COPY: the same data_fd finishes the job. */
+	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+	    new == VFIO_DEVICE_STATE_STOP_COPY) {
+		migdev_emul_freeze_clock(e);
+		ret = migdev_save_stop_copy(mdev->save);
+		if (ret) {
+			migdev_emul_thaw_clock(e);
+			return ERR_PTR(ret);
+		}
+		return NULL;
+	}
+
+	/* STOP_COPY -> STOP: saving ends. */
+	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
+	    new == VFIO_DEVICE_STATE_STOP) {
+		migdev_mig_disable_files(mdev);
+		return NULL;
+	}
+
+	/* STOP -> RESUMING: a data_fd to write the stream into. */
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    new == VFIO_DEVICE_STATE_RESUMING)
+		return migdev_resume_open(mdev);
+
+	/*
+	 * RESUMING -> STOP: apply what was received, only if it is a whole
+	 * and valid stream; otherwise stay in RESUMING, unchanged.
+	 */
+	if (cur == VFIO_DEVICE_STATE_RESUMING &&
+	    new == VFIO_DEVICE_STATE_STOP) {
+		ret = migdev_resume_commit(mdev->resume);
+		if (ret)
+			return ERR_PTR(ret);
+		migdev_mig_disable_files(mdev);
+		return NULL;
+	}
+
+	WARN_ON(true);
+	return ERR_PTR(-EINVAL);
+}
+
+static struct file *migdev_set_state(struct vfio_device *vdev,
+				     enum vfio_device_mig_state new)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	enum vfio_device_mig_state next;
+	struct file *res = NULL;
+	int ret;
+
+	mutex_lock(&mdev->state_mutex);
+	while (new != mdev->mig_state) {
+		ret = vfio_mig_get_next_state(vdev, mdev->mig_state, new, &next);
+		if (ret) {
+			res = ERR_PTR(ret);
+			break;
+		}
+		res = migdev_step_locked(mdev, next);
+		if (IS_ERR(res)) {
+			dev_err(vdev->dev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
+				mdev->mig_state, next, res, mdev->mig_state);
+			break;
+		}
+		mdev->mig_state = next;
+		if (WARN_ON(res && new != mdev->mig_state)) {
+			fput(res);
+			res = ERR_PTR(-EINVAL);
+			break;
+		}
+	}
+	migdev_state_mutex_unlock(mdev);
+	return res;
+}
+
+static int migdev_get_state(struct vfio_device *vdev,
+			    enum vfio_device_mig_state *state)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+
+	mutex_lock(&mdev->state_mutex);
+	*state = mdev->mig_state;
+	migdev_state_mutex_unlock(mdev);
+	return 0;
+}
+
+static int migdev_get_data_size(struct vfio_device *vdev,
+				unsigned long *stop_copy_length)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+
+	mutex_lock(&mdev->state_mutex);
+	*stop_copy_length = migdev_save_estimate(mdev, mdev->save);
+	migdev_state_mutex_unlock(mdev);
+	return 0;
+}
+
+static const struct vfio_migration_ops migdev_mig_ops = {
+	.migration_set_state = migdev_set_state,
+	.migration_get_state = migdev_get_state,
+	.migration_get_data_size = migdev_get_data_size,
+};
+
+/**
+ * migdev_mig_init() - set up migration for a new device
+ * @mdev: device
+ */
+void migdev_mig_init(struct migdev_device *mdev)
+{
+	mutex_init(&mdev->state_mutex);
+	spin_lock_init(&mdev->reset_lock);
+	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	mdev->mig_minor = MIGDEV_STREAM_MINOR;
+	mdev->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY |
+				     VFIO_MIGRATION_P2P |
+				     VFIO_MIGRATION_PRE_COPY;
+	mdev->vdev.mig_ops = &migdev_mig_ops;
+}
+
+/**
+ * migdev_mig_open() - a user opens the device: RUNNING, no migration
+ * @mdev: device
+ */
+void migdev_mig_open(struct migdev_device *mdev)
+{
+	mutex_lock(&mdev->state_mutex);
+	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	migdev_state_mutex_unlock(mdev);
+}
+
+/**
+ * migdev_mig_close() - the user let go: migration files stop working
+ * @mdev: device
+ */
+void migdev_mig_close(struct migdev_device *mdev)
+{
+	mutex_lock(&mdev->state_mutex);
+	migdev_mig_disable_files(mdev);
+	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	migdev_state_mutex_unlock(mdev);
+}
