@@ -134,6 +134,22 @@ long long mdl_last_pause_ns(const char *uuid);
 long mdl_collect_dirty(const char *uuid, uint64_t *bits, size_t nbits);
 double mdl_now(void);
 
+/* Migration (v2). */
+int __mdl_mig_set(struct mdl_dev *dev, uint32_t state, int *data_fd);
+uint32_t mdl_mig_get(struct mdl_dev *dev);
+int __mdl_mig_flags(struct mdl_dev *dev, uint64_t *flags);
+int __mdl_mig_data_size(struct mdl_dev *dev, uint64_t *bytes);
+int __mdl_precopy_info(int fd, uint64_t *initial, uint64_t *dirty);
+/* Read a data_fd until it returns 0 (or -errno) into a growing buffer. */
+ssize_t mdl_read_all(int fd, uint8_t **buf, size_t *cap);
+/* Write all of @len with writes of at most @chunk bytes: 0 or -errno. */
+int mdl_write_all(int fd, const void *buf, size_t len, size_t chunk);
+/* Save @src from STOP_COPY (it must be RUNNING): the stream's length. */
+ssize_t mdl_save(struct mdl_dev *src, uint8_t **buf, size_t *cap);
+/* Load a stream into @dst (RUNNING) and run it: 0 or -errno. */
+int mdl_load(struct mdl_dev *dst, const void *buf, size_t len, size_t chunk);
+int __mdl_dma_map_at(struct mdl_dev *dev, void *va, size_t size, uint64_t iova);
+
 int mdl_eventfd(void);
 /* Counter value of an eventfd, 0 if it has not fired (non-blocking). */
 uint64_t mdl_eventfd_read(int fd);

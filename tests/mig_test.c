@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO migration (v2): every pair of states, data_fd semantics, pre-copy,
+ * saving and restoring a device with a descriptor in flight, resets in
+ * every state, and streams that are corrupted, truncated, foreign,
+ * random, empty, over-long or cut into any pieces: each refused with the
+ * destination unchanged.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "migdev_lib.h"
+
+#define S_STOP		VFIO_DEVICE_STATE_STOP
+#define S_RUNNING	VFIO_DEVICE_STATE_RUNNING
+#define S_STOP_COPY	VFIO_DEVICE_STATE_STOP_COPY
+#define S_RESUMING	VFIO_DEVICE_STATE_RESUMING
+#define S_RUNNING_P2P	VFIO_DEVICE_STATE_RUNNING_P2P
+#define S_PRE_COPY	VFIO_DEVICE_STATE_PRE_COPY
+#define S_PRE_COPY_P2P	VFIO_DEVICE_STATE_PRE_COPY_P2P
+#define S_ERROR		VFIO_DEVICE_STATE_ERROR
+
+#define BUF	(4u << 20)
+#define BAR2	VFIO_PCI_BAR2_REGION_INDEX
+
+FIXTURE(mig) {
+	char su[MDL_UUID_LEN], du[MDL_UUID_LEN];
+	struct mdl_dev src, dst;
+	struct mdl_queue q;
+	struct mdl_dma a, b;
+	uint8_t *stream;
+	size_t cap;
+	ssize_t len;
+	uint64_t devmem_size;
+	unsigned int type;
+};
+
+FIXTURE_VARIANT(mig) {
+	unsigned int type;
+};
+
+FIXTURE_VARIANT_ADD(mig, small) { .type = MIGDEV_TYPE_SMALL };
+FIXTURE_VARIANT_ADD(mig, large) { .type = MIGDEV_TYPE_LARGE };
+
+static void fill_random(void *p, size_t n, unsigned int seed)
+{
+	uint32_t *w = p, x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n / 4; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		w[i] = x;
+	}
+}
+
+FIXTURE_SETUP(mig)
+{
+	static const uint64_t sizes[] = { 4ULL << 20, 64ULL << 20,
+					  256ULL << 20, 1ULL << 30 };
+
+	self->src.fd = -1;
+	self->dst.fd = -1;
+	self->type = variant->type;
+	self->devmem_size = sizes[variant->type];
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->su));
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->du));
+	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
+	ASSERT_EQ(0, __mdl_open(self->du, &self->dst));
+	mdl_bus_master(&self->src, 1);
+	ASSERT_EQ(0, __mdl_queue_init(&self->src, 0, 64, &self->q));
+	ASSERT_EQ(0, __mdl_dma_map(&self->src, BUF, &self->a));
+	ASSERT_EQ(0, __mdl_dma_map(&self->src, BUF, &self->b));
+	fill_random(self->a.va, BUF, variant->type + 1);
+	/* The destination's guest memory is the same memory, at the same
+	 * addresses, as after QEMU migrated the guest's RAM.
+	 */
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->q.ring.va, self->q.ring.size,
+				      self->q.ring.iova));
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->q.compl.va, self->q.compl.size,
+				      self->q.compl.iova));
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->a.va, BUF, self->a.iova));
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->b.va, BUF, self->b.iova));
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	mdl_close(&self->src);
+	mdl_close(&self->dst);
+	free(self->stream);
+	if (mdl_exists(self->su))
+		__mdl_remove(self->su);
+	if (mdl_exists(self->du))
+		__mdl_remove(self->du);
+}
+
+/* Some state worth moving: device memory, registers, config. */
+static void dirty_device(struct mdl_dev *d, unsigned int seed)
+{
+	static uint8_t page[4096];
+	unsigned int i;
+
+	for (i = 0; i < 24; i++) {
+		fill_random(page, sizeof(page), seed + i);
+		mdl_pwrite(d, VFIO_PCI_BAR2_REGION_INDEX, (uint64_t)(i * 37 % 512) << 12,
+			   page, sizeof(page));
+	}
+	mdl_write64(d, MIGDEV_REG_SCRATCH, 0xabcdef0000000000ULL | seed);
+	mdl_cfg_write(d, PCI_BASE_ADDRESS_0, 4, 0xfe000000);
+	mdl_cfg_write(d, PCI_CACHE_LINE_SIZE, 1, 0x10);
+}
+
+/* The destination shows what the source had. */
+static void expect_same_device(struct __test_metadata *_metadata,
+			       struct mdl_dev *a, struct mdl_dev *b,
+			       uint64_t devmem_size)
+{
+	static uint8_t pa[1 << 20], pb[1 << 20];
+	uint64_t off;
+
+	EXPECT_EQ(mdl_read64(a, MIGDEV_REG_SCRATCH), mdl_read64(b, MIGDEV_REG_SCRATCH));
+	ASSERT_EQ(256, mdl_pread(a, VFIO_PCI_CONFIG_REGION_INDEX, 0, pa, 256));
+	ASSERT_EQ(256, mdl_pread(b, VFIO_PCI_CONFIG_REGION_INDEX, 0, pb, 256));
+	EXPECT_EQ(0, memcmp(pa, pb, 256));
+	for (off = 0; off < devmem_size && off < (8u << 20); off += sizeof(pa)) {
+		ASSERT_EQ(sizeof(pa), mdl_pread(a, BAR2, off, pa, sizeof(pa)));
+		ASSERT_EQ(sizeof(pb), mdl_pread(b, BAR2, off, pb, sizeof(pb)));
+		ASSERT_EQ(0, memcmp(pa, pb, sizeof(pa)))
+			TH_LOG("device memory at 0x%llx", (unsigned long long)off);
+	}
+}
+
+TEST_F(mig, migration_feature)
+{
+	uint64_t flags;
+
+	ASSERT_EQ(0, __mdl_mig_flags(&self->src, &flags));
+	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+		  VFIO_MIGRATION_PRE_COPY, flags);
+	EXPECT_EQ(S_RUNNING, mdl_mig_get(&self->src));
+}
+
+/* Go from RUNNING to @s; for RESUMING, bring the fd back. */
+static int goto_state(struct mdl_dev *d, uint32_t s, int *fd)
+{
+	*fd = -1;
+	return __mdl_mig_set(d, s, fd);
+}
+
+/*
+ * Every (from, to) pair of the seven reachable states: the invalid ones
+ * (to ERROR, STOP_COPY to PRE_COPY*) fail with EINVAL and leave the state;
+ * the others end in @to, with a new data_fd exactly when a new saving or
+ * resuming session starts.
+ */
+TEST_F(mig, every_pair_of_states)
+{
+	static const uint32_t st[] = { S_STOP, S_RUNNING, S_STOP_COPY, S_RESUMING,
+				       S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P,
+				       S_ERROR };
+	unsigned int i, j;
+
+	dirty_device(&self->src, 1);
+	self->len = mdl_save(&self->src, &self->stream, &self->cap);
+	ASSERT_GT(self->len, 0);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+
+	for (i = 0; i < 7; i++) {
+		for (j = 0; j < 8; j++) {
+			uint32_t from = st[i], to = st[j];
+			int fd, nfd, ret;
+			bool valid = to != S_ERROR &&
+				     !(from == S_STOP_COPY &&
+				       (to == S_PRE_COPY || to == S_PRE_COPY_P2P));
+			bool new_fd = from != to &&
+				      (to == S_RESUMING ||
+				       ((to == S_PRE_COPY || to == S_PRE_COPY_P2P ||
+					 to == S_STOP_COPY) &&
+					from != S_PRE_COPY && from != S_PRE_COPY_P2P));
+
+			ASSERT_EQ(0, goto_state(&self->dst, from, &fd))
+				TH_LOG("reaching %u", from);
+			if (from == S_RESUMING)
+				ASSERT_EQ(0, mdl_write_all(fd, self->stream, self->len, 1 << 20));
+			ret = __mdl_mig_set(&self->dst, to, &nfd);
+			if (valid) {
+				EXPECT_EQ(0, ret) TH_LOG("%u -> %u", from, to);
+				EXPECT_EQ(to, mdl_mig_get(&self->dst)) TH_LOG("%u -> %u", from, to);
+				EXPECT_EQ(new_fd, nfd >= 0)
+					TH_LOG("%u -> %u: data_fd %d", from, to, nfd);
+			} else {
+				EXPECT_EQ(-EINVAL, ret) TH_LOG("%u -> %u", from, to);
+				EXPECT_EQ(from, mdl_mig_get(&self->dst))
+					TH_LOG("%u -> %u", from, to);
+			}
+			if (nfd >= 0)
+				close(nfd);
+			if (fd >= 0)
+				close(fd);
+			/* Back to RUNNING; RESUMING needs a stream again. */
+			if (mdl_mig_get(&self->dst) == S_RESUMING)
+				ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+			ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RUNNING, NULL))
+				TH_LOG("back from %u -> %u", from, to);
+		}
+	}
+}
+
+TEST_F(mig, data_fd_semantics)
+{
+	uint8_t buf[4096];
+	uint64_t init, dirty;
+	struct pollfd p;
+	int fd, rfd;
+	ssize_t n;
+
+	dirty_device(&self->src, 2);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP_COPY, &fd));
+	ASSERT_GE(fd, 0);
+	/* Positioned I/O is refused; the save fd does not take writes. */
+	EXPECT_EQ(-1, pread(fd, buf, 16, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, write(fd, buf, 16));
+	/* PRECOPY_INFO only in PRE_COPY states. */
+	EXPECT_EQ(-EINVAL, __mdl_precopy_info(fd, &init, &dirty));
+	/* Readable in STOP_COPY, to the end, then 0 for ever. */
+	p.fd = fd;
+	p.events = POLLIN;
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	self->len = mdl_read_all(fd, &self->stream, &self->cap);
+	ASSERT_GT(self->len, 64);
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	/* Leaving the state disables the fd. */
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP, NULL));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+
+	/* The resume fd: write only, no positioned writes, -ENODEV after. */
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RESUMING, &rfd));
+	EXPECT_EQ(-1, read(rfd, buf, 16));
+	EXPECT_EQ(-1, pwrite(rfd, self->stream, 16, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	ASSERT_EQ(0, mdl_write_all(rfd, self->stream, self->len, 32 << 10));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_STOP, NULL));
+	n = write(rfd, self->stream, 16);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ENODEV, errno);
+	close(rfd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RUNNING, NULL));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+	expect_same_device(_metadata, &self->src, &self->dst, self->devmem_size);
+}
+
+/* Pre-copy: the initial pass, ENOMSG when drained, dirty pages again. */
+TEST_F(mig, precopy_rounds)
+{
+	uint64_t init0, init, dirty, size0, size1;
+	static uint8_t page[4096];
+	uint8_t buf[1 << 16];
+	int fd, rounds = 0;
+	ssize_t n;
+
+	dirty_device(&self->src, 3);
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &size0));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &init0, &dirty));
+	EXPECT_GT(init0, 24 * 4096);	/* 24 pages and the header */
+	EXPECT_EQ(0, dirty);
+	n = read(fd, buf, sizeof(buf));
+	ASSERT_EQ(sizeof(buf), n);
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &init, &dirty));
+	EXPECT_LT(init, init0);
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &size1));
+	EXPECT_LT(size1, size0);
+	/* Drain: the temporary end of stream is ENOMSG. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ENOMSG, errno);
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &init, &dirty));
+	EXPECT_EQ(0, init);
+	EXPECT_EQ(0, dirty);
+	/* The device keeps running: new writes show up as dirty bytes. */
+	fill_random(page, sizeof(page), 99);
+	ASSERT_EQ(4096, mdl_pwrite(&self->src, VFIO_PCI_BAR2_REGION_INDEX, 7 << 12, page, 4096));
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &init, &dirty));
+	EXPECT_GE(dirty, 4096);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		rounds++;
+	EXPECT_EQ(ENOMSG, errno);
+	EXPECT_GT(rounds, 0);
+	/* Stop-copy after convergence is small: no device memory left. */
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP_COPY, NULL));
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &size1));
+	EXPECT_LT(size1, 8192);
+	TH_LOG("stop-copy estimate after pre-copy: %llu bytes", (unsigned long long)size1);
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+}
+
+/*
+ * A copy paused half way moves to the destination and finishes there;
+ * pre-copy and stop-copy are read as one stream, as QEMU does.
+ */
+TEST_F(mig, descriptor_in_flight_moves)
+{
+	struct migdev_desc d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova,
+					BUF, MIGDEV_DESC_F_IRQ);
+	uint64_t clock_src, clock_dst, init, dirty;
+	int fd, rfd, efd[MIGDEV_MAX_QUEUES + 1], i, nvec;
+	ssize_t n;
+	uint32_t c, slot;
+
+	(void)c;
+
+	memset(self->b.va, 0, BUF);
+	dirty_device(&self->src, 4);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	slot = mdl_submit(&self->q, &d);
+	while (!(mdl_qread32(&self->src, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY))
+		usleep(50);
+	/* Pre-copy while the copy runs (as one stream with stop-copy). */
+	self->len = 0;
+	for (;;) {
+		if (self->len + (2 << 20) > self->cap) {
+			self->cap = self->cap * 2 + (4 << 20);
+			self->stream = realloc(self->stream, self->cap);
+			ASSERT_NE(NULL, self->stream);
+		}
+		n = read(fd, self->stream + self->len, 1 << 20);
+		if (n <= 0)
+			break;
+		self->len += n;
+	}
+	ASSERT_EQ(ENOMSG, errno);
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &init, &dirty));
+	/* Stop mid-copy; stop-copy continues the same fd. */
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP_COPY, NULL));
+	ASSERT_EQ(0, le32toh(mdl_cpl(&self->q, slot)->status))
+		TH_LOG("the copy finished before the stop");
+	clock_src = mdl_read64(&self->src, MIGDEV_REG_CLOCK);
+	for (;;) {
+		if (self->len + (2 << 20) > self->cap) {
+			self->cap = self->cap * 2 + (4 << 20);
+			self->stream = realloc(self->stream, self->cap);
+			ASSERT_NE(NULL, self->stream);
+		}
+		n = read(fd, self->stream + self->len, 1 << 20);
+		ASSERT_GE(n, 0);
+		if (!n)
+			break;
+		self->len += n;
+	}
+	close(fd);
+	/* The source is left stopped: the copy must finish on the destination. */
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP, NULL));
+
+	mdl_bus_master(&self->dst, 1);
+	nvec = mdl_read32(&self->dst, MIGDEV_REG_NUM_VECTORS);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RESUMING, &rfd));
+	ASSERT_EQ(0, mdl_write_all(rfd, self->stream, self->len, 32 << 10));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_STOP, NULL));
+	close(rfd);
+	/* QEMU sets up interrupts while the destination is not running. */
+	for (i = 0; i < nvec; i++)
+		efd[i] = mdl_eventfd();
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->dst, VFIO_PCI_MSIX_IRQ_INDEX, 0, nvec, efd));
+	clock_dst = mdl_read64(&self->dst, MIGDEV_REG_CLOCK);
+	EXPECT_GE(clock_dst, clock_src);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RUNNING, NULL));
+	c = mdl_wait(&self->q, slot, 60000);
+	EXPECT_EQ(MIGDEV_STATUS_OK, c);
+	EXPECT_EQ(BUF, le64toh(mdl_cpl(&self->q, slot)->bytes));
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, BUF));
+	EXPECT_TRUE(mdl_eventfd_wait(efd[0], 5000));
+	EXPECT_EQ(1, mdl_eventfd_read(efd[0]));
+	EXPECT_GE(mdl_read64(&self->dst, MIGDEV_REG_CLOCK), clock_dst);
+	EXPECT_EQ(1, mdl_qread32(&self->dst, 0, MIGDEV_Q_HEAD));
+	for (i = 0; i < nvec; i++)
+		close(efd[i]);
+}
+
+/* A reset in any state: back to RUNNING, fds dead, device usable. */
+TEST_F(mig, reset_in_every_state)
+{
+	static const uint32_t st[] = { S_STOP, S_STOP_COPY, S_RESUMING,
+				       S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P };
+	uint8_t buf[256];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(st); i++) {
+		dirty_device(&self->src, 10 + i);
+		ASSERT_EQ(0, goto_state(&self->src, st[i], &fd)) TH_LOG("state %u", st[i]);
+		if (st[i] == S_PRE_COPY || st[i] == S_PRE_COPY_P2P)
+			ASSERT_GT(read(fd, buf, sizeof(buf)), 0);	/* mid pre-copy */
+		ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_RESET));
+		EXPECT_EQ(S_RUNNING, mdl_mig_get(&self->src)) TH_LOG("state %u", st[i]);
+		if (fd >= 0) {
+			EXPECT_EQ(-1, st[i] == S_RESUMING ? write(fd, buf, 8) :
+					read(fd, buf, sizeof(buf)));
+			EXPECT_EQ(ENODEV, errno) TH_LOG("state %u", st[i]);
+			close(fd);
+		}
+		EXPECT_EQ(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
+		/* And it migrates again. */
+		self->len = mdl_save(&self->src, &self->stream, &self->cap);
+		EXPECT_GT(self->len, 0);
+		ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+	}
+}
+
+TEST_HARNESS_MAIN
