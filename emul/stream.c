@@ -516,6 +516,7 @@ ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
 			return dec->errno_;
 		}
 	}
+	dec->offset += p - (const u8 *)data;
 	return ret ? ret : len;
 }
 

@@ -48,6 +48,7 @@ enum migdev_dec_phase {
  * @phase: what the next bytes are
  * @hdr: the stream header, as it arrives
  * @rec: the current record's header, as it arrives
+ * @offset: stream bytes consumed: where a failure was found
  * @have: bytes of the current header or payload received
  * @crc: running CRC-32C of a payload being skipped
  * @minor: the stream's minor version
@@ -78,6 +79,7 @@ struct migdev_stream_dec {
 	enum migdev_dec_phase phase;
 	struct migdev_stream_header hdr;
 	struct migdev_stream_record rec;
+	u64 offset;
 	u64 have;
 	u32 crc;
 	u16 minor;

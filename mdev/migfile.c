@@ -105,6 +105,7 @@ struct migdev_save {
  * @bounce: user data on its way to the decoder
  * @staged: device memory as the stream has it so far
  * @received: bytes written so far
+ * @logged: the refusal was logged
  */
 struct migdev_resume {
 	struct file *filp;
@@ -116,6 +117,7 @@ struct migdev_resume {
 	u8 *bounce;
 	struct migdev_devmem staged;
 	u64 received;
+	bool logged;
 };
 
 #define MIGDEV_RESUME_BOUNCE	(64 * 1024)
@@ -562,9 +564,12 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 		}
 		ret = migdev_stream_dec_write(r->dec, r->bounce, n);
 		if (ret < 0) {
-			dev_err_ratelimited(r->mdev->vdev.dev,
-					    "migration stream refused at byte %llu: %s\n",
-					    r->received + done, r->dec->err);
+			/* Once per session: later writes get the same error. */
+			if (!r->logged)
+				dev_err(r->mdev->vdev.dev,
+					"migration stream refused at byte %llu: %s\n",
+					r->dec->offset, r->dec->err);
+			r->logged = true;
 			break;
 		}
 		done += n;
@@ -670,9 +675,11 @@ int migdev_resume_commit(struct migdev_resume *r)
 	mutex_lock(&r->lock);
 	ret = migdev_stream_dec_finish(r->dec);
 	if (ret) {
-		dev_err(mdev->vdev.dev,
-			"migration stream refused after %llu bytes: %s\n",
-			r->received, r->dec->err);
+		if (!r->logged)
+			dev_err(mdev->vdev.dev,
+				"migration stream refused after %llu bytes: %s\n",
+				r->received, r->dec->err);
+		r->logged = true;
 		goto out_unlock;
 	}
 	ret = migdev_devmem_replace(&mdev->emul.devmem, &r->staged);
