@@ -16,7 +16,7 @@ pass=0 fail=0 skip=0
 tests=("$@")
 if [ ${#tests[@]} = 0 ]; then
 	tests=(sysfs_test vfio_basic_test config_test region_test irq_test
-	       dma_test intr_test devmem_test fair_test mig_test
+	       dma_test intr_test devmem_test fair_test mig_test stream_test
 	       mdevctl_test.sh module_test.sh)
 fi
 

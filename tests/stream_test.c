@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Hostile and odd migration streams against the real module: empty,
+ * truncated anywhere, corrupted, foreign, random, over-long, forged
+ * records with valid checksums, any segmentation, and stream versions.
+ * Every refusal comes with an errno and a log line, and leaves the
+ * destination as it was; a reset makes it usable again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "migdev_lib.h"
+
+#define REC	sizeof(struct migdev_stream_record)
+#define HDR	sizeof(struct migdev_stream_header)
+#define BAR2	VFIO_PCI_BAR2_REGION_INDEX
+
+struct rec {
+	uint32_t tag, flags;
+	uint8_t *data;
+	size_t len;
+};
+
+FIXTURE(stream) {
+	char su[MDL_UUID_LEN], du[MDL_UUID_LEN];
+	struct mdl_dev src, dst;
+	uint8_t *good;
+	size_t cap;
+	ssize_t len;
+	struct rec recs[512];
+	unsigned int nrec;
+	uint8_t *out;
+};
+
+static void parse(struct __test_metadata *_metadata, struct _test_data_stream *self)
+{
+	size_t off = HDR;
+
+	self->nrec = 0;
+	while (off < (size_t)self->len) {
+		struct migdev_stream_record *r = (void *)(self->good + off);
+
+		ASSERT_LT(self->nrec, 512);
+		self->recs[self->nrec].tag = le32toh(r->tag);
+		self->recs[self->nrec].flags = le32toh(r->flags);
+		self->recs[self->nrec].data = self->good + off + REC;
+		self->recs[self->nrec].len = le64toh(r->size);
+		self->nrec++;
+		off += REC + le64toh(r->size);
+	}
+	ASSERT_EQ(self->len, off);
+}
+
+/* Re-emit the parsed stream, with every CRC recomputed. */
+static size_t emit(struct _test_data_stream *self, const struct rec *recs,
+		   unsigned int n)
+{
+	size_t off = HDR;
+	unsigned int i;
+
+	memcpy(self->out, self->good, HDR);
+	for (i = 0; i < n; i++) {
+		struct migdev_stream_record r = {
+			.tag = htole32(recs[i].tag), .flags = htole32(recs[i].flags),
+			.size = htole64(recs[i].len),
+			.crc = htole32(mdl_crc32c(recs[i].data, recs[i].len)),
+		};
+
+		memcpy(self->out + off, &r, REC);
+		memcpy(self->out + off + REC, recs[i].data, recs[i].len);
+		off += REC + recs[i].len;
+	}
+	return off;
+}
+
+static int find(struct _test_data_stream *self, uint32_t tag)
+{
+	unsigned int i;
+
+	for (i = 0; i < self->nrec; i++)
+		if (self->recs[i].tag == tag)
+			return i;
+	return -1;
+}
+
+/* Give the destination its own state (again, after a reset). */
+static void restore_dst(struct _test_data_stream *self)
+{
+	static uint8_t page[4096];
+
+	memset(page, 0xd5, sizeof(page));
+	mdl_pwrite(&self->dst, BAR2, 5 << 12, page, sizeof(page));
+	mdl_write64(&self->dst, MIGDEV_REG_SCRATCH, 0xdeadbeef);
+}
+
+FIXTURE_SETUP(stream)
+{
+	static uint8_t page[4096];
+	unsigned int i;
+
+	self->src.fd = -1;
+	self->dst.fd = -1;
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_MEDIUM, self->su));
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_MEDIUM, self->du));
+	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
+	ASSERT_EQ(0, __mdl_open(self->du, &self->dst));
+	for (i = 0; i < 8; i++) {
+		memset(page, 0x10 + i, sizeof(page));
+		mdl_pwrite(&self->src, BAR2, (uint64_t)i * 3 << 12, page, sizeof(page));
+	}
+	mdl_write64(&self->src, MIGDEV_REG_SCRATCH, 0x5ca1ab1e);
+	self->len = mdl_save(&self->src, &self->good, &self->cap);
+	ASSERT_GT(self->len, 8 * 4096);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	self->out = malloc(self->len + (2 << 20));
+	ASSERT_NE(NULL, self->out);
+	parse(_metadata, self);
+	/* The destination has its own state, which a refusal must keep. */
+	restore_dst(self);
+}
+
+FIXTURE_TEARDOWN(stream)
+{
+	mdl_close(&self->src);
+	mdl_close(&self->dst);
+	free(self->good);
+	free(self->out);
+	if (mdl_exists(self->su))
+		__mdl_remove(self->su);
+	if (mdl_exists(self->du))
+		__mdl_remove(self->du);
+}
+
+/* The destination still has its own state. */
+static void expect_dst_unchanged(struct __test_metadata *_metadata,
+				 struct mdl_dev *dst)
+{
+	uint8_t b[2];
+
+	EXPECT_EQ(0xdeadbeef, mdl_read64(dst, MIGDEV_REG_SCRATCH));
+	ASSERT_EQ(1, mdl_pread(dst, BAR2, 5 << 12, b, 1));
+	ASSERT_EQ(1, mdl_pread(dst, BAR2, 0, b + 1, 1));
+	EXPECT_EQ(0xd5, b[0]);
+	EXPECT_EQ(0, b[1]);	/* the source's page 0 did not arrive */
+}
+
+/*
+ * Feed @buf to the destination; expect the write or the commit to fail
+ * with @err, the destination unchanged, then usable after a reset.
+ */
+static void expect_refused(struct __test_metadata *_metadata,
+			   struct _test_data_stream *self, const void *buf,
+			   size_t len, size_t chunk, int err, const char *what)
+{
+	int fd, ret;
+
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	ret = mdl_write_all(fd, buf, len, chunk);
+	if (!ret)
+		ret = __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_STOP, NULL);
+	EXPECT_EQ(err, ret) TH_LOG("%s", what);
+	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->dst)) TH_LOG("%s", what);
+	close(fd);
+	expect_dst_unchanged(_metadata, &self->dst);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->dst));
+	restore_dst(self);
+}
+
+static int dmesg_has(const char *needle)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = popen("dmesg | tail -50", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			found = 1;
+	pclose(f);
+	return found;
+}
+
+TEST_F(stream, whole_stream_any_segmentation)
+{
+	static const size_t chunks[] = { 1, 7, 23, 4096, 32768, 1 << 20 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(chunks); i++) {
+		ASSERT_EQ(0, mdl_load(&self->dst, self->good, self->len, chunks[i]))
+			TH_LOG("writes of %zu bytes", chunks[i]);
+		EXPECT_EQ(0x5ca1ab1e, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
+		ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	}
+}
+
+TEST_F(stream, empty_and_truncated)
+{
+	size_t cuts[] = { 0, 1, HDR - 1, HDR, HDR + 1, HDR + REC, HDR + REC + 100,
+			  self->len / 2, self->len - REC - 1, self->len - 1 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cuts); i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "cut at %zu of %zd", cuts[i], self->len);
+		expect_refused(_metadata, self, self->good, cuts[i], 4096, -EINVAL, what);
+	}
+	EXPECT_TRUE(dmesg_has("stream truncated"));
+}
+
+/* A flipped bit anywhere is caught: header check, CRC, or validation. */
+TEST_F(stream, corrupted)
+{
+	size_t pos[] = { 0, 5, 12, 20, 40, 63, HDR + 2, HDR + 9, HDR + REC + 3,
+			 HDR + REC + 4000, self->len / 3, self->len - 10 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pos); i++) {
+		char what[64];
+		int fd, ret;
+
+		memcpy(self->out, self->good, self->len);
+		self->out[pos[i]] ^= 0x20;
+		snprintf(what, sizeof(what), "bit flipped at %zu", pos[i]);
+		ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+		ret = mdl_write_all(fd, self->out, self->len, 65536);
+		if (!ret)
+			ret = __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_STOP, NULL);
+		EXPECT_NE(0, ret) TH_LOG("%s", what);
+		EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->dst));
+		close(fd);
+		expect_dst_unchanged(_metadata, &self->dst);
+		ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+		restore_dst(self);
+	}
+	EXPECT_TRUE(dmesg_has("checksum mismatch"));
+}
+
+/* Another type's stream is refused as soon as its header arrives. */
+TEST_F(stream, foreign_type_refused_early)
+{
+	char u[MDL_UUID_LEN];
+	struct mdl_dev small;
+	uint8_t *s = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, u));
+	ASSERT_EQ(0, __mdl_open(u, &small));
+	n = mdl_save(&small, &s, &cap);
+	ASSERT_GT(n, HDR);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	EXPECT_EQ(-1, write(fd, s, HDR));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	EXPECT_TRUE(dmesg_has("type mismatch: stream has type 0, device is type 1"));
+	expect_dst_unchanged(_metadata, &self->dst);
+	mdl_close(&small);
+	__mdl_remove(u);
+	free(s);
+}
+
+TEST_F(stream, random_and_overlong)
+{
+	unsigned int i;
+
+	srandom(7);
+	for (i = 0; i < 2 * 4096; i++)
+		self->out[i] = random();
+	expect_refused(_metadata, self, self->out, 2 * 4096, 512, -EINVAL, "random");
+	/* A good stream with bytes after its end. */
+	memcpy(self->out, self->good, self->len);
+	memset(self->out + self->len, 0, 16);
+	expect_refused(_metadata, self, self->out, self->len + 16, 1 << 20, -EINVAL,
+		       "over-long");
+	EXPECT_TRUE(dmesg_has("after the end of the stream"));
+}
+
+/* Records with valid checksums but contents the device cannot take. */
+TEST_F(stream, forged_records)
+{
+	struct rec r[520];
+	uint8_t junk[64], bad[1024];
+	int i, cfg = find(self, MIGDEV_TAG_CONFIG), regs = find(self, MIGDEV_TAG_REGS);
+	int msix = find(self, MIGDEV_TAG_MSIX), q = find(self, MIGDEV_TAG_QUEUE);
+	int dm = find(self, MIGDEV_TAG_DEVMEM);
+	unsigned int n = self->nrec;
+	size_t len;
+
+	ASSERT_GE(cfg, 0);
+	ASSERT_GE(regs, 0);
+	ASSERT_GE(msix, 0);
+	ASSERT_GE(q, 0);
+	ASSERT_GE(dm, 0);
+	memset(junk, 0x42, sizeof(junk));
+
+#define CASE(what, err) do { \
+	len = emit(self, r, n); \
+	expect_refused(_metadata, self, self->out, len, 4096, err, what); \
+} while (0)
+
+	/* Unknown mandatory tag before END: refused.  Optional: skipped. */
+	memcpy(r, self->recs, sizeof(*r) * n);
+	r[n] = r[n - 1];
+	r[n - 1] = (struct rec){ .tag = 99, .data = junk, .len = sizeof(junk) };
+	n++;
+	CASE("unknown mandatory tag", -EINVAL);
+	r[n - 2].flags = MIGDEV_REC_F_OPTIONAL;
+	len = emit(self, r, n);
+	EXPECT_EQ(0, mdl_load(&self->dst, self->out, len, 4096)) TH_LOG("optional tag");
+	EXPECT_EQ(0x5ca1ab1e, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	restore_dst(self);
+	n--;
+
+	/* A record repeated. */
+	memcpy(r, self->recs, sizeof(*r) * n);
+	r[n] = r[n - 1];
+	r[n - 1] = r[cfg];
+	n++;
+	CASE("config twice", -EINVAL);
+	n--;
+
+	/* State missing: END right after the device memory. */
+	memcpy(r, self->recs, sizeof(*r) * n);
+	r[cfg] = r[n - 1];
+	len = emit(self, r, cfg + 1);
+	expect_refused(_metadata, self, self->out, len, 4096, -EINVAL, "no state");
+
+	/* Config: a read-only bit (the vendor ID) differs. */
+	memcpy(r, self->recs, sizeof(*r) * n);
+	memcpy(bad, r[cfg].data, 256);
+	bad[0] ^= 1;
+	r[cfg].data = bad;
+	CASE("vendor ID", -EINVAL);
+	EXPECT_TRUE(dmesg_has("read-only bits differ"));
+
+	/* Registers: an interrupt cause for a queue the device has not. */
+	memcpy(r, self->recs, sizeof(*r) * n);
+	memcpy(bad, r[regs].data, r[regs].len);
+	((struct migdev_rec_regs *)bad)->int_status = htole32(1u << 20);
+	r[regs].data = bad;
+	CASE("int_status", -EINVAL);
+
+	/* MSI-X: pending bits beyond the vectors. */
+	memcpy(r, self->recs, sizeof(*r) * n);
+	memcpy(bad, r[msix].data, r[msix].len);
+	((struct migdev_rec_msix *)bad)->pending = htole64(1ULL << 40);
+	r[msix].data = bad;
+	CASE("MSI-X pending", -EINVAL);
+
+	/* Queue: out-of-range index; enabled with a bad ring; busy with a bad
+	 * descriptor; progress past the descriptor's end.
+	 */
+	for (i = 0; i < 4; i++) {
+		struct migdev_rec_queue *rq = (void *)bad;
+
+		memcpy(r, self->recs, sizeof(*r) * n);
+		memcpy(bad, r[q].data, r[q].len);
+		switch (i) {
+		case 0:
+			rq->index = htole32(7);
+			break;
+		case 1:
+			rq->state = htole32(MIGDEV_QSTATE_ENABLED);
+			rq->ring_size = htole32(3);
+			break;
+		case 2:
+			rq->state = htole32(MIGDEV_QSTATE_ENABLED | MIGDEV_QSTATE_ACTIVE);
+			rq->ring_size = htole32(16);
+			rq->desc = mdl_desc(MIGDEV_OP_FROM_DEV, 1ULL << 40, 0x1000, 4096, 0);
+			break;
+		case 3:
+			rq->state = htole32(MIGDEV_QSTATE_ENABLED | MIGDEV_QSTATE_ACTIVE);
+			rq->ring_size = htole32(16);
+			rq->desc = mdl_desc(MIGDEV_OP_COPY, 0x100000, 0x200000, 4096, 0);
+			rq->done = htole64(8192);
+			break;
+		}
+		r[q].data = bad;
+		CASE("queue record", -EINVAL);
+	}
+
+	/* Device memory: a page index past the end; a count that lies. */
+	memcpy(r, self->recs, sizeof(*r) * n);
+	memcpy(bad, r[dm].data, 16);
+	((struct migdev_rec_devmem *)bad)->first = htole64(1ULL << 40);
+	memcpy(self->out + self->len + 4096, bad, 16);
+	memcpy(self->out + self->len + 4096 + 16, r[dm].data + 16, r[dm].len - 16);
+	r[dm].data = self->out + self->len + 4096;
+	CASE("page past the end", -EINVAL);
+	EXPECT_TRUE(dmesg_has("outside the device"));
+#undef CASE
+}
+
+/* A source can emit 1.0; a destination limited to 1.0 refuses 1.1. */
+TEST_F(stream, older_minor_versions)
+{
+	char path[256];
+	uint8_t *s = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(1, ((struct migdev_stream_header *)self->good)->minor);
+	EXPECT_GE(find(self, MIGDEV_TAG_SOURCE_INFO), 0);
+	/* Destination speaking only 1.0 refuses a 1.1 stream, early. */
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_minor",
+		 self->du);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "0"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	EXPECT_EQ(-1, write(fd, self->good, HDR));
+	EXPECT_EQ(EPROTONOSUPPORT, errno);
+	close(fd);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	/* The source emits 1.0 for it: accepted. */
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_minor",
+		 self->su);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "0"));
+	EXPECT_EQ(-EINVAL, mdl_sysfs_write(path, "9"));
+	n = mdl_save(&self->src, &s, &cap);
+	ASSERT_GT(n, HDR);
+	EXPECT_EQ(0, ((struct migdev_stream_header *)s)->minor);
+	ASSERT_EQ(0, mdl_load(&self->dst, s, n, 32768));
+	EXPECT_EQ(0x5ca1ab1e, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
+	/* And a 1.1 destination takes a 1.0 stream too. */
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_minor",
+		 self->du);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "1"));
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, mdl_load(&self->dst, s, n, 32768));
+	free(s);
+}
+
+TEST_HARNESS_MAIN
