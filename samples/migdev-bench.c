@@ -7,7 +7,12 @@
  *  - transfers to and from device memory;
  *  - per-descriptor latency (NOP, 4 KiB copy), submit to completion;
  *  - the cost of one trapped register access and one config read;
- *  - pause latency with a 4 KiB and with a 256 MiB descriptor in flight.
+ *  - pause latency with a 4 KiB and with a 256 MiB descriptor in flight;
+ *  - migration: data_fd read throughput in STOP_COPY against memcpy(),
+ *    stop-copy bytes after pre-copy converged on an idle instance with
+ *    256 MiB of device memory all written, and the time of the
+ *    RUNNING -> RUNNING_P2P arc (quiesce) with a 4 KiB and with a 1 GiB
+ *    descriptor in flight.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +50,102 @@ static void pause_figures(const char *what, long long *ns, int n)
 	qsort(ns, n, sizeof(*ns), cmp_ll);
 	printf("pause latency, %s in flight: median %lld us, max %lld us (%d pauses)\n",
 	       what, ns[n / 2] / 1000, ns[n - 1] / 1000, n);
+}
+
+/* Read a data_fd until 0 or ENOMSG; bytes read. */
+static size_t drain(int fd, void *buf, size_t len)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, len)) > 0)
+		total += n;
+	return total;
+}
+
+/* Time RUNNING -> RUNNING_P2P with @desc in flight, then go back. */
+static double quiesce_us(struct mdl_dev *d, struct mdl_queue *q,
+			 struct migdev_desc *desc)
+{
+	uint32_t n = mdl_submit(q, desc);
+	double t0;
+
+	while (!(mdl_qread32(d, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY) &&
+	       !le32toh(mdl_cpl(q, n)->status))
+		;
+	t0 = mdl_now();
+	if (__mdl_mig_set(d, VFIO_DEVICE_STATE_RUNNING_P2P, NULL))
+		exit(1);
+	t0 = mdl_now() - t0;
+	__mdl_mig_set(d, VFIO_DEVICE_STATE_RUNNING, NULL);
+	mdl_wait(q, n, 600000);
+	return t0 * 1e6;
+}
+
+static void migration_figures(void)
+{
+	char ul[MDL_UUID_LEN], ux[MDL_UUID_LEN];
+	struct mdl_dev l, x;
+	struct mdl_queue q;
+	struct mdl_dma small;
+	size_t devmem = 256 * MB, n;
+	uint8_t *buf = malloc(16 * MB), *copy = malloc(devmem);
+	double t0, rate, mrate, t4k, t1g;
+	struct migdev_desc desc;
+	uint64_t off;
+	int fd;
+
+	if (!buf || !copy)
+		exit(1);
+	mdl_create(mdl_parent(), MIGDEV_TYPE_LARGE, ul);
+	mdl_open(ul, &l);
+	memset(buf, 0x3c, 16 * MB);
+	for (off = 0; off < devmem; off += 16 * MB)
+		mdl_pwrite(&l, VFIO_PCI_BAR2_REGION_INDEX, off, buf, 16 * MB);
+
+	/* data_fd read throughput in STOP_COPY, against memcpy. */
+	if (__mdl_mig_set(&l, VFIO_DEVICE_STATE_STOP_COPY, &fd))
+		exit(1);
+	t0 = mdl_now();
+	n = drain(fd, buf, 16 * MB);
+	rate = n / (mdl_now() - t0) / MB;
+	close(fd);
+	__mdl_mig_set(&l, VFIO_DEVICE_STATE_RUNNING, NULL);
+	memset(copy, 1, devmem);
+	t0 = mdl_now();
+	for (off = 0; off < devmem; off += 16 * MB)
+		memcpy(buf, copy + off, 16 * MB);
+	mrate = devmem / (mdl_now() - t0) / MB;
+	printf("data_fd read in STOP_COPY: %.0f MiB/s (%zu B), memcpy %.0f MiB/s, ratio %.2f\n",
+	       rate, n, mrate, rate / mrate);
+
+	/* Pre-copy until it converges, then stop-copy: what is left. */
+	if (__mdl_mig_set(&l, VFIO_DEVICE_STATE_PRE_COPY, &fd))
+		exit(1);
+	n = drain(fd, buf, 16 * MB);
+	__mdl_mig_set(&l, VFIO_DEVICE_STATE_STOP_COPY, NULL);
+	printf("256 MiB of device memory written, idle: pre-copy %zu B, stop-copy %zu B\n",
+	       n, drain(fd, buf, 16 * MB));
+	close(fd);
+	mdl_close(&l);
+	mdl_remove(ul);
+
+	/* Quiesce with a 4 KiB and with a 1 GiB descriptor in flight. */
+	mdl_create(mdl_parent(), MIGDEV_TYPE_XLARGE, ux);
+	mdl_open(ux, &x);
+	mdl_bus_master(&x, 1);
+	mdl_queue_init(&x, 0, 64, &q);
+	mdl_dma_map(&x, 8192, &small);
+	desc = mdl_desc(MIGDEV_OP_COPY, small.iova, small.iova + 4096, 4096, 0);
+	t4k = quiesce_us(&x, &q, &desc);
+	desc = mdl_desc(MIGDEV_OP_DEV_CRC32C, 0, 0, MIGDEV_MAX_XFER, 0);
+	t1g = quiesce_us(&x, &q, &desc);
+	printf("quiesce (RUNNING -> RUNNING_P2P): 4 KiB in flight %.0f us, 1 GiB %.0f us\n",
+	       t4k, t1g);
+	mdl_close(&x);
+	mdl_remove(ux);
+	free(buf);
+	free(copy);
 }
 
 int main(void)
@@ -149,5 +250,6 @@ int main(void)
 
 	mdl_close(&d);
 	mdl_remove(uuid);
+	migration_figures();
 	return 0;
 }
