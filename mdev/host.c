@@ -25,8 +25,11 @@ static int migdev_host_dma_write(void *priv, u64 iova, const void *buf,
 				 size_t len)
 {
 	struct migdev_device *mdev = priv;
+	int ret = vfio_dma_rw(&mdev->vdev, iova, (void *)buf, len, true);
 
-	return vfio_dma_rw(&mdev->vdev, iova, (void *)buf, len, true);
+	if (!ret)
+		migdev_dma_log_record(mdev, iova, len);
+	return ret;
 }
 
 static void migdev_host_msix(void *priv, unsigned int vector)

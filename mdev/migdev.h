@@ -95,6 +95,8 @@ struct migdev_parent {
  * @mig_minor: stream minor version emitted and accepted at most
  * @reset_lock: protects @deferred_reset
  * @deferred_reset: a reset came while @state_mutex was held
+ * @log_lock: protects @log (DMA logging; only with CONFIG_IOMMUFD_DRIVER)
+ * @log: the pages the device wrote, per tracked range, or NULL
  */
 struct migdev_device {
 	struct vfio_device vdev;
@@ -122,6 +124,10 @@ struct migdev_device {
 	u16 mig_minor;
 	spinlock_t reset_lock; /* protects deferred_reset */
 	bool deferred_reset;
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
+	struct mutex log_lock; /* protects log */
+	struct migdev_dma_log *log;
+#endif
 };
 
 /* Region N of the device fd starts at N << MIGDEV_REGION_SHIFT. */
@@ -175,6 +181,18 @@ u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s);
 struct file *migdev_resume_open(struct migdev_device *mdev);
 int migdev_resume_commit(struct migdev_resume *r);
 void migdev_resume_disable(struct migdev_resume *r);
+
+/* dma_log.c: DMA logging, only where the kernel has IOMMUFD_DRIVER. */
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
+void migdev_dma_log_init(struct migdev_device *mdev);
+void migdev_dma_log_fini(struct migdev_device *mdev);
+void migdev_dma_log_record(struct migdev_device *mdev, u64 iova, size_t len);
+#else
+static inline void migdev_dma_log_init(struct migdev_device *mdev) {}
+static inline void migdev_dma_log_fini(struct migdev_device *mdev) {}
+static inline void migdev_dma_log_record(struct migdev_device *mdev, u64 iova,
+					 size_t len) {}
+#endif
 
 /* mmap.c */
 int migdev_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);

@@ -35,9 +35,11 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	mdev->type = type;
 	migdev_irq_init(mdev);
 	migdev_mig_init(mdev);
+	migdev_dma_log_init(mdev);
 	ret = migdev_emul_init(&mdev->emul, &geom, &migdev_host_ops, mdev,
 			       &parent->pool);
 	if (ret) {
+		migdev_dma_log_fini(mdev);
 		mutex_destroy(&mdev->state_mutex);
 		mutex_destroy(&mdev->irq_lock);
 		migdev_capacity_release(parent, type->profile);
@@ -50,6 +52,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
+	migdev_dma_log_fini(mdev);
 	mutex_destroy(&mdev->state_mutex);
 	mutex_destroy(&mdev->irq_lock);
 	migdev_emul_fini(&mdev->emul);

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: DMA logging (VFIO_DEVICE_FEATURE_DMA_LOGGING_*): the device
+ * reports which guest pages it wrote, for VMMs that ask devices rather
+ * than the IOMMU.
+ *
+ * Only where the kernel has CONFIG_IOMMUFD_DRIVER: elsewhere the
+ * iova_bitmap helpers are stubs, every report would fail, and QEMU would
+ * abort the migration; without log_ops, QEMU falls back to the type1
+ * container's dirty bitmap (with enable-migration=on), which is exact for
+ * this device because it writes guest memory only through vfio_dma_rw().
+ *
+ * Every guest write the engine makes goes through migdev_dma_log_record(),
+ * which marks the pages in the ranges the user asked to track.
+ */
+#include <linux/bitmap.h>
+#include <linux/interval_tree.h>
+#include <linux/iova_bitmap.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "migdev.h"
+
+#if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
+
+/* iova_bitmap_set() is in the IOMMUFD namespace. */
+MODULE_IMPORT_NS(IOMMUFD);
+
+/* Tracking more than this many pages at once is refused. */
+#define MIGDEV_LOG_MAX_PAGES	(16UL << 20)
+
+struct migdev_log_range {
+	u64 start;
+	u64 last;
+	unsigned long *bits;
+};
+
+/**
+ * struct migdev_dma_log - pages written, per tracked range
+ * @shift: log2 of the tracking page size
+ * @nr: ranges
+ * @r: the ranges, sorted, not overlapping (vfio core checks)
+ */
+struct migdev_dma_log {
+	unsigned int shift;
+	u32 nr;
+	struct migdev_log_range r[] __counted_by(nr);
+};
+
+static void migdev_dma_log_free(struct migdev_dma_log *log)
+{
+	u32 i;
+
+	if (!log)
+		return;
+	for (i = 0; i < log->nr; i++)
+		bitmap_free(log->r[i].bits);
+	kfree(log);
+}
+
+static int migdev_log_start(struct vfio_device *vdev,
+			    struct rb_root_cached *ranges, u32 nnodes,
+			    u64 *page_size)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct interval_tree_node *node;
+	struct migdev_dma_log *log;
+	u64 pgsize = max_t(u64, *page_size, PAGE_SIZE), pages = 0;
+	u32 i = 0;
+
+	if (!is_power_of_2(pgsize))
+		pgsize = roundup_pow_of_two(pgsize);
+	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		pages += (node->last - node->start) / pgsize + 1;
+	if (pages > MIGDEV_LOG_MAX_PAGES) {
+		dev_err(vdev->dev, "DMA logging of %llu pages refused: at most %lu\n",
+			pages, MIGDEV_LOG_MAX_PAGES);
+		return -E2BIG;
+	}
+
+	log = kzalloc(struct_size(log, r, nnodes), GFP_KERNEL_ACCOUNT);
+	if (!log)
+		return -ENOMEM;
+	log->nr = nnodes;
+	log->shift = ilog2(pgsize);
+	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX); node && i < nnodes;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX), i++) {
+		log->r[i].start = node->start;
+		log->r[i].last = node->last;
+		log->r[i].bits = bitmap_zalloc((node->last - node->start) / pgsize + 1,
+					       GFP_KERNEL_ACCOUNT);
+		if (!log->r[i].bits) {
+			migdev_dma_log_free(log);
+			return -ENOMEM;
+		}
+	}
+
+	mutex_lock(&mdev->log_lock);
+	if (mdev->log) {
+		mutex_unlock(&mdev->log_lock);
+		migdev_dma_log_free(log);
+		return -EBUSY;	/* started twice without a stop */
+	}
+	mdev->log = log;
+	mutex_unlock(&mdev->log_lock);
+	*page_size = pgsize;
+	return 0;
+}
+
+static int migdev_log_stop(struct vfio_device *vdev)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_dma_log *log;
+
+	mutex_lock(&mdev->log_lock);
+	log = mdev->log;
+	mdev->log = NULL;
+	mutex_unlock(&mdev->log_lock);
+	migdev_dma_log_free(log);
+	return 0;
+}
+
+static int migdev_log_read_and_clear(struct vfio_device *vdev,
+				     unsigned long iova, unsigned long length,
+				     struct iova_bitmap *dirty)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	unsigned long last = iova + length - 1;
+	struct migdev_dma_log *log;
+	int ret = 0;
+	u32 i;
+
+	mutex_lock(&mdev->log_lock);
+	log = mdev->log;
+	if (!log) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	for (i = 0; i < log->nr; i++) {
+		struct migdev_log_range *r = &log->r[i];
+		u64 from = max_t(u64, iova, r->start), to = min_t(u64, last, r->last);
+		unsigned long b, first, end;
+
+		if (from > to)
+			continue;
+		first = (from - r->start) >> log->shift;
+		end = ((to - r->start) >> log->shift) + 1;
+		for_each_set_bit_from(first, r->bits, end) {
+			b = first;
+			clear_bit(b, r->bits);
+			iova_bitmap_set(dirty, r->start + ((u64)b << log->shift),
+					1UL << log->shift);
+		}
+	}
+out_unlock:
+	mutex_unlock(&mdev->log_lock);
+	return ret;
+}
+
+static const struct vfio_log_ops migdev_log_ops = {
+	.log_start = migdev_log_start,
+	.log_stop = migdev_log_stop,
+	.log_read_and_clear = migdev_log_read_and_clear,
+};
+
+/**
+ * migdev_dma_log_record() - the device wrote guest memory
+ * @mdev: device
+ * @iova: where
+ * @len: bytes
+ */
+void migdev_dma_log_record(struct migdev_device *mdev, u64 iova, size_t len)
+{
+	struct migdev_dma_log *log;
+	u64 last = iova + len - 1;
+	u32 i;
+
+	if (!len || !READ_ONCE(mdev->log))
+		return;
+	mutex_lock(&mdev->log_lock);
+	log = mdev->log;
+	for (i = 0; log && i < log->nr; i++) {
+		struct migdev_log_range *r = &log->r[i];
+		u64 from = max_t(u64, iova, r->start), to = min_t(u64, last, r->last);
+
+		if (from > to)
+			continue;
+		bitmap_set(r->bits, (from - r->start) >> log->shift,
+			   ((to - r->start) >> log->shift) -
+			   ((from - r->start) >> log->shift) + 1);
+	}
+	mutex_unlock(&mdev->log_lock);
+}
+
+/**
+ * migdev_dma_log_init() - offer DMA logging
+ * @mdev: device
+ */
+void migdev_dma_log_init(struct migdev_device *mdev)
+{
+	mutex_init(&mdev->log_lock);
+	mdev->vdev.log_ops = &migdev_log_ops;
+}
+
+/**
+ * migdev_dma_log_fini() - stop logging and free it
+ * @mdev: device
+ */
+void migdev_dma_log_fini(struct migdev_device *mdev)
+{
+	migdev_log_stop(&mdev->vdev);
+	mutex_destroy(&mdev->log_lock);
+}
+
+#endif /* CONFIG_IOMMUFD_DRIVER */
