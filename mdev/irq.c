@@ -245,6 +245,9 @@ static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
 	mutex_unlock(&mdev->irq_lock);
 	if (!is_intx || hdr->start || hdr->count != 1)
 		return -EINVAL;
+	/* A kernel without vfio-pci may lack virqfd: no unmask eventfd. */
+	if (!IS_ENABLED(CONFIG_VFIO_VIRQFD))
+		return -ENOTTY;
 	if (fd >= 0)
 		return vfio_virqfd_enable(mdev, NULL, migdev_intx_unmask_thread,
 					  NULL, &mdev->intx_unmask, fd);
@@ -406,7 +409,8 @@ int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
  */
 void migdev_irq_disable_all(struct migdev_device *mdev)
 {
-	vfio_virqfd_disable(&mdev->intx_unmask);
+	if (IS_ENABLED(CONFIG_VFIO_VIRQFD))
+		vfio_virqfd_disable(&mdev->intx_unmask);
 	mutex_lock(&mdev->irq_lock);
 	migdev_intx_disable_locked(mdev);
 	migdev_msix_disable_locked(mdev);

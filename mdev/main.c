@@ -53,7 +53,7 @@ static void migdev_parent_release(struct device *dev)
 static struct migdev_parent *migdev_parent_create(unsigned int index)
 {
 	struct migdev_parent *parent;
-	char name[16];
+	char name[24];
 	int ret;
 
 	parent = kzalloc(sizeof(*parent), GFP_KERNEL);
