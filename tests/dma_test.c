@@ -20,7 +20,7 @@ static uint32_t st(struct mdl_queue *q, uint32_t n)
 	return le32toh(mdl_cpl(q, n)->status);
 }
 
-TEST_F(dma, copy)
+TEST_F_TIMEOUT(dma, copy, 600)
 {
 	static const struct { uint32_t off, dst, len; } cases[] = {
 		{ 0, 0, 1 }, { 3, 5, 4097 }, { 4096, 0, 4096 },
@@ -71,7 +71,7 @@ TEST_F(dma, fill)
 	EXPECT_EQ(0xee, b[5 + len]);
 }
 
-TEST_F(dma, crc32c)
+TEST_F_TIMEOUT(dma, crc32c, 600)
 {
 	static const char check[] = "123456789";
 	struct migdev_desc d;
@@ -93,7 +93,7 @@ TEST_F(dma, crc32c)
 }
 
 /* Guest -> device memory -> guest, checked three ways. */
-TEST_F(dma, device_memory_round_trip)
+TEST_F_TIMEOUT(dma, device_memory_round_trip, 600)
 {
 	uint64_t off = self->devmem_size - (1 << 20) - 123;
 	uint32_t len = 1 << 20, n;
@@ -125,7 +125,7 @@ TEST_F(dma, device_memory_round_trip)
 }
 
 /* Every queue of the instance busy at once, each with its own data. */
-TEST_F(dma, all_queues_at_once)
+TEST_F_TIMEOUT(dma, all_queues_at_once, 600)
 {
 	struct mdl_queue qs[MIGDEV_MAX_QUEUES];
 	uint32_t n[MIGDEV_MAX_QUEUES], slice = BUF_SIZE / self->nr_queues;
@@ -334,7 +334,7 @@ TEST_F(dma, queue_halts_and_recovers)
 /* Unmapping guest memory while a descriptor runs: an error, never a
  * crash, and the device goes on.
  */
-TEST_F(dma, unmap_mid_transfer)
+TEST_F_TIMEOUT(dma, unmap_mid_transfer, 600)
 {
 	struct mdl_dma big;
 	struct migdev_desc d;
@@ -364,7 +364,7 @@ TEST_F(dma, unmap_mid_transfer)
 }
 
 /* VFIO_DEVICE_RESET mid-transfer: all work stops and is discarded. */
-TEST_F(dma, reset_mid_transfer)
+TEST_F_TIMEOUT(dma, reset_mid_transfer, 600)
 {
 	struct mdl_dma big;
 	struct migdev_desc d;
@@ -434,7 +434,7 @@ TEST_F(dma, bus_master_gates_dma)
 }
 
 /* Pausing in the middle of a large copy, many times: same result. */
-TEST_F(dma, pause_resume_mid_descriptor)
+TEST_F_TIMEOUT(dma, pause_resume_mid_descriptor, 600)
 {
 	struct migdev_desc d = mdl_desc(MIGDEV_OP_COPY, self->a.iova,
 					self->b.iova, BUF_SIZE, 0);

@@ -44,6 +44,19 @@ static void inst_down(struct inst *in)
 		__mdl_remove(in->uuid);
 }
 
+/* No shared setup: a fixture only so the tests can have a timeout. */
+FIXTURE(engines) {
+	int unused;
+};
+
+FIXTURE_SETUP(engines)
+{
+}
+
+FIXTURE_TEARDOWN(engines)
+{
+}
+
 static int busy(struct inst *in)
 {
 	return mdl_qread32(&in->d, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY;
@@ -54,7 +67,7 @@ static int busy(struct inst *in)
  * for a long time; a third instance's small copies still complete, one
  * after the other, while both fills are in flight.
  */
-TEST(busy_instances_do_not_starve_another)
+TEST_F_TIMEOUT(engines, busy_instances_do_not_starve_another, 900)
 {
 	static struct inst hog[2], small;
 	struct migdev_desc d;
@@ -96,7 +109,7 @@ TEST(busy_instances_do_not_starve_another)
 }
 
 /* Eight instances copying at once, each with its own data. */
-TEST(eight_instances_at_once)
+TEST_F_TIMEOUT(engines, eight_instances_at_once, 900)
 {
 	static struct inst in[8];
 	uint32_t n[8], i, j;
@@ -124,7 +137,7 @@ TEST(eight_instances_at_once)
 /* Pausing one instance with a big descriptor in flight does not stall
  * another; the paused one makes no progress, then finishes correctly.
  */
-TEST(pause_one_not_the_others)
+TEST_F_TIMEOUT(engines, pause_one_not_the_others, 900)
 {
 	static struct inst a, b;
 	struct migdev_desc d;

@@ -160,7 +160,7 @@ static int goto_state(struct mdl_dev *d, uint32_t s, int *fd)
  * the others end in @to, with a new data_fd exactly when a new saving or
  * resuming session starts.
  */
-TEST_F(mig, every_pair_of_states)
+TEST_F_TIMEOUT(mig, every_pair_of_states, 600)
 {
 	static const uint32_t st[] = { S_STOP, S_RUNNING, S_STOP_COPY, S_RESUMING,
 				       S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P,
@@ -213,7 +213,7 @@ TEST_F(mig, every_pair_of_states)
 	}
 }
 
-TEST_F(mig, data_fd_semantics)
+TEST_F_TIMEOUT(mig, data_fd_semantics, 600)
 {
 	uint8_t buf[4096];
 	uint64_t init, dirty;
@@ -262,7 +262,7 @@ TEST_F(mig, data_fd_semantics)
 }
 
 /* Pre-copy: the initial pass, ENOMSG when drained, dirty pages again. */
-TEST_F(mig, precopy_rounds)
+TEST_F_TIMEOUT(mig, precopy_rounds, 600)
 {
 	uint64_t init0, init, dirty, size0, size1;
 	static uint8_t page[4096];
@@ -313,7 +313,7 @@ TEST_F(mig, precopy_rounds)
  * A copy paused half way moves to the destination and finishes there;
  * pre-copy and stop-copy are read as one stream, as QEMU does.
  */
-TEST_F(mig, descriptor_in_flight_moves)
+TEST_F_TIMEOUT(mig, descriptor_in_flight_moves, 600)
 {
 	struct migdev_desc d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova,
 					BUF, MIGDEV_DESC_F_IRQ);
@@ -392,7 +392,7 @@ TEST_F(mig, descriptor_in_flight_moves)
 }
 
 /* A reset in any state: back to RUNNING, fds dead, device usable. */
-TEST_F(mig, reset_in_every_state)
+TEST_F_TIMEOUT(mig, reset_in_every_state, 600)
 {
 	static const uint32_t st[] = { S_STOP, S_STOP_COPY, S_RESUMING,
 				       S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P };

@@ -17,6 +17,7 @@ tests=("$@")
 if [ ${#tests[@]} = 0 ]; then
 	tests=(sysfs_test vfio_basic_test config_test region_test irq_test
 	       dma_test intr_test devmem_test fair_test mig_test stream_test
+	       dma_log_test
 	       pingpong_test.sh mdevctl_test.sh module_test.sh)
 fi
 

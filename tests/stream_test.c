@@ -187,7 +187,7 @@ static int dmesg_has(const char *needle)
 	return found;
 }
 
-TEST_F(stream, whole_stream_any_segmentation)
+TEST_F_TIMEOUT(stream, whole_stream_any_segmentation, 600)
 {
 	static const size_t chunks[] = { 1, 7, 23, 4096, 32768, 1 << 20 };
 	unsigned int i;
@@ -200,7 +200,7 @@ TEST_F(stream, whole_stream_any_segmentation)
 	}
 }
 
-TEST_F(stream, empty_and_truncated)
+TEST_F_TIMEOUT(stream, empty_and_truncated, 600)
 {
 	size_t cuts[] = { 0, 1, HDR - 1, HDR, HDR + 1, HDR + REC, HDR + REC + 100,
 			  self->len / 2, self->len - REC - 1, self->len - 1 };
@@ -216,7 +216,7 @@ TEST_F(stream, empty_and_truncated)
 }
 
 /* A flipped bit anywhere is caught: header check, CRC, or validation. */
-TEST_F(stream, corrupted)
+TEST_F_TIMEOUT(stream, corrupted, 600)
 {
 	size_t pos[] = { 0, 5, 12, 20, 40, 63, HDR + 2, HDR + 9, HDR + REC + 3,
 			 HDR + REC + 4000, self->len / 3, self->len - 10 };
@@ -285,7 +285,7 @@ TEST_F(stream, random_and_overlong)
 }
 
 /* Records with valid checksums but contents the device cannot take. */
-TEST_F(stream, forged_records)
+TEST_F_TIMEOUT(stream, forged_records, 600)
 {
 	struct rec r[520];
 	uint8_t junk[64], bad[1024];
