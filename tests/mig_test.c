@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,6 +420,68 @@ TEST_F_TIMEOUT(mig, reset_in_every_state, 600)
 		EXPECT_GT(self->len, 0);
 		ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
 	}
+}
+
+struct reader {
+	int fd;
+	uint8_t *buf;
+	size_t cap, len;
+	int stop_seen;	/* set by the main thread once in STOP_COPY */
+	int err;
+};
+
+/* Read until the permanent end of stream, riding out ENOMSG. */
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	ssize_t n;
+
+	for (;;) {
+		if (r->len + (1 << 20) > r->cap) {
+			r->cap = r->cap * 2 + (4 << 20);
+			r->buf = realloc(r->buf, r->cap);
+		}
+		n = read(r->fd, r->buf + r->len, 1 << 16);
+		if (n > 0) {
+			r->len += n;
+		} else if (n < 0 && errno == ENOMSG) {
+			if (__atomic_load_n(&r->stop_seen, __ATOMIC_SEQ_CST)) {
+				r->err = ENOMSG;	/* never in STOP_COPY */
+				return NULL;
+			}
+			usleep(200);
+		} else if (n < 0) {
+			r->err = errno;
+			return NULL;
+		} else if (__atomic_load_n(&r->stop_seen, __ATOMIC_SEQ_CST)) {
+			return NULL;
+		}
+	}
+}
+
+/* QEMU 10's multifd reads data_fd from another thread than the ioctls. */
+TEST_F_TIMEOUT(mig, read_from_another_thread, 600)
+{
+	struct reader r = {};
+	pthread_t th;
+	int i;
+
+	dirty_device(&self->src, 6);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &r.fd));
+	ASSERT_EQ(0, pthread_create(&th, NULL, reader_thread, &r));
+	for (i = 0; i < 20; i++) {
+		dirty_device(&self->src, 100 + i);	/* keeps dirtying */
+		usleep(2000);
+	}
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP_COPY, NULL));
+	__atomic_store_n(&r.stop_seen, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(0, r.err);
+	close(r.fd);
+	ASSERT_EQ(0, mdl_load(&self->dst, r.buf, r.len, 32 << 10));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+	expect_same_device(_metadata, &self->src, &self->dst, self->devmem_size);
+	free(r.buf);
 }
 
 TEST_HARNESS_MAIN
