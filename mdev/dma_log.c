@@ -205,6 +205,20 @@ void migdev_dma_log_init(struct migdev_device *mdev)
 }
 
 /**
+ * migdev_dma_log_close() - the user closed the device: stop logging
+ * @mdev: device
+ *
+ * A log must not outlive its user: QEMU 10 closes a migration source's
+ * device with logging still started, and the next user's
+ * DMA_LOGGING_START would be refused with -EBUSY.  mlx5 and pds stop
+ * their trackers in close_device too.
+ */
+void migdev_dma_log_close(struct migdev_device *mdev)
+{
+	migdev_log_stop(&mdev->vdev);
+}
+
+/**
  * migdev_dma_log_fini() - stop logging and free it
  * @mdev: device
  */

@@ -186,10 +186,12 @@ void migdev_resume_disable(struct migdev_resume *r);
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 void migdev_dma_log_init(struct migdev_device *mdev);
 void migdev_dma_log_fini(struct migdev_device *mdev);
+void migdev_dma_log_close(struct migdev_device *mdev);
 void migdev_dma_log_record(struct migdev_device *mdev, u64 iova, size_t len);
 #else
 static inline void migdev_dma_log_init(struct migdev_device *mdev) {}
 static inline void migdev_dma_log_fini(struct migdev_device *mdev) {}
+static inline void migdev_dma_log_close(struct migdev_device *mdev) {}
 static inline void migdev_dma_log_record(struct migdev_device *mdev, u64 iova,
 					 size_t len) {}
 #endif

@@ -81,6 +81,8 @@ static void migdev_close_device(struct vfio_device *vdev)
 	/* Stop all work, give back the device memory the user wrote. */
 	migdev_emul_close(&mdev->emul);
 	migdev_irq_disable_all(mdev);
+	/* The engine is stopped: nothing records into the log any more. */
+	migdev_dma_log_close(mdev);
 }
 
 static int migdev_ioctl_get_info(struct migdev_device *mdev,
