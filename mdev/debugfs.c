@@ -12,12 +12,18 @@
  * migdev_engine_pause() (what migration uses to quiesce it), 0 to resume.
  * Reading shows "paused <0|1> last_pause_ns <N>": how long the last pause
  * took to return, i.e. to wait for the chunk in execution.
+ *
+ * mig_fail: fault injection for the migration state machine.  Writing
+ * "N" makes the next N arcs fail with -EIO (both front ends: v2 and the
+ * v1 region); "N K" lets K arcs succeed first.  "0" disarms it.  Reading
+ * shows "skip K fail N": what is still armed.
  */
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 
 #include "migdev.h"
 
@@ -123,6 +129,52 @@ static const struct file_operations migdev_pause_fops = {
 	.llseek = default_llseek,
 };
 
+static ssize_t migdev_fail_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct migdev_device *mdev = file->private_data;
+	char text[48];
+	int len;
+
+	mutex_lock(&mdev->state_mutex);
+	len = scnprintf(text, sizeof(text), "skip %u fail %u\n",
+			mdev->fail_skip, mdev->fail_count);
+	migdev_state_mutex_unlock(mdev);
+	return simple_read_from_buffer(buf, count, ppos, text, len);
+}
+
+static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct migdev_device *mdev = file->private_data;
+	unsigned int fail, skip = 0;
+	char text[32];
+	int n;
+
+	if (*ppos || !count || count >= sizeof(text))
+		return -EINVAL;
+	if (copy_from_user(text, buf, count))
+		return -EFAULT;
+	text[count] = 0;
+	n = sscanf(text, "%u %u", &fail, &skip);
+	if (n < 1)
+		return -EINVAL;
+
+	mutex_lock(&mdev->state_mutex);
+	mdev->fail_count = fail;
+	mdev->fail_skip = fail ? skip : 0;
+	migdev_state_mutex_unlock(mdev);
+	return count;
+}
+
+static const struct file_operations migdev_fail_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = migdev_fail_read,
+	.write = migdev_fail_write,
+	.llseek = default_llseek,
+};
+
 /**
  * migdev_debugfs_init() - create /sys/kernel/debug/migdev
  */
@@ -151,6 +203,8 @@ void migdev_debugfs_add(struct migdev_device *mdev)
 			    &migdev_dirty_fops);
 	debugfs_create_file("engine_pause", 0600, mdev->debugfs, mdev,
 			    &migdev_pause_fops);
+	debugfs_create_file("mig_fail", 0600, mdev->debugfs, mdev,
+			    &migdev_fail_fops);
 }
 
 /**

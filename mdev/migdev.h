@@ -71,6 +71,28 @@ struct migdev_parent {
 };
 
 /**
+ * struct migdev_mig_v1 - the v1 migration region of an instance
+ * @active: the v1 region owns migration: device_state was written and the
+ *	    device is not back to RUNNING
+ * @state: device_state as last written (valid while @active)
+ * @buf: the data section, while a saving or resuming session needs it
+ * @seg_owner: the saving session @seg_len belongs to, or NULL: no segment
+ *	       is handed out (data_offset not read since it was collected)
+ * @seg_len: bytes of the segment in @buf (saving)
+ * @data_size: data_size as last written (resuming)
+ *
+ * All protected by the device's state_mutex.
+ */
+struct migdev_mig_v1 {
+	bool active;
+	u32 state;
+	u8 *buf;
+	struct migdev_save *seg_owner;
+	u64 seg_len;
+	u64 data_size;
+};
+
+/**
  * struct migdev_device - one mediated device instance
  * @vdev: the VFIO device; its lifetime is this structure's
  * @parent: owning parent
@@ -95,6 +117,9 @@ struct migdev_parent {
  * @mig_minor: stream minor version emitted and accepted at most
  * @reset_lock: protects @deferred_reset
  * @deferred_reset: a reset came while @state_mutex was held
+ * @fail_skip: fault injection: arcs that still succeed before @fail_count
+ * @fail_count: fault injection: arcs that fail after @fail_skip
+ * @v1: the v1 migration region's state
  * @log_lock: protects @log (DMA logging; only with CONFIG_IOMMUFD_DRIVER)
  * @log: the pages the device wrote, per tracked range, or NULL
  */
@@ -124,11 +149,17 @@ struct migdev_device {
 	u16 mig_minor;
 	spinlock_t reset_lock; /* protects deferred_reset */
 	bool deferred_reset;
+	u32 fail_skip;
+	u32 fail_count;
+	struct migdev_mig_v1 v1;
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 	struct mutex log_lock; /* protects log */
 	struct migdev_dma_log *log;
 #endif
 };
+
+/* VFIO_PCI_* regions, then the v1 migration region. */
+#define MIGDEV_NUM_REGIONS	(MIGDEV_MIG_REGION_INDEX + 1)
 
 /* Region N of the device fd starts at N << MIGDEV_REGION_SHIFT. */
 #define MIGDEV_REGION_SHIFT	40
@@ -170,17 +201,31 @@ void migdev_mig_open(struct migdev_device *mdev);
 void migdev_mig_close(struct migdev_device *mdev);
 void migdev_mig_reset(struct migdev_device *mdev);
 void migdev_state_mutex_unlock(struct migdev_device *mdev);
+struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
+					 enum vfio_device_mig_state new);
+void migdev_mig_error_locked(struct migdev_device *mdev);
 
 /* migfile.c */
 struct migdev_save;
 struct migdev_resume;
 struct file *migdev_save_open(struct migdev_device *mdev, bool precopy);
+ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len);
+u64 migdev_save_pending(struct migdev_save *s);
 int migdev_save_stop_copy(struct migdev_save *s);
 void migdev_save_disable(struct migdev_save *s);
 u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s);
 struct file *migdev_resume_open(struct migdev_device *mdev);
 int migdev_resume_commit(struct migdev_resume *r);
+int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
+			       size_t len);
 void migdev_resume_disable(struct migdev_resume *r);
+
+/* mig_v1.c: the v1 migration region */
+int migdev_v1_region_info(struct migdev_device *mdev,
+			  struct vfio_region_info *info, void __user *arg);
+ssize_t migdev_v1_rw(struct migdev_device *mdev, char __user *ubuf,
+		     size_t count, u64 off, bool write);
+void migdev_v1_reset_locked(struct migdev_device *mdev);
 
 /* dma_log.c: DMA logging, only where the kernel has IOMMUFD_DRIVER. */
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)

@@ -27,6 +27,7 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 
 #include "migdev.h"
@@ -252,22 +253,20 @@ static int migdev_save_refill(struct migdev_save *s)
 	return 1;
 }
 
-static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
-				size_t len, loff_t *pos)
+/* Hand out the stream into @to, as far as it goes now. */
+static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 {
-	struct migdev_save *s = filp->private_data;
+	size_t len = iov_iter_count(to);
 	ssize_t done = 0;
 	int ret = 0;
 
-	if (pos)
-		return -ESPIPE;
 	mutex_lock(&s->lock);
 	if (s->disabled) {
 		done = -ENODEV;
 		goto out_unlock;
 	}
 	while (len) {
-		size_t n;
+		size_t n, c;
 
 		if (s->pos == s->len) {
 			ret = migdev_save_refill(s);
@@ -275,13 +274,14 @@ static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
 				break;
 		}
 		n = min(len, s->len - s->pos);
-		if (copy_to_user(ubuf + done, s->buf + s->pos, n)) {
+		c = copy_to_iter(s->buf + s->pos, n, to);
+		s->pos += c;
+		done += c;
+		len -= c;
+		if (c != n) {
 			ret = -EFAULT;
 			break;
 		}
-		s->pos += n;
-		done += n;
-		len -= n;
 	}
 	s->sent += done;
 	if (!s->stop_copy)
@@ -292,6 +292,41 @@ static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
 out_unlock:
 	mutex_unlock(&s->lock);
 	return done;
+}
+
+static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
+				size_t len, loff_t *pos)
+{
+	struct migdev_save *s = filp->private_data;
+	struct iov_iter to;
+	int ret;
+
+	if (pos)
+		return -ESPIPE;
+	ret = import_ubuf(ITER_DEST, ubuf, len, &to);
+	if (ret)
+		return ret;
+	return migdev_save_copy(s, &to);
+}
+
+/**
+ * migdev_save_read_kernel() - read the stream into kernel memory
+ * @s: saving file
+ * @buf: destination
+ * @len: its size
+ *
+ * For the v1 migration region, which hands the stream out in segments.
+ *
+ * Return: bytes read, 0 at the end of the stream, -ENOMSG when pre-copy
+ * has nothing new, -ENODEV once the file is disabled.
+ */
+ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, len);
+	return migdev_save_copy(s, &to);
 }
 
 /* What saving has left to send, the device state excluded. */
@@ -312,6 +347,33 @@ static u64 migdev_save_left_locked(struct migdev_save *s, u64 *initial)
 	if (initial)
 		*initial = init;
 	return init + dirty;
+}
+
+/**
+ * migdev_save_pending() - what is left to read now
+ * @s: saving file, state_mutex held
+ *
+ * In pre-copy the bytes available before the device stops (0: nothing
+ * new now); after stop-copy all that is left, the device state and END
+ * included, so 0 means the end of the stream.
+ *
+ * Return: bytes, an estimate.
+ */
+u64 migdev_save_pending(struct migdev_save *s)
+{
+	u64 left = 0;
+
+	mutex_lock(&s->lock);
+	if (s->disabled)
+		goto out_unlock;
+	left = migdev_save_left_locked(s, NULL);
+	if (s->stop_copy && !s->state_sent)
+		left += s->state_len;
+	if (s->stop_copy && !s->end_sent)
+		left += MIGDEV_REC;
+out_unlock:
+	mutex_unlock(&s->lock);
+	return left;
 }
 
 static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
@@ -541,6 +603,27 @@ static int migdev_resume_stage(void *priv, u64 first, u32 count,
 	return migdev_devmem_stage(&r->staged, first, count, data);
 }
 
+/* Feed @n bytes to the decoder; log the first refusal of the session. */
+static int migdev_resume_feed_locked(struct migdev_resume *r, const void *buf,
+				     size_t n)
+{
+	int ret;
+
+	lockdep_assert_held(&r->lock);
+	ret = migdev_stream_dec_write(r->dec, buf, n);
+	if (ret < 0) {
+		/* Once per session: later writes get the same error. */
+		if (!r->logged)
+			dev_err(r->mdev->vdev.dev,
+				"migration stream refused at byte %llu: %s\n",
+				r->dec->offset, r->dec->err);
+		r->logged = true;
+		return ret;
+	}
+	r->received += n;
+	return 0;
+}
+
 static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 				   size_t len, loff_t *pos)
 {
@@ -562,23 +645,38 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 			ret = -EFAULT;
 			break;
 		}
-		ret = migdev_stream_dec_write(r->dec, r->bounce, n);
-		if (ret < 0) {
-			/* Once per session: later writes get the same error. */
-			if (!r->logged)
-				dev_err(r->mdev->vdev.dev,
-					"migration stream refused at byte %llu: %s\n",
-					r->dec->offset, r->dec->err);
-			r->logged = true;
+		ret = migdev_resume_feed_locked(r, r->bounce, n);
+		if (ret < 0)
 			break;
-		}
 		done += n;
-		ret = 0;
 	}
-	r->received += done;
 out_unlock:
 	mutex_unlock(&r->lock);
 	return ret < 0 ? ret : done;
+}
+
+/**
+ * migdev_resume_write_kernel() - feed stream bytes from kernel memory
+ * @r: resuming file
+ * @buf: the bytes
+ * @len: how many
+ *
+ * For the v1 migration region, which receives the stream in segments.
+ *
+ * Return: 0, the stream's error, or -ENODEV once the file is disabled.
+ */
+int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
+			       size_t len)
+{
+	int ret;
+
+	mutex_lock(&r->lock);
+	if (r->disabled)
+		ret = -ENODEV;
+	else
+		ret = migdev_resume_feed_locked(r, buf, len);
+	mutex_unlock(&r->lock);
+	return ret;
 }
 
 static void migdev_resume_free(struct migdev_resume *r)

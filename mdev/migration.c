@@ -17,7 +17,8 @@
  *
  * A failed arc leaves the device in the last state it reached, which
  * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE then reports.  ERROR is reached only
- * when an arc fails half way, and is left only by a reset.
+ * when the v1 region (mig_v1.c) cannot undo a failed write, and is left
+ * only by a reset.  The two front ends share this machine, one at a time.
  *
  * Resets are deferred as in mlx5: a reset that finds state_mutex taken
  * leaves deferred_reset for whoever holds it, and every unlock goes
@@ -45,6 +46,7 @@ static void migdev_mig_reset_locked(struct migdev_device *mdev)
 {
 	lockdep_assert_held(&mdev->state_mutex);
 	migdev_mig_disable_files(mdev);
+	migdev_v1_reset_locked(mdev);
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	migdev_emul_run(&mdev->emul);
 }
@@ -207,33 +209,101 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	return ERR_PTR(-EINVAL);
 }
 
-static struct file *migdev_set_state(struct vfio_device *vdev,
-				     enum vfio_device_mig_state new)
+/*
+ * Fault injection (debugfs mig_fail): after fail_skip more arcs succeed,
+ * the next fail_count arcs fail.
+ */
+static bool migdev_mig_inject_locked(struct migdev_device *mdev)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	lockdep_assert_held(&mdev->state_mutex);
+	if (!mdev->fail_count)
+		return false;
+	if (mdev->fail_skip) {
+		mdev->fail_skip--;
+		return false;
+	}
+	mdev->fail_count--;
+	return true;
+}
+
+/**
+ * migdev_mig_set_state_locked() - go to @new an arc at a time
+ * @mdev: device, state_mutex held
+ * @new: the state to reach
+ *
+ * Both front ends come here: VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE and the
+ * v1 migration region.  A failed arc leaves the device in the last state
+ * it reached.
+ *
+ * Return: the new data_fd's file if the last arc opened one, NULL, or an
+ * ERR_PTR.
+ */
+struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
+					 enum vfio_device_mig_state new)
+{
+	struct vfio_device *vdev = &mdev->vdev;
 	enum vfio_device_mig_state next;
 	struct file *res = NULL;
 	int ret;
 
-	mutex_lock(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->state_mutex);
 	while (new != mdev->mig_state) {
 		ret = vfio_mig_get_next_state(vdev, mdev->mig_state, new, &next);
-		if (ret) {
-			res = ERR_PTR(ret);
-			break;
+		if (ret)
+			return ERR_PTR(ret);
+		if (migdev_mig_inject_locked(mdev)) {
+			dev_info(vdev->dev, "migration: arc %d -> %d fails by fault injection\n",
+				 mdev->mig_state, next);
+			res = ERR_PTR(-EIO);
+		} else {
+			res = migdev_step_locked(mdev, next);
 		}
-		res = migdev_step_locked(mdev, next);
 		if (IS_ERR(res)) {
 			dev_err(vdev->dev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
 				mdev->mig_state, next, res, mdev->mig_state);
-			break;
+			return res;
 		}
 		mdev->mig_state = next;
 		if (WARN_ON(res && new != mdev->mig_state)) {
 			fput(res);
-			res = ERR_PTR(-EINVAL);
-			break;
+			return ERR_PTR(-EINVAL);
 		}
+	}
+	return res;
+}
+
+/**
+ * migdev_mig_error_locked() - a failure could not be undone: ERROR
+ * @mdev: device, state_mutex held
+ *
+ * The device is held still (no DMA, no interrupt, the clock stopped) and
+ * its migration files stop working; only a reset brings it back.
+ */
+void migdev_mig_error_locked(struct migdev_device *mdev)
+{
+	lockdep_assert_held(&mdev->state_mutex);
+	migdev_mig_disable_files(mdev);
+	migdev_engine_pause(&mdev->emul);
+	migdev_emul_freeze_clock(&mdev->emul);
+	mdev->mig_state = VFIO_DEVICE_STATE_ERROR;
+	dev_err(mdev->vdev.dev, "migration: device in ERROR until reset\n");
+}
+
+static struct file *migdev_set_state(struct vfio_device *vdev,
+				     enum vfio_device_mig_state new)
+{
+	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct file *res;
+
+	mutex_lock(&mdev->state_mutex);
+	/* One interface at a time: the v1 region is migrating the device. */
+	if (mdev->v1.active) {
+		dev_warn_ratelimited(vdev->dev,
+				     "migration: state %d refused: the v1 migration region is in use (device_state 0x%x)\n",
+				     new, mdev->v1.state);
+		res = ERR_PTR(-EBUSY);
+	} else {
+		res = migdev_mig_set_state_locked(mdev, new);
 	}
 	migdev_state_mutex_unlock(mdev);
 	return res;
@@ -290,7 +360,10 @@ void migdev_mig_init(struct migdev_device *mdev)
 void migdev_mig_open(struct migdev_device *mdev)
 {
 	mutex_lock(&mdev->state_mutex);
+	migdev_v1_reset_locked(mdev);
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	/* A user that closed a stopped device left its clock standing. */
+	migdev_emul_thaw_clock(&mdev->emul);
 	migdev_state_mutex_unlock(mdev);
 }
 
@@ -302,6 +375,7 @@ void migdev_mig_close(struct migdev_device *mdev)
 {
 	mutex_lock(&mdev->state_mutex);
 	migdev_mig_disable_files(mdev);
+	migdev_v1_reset_locked(mdev);
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	migdev_state_mutex_unlock(mdev);
 }

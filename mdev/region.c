@@ -4,7 +4,8 @@
  * write that userspace makes to them.
  *
  * As with vfio-pci, region N starts at offset N << MIGDEV_REGION_SHIFT of
- * the device fd; BAR2 can also be mapped (mmap.c).  Every access is checked
+ * the device fd; BAR2 can also be mapped (mmap.c).  After the VFIO_PCI_*
+ * regions comes the v1 migration region (mig_v1.c).  Every access is checked
  * before it touches anything: it must lie wholly inside an existing region,
  * and BAR0 takes only naturally aligned 4- and 8-byte accesses.  A refused
  * access changes nothing.
@@ -25,6 +26,8 @@ static u64 migdev_region_size(struct migdev_device *mdev, unsigned int index)
 		return MIGDEV_BAR0_SIZE;
 	case VFIO_PCI_BAR2_REGION_INDEX:
 		return mdev->emul.geom.devmem_size;
+	case MIGDEV_MIG_REGION_INDEX:
+		return MIGDEV_MIG_REGION_SIZE;
 	}
 	return 0;
 }
@@ -45,8 +48,10 @@ int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	if (info.index >= VFIO_PCI_NUM_REGIONS)
+	if (info.index >= MIGDEV_NUM_REGIONS)
 		return -EINVAL;
+	if (info.index == MIGDEV_MIG_REGION_INDEX)
+		return migdev_v1_region_info(mdev, &info, arg);
 
 	info.offset = migdev_region_offset(info.index);
 	info.size = migdev_region_size(mdev, info.index);
@@ -179,7 +184,7 @@ static ssize_t migdev_rw(struct migdev_device *mdev, char __user *ubuf,
 	u64 size;
 	ssize_t ret;
 
-	if (*ppos < 0 || index >= VFIO_PCI_NUM_REGIONS) {
+	if (*ppos < 0 || index >= MIGDEV_NUM_REGIONS) {
 		dev_err_ratelimited(migdev_dev(mdev),
 				    "%s at offset 0x%llx refused: no such region\n",
 				    write ? "write" : "read", pos);
@@ -205,6 +210,9 @@ static ssize_t migdev_rw(struct migdev_device *mdev, char __user *ubuf,
 		break;
 	case VFIO_PCI_BAR2_REGION_INDEX:
 		ret = migdev_bar2_rw(mdev, ubuf, count, off, write);
+		break;
+	case MIGDEV_MIG_REGION_INDEX:
+		ret = migdev_v1_rw(mdev, ubuf, count, off, write);
 		break;
 	default:
 		ret = -EINVAL;	/* unreachable: other regions have size 0 */

@@ -97,7 +97,7 @@ static int migdev_ioctl_get_info(struct migdev_device *mdev,
 		return -EINVAL;
 
 	info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
-	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_regions = MIGDEV_NUM_REGIONS;
 	info.num_irqs = VFIO_PCI_NUM_IRQS;
 
 	minsz = min_t(size_t, info.argsz, sizeof(info));

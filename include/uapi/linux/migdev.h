@@ -439,4 +439,79 @@ struct migdev_rec_source_info {
 	__le64 precopy_bytes;
 };
 
+/**
+ * DOC: The v1 migration region
+ *
+ * The migration protocol that QEMU 7.2 speaks: a VFIO region of
+ * type VFIO_REGION_TYPE_MIGRATION_DEPRECATED, subtype
+ * VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED, at index MIGDEV_MIG_REGION_INDEX
+ * (the first device-specific index, VFIO_PCI_NUM_REGIONS; find it by its
+ * type rather than by this number).  It starts with struct
+ * vfio_device_migration_info (linux/vfio.h) and carries the same stream as
+ * the v2 data_fd, cut into segments of at most MIGDEV_MIG_DATA_SIZE bytes
+ * that the data section, at MIGDEV_MIG_DATA_OFFSET, holds one at a time.
+ *
+ * Fields of vfio_device_migration_info take only accesses of their own
+ * width and alignment (device_state and reserved 4 bytes, the others 8);
+ * the data section takes any.  Every other access is refused with -EINVAL:
+ *
+ * device_state (RW): a bitfield of VFIO_DEVICE_STATE_V1_RUNNING, _SAVING,
+ *   _RESUMING and MIGDEV_MIG_STATE_V1_NDMA.  A write is carried out as a
+ *   sequence of single-bit steps, bits cleared before bits are set: set
+ *   NDMA, clear RUNNING, clear SAVING, clear RESUMING, set RESUMING, set
+ *   SAVING, set RUNNING, clear NDMA; each step is a path of the v2 state
+ *   machine.  If a step fails the write fails and the same sequence runs
+ *   from where the device is back to the previous value, which
+ *   device_state then reads; if that fails too, device_state reads
+ *   SAVING | RESUMING (the ERROR value) until VFIO_DEVICE_RESET, which
+ *   returns it to RUNNING.  Refused with -EINVAL, and nothing changes:
+ *   RESUMING with SAVING or RUNNING, bits 4-31, any write in ERROR, and
+ *   SAVING -> SAVING | RUNNING (a stop-and-copy session cannot go back to
+ *   pre-copy: clear SAVING first).  Refused with -EBUSY while a migration
+ *   started through VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE is in progress
+ *   (the v2 state is not RUNNING); conversely, that feature refuses to set
+ *   a state with -EBUSY while the device_state written here is not
+ *   RUNNING.
+ * reserved (RW): reads 0, writes ignored.
+ * pending_bytes (RO): while SAVING, an estimate of the bytes left to read;
+ *   with RUNNING set, 0 means no data right now; without RUNNING, 0 means
+ *   the stream has ended.  Reading it also marks the segment handed out by
+ *   data_offset as collected.  0 when not SAVING.
+ * data_offset (RO): MIGDEV_MIG_DATA_OFFSET.  While SAVING, reading it
+ *   commits the user to a new segment (unless the last one was not yet
+ *   collected: then the same one again), and data_size gives its length.
+ * data_size (RW): while SAVING, the length of the current segment (0 with
+ *   RUNNING set means nothing is available now).  While RESUMING, the user
+ *   writes a segment into the data section and then its length here
+ *   (1..MIGDEV_MIG_DATA_SIZE); the write returns once the segment was
+ *   validated, or fails with the stream's error.  Segments must be written
+ *   back in the order and size they were read.  Written only while
+ *   RESUMING.
+ * data section: read while SAVING, within the current segment; written
+ *   while RESUMING.
+ */
+#define MIGDEV_MIG_REGION_INDEX		9
+#define MIGDEV_MIG_DATA_OFFSET		0x1000
+#define MIGDEV_MIG_DATA_SIZE		0x100000
+#define MIGDEV_MIG_REGION_SIZE		(MIGDEV_MIG_DATA_OFFSET + MIGDEV_MIG_DATA_SIZE)
+
+/**
+ * DOC: The NDMA bit
+ *
+ * The optional NDMA bit of device_state, and the region capability that
+ * says a device supports it, as the RFC "vfio: Update/Clarify migration
+ * uAPI, add NDMA state" (Alex Williamson, kvm@vger.kernel.org, December
+ * 2021) defined them; mainline never took them, so they are defined here,
+ * with the RFC's values.  NDMA with RUNNING is the v2 RUNNING_P2P quiesce:
+ * the device starts no DMA and raises no interrupt, and what was
+ * outstanding has completed (or sits at a checkpoint that the stream
+ * carries) before the write returns.  Without RUNNING it changes nothing.
+ * The capability (VFIO_REGION_INFO_CAP_MIG_NDMA, version 1) is a bare
+ * struct vfio_info_cap_header in the region's info.
+ */
+#define MIGDEV_MIG_STATE_V1_NDMA	(1U << 3)
+#ifndef VFIO_REGION_INFO_CAP_MIG_NDMA
+#define VFIO_REGION_INFO_CAP_MIG_NDMA	6
+#endif
+
 #endif /* _UAPI_LINUX_MIGDEV_H */

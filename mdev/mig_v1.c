@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the v1 migration region, the protocol of QEMU before 8.0.
+ *
+ * A second front end to the one migration state machine (migration.c) and
+ * the one stream (migfile.c): the region's device_state bitfield maps onto
+ * the v2 states, and its data section carries the data_fd stream in
+ * segments.  The protocol is the one written down by the RFC "vfio:
+ * Update/Clarify migration uAPI, add NDMA state" (Alex Williamson,
+ * kvm@vger.kernel.org, December 2021), whose NDMA bit it also offers.
+ *
+ *   device_state                 v2 state
+ *   0, NDMA                      STOP
+ *   RUNNING                      RUNNING
+ *   RUNNING | NDMA               RUNNING_P2P
+ *   SAVING | RUNNING             PRE_COPY
+ *   SAVING | RUNNING | NDMA      PRE_COPY_P2P
+ *   SAVING, SAVING | NDMA        STOP_COPY
+ *   RESUMING, RESUMING | NDMA    RESUMING
+ *   SAVING | RESUMING            ERROR (reads only)
+ *
+ * A write is carried out as single-bit steps, bits cleared before bits are
+ * set, as the RFC thread settled (Cornelia Huck and Alex Williamson,
+ * 2021-12-13/14): set NDMA, clear RUNNING, clear SAVING, clear RESUMING,
+ * set RESUMING, set SAVING, set RUNNING, clear NDMA.  So RUNNING is
+ * cleared first and set last, no step passes through an invalid value,
+ * and undoing a failed write is the same walk from where the device is
+ * back to where it was.  Each step goes to its value's v2 state through
+ * migdev_mig_set_state_locked(), with one exception: SAVING without
+ * RUNNING that is only a step on the way (to a value with RUNNING, or
+ * without SAVING) is quiesced pre-copy, PRE_COPY_P2P (no DMA, no
+ * interrupt), not STOP_COPY: a stop-copy session can never run again, and
+ * its snapshot would be thrown away.  So 0 -> SAVING | RUNNING starts
+ * saving before the device runs, and leaving pre-copy for STOP or
+ * RESUMING takes no snapshot.
+ *
+ * One interface at a time: the region takes device_state writes only while
+ * the v2 state is RUNNING or it owns the migration itself (v1.active), and
+ * migration.c refuses v2 state changes while it does.
+ *
+ * Everything here runs under state_mutex.
+ */
+#include <linux/file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "migdev.h"
+
+#define MIGDEV_V1_RUNNING	VFIO_DEVICE_STATE_V1_RUNNING
+#define MIGDEV_V1_SAVING	VFIO_DEVICE_STATE_V1_SAVING
+#define MIGDEV_V1_RESUMING	VFIO_DEVICE_STATE_V1_RESUMING
+#define MIGDEV_V1_NDMA		MIGDEV_MIG_STATE_V1_NDMA
+#define MIGDEV_V1_ERROR		(MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)
+#define MIGDEV_V1_BITS		(MIGDEV_V1_RUNNING | MIGDEV_V1_SAVING | \
+				 MIGDEV_V1_RESUMING | MIGDEV_V1_NDMA)
+
+#define MIGDEV_V1_OFF(field)	offsetof(struct vfio_device_migration_info, field)
+
+static_assert(MIGDEV_MIG_REGION_INDEX == VFIO_PCI_NUM_REGIONS);
+static_assert(sizeof(struct vfio_device_migration_info) == 32);
+static_assert(MIGDEV_V1_OFF(device_state) == 0);
+static_assert(MIGDEV_V1_OFF(reserved) == 4);
+static_assert(MIGDEV_V1_OFF(pending_bytes) == 8);
+static_assert(MIGDEV_V1_OFF(data_offset) == 16);
+static_assert(MIGDEV_V1_OFF(data_size) == 24);
+static_assert(sizeof(struct vfio_device_migration_info) <= MIGDEV_MIG_DATA_OFFSET);
+static_assert(MIGDEV_MIG_DATA_OFFSET % PAGE_SIZE == 0);
+
+/* The steps of a write, in order. */
+static const struct {
+	u32 bit;
+	bool set;
+} migdev_v1_steps[] = {
+	{ MIGDEV_V1_NDMA, true },
+	{ MIGDEV_V1_RUNNING, false },
+	{ MIGDEV_V1_SAVING, false },
+	{ MIGDEV_V1_RESUMING, false },
+	{ MIGDEV_V1_RESUMING, true },
+	{ MIGDEV_V1_SAVING, true },
+	{ MIGDEV_V1_RUNNING, true },
+	{ MIGDEV_V1_NDMA, false },
+};
+
+/* What device_state reads for a v2 state. */
+static u32 migdev_v1_image(enum vfio_device_mig_state s)
+{
+	switch (s) {
+	case VFIO_DEVICE_STATE_STOP:
+		return 0;
+	case VFIO_DEVICE_STATE_RUNNING:
+		return MIGDEV_V1_RUNNING;
+	case VFIO_DEVICE_STATE_RUNNING_P2P:
+		return MIGDEV_V1_RUNNING | MIGDEV_V1_NDMA;
+	case VFIO_DEVICE_STATE_PRE_COPY:
+		return MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING;
+	case VFIO_DEVICE_STATE_PRE_COPY_P2P:
+		return MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING | MIGDEV_V1_NDMA;
+	case VFIO_DEVICE_STATE_STOP_COPY:
+		return MIGDEV_V1_SAVING;
+	case VFIO_DEVICE_STATE_RESUMING:
+		return MIGDEV_V1_RESUMING;
+	default:
+		return MIGDEV_V1_ERROR;
+	}
+}
+
+/* The v2 state for value @v, on a walk that ends at @to. */
+static enum vfio_device_mig_state migdev_v1_to_v2(u32 v, u32 to)
+{
+	bool ndma = v & MIGDEV_V1_NDMA;
+
+	if (v & MIGDEV_V1_RESUMING)
+		return VFIO_DEVICE_STATE_RESUMING;
+	if (v & MIGDEV_V1_SAVING) {
+		if (v & MIGDEV_V1_RUNNING)
+			return ndma ? VFIO_DEVICE_STATE_PRE_COPY_P2P :
+				      VFIO_DEVICE_STATE_PRE_COPY;
+		/* Only a step on the way: quiesced pre-copy, see the top. */
+		if ((to & MIGDEV_V1_RUNNING) || !(to & MIGDEV_V1_SAVING))
+			return VFIO_DEVICE_STATE_PRE_COPY_P2P;
+		return VFIO_DEVICE_STATE_STOP_COPY;
+	}
+	if (v & MIGDEV_V1_RUNNING)
+		return ndma ? VFIO_DEVICE_STATE_RUNNING_P2P :
+			      VFIO_DEVICE_STATE_RUNNING;
+	return VFIO_DEVICE_STATE_STOP;
+}
+
+/* One step: reach @v's v2 state.  A data_fd it opens stays the device's. */
+static int migdev_v1_reach_locked(struct migdev_device *mdev, u32 v, u32 to)
+{
+	enum vfio_device_mig_state target = migdev_v1_to_v2(v, to);
+	struct file *f;
+
+	/* A stop-copy session stays one until SAVING clears. */
+	if (target == VFIO_DEVICE_STATE_PRE_COPY_P2P && !(v & MIGDEV_V1_RUNNING) &&
+	    mdev->mig_state == VFIO_DEVICE_STATE_STOP_COPY)
+		target = VFIO_DEVICE_STATE_STOP_COPY;
+	f = migdev_mig_set_state_locked(mdev, target);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	if (f)
+		fput(f);
+	return 0;
+}
+
+/* Walk from @from to @to a bit at a time. */
+static int migdev_v1_walk_locked(struct migdev_device *mdev, u32 from, u32 to)
+{
+	u32 cur = from;
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&mdev->state_mutex);
+	for (i = 0; i < ARRAY_SIZE(migdev_v1_steps); i++) {
+		u32 bit = migdev_v1_steps[i].bit;
+		bool set = migdev_v1_steps[i].set;
+
+		if (!!(cur & bit) == set || !!(to & bit) != set)
+			continue;
+		cur ^= bit;
+		ret = migdev_v1_reach_locked(mdev, cur, to);
+		if (ret)
+			return ret;
+	}
+	/* Steps that change nothing in v2 (NDMA while stopped) end here. */
+	return migdev_v1_reach_locked(mdev, to, to);
+}
+
+static bool migdev_v1_saving(struct migdev_device *mdev)
+{
+	return mdev->v1.active && (mdev->v1.state & MIGDEV_V1_SAVING) &&
+	       mdev->save;
+}
+
+static bool migdev_v1_resuming(struct migdev_device *mdev)
+{
+	return mdev->v1.active && (mdev->v1.state & MIGDEV_V1_RESUMING) &&
+	       mdev->resume;
+}
+
+/* After device_state changed: drop what the new state has no use for. */
+static void migdev_v1_settle_locked(struct migdev_device *mdev)
+{
+	struct migdev_mig_v1 *v1 = &mdev->v1;
+
+	v1->active = mdev->mig_state != VFIO_DEVICE_STATE_RUNNING;
+	if (v1->seg_owner != mdev->save || !migdev_v1_saving(mdev)) {
+		v1->seg_owner = NULL;
+		v1->seg_len = 0;
+	}
+	if (!migdev_v1_resuming(mdev))
+		v1->data_size = 0;
+	if (!v1->active ||
+	    !(v1->state & (MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)) ||
+	    v1->state == MIGDEV_V1_ERROR) {
+		kvfree(v1->buf);
+		v1->buf = NULL;
+	}
+}
+
+static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
+{
+	struct device *dev = migdev_dev(mdev);
+	struct migdev_mig_v1 *v1 = &mdev->v1;
+	int ret, uret;
+	u32 old;
+
+	lockdep_assert_held(&mdev->state_mutex);
+	if (mdev->mig_state == VFIO_DEVICE_STATE_ERROR) {
+		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: the device is in ERROR until VFIO_DEVICE_RESET\n",
+				     new);
+		return -EINVAL;
+	}
+	if (!v1->active && mdev->mig_state != VFIO_DEVICE_STATE_RUNNING) {
+		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: a v2 migration is in progress (state %d)\n",
+				     new, mdev->mig_state);
+		return -EBUSY;
+	}
+	if (new & ~MIGDEV_V1_BITS) {
+		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: reserved bits 0x%x set\n",
+				     new, new & ~MIGDEV_V1_BITS);
+		return -EINVAL;
+	}
+	if ((new & MIGDEV_V1_RESUMING) &&
+	    (new & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING))) {
+		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: RESUMING goes with neither SAVING nor RUNNING\n",
+				     new);
+		return -EINVAL;
+	}
+	old = v1->active ? v1->state : MIGDEV_V1_RUNNING;
+	if ((old & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) == MIGDEV_V1_SAVING &&
+	    (new & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) ==
+	    (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) {
+		dev_warn_ratelimited(dev, "migration region: device_state 0x%x -> 0x%x refused: stop-and-copy cannot go back to pre-copy; clear SAVING first\n",
+				     old, new);
+		return -EINVAL;
+	}
+	if ((new & (MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)) && !v1->buf) {
+		v1->buf = kvzalloc(MIGDEV_MIG_DATA_SIZE, GFP_KERNEL_ACCOUNT);
+		if (!v1->buf)
+			return -ENOMEM;
+	}
+
+	ret = migdev_v1_walk_locked(mdev, old, new);
+	if (!ret) {
+		v1->state = new;
+		migdev_v1_settle_locked(mdev);
+		return 0;
+	}
+
+	/* Undo: the same walk from where the device stands back to @old. */
+	uret = migdev_v1_walk_locked(mdev, migdev_v1_image(mdev->mig_state),
+				     old);
+	if (uret) {
+		dev_err(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
+			old, new, ERR_PTR(ret), ERR_PTR(uret));
+		migdev_mig_error_locked(mdev);
+		v1->state = MIGDEV_V1_ERROR;
+		v1->active = true;
+		migdev_v1_settle_locked(mdev);
+		return ret;
+	}
+	dev_warn(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe); back to 0x%x\n",
+		 old, new, ERR_PTR(ret), old);
+	v1->state = old;
+	migdev_v1_settle_locked(mdev);
+	return ret;
+}
+
+static u32 migdev_v1_read_state_locked(struct migdev_device *mdev)
+{
+	if (mdev->mig_state == VFIO_DEVICE_STATE_ERROR)
+		return MIGDEV_V1_ERROR;
+	if (mdev->v1.active)
+		return mdev->v1.state;
+	return migdev_v1_image(mdev->mig_state);
+}
+
+/* pending_bytes: reading it means the handed-out segment was collected. */
+static u64 migdev_v1_pending_locked(struct migdev_device *mdev)
+{
+	if (!migdev_v1_saving(mdev))
+		return 0;
+	mdev->v1.seg_owner = NULL;
+	mdev->v1.seg_len = 0;
+	return migdev_save_pending(mdev->save);
+}
+
+/* data_offset: while saving, commits the user to a segment. */
+static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
+{
+	struct migdev_mig_v1 *v1 = &mdev->v1;
+	ssize_t n;
+
+	*val = MIGDEV_MIG_DATA_OFFSET;
+	if (!migdev_v1_saving(mdev) || v1->seg_owner == mdev->save)
+		return 0;
+	n = migdev_save_read_kernel(mdev->save, v1->buf, MIGDEV_MIG_DATA_SIZE);
+	if (n == -ENOMSG)
+		n = 0;	/* pre-copy has nothing new: an empty segment */
+	if (n < 0) {
+		dev_warn_ratelimited(migdev_dev(mdev), "migration region: no segment: %pe\n",
+				     ERR_PTR(n));
+		return n;
+	}
+	v1->seg_owner = mdev->save;
+	v1->seg_len = n;
+	return 0;
+}
+
+static u64 migdev_v1_data_size_locked(struct migdev_device *mdev)
+{
+	if (migdev_v1_saving(mdev))
+		return mdev->v1.seg_owner == mdev->save ? mdev->v1.seg_len : 0;
+	if (migdev_v1_resuming(mdev))
+		return mdev->v1.data_size;
+	return 0;
+}
+
+/* data_size written while resuming: the segment goes to the stream. */
+static int migdev_v1_set_data_size_locked(struct migdev_device *mdev, u64 val)
+{
+	struct device *dev = migdev_dev(mdev);
+	int ret;
+
+	if (!migdev_v1_resuming(mdev)) {
+		dev_warn_ratelimited(dev, "migration region: data_size write refused: the region is not RESUMING\n");
+		return -EINVAL;
+	}
+	if (val > MIGDEV_MIG_DATA_SIZE) {
+		dev_warn_ratelimited(dev, "migration region: data_size %llu refused: the data section holds %u bytes\n",
+				     val, MIGDEV_MIG_DATA_SIZE);
+		return -EINVAL;
+	}
+	ret = migdev_resume_write_kernel(mdev->resume, mdev->v1.buf, val);
+	if (ret)
+		return ret;
+	mdev->v1.data_size = val;
+	return 0;
+}
+
+/* The fields of struct vfio_device_migration_info. */
+static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
+				  char __user *ubuf, size_t count,
+				  unsigned int off, bool write)
+{
+	struct device *dev = migdev_dev(mdev);
+	const char *op = write ? "write" : "read";
+	unsigned int width;
+	u64 val = 0;
+	u32 val32 = 0;
+	int ret = 0;
+
+	switch (off) {
+	case MIGDEV_V1_OFF(device_state):
+	case MIGDEV_V1_OFF(reserved):
+		width = 4;
+		break;
+	case MIGDEV_V1_OFF(pending_bytes):
+	case MIGDEV_V1_OFF(data_offset):
+	case MIGDEV_V1_OFF(data_size):
+		width = 8;
+		break;
+	default:
+		dev_warn_ratelimited(dev, "migration region: %s of %zu bytes at 0x%x refused: not the start of a field\n",
+				     op, count, off);
+		return -EINVAL;
+	}
+	if (count != width) {
+		dev_warn_ratelimited(dev, "migration region: %s of %zu bytes at 0x%x refused: the field takes %u-byte accesses\n",
+				     op, count, off, width);
+		return -EINVAL;
+	}
+	if (write && (off == MIGDEV_V1_OFF(pending_bytes) ||
+		      off == MIGDEV_V1_OFF(data_offset))) {
+		dev_warn_ratelimited(dev, "migration region: write at 0x%x refused: %s is read-only\n",
+				     off, off == MIGDEV_V1_OFF(data_offset) ?
+				     "data_offset" : "pending_bytes");
+		return -EINVAL;
+	}
+	if (write && copy_from_user(width == 4 ? (void *)&val32 : (void *)&val,
+				    ubuf, width))
+		return -EFAULT;
+
+	mutex_lock(&mdev->state_mutex);
+	switch (off) {
+	case MIGDEV_V1_OFF(device_state):
+		if (write)
+			ret = migdev_v1_write_state_locked(mdev, val32);
+		else
+			val32 = migdev_v1_read_state_locked(mdev);
+		break;
+	case MIGDEV_V1_OFF(reserved):
+		val32 = 0;	/* reads 0, writes ignored */
+		break;
+	case MIGDEV_V1_OFF(pending_bytes):
+		val = migdev_v1_pending_locked(mdev);
+		break;
+	case MIGDEV_V1_OFF(data_offset):
+		ret = migdev_v1_data_offset_locked(mdev, &val);
+		break;
+	case MIGDEV_V1_OFF(data_size):
+		if (write)
+			ret = migdev_v1_set_data_size_locked(mdev, val);
+		else
+			val = migdev_v1_data_size_locked(mdev);
+		break;
+	}
+	migdev_state_mutex_unlock(mdev);
+	if (ret)
+		return ret;
+	if (!write && copy_to_user(ubuf, width == 4 ? (void *)&val32 : (void *)&val,
+				   width))
+		return -EFAULT;
+	return width;
+}
+
+/* The data section: any width, inside the segment (saving) or section. */
+static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
+				 char __user *ubuf, size_t count, u64 off,
+				 bool write)
+{
+	struct device *dev = migdev_dev(mdev);
+	struct migdev_mig_v1 *v1 = &mdev->v1;
+	ssize_t ret = count;
+
+	mutex_lock(&mdev->state_mutex);
+	if (write) {
+		if (!migdev_v1_resuming(mdev)) {
+			dev_warn_ratelimited(dev, "migration region: data write refused: the region is not RESUMING\n");
+			ret = -EINVAL;
+		} else if (copy_from_user(v1->buf + off, ubuf, count)) {
+			ret = -EFAULT;
+		}
+	} else {
+		if (!migdev_v1_saving(mdev) || v1->seg_owner != mdev->save) {
+			dev_warn_ratelimited(dev, "migration region: data read refused: no segment handed out (read data_offset while SAVING)\n");
+			ret = -EINVAL;
+		} else if (off >= v1->seg_len || count > v1->seg_len - off) {
+			dev_warn_ratelimited(dev, "migration region: data read of %zu bytes at 0x%llx refused: the segment has %llu bytes\n",
+					     count, off, v1->seg_len);
+			ret = -EINVAL;
+		} else if (copy_to_user(ubuf, v1->buf + off, count)) {
+			ret = -EFAULT;
+		}
+	}
+	migdev_state_mutex_unlock(mdev);
+	return ret;
+}
+
+/**
+ * migdev_v1_rw() - an access to the v1 migration region
+ * @mdev: device
+ * @ubuf: user buffer
+ * @count: bytes, at least 1
+ * @off: offset in the region; @off + @count is inside it (region.c)
+ * @write: write, not read
+ *
+ * Return: @count or a negative errno.
+ */
+ssize_t migdev_v1_rw(struct migdev_device *mdev, char __user *ubuf,
+		     size_t count, u64 off, bool write)
+{
+	if (off >= MIGDEV_MIG_DATA_OFFSET)
+		return migdev_v1_data_rw(mdev, ubuf, count,
+					 off - MIGDEV_MIG_DATA_OFFSET, write);
+	return migdev_v1_field_rw(mdev, ubuf, count, off, write);
+}
+
+/**
+ * migdev_v1_region_info() - VFIO_DEVICE_GET_REGION_INFO of the region
+ * @mdev: device
+ * @info: the user's struct, its index the migration region's
+ * @arg: where it came from; capabilities go after it
+ *
+ * The region has two capabilities: its type, and NDMA support.
+ *
+ * Return: 0 or a negative errno.
+ */
+int migdev_v1_region_info(struct migdev_device *mdev,
+			  struct vfio_region_info *info, void __user *arg)
+{
+	struct vfio_region_info_cap_type type = {
+		.header.id = VFIO_REGION_INFO_CAP_TYPE,
+		.header.version = 1,
+		.type = VFIO_REGION_TYPE_MIGRATION_DEPRECATED,
+		.subtype = VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED,
+	};
+	struct vfio_info_cap_header ndma = {
+		.id = VFIO_REGION_INFO_CAP_MIG_NDMA,
+		.version = 1,
+	};
+	struct vfio_info_cap caps = {};
+	int ret;
+
+	info->offset = migdev_region_offset(MIGDEV_MIG_REGION_INDEX);
+	info->size = MIGDEV_MIG_REGION_SIZE;
+	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		      VFIO_REGION_INFO_FLAG_CAPS;
+	info->cap_offset = 0;
+
+	ret = vfio_info_add_capability(&caps, &type.header, sizeof(type));
+	if (!ret)
+		ret = vfio_info_add_capability(&caps, &ndma, sizeof(ndma));
+	if (ret)
+		goto out_free;
+	if (info->argsz < sizeof(*info) + caps.size) {
+		/* Too small for the capabilities: say how much is needed. */
+		info->argsz = sizeof(*info) + caps.size;
+	} else {
+		vfio_info_cap_shift(&caps, sizeof(*info));
+		if (copy_to_user(arg + sizeof(*info), caps.buf, caps.size)) {
+			ret = -EFAULT;
+			goto out_free;
+		}
+		info->cap_offset = sizeof(*info);
+	}
+	if (copy_to_user(arg, info, sizeof(*info)))
+		ret = -EFAULT;
+out_free:
+	kfree(caps.buf);
+	return ret;
+}
+
+/**
+ * migdev_v1_reset_locked() - the region starts over (reset, open, close)
+ * @mdev: device, state_mutex held
+ */
+void migdev_v1_reset_locked(struct migdev_device *mdev)
+{
+	lockdep_assert_held(&mdev->state_mutex);
+	kvfree(mdev->v1.buf);
+	memset(&mdev->v1, 0, sizeof(mdev->v1));
+}
