@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Known answers for the migration stream decoder (emul/stream.c), built in
+ * userspace: valid streams of every type are accepted however they are
+ * cut into writes, and typical bad ones are refused with the right errno.
+ * Prints KTAP-style "ok N name" lines and a "# Totals:" line; exits 1 if
+ * any test failed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kernel.h>
+#include <linux/sizes.h>
+#include <linux/unaligned.h>
+
+#include "streamgen.h"
+
+#define HDR	sizeof(struct migdev_stream_header)
+#define REC	sizeof(struct migdev_stream_record)
+
+static unsigned int nr_test, nr_pass, nr_fail;
+static u8 *payload;
+
+static __printf(2, 3) void result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	nr_test++;
+	if (ok)
+		nr_pass++;
+	else
+		nr_fail++;
+	printf("%sok %u ", ok ? "" : "not ", nr_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* What the device-memory callback saw; it can be told to fail. */
+struct sink {
+	u64 pages;
+	u64 zero_pages;
+	u64 bad;
+	unsigned int calls;
+	unsigned int fail_at;	/* 1-based call to fail; 0: never */
+};
+
+static int sink_devmem(void *priv, u64 first, u32 count, const void *data)
+{
+	struct sink *s = priv;
+	const u8 *p = data;
+	size_t i;
+
+	if (++s->calls == s->fail_at)
+		return -ENOMEM;
+	if (!data) {
+		s->zero_pages += count;
+		return 0;
+	}
+	for (i = 0; i < (size_t)count * 4096; i++)
+		if (p[i] != sg_page_byte(first + i / 4096, i % 4096))
+			s->bad++;
+	s->pages += count;
+	return 0;
+}
+
+static u64 rng_state = 0x9e3779b97f4a7c15ULL;
+
+static u64 rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+enum cut { CUT_WHOLE, CUT_BYTES, CUT_RANDOM };
+
+/*
+ * Decode @len bytes of @s for a destination of geometry @g, cut as @cut
+ * says; returns the first error of a write, else that of finish.  Checks
+ * that an error sticks: the rest of the writes and finish return it too.
+ */
+static int decode(struct migdev_stream_dec *dec, struct sink *sink,
+		  const struct migdev_geom *g, u16 max_minor, const u8 *s,
+		  size_t len, enum cut cut)
+{
+	size_t off = 0;
+	int err = 0, fin;
+
+	migdev_stream_dec_init(dec, g->type_id, g->nr_queues, g->devmem_size,
+			       max_minor, payload);
+	dec->devmem = sink_devmem;
+	dec->priv = sink;
+	while (off < len) {
+		size_t n = len - off;
+		ssize_t ret;
+
+		if (cut == CUT_BYTES)
+			n = 1;
+		else if (cut == CUT_RANDOM && n > 1)
+			n = 1 + rng() % (rng() % 2 ? 64 : 8192) % n;
+		ret = migdev_stream_dec_write(dec, s + off, n);
+		if (ret < 0 && !err)
+			err = ret;
+		else if (err && ret != err)
+			return -1000;	/* not sticky: no errno is this */
+		else if (!err && ret != (ssize_t)n)
+			return -1001;
+		off += n;
+	}
+	fin = migdev_stream_dec_finish(dec);
+	if (err && fin != err)
+		return -1002;
+	if (!memchr(dec->err, 0, sizeof(dec->err)))
+		return -1003;
+	return err ? err : fin;
+}
+
+static struct migdev_stream_dec dec;
+
+/* Accepted, with the state whole and the pages as sent. */
+static bool accepted(int ret, const struct sink *sink, const struct sg_opts *o,
+		     const struct migdev_geom *g)
+{
+	if (ret)
+		printf("# refused: %d: %s\n", ret, dec.err);
+	return !ret && dec.phase == MIGDEV_DEC_DONE && dec.have_config &&
+	       dec.have_regs && dec.have_msix &&
+	       dec.queues_seen == (1U << g->nr_queues) - 1 &&
+	       dec.have_source_info == (o->minor >= 1) &&
+	       sink->pages == o->pages && sink->zero_pages == o->zero_pages &&
+	       !sink->bad && dec.pages == o->pages + o->zero_pages;
+}
+
+static void test_valid(void)
+{
+	static const struct sg_opts opts[] = {
+		{ .minor = 1, .pages = 3, .zero_pages = 5, .optional = true,
+		  .busy = true },
+		{ .minor = 0, .pages = 300, .zero_pages = 600 },
+	};
+	unsigned int t, i;
+	enum cut cut;
+
+	for (t = 0; t < MIGDEV_NUM_TYPES; t++) {
+		const struct migdev_geom *g = &sg_types[t];
+
+		for (i = 0; i < ARRAY_SIZE(opts); i++) {
+			static const char *const cut_names[] = {
+				"in one write", "1 byte at a time",
+				"in random pieces",
+			};
+			struct sg_buf b;
+
+			sg_init(&b, 4 << 20);
+			sg_build(&b, g, &opts[i]);
+			for (cut = CUT_WHOLE; cut <= CUT_RANDOM; cut++) {
+				struct sink sink = {};
+				int ret;
+
+				ret = decode(&dec, &sink, g, MIGDEV_STREAM_MINOR,
+					     b.p, b.len, cut);
+				result(accepted(ret, &sink, &opts[i], g) &&
+				       dec.offset == b.len,
+				       "%s: valid 1.%u stream, %u+%u pages, %zu bytes, %s",
+				       sg_type_names[t], opts[i].minor,
+				       opts[i].pages, opts[i].zero_pages, b.len,
+				       cut_names[cut]);
+			}
+			sg_free(&b);
+		}
+	}
+}
+
+/* A valid small stream in @b, with 2 pages and an optional record. */
+static const struct sg_opts small_opts = {
+	.minor = 1, .pages = 2, .zero_pages = 1, .optional = true, .busy = true,
+};
+
+static void small_stream(struct sg_buf *b)
+{
+	sg_init(b, 1 << 20);
+	sg_build(b, &sg_types[MIGDEV_TYPE_SMALL], &small_opts);
+}
+
+/* Offset of the @nth record (0-based) of stream @b, or 0. */
+static size_t record_at(const struct sg_buf *b, unsigned int nth)
+{
+	size_t off = HDR;
+
+	while (off + REC <= b->len) {
+		struct migdev_stream_record r;
+
+		memcpy(&r, b->p + off, REC);	/* records are not aligned */
+		if (!nth--)
+			return off;
+		off += REC + le64_to_cpu(r.size);
+	}
+	return 0;
+}
+
+/* Offset of the first record with @tag, or 0. */
+static size_t record_tag(const struct sg_buf *b, u32 tag)
+{
+	unsigned int i;
+	size_t off;
+
+	for (i = 0; (off = record_at(b, i)); i++)
+		if (get_unaligned_le32(b->p + off) == tag)
+			return off;
+	return 0;
+}
+
+/* Set the size field of the record header at @rec. */
+static void put_size(u8 *rec, u64 size)
+{
+	__le64 v = cpu_to_le64(size);
+
+	memcpy(rec + offsetof(struct migdev_stream_record, size), &v, sizeof(v));
+}
+
+static void expect(const char *name, const struct migdev_geom *g, u16 max_minor,
+		   const u8 *s, size_t len, int want, const char *msg)
+{
+	enum cut cut;
+
+	for (cut = CUT_WHOLE; cut <= CUT_RANDOM; cut++) {
+		struct sink sink = {};
+		int ret = decode(&dec, &sink, g, max_minor, s, len, cut);
+		bool ok = ret == want && (!msg || strstr(dec.err, msg));
+
+		if (!ok || cut == CUT_WHOLE)
+			printf("# %s: %d (%s) at byte %llu\n", name, ret,
+			       dec.err, (unsigned long long)dec.offset);
+		if (!ok)
+			break;
+		if (cut == CUT_RANDOM)
+			result(true, "%s", name);
+	}
+	if (cut <= CUT_RANDOM)
+		result(false, "%s: want %d%s%s", name, want, msg ? " with " : "",
+		       msg ? msg : "");
+}
+
+static void test_bad(void)
+{
+	const struct migdev_geom *small = &sg_types[MIGDEV_TYPE_SMALL];
+	struct migdev_stream_header *h;
+	struct sg_buf b, c;
+	size_t off;
+
+	small_stream(&b);
+	sg_init(&c, 1 << 20);
+
+	/* The baseline the cases below break. */
+	expect("small stream as built is accepted", small, 1, b.p, b.len, 0, NULL);
+
+	memcpy(c.p, b.p, b.len);
+	c.p[0] ^= 1;
+	expect("bad magic: -EINVAL", small, 1, c.p, b.len, -EINVAL,
+	       "not a migdev stream");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[offsetof(struct migdev_stream_header, crc)] ^= 0x80;
+	expect("bad header checksum: -EBADMSG", small, 1, c.p, b.len, -EBADMSG,
+	       "header checksum");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[offsetof(struct migdev_stream_header, devmem_size)] ^= 1;
+	expect("header byte flipped: -EBADMSG", small, 1, c.p, b.len, -EBADMSG,
+	       "header checksum");
+
+	expect("type mismatch: -EINVAL", &sg_types[MIGDEV_TYPE_MEDIUM], 1,
+	       b.p, b.len, -EINVAL, "type mismatch");
+
+	/* Same type, other geometry (a tampered destination). */
+	{
+		struct migdev_geom g = *small;
+
+		g.devmem_size *= 2;
+		expect("geometry mismatch: -EINVAL", &g, 1, b.p, b.len,
+		       -EINVAL, "geometry mismatch");
+	}
+
+	expect("stream 1.1 to a 1.0 destination: -EPROTONOSUPPORT", small, 0,
+	       b.p, b.len, -EPROTONOSUPPORT, "newer");
+
+	memcpy(c.p, b.p, b.len);
+	h = (void *)c.p;
+	migdev_stream_header_init(h, small->type_id, small->nr_queues,
+				  small->devmem_size, MIGDEV_STREAM_MINOR + 1);
+	expect("newer minor 1.2: -EPROTONOSUPPORT", small, MIGDEV_STREAM_MINOR,
+	       c.p, b.len, -EPROTONOSUPPORT, "newer");
+
+	memcpy(c.p, b.p, b.len);
+	h->major = cpu_to_le16(2);
+	h->crc = cpu_to_le32(migdev_stream_crc(h, offsetof(typeof(*h), crc)));
+	expect("major 2: -EPROTONOSUPPORT", small, 1, c.p, b.len,
+	       -EPROTONOSUPPORT, "major");
+
+	memcpy(c.p, b.p, b.len);
+	h->abi_version = cpu_to_le32(MIGDEV_ABI_VERSION + 1);
+	h->crc = cpu_to_le32(migdev_stream_crc(h, offsetof(typeof(*h), crc)));
+	expect("newer device ABI: -EPROTONOSUPPORT", small, 1, c.p, b.len,
+	       -EPROTONOSUPPORT, "device ABI");
+
+	expect("empty stream: finish -EINVAL", small, 1, b.p, 0, -EINVAL,
+	       "truncated: 0 of 64 header");
+	expect("truncated in the header: finish -EINVAL", small, 1, b.p, HDR - 1,
+	       -EINVAL, "truncated: 63 of 64");
+	expect("header only: finish -EINVAL", small, 1, b.p, HDR, -EINVAL,
+	       "no end record");
+	expect("last byte missing: finish -EINVAL", small, 1, b.p, b.len - 1,
+	       -EINVAL, "no end record");
+	off = record_tag(&b, MIGDEV_TAG_END);
+	expect("END record missing: finish -EINVAL", small, 1, b.p, off,
+	       -EINVAL, "no end record");
+	expect("truncated in a page: finish -EINVAL", small, 1, b.p,
+	       HDR + REC + 100, -EINVAL, "no end record");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[record_tag(&b, MIGDEV_TAG_DEVMEM) + REC + 16 + 4095] ^= 0x10;
+	expect("page byte flipped: -EBADMSG", small, 1, c.p, b.len, -EBADMSG,
+	       "checksum mismatch");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[record_tag(&b, MIGDEV_TAG_QUEUE) + REC + 40] ^= 1;
+	expect("queue byte flipped: -EBADMSG", small, 1, c.p, b.len, -EBADMSG,
+	       "checksum mismatch");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[b.len] = 0;
+	expect("a byte after END: -EINVAL", small, 1, c.p, b.len + 1, -EINVAL,
+	       "after the end");
+
+	memcpy(c.p, b.p, b.len);
+	memcpy(c.p + b.len, b.p, b.len);
+	expect("two streams back to back: -EINVAL", small, 1, c.p, 2 * b.len,
+	       -EINVAL, "after the end");
+
+	/* Unknown tags, mandatory and optional, spliced in after the header. */
+	c.len = 0;
+	sg_append(&c, b.p, HDR);
+	sg_record(&c, 0x1234, 0, "x", 1);
+	sg_append(&c, b.p + HDR, b.len - HDR);
+	expect("unknown mandatory tag: -EINVAL", small, 1, c.p, c.len, -EINVAL,
+	       "unknown mandatory record tag 4660");
+
+	c.len = 0;
+	sg_append(&c, b.p, HDR);
+	sg_record(&c, 0x1234, MIGDEV_REC_F_OPTIONAL, b.p, 1000);
+	sg_record(&c, 0x7ffffffe, MIGDEV_REC_F_OPTIONAL, NULL, 0);
+	sg_append(&c, b.p + HDR, b.len - HDR);
+	expect("unknown optional tags: skipped, accepted", small, 1, c.p, c.len,
+	       0, NULL);
+
+	c.len = 0;
+	sg_append(&c, b.p, HDR);
+	off = sg_record(&c, 0x1234, MIGDEV_REC_F_OPTIONAL, b.p, 1000);
+	c.p[off + REC + 999] ^= 1;
+	sg_append(&c, b.p + HDR, b.len - HDR);
+	expect("unknown optional tag, payload corrupt: -EBADMSG", small, 1,
+	       c.p, c.len, -EBADMSG, "optional record tag 4660: checksum");
+
+	c.len = 0;
+	sg_append(&c, b.p, HDR);
+	off = sg_record(&c, 0x1234, MIGDEV_REC_F_OPTIONAL, NULL, 0);
+	put_size(c.p + off, MIGDEV_STREAM_MAX_SKIP + 1);
+	expect("unknown optional tag over 1 MiB: -EINVAL", small, 1, c.p,
+	       c.len, -EINVAL, "more than");
+
+	memcpy(c.p, b.p, b.len);
+	put_unaligned_le32(2, c.p + record_tag(&b, MIGDEV_TAG_END) +
+			   offsetof(struct migdev_stream_record, flags));
+	expect("unknown record flag: -EINVAL", small, 1, c.p, b.len, -EINVAL,
+	       "unknown flags");
+
+	memcpy(c.p, b.p, b.len);
+	put_size(c.p + record_tag(&b, MIGDEV_TAG_REGS),
+		 sizeof(struct migdev_rec_regs) + 8);
+	expect("REGS of the wrong size: -EINVAL", small, 1, c.p, b.len, -EINVAL,
+	       "bad payload size");
+
+	memcpy(c.p, b.p, b.len);
+	put_size(c.p + record_tag(&b, MIGDEV_TAG_DEVMEM), ~0ULL);
+	expect("DEVMEM of 2^64-1 bytes: -EINVAL", small, 1, c.p, b.len, -EINVAL,
+	       "bad payload size");
+
+	/* Records that are whole and checksummed but wrong. */
+	c.len = 0;
+	off = record_tag(&b, MIGDEV_TAG_CONFIG);
+	sg_append(&c, b.p, off);
+	sg_append(&c, b.p + off, REC + PCI_CFG_SPACE_SIZE);	/* twice */
+	sg_append(&c, b.p + off, b.len - off);
+	expect("CONFIG twice: -EINVAL", small, 1, c.p, c.len, -EINVAL,
+	       "record tag 3 repeated");
+
+	c.len = 0;
+	off = record_tag(&b, MIGDEV_TAG_CONFIG);
+	sg_append(&c, b.p, off);
+	{
+		u8 cfg[PCI_CFG_SPACE_SIZE];
+
+		memcpy(cfg, b.p + off + REC, sizeof(cfg));
+		cfg[PCI_VENDOR_ID] ^= 1;
+		sg_record(&c, MIGDEV_TAG_CONFIG, 0, cfg, sizeof(cfg));
+	}
+	sg_append(&c, b.p + off + REC + PCI_CFG_SPACE_SIZE,
+		  b.len - off - REC - PCI_CFG_SPACE_SIZE);
+	expect("CONFIG with another vendor ID: -EINVAL", small, 1, c.p, c.len,
+	       -EINVAL, "read-only bits differ");
+
+	c.len = 0;
+	sg_header(&c, small, 1);
+	sg_devmem(&c, small->devmem_size / 4096 - 1, 2);
+	expect("DEVMEM past the device: -EINVAL", small, 1, c.p, c.len, -EINVAL,
+	       "outside the device");
+
+	c.len = 0;
+	sg_header(&c, small, 1);
+	sg_devmem_zero(&c, 0, MIGDEV_REC_MAX_PAGES + 1);
+	expect("DEVMEM_ZERO of 257 pages: -EINVAL", small, 1, c.p, c.len,
+	       -EINVAL, "outside the device");
+
+	c.len = 0;
+	off = record_tag(&b, MIGDEV_TAG_QUEUE);
+	sg_append(&c, b.p, off);
+	sg_append(&c, b.p + off + REC + sizeof(struct migdev_rec_queue),
+		  b.len - off - REC - sizeof(struct migdev_rec_queue));
+	expect("no QUEUE record: -EINVAL at END", small, 1, c.p, c.len, -EINVAL,
+	       "without the device state");
+
+	/* The callback's error is the stream's. */
+	{
+		struct sink sink = { .fail_at = 2 };
+		int ret = decode(&dec, &sink, small, 1, b.p, b.len, CUT_WHOLE);
+
+		result(ret == -ENOMEM && strstr(dec.err, "storing pages"),
+		       "device memory callback error: -ENOMEM (%s)", dec.err);
+	}
+
+	/* A zero-length write is a no-op, before and after a failure. */
+	{
+		static const u8 zeros[HDR];
+		struct sink sink = {};
+		ssize_t r1, r2, r3;
+
+		migdev_stream_dec_init(&dec, small->type_id, small->nr_queues,
+				       small->devmem_size, 1, payload);
+		dec.devmem = sink_devmem;
+		dec.priv = &sink;
+		r1 = migdev_stream_dec_write(&dec, b.p, 0);
+		r2 = migdev_stream_dec_write(&dec, zeros, sizeof(zeros));
+		r3 = migdev_stream_dec_write(&dec, b.p, 0);
+		result(r1 == 0 && r2 == -EINVAL && r3 == 0,
+		       "zero-length writes return 0 (%zd, %zd, %zd)", r1, r2, r3);
+	}
+
+	sg_free(&c);
+	sg_free(&b);
+}
+
+static void test_crc(void)
+{
+	u32 crc = migdev_stream_crc("123456789", 9);
+
+	result(crc == 0xe3069283, "CRC-32C check value 0x%08x", crc);
+}
+
+int main(void)
+{
+	payload = malloc(MIGDEV_STREAM_MAX_PAYLOAD);
+	if (!payload)
+		return 2;
+	printf("KTAP version 1\n");
+	test_crc();
+	test_valid();
+	test_bad();
+	printf("1..%u\n", nr_test);
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
+	       nr_pass, nr_fail);
+	free(payload);
+	return nr_fail ? 1 : 0;
+}
