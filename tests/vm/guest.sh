@@ -6,7 +6,8 @@
 # mounted at /mnt; the host wrote the job there (/mnt/job).  Sets up a
 # usable system, loads vfio + mdev (+ migdev.ko), runs the guest script
 # with its output on the serial console, stores its exit code in /mnt/rc
-# and the kernel log in /mnt/dmesg.txt, and powers off.
+# and the kernel log in /mnt/dmesg.txt, and powers off.  On a kernel with
+# kmemleak, it also scans for leaks at the end (/mnt/kmemleak.txt).
 #
 # No "set -e": PID 1 must always get to the power-off.  Under TCG every
 # program started costs 30-50 ms, hence the shell built-ins.
@@ -78,6 +79,10 @@ is_mounted "$RESULTS" || setup_failed "results share not mounted at $RESULTS"
 . "$RESULTS/job" || setup_failed "cannot read $RESULTS/job"
 script=${MIGDEV_JOB_SCRIPT:?}
 insmod_migdev=${MIGDEV_JOB_INSMOD:-1}
+# The migdev.ko to load: one built for this kernel (--module), or the
+# repository's.  Tests that reload the module use $MIGDEV_KO.
+MIGDEV_KO=${MIGDEV_JOB_MODULE:-$MIGDEV_ROOT/migdev.ko}
+export MIGDEV_KO
 
 # Writable scratch directories.  Keep the repository and the guest
 # script visible even if they live under one of them (the host's /tmp is
@@ -93,6 +98,7 @@ for dir in /tmp /var/tmp /root; do
 	mount -t tmpfs -o mode=$mode tmpfs "$dir" || log "warning: no tmpfs on $dir"
 	keep=("$MIGDEV_ROOT" "$script_dir")
 	[ "$script_dir" = "$dir" ] && keep=("$MIGDEV_ROOT" "$script")
+	[ -z "${MIGDEV_JOB_MODULE:-}" ] || keep+=("$MIGDEV_JOB_MODULE")
 	for path in "${keep[@]}"; do
 		case $path/ in
 		"$dir"/?*) ;;
@@ -114,9 +120,58 @@ ip link set lo up 2>/dev/null
 
 log "kernel $(uname -r), up $(up_s) s"
 
-if ! modprobe -a vfio vfio_iommu_type1 mdev; then
+# The kernel's checkers, from the symbols and files they bring (reading
+# /proc/kallsyms takes a second: only on a kernel that has lockdep).
+features=()
+kallsyms=
+if [ "${MIGDEV_JOB_DEBUG:-0}" = 1 ] || [ -e /proc/lockdep ]; then
+	kallsyms=$(grep -oE ' (kasan_report|__ubsan_handle_out_of_bounds|__might_resched|debug_object_init)$' \
+		/proc/kallsyms 2>/dev/null)
+fi
+for f in kasan_report:kasan __ubsan_handle_out_of_bounds:ubsan \
+	__might_resched:atomic_sleep debug_object_init:debugobjects; do
+	[[ $kallsyms == *" ${f%%:*}"* ]] && features+=("${f#*:}")
+done
+[ -e /proc/lockdep ] && features+=(lockdep)
+[ -e /sys/kernel/debug/kmemleak ] && features+=(kmemleak)
+[ -e /sys/kernel/debug/kfence ] && features+=(kfence)
+echo "${features[*]}" >"$RESULTS/debug-features"
+if [ ${#features[@]} -gt 0 ]; then
+	log "kernel checkers: ${features[*]}"
+fi
+if [ "${MIGDEV_JOB_DEBUG:-0}" = 1 ]; then
+	for f in kasan ubsan lockdep atomic_sleep debugobjects kmemleak kfence; do
+		[[ " ${features[*]} " == *" $f "* ]] ||
+			setup_failed "--debug: this kernel has no $f (have: ${features[*]:-none})"
+	done
+	if [ -r /proc/lockdep_stats ] &&
+		! grep -qE '^ *debug_locks: *1$' /proc/lockdep_stats; then
+		setup_failed "--debug: lockdep is off already at boot (debug_locks is not 1)"
+	fi
+fi
+
+# Leaks from before the test are not its business: mark what a scan
+# finds now as known (kmemleak's "clear"), keep it for reference.
+kmemleak=/sys/kernel/debug/kmemleak
+if [ -e $kmemleak ]; then
+	if echo scan >$kmemleak && cat $kmemleak >"$RESULTS/kmemleak-boot.txt" &&
+		echo clear >$kmemleak; then
+		log "kmemleak: scanned and cleared at up $(up_s) s"
+	else
+		echo "the scan at boot failed" >"$RESULTS/kmemleak-error"
+	fi
+fi
+
+# vfio, vfio_iommu_type1 and mdev: loaded, or built in (then
+# /sys/module/<name> exists, and modprobe would not know them: the
+# host's /lib/modules has nothing for a kernel built elsewhere).
+mods=()
+for m in vfio vfio_iommu_type1 mdev; do
+	[ -d "/sys/module/$m" ] || mods+=("$m")
+done
+if [ ${#mods[@]} -gt 0 ] && ! modprobe -a "${mods[@]}"; then
 	dmesg | tail -n 30
-	setup_failed "modprobe vfio vfio_iommu_type1 mdev failed"
+	setup_failed "modprobe ${mods[*]} failed"
 fi
 for m in vfio vfio_iommu_type1 mdev; do
 	if [ ! -d "/sys/module/$m" ]; then
@@ -125,15 +180,25 @@ for m in vfio vfio_iommu_type1 mdev; do
 	fi
 done
 
+# With --module, tests that load "$MIGDEV_ROOT/migdev.ko" themselves get
+# that build too: it is mounted over the repository's.
+if [ -n "${MIGDEV_JOB_MODULE:-}" ] && [ "$MIGDEV_KO" != "$MIGDEV_ROOT/migdev.ko" ] &&
+	[ -e "$MIGDEV_ROOT/migdev.ko" ]; then
+	mount --bind "$MIGDEV_KO" "$MIGDEV_ROOT/migdev.ko" ||
+		setup_failed "cannot mount $MIGDEV_KO over $MIGDEV_ROOT/migdev.ko"
+fi
+
 if [ "$insmod_migdev" = 1 ]; then
-	if [ -e "$MIGDEV_ROOT/migdev.ko" ]; then
-		if ! insmod "$MIGDEV_ROOT/migdev.ko"; then
+	if [ -e "$MIGDEV_KO" ]; then
+		if ! insmod "$MIGDEV_KO"; then
 			dmesg | tail -n 30
-			setup_failed "insmod $MIGDEV_ROOT/migdev.ko failed"
+			setup_failed "insmod $MIGDEV_KO failed"
 		fi
-		log "loaded $MIGDEV_ROOT/migdev.ko"
+		log "loaded $MIGDEV_KO"
+	elif [ -n "${MIGDEV_JOB_MODULE:-}" ]; then
+		setup_failed "$MIGDEV_KO does not exist"
 	else
-		log "$MIGDEV_ROOT/migdev.ko does not exist (module not built?): not loading it"
+		log "$MIGDEV_KO does not exist (module not built?): not loading it"
 	fi
 fi
 
@@ -143,6 +208,18 @@ MIGDEV_RESULTS=$RESULTS MIGDEV_IN_VM=1 \
 	bash "$script" "${MIGDEV_JOB_ARGS[@]}" </dev/null
 rc=$?
 log "$script exited with $rc (up $(up_s) s)"
+
+# Leaks: kmemleak reports an object only once it is 5 s old, hence a
+# second scan after a pause.  The host fails the run on any report.
+if [ -e $kmemleak ] && [ ! -e "$RESULTS/kmemleak-error" ]; then
+	if echo scan >$kmemleak && sleep 5 && echo scan >$kmemleak &&
+		cat $kmemleak >"$RESULTS/kmemleak.txt"; then
+		log "kmemleak: scanned at up $(up_s) s: $(grep -c '^unreferenced object' "$RESULTS/kmemleak.txt") leaked objects"
+	else
+		echo "the scan at the end failed" >"$RESULTS/kmemleak-error"
+	fi
+fi
+[ -r /proc/lockdep_stats ] && cat /proc/lockdep_stats >"$RESULTS/lockdep_stats"
 
 echo "$rc" >"$RESULTS/rc"
 dmesg >"$RESULTS/dmesg.txt" 2>&1
