@@ -86,4 +86,25 @@ TEST_F(dma, dma_logging_reports_device_writes)
 	EXPECT_EQ(0, log_start(&self->d, self->b.iova, BUF_SIZE));
 }
 
+/*
+ * A user that closes the device without DMA_LOGGING_STOP (QEMU, after a
+ * migration) must not leave its log to the next user, whose start would
+ * be refused with -EBUSY.
+ */
+TEST_F(dma, dma_logging_ends_with_close)
+{
+	uint64_t bits[BUF_SIZE / 4096 / 64];
+	int ret;
+
+	ret = log_start(&self->d, self->b.iova, BUF_SIZE);
+	if (ret == -ENOTTY)
+		SKIP(return, "no DMA logging: the kernel lacks CONFIG_IOMMUFD_DRIVER");
+	ASSERT_EQ(0, ret);
+	mdl_close(&self->d);
+	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
+	/* Not logging: a report is refused, and a start works. */
+	EXPECT_NE(0, log_report(&self->d, self->b.iova, BUF_SIZE, bits));
+	EXPECT_EQ(0, log_start(&self->d, self->b.iova, BUF_SIZE));
+}
+
 TEST_HARNESS_MAIN

@@ -2,6 +2,7 @@
 /*
  * libmigdev: see migdev_lib.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -16,6 +17,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/iommufd.h>
 
 #include "migdev_lib.h"
 
@@ -162,6 +165,17 @@ long long mdl_attr(const char *uuid, const char *attr)
 	return mdl_sysfs_read_ll(path);
 }
 
+static void mdl_dev_init(struct mdl_dev *dev, const char *uuid)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->container = -1;
+	dev->group = -1;
+	dev->iommufd = -1;
+	dev->fd = -1;
+	dev->next_iova = 1ULL << 32;
+	snprintf(dev->uuid, sizeof(dev->uuid), "%s", uuid);
+}
+
 int __mdl_open(const char *uuid, struct mdl_dev *dev)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -169,13 +183,7 @@ int __mdl_open(const char *uuid, struct mdl_dev *dev)
 	ssize_t n;
 	int ret;
 
-	memset(dev, 0, sizeof(*dev));
-	dev->container = -1;
-	dev->group = -1;
-	dev->fd = -1;
-	dev->next_iova = 1ULL << 32;
-	snprintf(dev->uuid, sizeof(dev->uuid), "%s", uuid);
-
+	mdl_dev_init(dev, uuid);
 	snprintf(path, sizeof(path), MDL_DEVICES "/%s/iommu_group", uuid);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
@@ -223,6 +231,91 @@ void mdl_open(const char *uuid, struct mdl_dev *dev)
 		mdl_die("opening %s through VFIO: %s\n", uuid, strerror(-ret));
 }
 
+/* The vfio cdev of an instance: /sys/bus/mdev/devices/UUID/vfio-dev/vfioN. */
+static int mdl_cdev_path(const char *uuid, char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	int ret = -ENODEV;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), MDL_DEVICES "/%s/vfio-dev", uuid);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? -ENODEV : -errno;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "vfio", 4)) {
+			snprintf(path, len, "/dev/vfio/devices/%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int __mdl_attach_ioas(struct mdl_dev *dev, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach), .pt_id = pt_id,
+	};
+
+	return ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ? -errno : 0;
+}
+
+int __mdl_detach_ioas(struct mdl_dev *dev)
+{
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+
+	return ioctl(dev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ? -errno : 0;
+}
+
+int __mdl_open_cdev(const char *uuid, struct mdl_dev *dev, int attach)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	char path[PATH_MAX];
+	int ret;
+
+	mdl_dev_init(dev, uuid);
+	ret = mdl_cdev_path(uuid, path, sizeof(path));
+	if (ret)
+		return ret;
+	/*
+	 * The vfio-dev entry is in sysfs on every kernel; the device node and
+	 * /dev/iommu only with CONFIG_VFIO_DEVICE_CDEV and CONFIG_IOMMUFD.
+	 */
+	dev->fd = open(path, O_RDWR);
+	if (dev->fd < 0)
+		goto out_nodev;
+	dev->iommufd = open("/dev/iommu", O_RDWR);
+	if (dev->iommufd < 0)
+		goto out_nodev;
+	bind.iommufd = dev->iommufd;
+	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		goto out_errno;
+	dev->devid = bind.out_devid;
+	if (ioctl(dev->iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		goto out_errno;
+	dev->ioas = alloc.out_ioas_id;
+	if (attach) {
+		ret = __mdl_attach_ioas(dev, dev->ioas);
+		if (ret)
+			goto out;
+	}
+	return 0;
+
+out_nodev:
+	ret = errno == ENOENT ? -ENODEV : -errno;
+	mdl_close(dev);
+	return ret;
+out_errno:
+	ret = -errno;
+out:
+	mdl_close(dev);
+	return ret;
+}
+
 void mdl_close(struct mdl_dev *dev)
 {
 	if (dev->fd >= 0)
@@ -231,9 +324,12 @@ void mdl_close(struct mdl_dev *dev)
 		close(dev->group);
 	if (dev->container >= 0)
 		close(dev->container);
+	if (dev->iommufd >= 0)
+		close(dev->iommufd);
 	dev->fd = -1;
 	dev->group = -1;
 	dev->container = -1;
+	dev->iommufd = -1;
 }
 
 int __mdl_region_info(struct mdl_dev *dev, unsigned int index,
@@ -368,7 +464,7 @@ int mdl_eventfd_wait(int fd, int ms)
 
 int __mdl_dma_map(struct mdl_dev *dev, size_t size, struct mdl_dma *m)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	int ret;
 
 	size = (size + 4095) & ~(size_t)4095;
 	m->va = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -377,13 +473,8 @@ int __mdl_dma_map(struct mdl_dev *dev, size_t size, struct mdl_dma *m)
 		return -errno;
 	m->size = size;
 	m->iova = dev->next_iova;
-	map.vaddr = (uintptr_t)m->va;
-	map.iova = m->iova;
-	map.size = size;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-	if (ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map)) {
-		int ret = -errno;
-
+	ret = __mdl_dma_map_at(dev, m->va, size, m->iova);
+	if (ret) {
 		munmap(m->va, size);
 		return ret;
 	}
@@ -405,7 +496,13 @@ int __mdl_dma_unmap_iova(struct mdl_dev *dev, struct mdl_dma *m)
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap), .iova = m->iova, .size = m->size,
 	};
+	struct iommu_ioas_unmap iounmap = {
+		.size = sizeof(iounmap), .ioas_id = dev->ioas, .iova = m->iova,
+		.length = m->size,
+	};
 
+	if (dev->iommufd >= 0)
+		return ioctl(dev->iommufd, IOMMU_IOAS_UNMAP, &iounmap) ? -errno : 0;
 	return ioctl(dev->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
 }
 
@@ -413,7 +510,7 @@ void mdl_dma_free(struct mdl_dev *dev, struct mdl_dma *m)
 {
 	if (!m->va)
 		return;
-	if (dev->container >= 0)
+	if (dev->container >= 0 || dev->iommufd >= 0)
 		__mdl_dma_unmap_iova(dev, m);
 	munmap(m->va, m->size);
 	m->va = NULL;
@@ -789,6 +886,15 @@ int __mdl_dma_map_at(struct mdl_dev *dev, void *va, size_t size, uint64_t iova)
 		.size = size,
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 	};
+	struct iommu_ioas_map iomap = {
+		.size = sizeof(iomap),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = dev->ioas, .user_va = (uintptr_t)va, .length = size,
+		.iova = iova,
+	};
 
+	if (dev->iommufd >= 0)
+		return ioctl(dev->iommufd, IOMMU_IOAS_MAP, &iomap) ? -errno : 0;
 	return ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
 }

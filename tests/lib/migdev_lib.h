@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libmigdev: open a migdev instance through the VFIO group/container uAPI
- * and reach its regions and interrupts.  Shared by the tests and samples.
+ * (or the vfio cdev + iommufd one) and reach its regions and interrupts.
+ * Shared by the tests and samples.
  *
  * Convention (as in tools/testing/selftests/vfio): __mdl_foo() returns 0 or
  * a negative errno; mdl_foo() does the same work and exits the program with
@@ -21,8 +22,11 @@
 #define MDL_REGION_SHIFT 40
 
 struct mdl_dev {
-	int container;
+	int container;	/* group/container path, else -1 */
 	int group;
+	int iommufd;	/* cdev path (/dev/iommu), else -1 */
+	uint32_t ioas;	/* the IOAS the device is attached to */
+	uint32_t devid;	/* from VFIO_DEVICE_BIND_IOMMUFD */
 	int fd;
 	char uuid[MDL_UUID_LEN];
 	uint64_t next_iova;	/* bump allocator for mdl_dma_map() */
@@ -65,6 +69,14 @@ long long mdl_attr(const char *uuid, const char *attr);
 /* VFIO */
 int __mdl_open(const char *uuid, struct mdl_dev *dev);
 void mdl_open(const char *uuid, struct mdl_dev *dev);
+/*
+ * Open through /dev/vfio/devices/vfioN and bind to a new iommufd with one
+ * IOAS (-ENODEV: the kernel has no vfio cdev).  With @attach 0 the device
+ * is bound but not attached: mdl_attach_ioas() does that.
+ */
+int __mdl_open_cdev(const char *uuid, struct mdl_dev *dev, int attach);
+int __mdl_attach_ioas(struct mdl_dev *dev, uint32_t pt_id);
+int __mdl_detach_ioas(struct mdl_dev *dev);
 void mdl_close(struct mdl_dev *dev);
 
 static inline off_t mdl_region_off(unsigned int index)
