@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migdev-guest: a freestanding guest program that drives a migdev device
+ * the way a driver would and checks every result, forever, so that the
+ * guest can be migrated back and forth while it runs.
+ *
+ * It runs in 32-bit protected mode without paging (multiboot v1, loaded by
+ * QEMU's -kernel), so every address below 4 GiB is its own physical
+ * address and, under QEMU, its own IOVA.  It finds the first migdev
+ * function on PCI bus 0, moves BAR2 below 4 GiB if the firmware put it
+ * above, enables MSI-X through the local APIC, and then loops:
+ *
+ * - queue 0 runs a batch of copy, fill, CRC-32C, to-device, from-device
+ *   and device CRC-32C descriptors (the last one asks for an interrupt);
+ *   every status, cookie, byte count, checksum and buffer is checked;
+ * - every 32nd batch also carries a bad descriptor, which must fail with
+ *   MIGDEV_STATUS_BAD_OPCODE and raise the error interrupt;
+ * - the CPU writes and reads device memory through BAR2 directly (QEMU
+ *   maps the region, so these accesses go to the mmap), and a 64 KiB
+ *   area of it must always equal a shadow copy in guest RAM;
+ * - the scratch register must hold what the last iteration wrote;
+ * - the device clock must never go back;
+ * - each queue-0 interrupt must arrive, exactly once.
+ *
+ * Output on COM1, one line each, greppable:
+ *   migdev-guest: iter N ok ...          progress, about twice a second
+ *   migdev-guest: MISMATCH iter N ...    a check failed; the loop stops
+ */
+#include <linux/types.h>
+#include <linux/migdev.h>
+
+#include "guest.h"
+
+#define COM1		0x3f8
+#define PCI_ADDR	0xcf8
+#define PCI_DATA	0xcfc
+
+#define RING		64		/* descriptors in queue 0's ring */
+#define BUF		65536		/* each DMA buffer in guest RAM */
+#define MAXLEN		16384		/* longest transfer of a batch */
+#define SHADOW		65536		/* BAR2 bytes mirrored in RAM */
+#define WINDOW		(2 << 20)	/* BAR2 bytes the DMA uses, at most */
+#define VEC_BASE	0x40		/* vector of MSI-X entry 0 */
+#define VEC_SPURIOUS	0xff
+#define TIMEOUT_NS	(30ULL * 1000000000ULL)
+#define IRQ_TIMEOUT_NS	(5ULL * 1000000000ULL)
+#define PRINT_NS	(500ULL * 1000000ULL)
+
+static struct migdev_desc ring[RING] __aligned(64);
+static struct migdev_completion compl[RING] __aligned(64);
+static u8 src[BUF] __aligned(4096);
+static u8 dst[BUF] __aligned(4096);
+static u8 fil[BUF] __aligned(4096);
+static u8 back[BUF] __aligned(4096);
+static u32 shadow[SHADOW / 4] __aligned(4096);
+static u32 crc_table[256];
+static u64 idt[256] __aligned(8);
+
+static unsigned long bar0, bar2, lapic;
+static u64 devmem_size;
+static u32 nr_queues, nr_vectors, tail, iter, rng = 0x2545f491;
+static u64 last_clock, dma_bytes;
+/* Written by the interrupt handler: read after a barrier. */
+static u32 irq_count[MIGDEV_MAX_QUEUES + 1];
+static u32 stray_irqs, spurious_irqs;
+static u32 want_irqs, want_err_irqs, err_count;
+
+static inline void barrier(void)
+{
+	asm volatile("" : : : "memory");
+}
+
+static inline void cpu_relax(void)
+{
+	asm volatile("pause" : : : "memory");
+}
+
+static inline void port_w8(u16 port, u8 v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline u8 port_r8(u16 port)
+{
+	u8 v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void port_w16(u16 port, u16 v)
+{
+	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void port_w32(u16 port, u32 v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline u32 port_r32(u16 port)
+{
+	u32 v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* MMIO: one access of exactly this width, never merged or elided. */
+static inline u32 mmio_r32(unsigned long addr)
+{
+	u32 v;
+
+	asm volatile("movl %1, %0" : "=r"(v) : "m"(*(u32 *)addr) : "memory");
+	return v;
+}
+
+static inline void mmio_w32(unsigned long addr, u32 v)
+{
+	asm volatile("movl %1, %0" : "=m"(*(u32 *)addr) : "r"(v) : "memory");
+}
+
+static inline u8 mmio_r8(unsigned long addr)
+{
+	u8 v;
+
+	asm volatile("movb %1, %0" : "=q"(v) : "m"(*(u8 *)addr) : "memory");
+	return v;
+}
+
+static inline void mmio_w8(unsigned long addr, u8 v)
+{
+	asm volatile("movb %1, %0" : "=m"(*(u8 *)addr) : "q"(v) : "memory");
+}
+
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+/* *n /= d; returns the remainder (no libgcc for 64-bit division here). */
+static u32 div64(u64 *n, u32 d)
+{
+	u32 hi = *n >> 32, lo = (u32)*n, qhi, qlo, rem;
+
+	qhi = hi / d;
+	hi %= d;
+	asm("divl %4" : "=a"(qlo), "=d"(rem) : "a"(lo), "d"(hi), "rm"(d));
+	*n = (u64)qhi << 32 | qlo;
+	return rem;
+}
+
+/* ---- serial console ---- */
+
+static void serial_init(void)
+{
+	port_w8(COM1 + 1, 0x00);	/* no interrupts */
+	port_w8(COM1 + 3, 0x80);	/* DLAB */
+	port_w8(COM1 + 0, 0x01);	/* 115200 baud */
+	port_w8(COM1 + 1, 0x00);
+	port_w8(COM1 + 3, 0x03);	/* 8N1 */
+	port_w8(COM1 + 2, 0xc7);	/* FIFO on, cleared */
+	port_w8(COM1 + 4, 0x03);	/* DTR, RTS */
+}
+
+static void putc(char c)
+{
+	int n = 100000;
+
+	while (!(port_r8(COM1 + 5) & 0x20) && --n)
+		;
+	port_w8(COM1, c);
+}
+
+static void put_num(u64 v, u32 base, int width, char pad)
+{
+	char buf[24];
+	int i = 0;
+
+	do {
+		buf[i++] = "0123456789abcdef"[div64(&v, base)];
+	} while (v);
+	while (i < width--)
+		putc(pad);
+	while (i)
+		putc(buf[--i]);
+}
+
+/* printf for %s %c %u %x %llu %llx, with an optional width and 0 pad. */
+static void print(const char *fmt, ...)
+{
+	__builtin_va_list ap;
+	const char *s;
+
+	__builtin_va_start(ap, fmt);
+	for (; *fmt; fmt++) {
+		int width = 0, is64 = 0;
+		char pad = ' ';
+
+		if (*fmt != '%') {
+			if (*fmt == '\n')
+				putc('\r');
+			putc(*fmt);
+			continue;
+		}
+		fmt++;
+		if (*fmt == '0')
+			pad = '0';
+		while (*fmt >= '0' && *fmt <= '9')
+			width = width * 10 + *fmt++ - '0';
+		while (*fmt == 'l') {
+			is64 = 1;
+			fmt++;
+		}
+		switch (*fmt) {
+		case 's':
+			for (s = __builtin_va_arg(ap, const char *); *s; s++)
+				putc(*s);
+			break;
+		case 'c':
+			putc(__builtin_va_arg(ap, int));
+			break;
+		case 'u':
+		case 'x':
+			put_num(is64 ? __builtin_va_arg(ap, u64) :
+				__builtin_va_arg(ap, u32),
+				*fmt == 'u' ? 10 : 16, width, pad);
+			break;
+		default:
+			putc('%');
+			putc(*fmt);
+		}
+	}
+	__builtin_va_end(ap);
+}
+
+static void __noreturn halt(void)
+{
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
+static void __noreturn fatal(const char *what)
+{
+	print("migdev-guest: FATAL %s\n", what);
+	halt();
+}
+
+/* ---- helpers ---- */
+
+static u32 rand32(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+static void crc_init(void)
+{
+	u32 i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static u32 crc32c(const u8 *p, u32 len)
+{
+	u32 c = 0xffffffff;
+
+	while (len--)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffff;
+}
+
+static u32 reg_read(u32 off)
+{
+	return mmio_r32(bar0 + off);
+}
+
+static void reg_write(u32 off, u32 v)
+{
+	mmio_w32(bar0 + off, v);
+}
+
+/* Low half first: that latches the high half. */
+static u64 read_clock(void)
+{
+	u32 lo = reg_read(MIGDEV_REG_CLOCK);
+
+	return (u64)reg_read(MIGDEV_REG_CLOCK + 4) << 32 | lo;
+}
+
+static u32 q_reg(u32 off)
+{
+	return MIGDEV_REG_QUEUE(0) + off;
+}
+
+/* ---- PCI configuration space, mechanism #1 ---- */
+
+static u32 pci_addr(u32 bdf, u32 off)
+{
+	return 0x80000000 | bdf << 8 | (off & 0xfc);
+}
+
+static u32 pci_read32(u32 bdf, u32 off)
+{
+	port_w32(PCI_ADDR, pci_addr(bdf, off));
+	return port_r32(PCI_DATA);
+}
+
+static void pci_write32(u32 bdf, u32 off, u32 v)
+{
+	port_w32(PCI_ADDR, pci_addr(bdf, off));
+	port_w32(PCI_DATA, v);
+}
+
+static u16 pci_read16(u32 bdf, u32 off)
+{
+	return pci_read32(bdf, off) >> ((off & 2) * 8);
+}
+
+static void pci_write16(u32 bdf, u32 off, u16 v)
+{
+	port_w32(PCI_ADDR, pci_addr(bdf, off));
+	port_w16(PCI_DATA + (off & 2), v);
+}
+
+static int pci_find(void)
+{
+	u32 dev, fn, id;
+
+	for (dev = 0; dev < 32; dev++) {
+		for (fn = 0; fn < 8; fn++) {
+			id = pci_read32(dev << 3 | fn, 0);
+			if (id == (MIGDEV_PCI_DEVICE_ID << 16 | MIGDEV_PCI_VENDOR_ID))
+				return dev << 3 | fn;
+		}
+	}
+	return -1;
+}
+
+static u32 pci_find_cap(u32 bdf, u8 id)
+{
+	u32 pos = pci_read32(bdf, 0x34) & 0xfc;
+	int n = 48;
+
+	while (pos && n--) {
+		u32 hdr = pci_read32(bdf, pos);
+
+		if ((hdr & 0xff) == id)
+			return pos;
+		pos = (hdr >> 8) & 0xfc;
+	}
+	return 0;
+}
+
+/*
+ * BAR2 must be reachable without paging.  SeaBIOS may place a 64-bit BAR
+ * above 4 GiB; then move it to the first naturally aligned place from
+ * 1 GiB up that is above RAM (@ram_top), clears BAR0, and ends below
+ * 0xb0000000: q35's MMCONFIG window starts there, and the firmware puts
+ * the other 32-bit BARs above it.  QEMU routes what RAM does not claim
+ * to PCI, so the BAR works anywhere in that range.
+ */
+static void place_bar2(u32 bdf, u64 size, u64 ram_top)
+{
+	u32 lo = pci_read32(bdf, 0x18), hi = pci_read32(bdf, 0x1c);
+	u64 base = (u64)hi << 32 | (lo & ~0xfU);
+	u64 nb = 0x40000000ULL;
+	u16 cmd;
+
+	if (!hi && base && base + size <= 0xfec00000ULL) {
+		bar2 = base;
+		return;
+	}
+	while (nb < ram_top ||
+	       (nb < bar0 + MIGDEV_BAR0_SIZE && nb + size > bar0))
+		nb += size;
+	if (nb + size > 0xb0000000ULL)
+		fatal("no room for BAR2 below 4 GiB");
+	cmd = pci_read16(bdf, 0x04);
+	pci_write16(bdf, 0x04, cmd & ~0x2);
+	pci_write32(bdf, 0x18, (u32)nb);
+	pci_write32(bdf, 0x1c, 0);
+	pci_write16(bdf, 0x04, cmd);
+	print("migdev-guest: bar2 moved from 0x%llx to 0x%llx\n", base, nb);
+	bar2 = nb;
+}
+
+/* ---- interrupts ---- */
+
+static void idt_init(void)
+{
+	struct {
+		u16 limit;
+		u32 base;
+	} __packed desc = { sizeof(idt) - 1, (u32)idt };
+	u32 i, h;
+
+	for (i = 0; i < 256; i++) {
+		h = (u32)isr_stubs + i * 16;
+		/* present, DPL 0, 32-bit interrupt gate, code selector 0x08 */
+		idt[i] = (u64)(h >> 16) << 48 | 0x8e00ULL << 32 |
+			 0x08 << 16 | (h & 0xffff);
+	}
+	asm volatile("lidt %0" : : "m"(desc));
+	/* Mask the 8259s: only the local APIC delivers here. */
+	port_w8(0x21, 0xff);
+	port_w8(0xa1, 0xff);
+}
+
+void guest_interrupt(u32 vec, u32 err)
+{
+	if (vec < 32) {
+		print("migdev-guest: FATAL exception %u error 0x%x iter %u\n",
+		      vec, err, iter);
+		halt();
+	}
+	if (vec == VEC_SPURIOUS) {
+		spurious_irqs++;
+		return;
+	}
+	if (vec >= VEC_BASE && vec < VEC_BASE + nr_vectors)
+		irq_count[vec - VEC_BASE]++;
+	else
+		stray_irqs++;
+	mmio_w32(lapic + 0xb0, 0);	/* EOI */
+}
+
+static void msix_init(u32 bdf)
+{
+	u32 cap = pci_find_cap(bdf, 0x11), tbl, i, apic_id;
+	unsigned long table;
+	u16 ctrl;
+
+	if (!cap)
+		fatal("no MSI-X capability");
+	ctrl = pci_read16(bdf, cap + 2);
+	tbl = pci_read32(bdf, cap + 4);
+	if ((tbl & 7) != 0 || (ctrl & 0x7ffU) + 1 < nr_vectors)
+		fatal("MSI-X table not in BAR0, or too small");
+	table = bar0 + (tbl & ~7U);
+
+	lapic = rdmsr(0x1b) & 0xfffff000;
+	wrmsr(0x1b, rdmsr(0x1b) | 1 << 11);		/* APIC global enable */
+	mmio_w32(lapic + 0xf0, 0x100 | VEC_SPURIOUS);	/* software enable */
+	mmio_w32(lapic + 0x80, 0);			/* TPR: accept all */
+	apic_id = mmio_r32(lapic + 0x20) >> 24;
+
+	for (i = 0; i < nr_vectors; i++) {
+		unsigned long e = table + i * MIGDEV_MSIX_ENTRY_SIZE;
+
+		mmio_w32(e + 0, 0xfee00000 | apic_id << 12);
+		mmio_w32(e + 4, 0);
+		mmio_w32(e + 8, VEC_BASE + i);	/* fixed, edge */
+		mmio_w32(e + 12, 0);		/* unmasked */
+	}
+	/* enable, function not masked */
+	pci_write16(bdf, cap + 2, (ctrl | 0x8000) & ~0x4000);
+	asm volatile("sti");
+}
+
+/* ---- the workload ---- */
+
+/* The descriptor whose completion is being checked, for the message. */
+static const char *checking = "";
+
+static void __noreturn fail_check(const char *what, u64 want, u64 got)
+{
+	print("migdev-guest: MISMATCH iter %u %s%s expected 0x%llx got 0x%llx\n",
+	      iter, checking, what, want, got);
+	print("migdev-guest: stopped after a mismatch\n");
+	halt();
+}
+
+static void put_desc(u16 op, u16 flags, u32 len, u64 s, u64 d, u64 pattern)
+{
+	u32 slot = tail & (RING - 1);
+	struct migdev_desc *p = &ring[slot];
+
+	p->opcode = op;
+	p->flags = flags;
+	p->len = len;
+	p->src = s;
+	p->dst = d;
+	p->pattern = pattern;
+	p->cookie = (u64)iter << 32 | tail;
+	p->reserved[0] = 0;
+	p->reserved[1] = 0;
+	p->reserved[2] = 0;
+	compl[slot].status = 0;
+	tail++;
+}
+
+static void wait_slot(u32 slot)
+{
+	u64 start = read_clock(), now;
+	u32 n = 0;
+
+	while (!compl[slot].status) {
+		cpu_relax();
+		if (++n % 256)
+			continue;
+		now = read_clock();
+		if (now - start > TIMEOUT_NS)
+			fail_check("no completion status in 30 s; tail vs head", tail,
+				   reg_read(q_reg(MIGDEV_Q_HEAD)));
+	}
+	barrier();
+}
+
+/* Check the completion of descriptor @t (a tail value). */
+static void check_compl(const char *name, u32 t, u32 status, u64 bytes,
+			u64 result)
+{
+	struct migdev_completion *c = &compl[t & (RING - 1)];
+
+	checking = name;
+	if (c->status != status)
+		fail_check("completion status", status, c->status);
+	if (c->cookie != ((u64)iter << 32 | t))
+		fail_check("completion cookie", (u64)iter << 32 | t, c->cookie);
+	if (c->bytes != bytes)
+		fail_check("completion bytes", bytes, c->bytes);
+	if (c->result != result)
+		fail_check("completion result", result, c->result);
+	checking = "";
+}
+
+static void check_buf(const char *what, const u8 *got, const u8 *want,
+		      u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		if (got[i] != want[i])
+			fail_check(what, want[i], got[i] | (u64)i << 32);
+}
+
+/* The same, for BAR2 at offset @off, read by the CPU. */
+static void check_bar2(const char *what, u64 off, const u8 *want, u32 len)
+{
+	u32 i;
+	u8 got;
+
+	for (i = 0; i < len; i++) {
+		got = mmio_r8(bar2 + off + i);
+		if (got != want[i])
+			fail_check(what, want[i], got | (u64)i << 32);
+	}
+}
+
+static void wait_irqs(void)
+{
+	u64 start = read_clock();
+
+	while (irq_count[0] != want_irqs ||
+	       irq_count[nr_queues] != want_err_irqs) {
+		if (irq_count[0] > want_irqs)
+			fail_check("queue 0 interrupts (extra)", want_irqs,
+				   irq_count[0]);
+		if (irq_count[nr_queues] > want_err_irqs)
+			fail_check("error interrupts (extra)", want_err_irqs,
+				   irq_count[nr_queues]);
+		if (read_clock() - start > IRQ_TIMEOUT_NS) {
+			u32 q0 = irq_count[0], err = irq_count[nr_queues];
+
+			if (q0 != want_irqs)
+				fail_check("queue 0 interrupts (timeout)",
+					   want_irqs, q0);
+			if (err != want_err_irqs)
+				fail_check("error interrupts (timeout)",
+					   want_err_irqs, err);
+			fail_check("interrupts came after the timeout",
+				   want_irqs, q0);
+		}
+		cpu_relax();
+	}
+}
+
+/* A few words of BAR2's shadowed area change; one page of it is checked. */
+static void devmem_direct(void)
+{
+	u32 i, k, got, page = iter % (SHADOW / 4096);
+
+	for (i = 0; i < 1024; i++) {
+		k = page * 1024 + i;
+		got = mmio_r32(bar2 + 4 * k);
+		if (got != shadow[k])
+			fail_check("BAR2 shadowed word", shadow[k],
+				   got | (u64)k << 32);
+	}
+	for (i = 0; i < 16; i++) {
+		k = rand32() % (SHADOW / 4);
+		shadow[k] = rand32();
+		mmio_w32(bar2 + 4 * k, shadow[k]);
+	}
+}
+
+static void iteration(void)
+{
+	u32 len = rand32() % MAXLEN + 1, flen = rand32() % MAXLEN + 1;
+	u32 so = rand32() % (BUF - len), dof = rand32() % (BUF - len);
+	u32 fo = rand32() % (BUF - flen), bo = rand32() % (BUF - len);
+	u32 win = devmem_size - SHADOW < WINDOW ? devmem_size - SHADOW : WINDOW;
+	u64 dev = SHADOW + rand32() % (win - 2 * MAXLEN);
+	u64 dev2 = dev + MAXLEN, pattern = (u64)rand32() << 32 | rand32();
+	u32 first = tail, crc, crc2, i, bad = iter % 32 == 0, st;
+	u8 bytes[256];
+	u64 clock;
+
+	if (iter > 1) {
+		u32 lo = reg_read(MIGDEV_REG_SCRATCH);
+		u32 hi = reg_read(MIGDEV_REG_SCRATCH + 4);
+
+		if (lo != iter - 1 || hi != ~(iter - 1))
+			fail_check("scratch register", iter - 1,
+				   (u64)hi << 32 | lo);
+	}
+	devmem_direct();
+
+	for (i = 0; i < len; i++)
+		src[so + i] = rand32();
+	crc = crc32c(src + so, len);
+	/* The CPU writes 256 bytes of BAR2; the device checksums them. */
+	for (i = 0; i < 256; i++) {
+		bytes[i] = rand32();
+		mmio_w8(bar2 + dev2 + i, bytes[i]);
+	}
+	crc2 = crc32c(bytes, 256);
+
+	put_desc(MIGDEV_OP_COPY, 0, len, (u32)(src + so), (u32)(dst + dof), 0);
+	put_desc(MIGDEV_OP_FILL, 0, flen, 0, (u32)(fil + fo), pattern);
+	put_desc(MIGDEV_OP_CRC32C, 0, len, (u32)(src + so), 0, 0);
+	put_desc(MIGDEV_OP_TO_DEV, 0, len, (u32)(src + so), dev, 0);
+	put_desc(MIGDEV_OP_FROM_DEV, 0, len, dev, (u32)(back + bo), 0);
+	put_desc(MIGDEV_OP_DEV_CRC32C, 0, 256, dev2, 0, 0);
+	if (bad)
+		put_desc(0x7f, 0, 0, 0, 0, 0);
+	put_desc(MIGDEV_OP_DEV_CRC32C, MIGDEV_DESC_F_IRQ, len, dev, 0, 0);
+	barrier();
+	reg_write(q_reg(MIGDEV_Q_TAIL), tail);
+
+	for (i = first; i != tail; i++)
+		wait_slot(i & (RING - 1));
+	check_compl("copy: ", first + 0, MIGDEV_STATUS_OK, len, 0);
+	check_compl("fill: ", first + 1, MIGDEV_STATUS_OK, flen, 0);
+	check_compl("crc32c: ", first + 2, MIGDEV_STATUS_OK, len, crc);
+	check_compl("to-dev: ", first + 3, MIGDEV_STATUS_OK, len, 0);
+	check_compl("from-dev: ", first + 4, MIGDEV_STATUS_OK, len, 0);
+	check_compl("dev-crc32c of CPU-written BAR2: ", first + 5, MIGDEV_STATUS_OK, 256, crc2);
+	if (bad)
+		check_compl("bad opcode: ", first + 6, MIGDEV_STATUS_BAD_OPCODE, 0, 0);
+	check_compl("dev-crc32c after to-dev: ", tail - 1, MIGDEV_STATUS_OK, len, crc);
+	dma_bytes += 4 * (u64)len + flen + 256;
+
+	check_buf("copy destination", dst + dof, src + so, len);
+	for (i = 0; i < flen; i++)
+		if (fil[fo + i] != (u8)(pattern >> (i % 8 * 8)))
+			fail_check("fill byte", (u8)(pattern >> (i % 8 * 8)),
+				   fil[fo + i] | (u64)i << 32);
+	check_buf("from-device destination", back + bo, src + so, len);
+	check_bar2("BAR2 after to-device", dev, src + so, len);
+
+	want_irqs++;
+	if (bad) {
+		want_err_irqs++;
+		err_count++;
+	}
+	wait_irqs();
+	st = reg_read(MIGDEV_REG_INT_STATUS);
+	if (st != (1U | (bad ? MIGDEV_INT_ERROR : 0)))
+		fail_check("interrupt status", 1U | (bad ? MIGDEV_INT_ERROR : 0), st);
+	reg_write(MIGDEV_REG_INT_STATUS, st);
+	if (bad) {
+		if (reg_read(MIGDEV_REG_ERROR_COUNT) != err_count)
+			fail_check("error count", err_count,
+				   reg_read(MIGDEV_REG_ERROR_COUNT));
+		reg_write(MIGDEV_REG_ERROR_STATUS, 1);
+	}
+	if (stray_irqs)
+		fail_check("stray interrupts", 0, stray_irqs);
+
+	clock = read_clock();
+	if (clock < last_clock)
+		fail_check("clock went back", last_clock, clock);
+	last_clock = clock;
+
+	reg_write(MIGDEV_REG_SCRATCH, iter);
+	reg_write(MIGDEV_REG_SCRATCH + 4, ~iter);
+}
+
+void guest_main(u32 mbi)
+{
+	u64 next_print = 0, ms, ram_top = 0x40000000ULL;
+	int bdf;
+	u32 ver;
+
+	serial_init();
+	print("migdev-guest: starting\n");
+	crc_init();
+	idt_init();
+
+	bdf = pci_find();
+	if (bdf < 0)
+		fatal("no migdev device (1b36:0110) on bus 0");
+	bar0 = pci_read32(bdf, 0x10) & ~0xfU;
+	if (!bar0)
+		fatal("BAR0 not assigned");
+	/* memory space, bus master, INTx off */
+	pci_write16(bdf, 0x04, pci_read16(bdf, 0x04) | 0x0406);
+	if (reg_read(MIGDEV_REG_ID) != MIGDEV_ID_MAGIC)
+		fatal("BAR0 ID register is not MIGD");
+	ver = reg_read(MIGDEV_REG_VERSION);
+	nr_queues = reg_read(MIGDEV_REG_NUM_QUEUES);
+	nr_vectors = reg_read(MIGDEV_REG_NUM_VECTORS);
+	devmem_size = (u64)reg_read(MIGDEV_REG_DEVMEM_SIZE + 4) << 32 |
+		      reg_read(MIGDEV_REG_DEVMEM_SIZE);
+	if (!nr_queues || nr_queues > MIGDEV_MAX_QUEUES ||
+	    nr_vectors != nr_queues + 1 || devmem_size < SHADOW + 4 * MAXLEN)
+		fatal("unexpected geometry");
+	/* multiboot: flags bit 0 says mem_upper (KiB above 1 MiB) is valid */
+	if (mbi && (*(u32 *)mbi & 1))
+		ram_top = 0x100000ULL + ((u64)((u32 *)mbi)[2] << 10);
+	place_bar2(bdf, devmem_size, ram_top);
+	print("migdev-guest: device 00:%02x.%x abi 0x%x queues %u devmem %llu\n",
+	      bdf >> 3, bdf & 7, ver, nr_queues, devmem_size);
+	print("migdev-guest: bar0 0x%x bar2 0x%x\n", (u32)bar0, (u32)bar2);
+
+	msix_init(bdf);
+
+	reg_write(q_reg(MIGDEV_Q_RING_BASE), (u32)ring);
+	reg_write(q_reg(MIGDEV_Q_RING_BASE) + 4, 0);
+	reg_write(q_reg(MIGDEV_Q_COMPL_BASE), (u32)compl);
+	reg_write(q_reg(MIGDEV_Q_COMPL_BASE) + 4, 0);
+	reg_write(q_reg(MIGDEV_Q_RING_SIZE), RING);
+	reg_write(q_reg(MIGDEV_Q_CTRL), MIGDEV_Q_CTRL_ENABLE);
+	if (!(reg_read(q_reg(MIGDEV_Q_STATUS)) & MIGDEV_Q_STATUS_ENABLED))
+		fatal("queue 0 did not enable");
+	print("migdev-guest: ready, apic 0x%x, vectors 0x%x..0x%x\n",
+	      (u32)lapic, VEC_BASE, VEC_BASE + nr_vectors - 1);
+
+	for (;;) {
+		iter++;
+		iteration();
+		if (last_clock >= next_print) {
+			ms = last_clock;
+			div64(&ms, 1000000);
+			print("migdev-guest: iter %u ok clock_ms %llu irqs %u errs %u dma %llu\n",
+			      iter, ms, irq_count[0], irq_count[nr_queues],
+			      dma_bytes);
+			next_print = last_clock + PRINT_NS;
+		}
+	}
+}
