@@ -4,8 +4,9 @@
 # Install everything migdev needs on a Debian 12 (bookworm) machine:
 # Debian's 6.12 LTS kernel image (for the test VM) and headers (to build
 # against), QEMU 10 from bookworm-backports, busybox-static for the VM's
-# initramfs, sparse, and the 6.12 source tree (checkpatch.pl,
-# kselftest_harness.h).  Idempotent: a second run changes nothing.
+# initramfs, sparse, the 6.12 source tree (checkpatch.pl,
+# kselftest_harness.h), and bookworm's own QEMU 7.2, unpacked into the
+# cache (scripts/qemu72.sh).  Idempotent: a second run changes nothing.
 #
 # Debian's headers package depends on the matching image, so the image is
 # installed on the host (it is not booted there: the test VM boots it).
@@ -63,9 +64,11 @@ if [ -z "$kpkg" ]; then
 fi
 kver=${kpkg#linux-image-}
 
+# clang, libFuzzer's runtime (libclang-rt-dev) and llvm (llvm-symbolizer,
+# for sanitizer reports): fuzz/, the stream decoder's fuzzer.
 pkgs=(build-essential bc kmod cpio xz-utils zstd busybox-static sparse
       python3 "linux-image-$kver" "linux-headers-$kver" linux-source-6.12 socat
-      mdevctl)
+      mdevctl clang libclang-rt-dev llvm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -80,6 +83,9 @@ if ! qemu-system-x86_64 --version 2>/dev/null | grep -q 'version \(9\|[1-9][0-9]
 	apt-get install -y -q --no-install-recommends -t bookworm-backports \
 		qemu-system-x86 qemu-utils
 fi
+
+# Debian 12's own QEMU 7.2 (v1 migration region), unpacked into the cache.
+"$(dirname "$0")/qemu72.sh"
 
 mkdir -p "$MIGDEV_CACHE/kernel"
 echo "$kver" >"$MIGDEV_CACHE/kernel/current"

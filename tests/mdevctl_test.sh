@@ -36,8 +36,8 @@ t_start_stop() {
 }
 
 t_start_refused_when_full() {
-	local u ret=0 i us=()
-	for i in 1 2 3 4; do
+	local u ret=0 us=()
+	for _ in 1 2 3 4; do
 		u=$(uuid); us+=("$u")
 		mdevctl start -p migdev0 -t migdev-xlarge -u "$u" || ret=1
 	done

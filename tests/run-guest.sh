@@ -9,7 +9,7 @@
 # Usage: run-guest.sh [TEST...]   (default: all; names as in tests/build)
 set -u
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 RES=${MIGDEV_RESULTS:-/tmp}
 pass=0 fail=0 skip=0
 
@@ -17,8 +17,9 @@ tests=("$@")
 if [ ${#tests[@]} = 0 ]; then
 	tests=(sysfs_test vfio_basic_test config_test region_test irq_test
 	       dma_test intr_test devmem_test fair_test mig_test stream_test
-	       dma_log_test
-	       pingpong_test.sh mdevctl_test.sh module_test.sh)
+	       dma_log_test cdev_test mig_v1_test
+	       pingpong_test.sh qemu_pingpong_test.sh qemu72_pingpong_test.sh
+	       mdevctl_test.sh module_test.sh)
 fi
 
 for t in "${tests[@]}"; do

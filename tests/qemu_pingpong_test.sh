@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A QEMU guest migrated back and forth (tests/qemu/pingpong.py): QEMU 10
+# runs guest/build/migdev-guest.elf, whose workload checks every DMA
+# result, device memory through BAR2, MSI-X, the scratch register and the
+# clock; each hop must complete and the guest must go on without a
+# mismatch.  Then QEMU's other flows, two hops each: return-path with
+# switchover-ack, destinations started with -S and then 'cont', a
+# migration cancelled in pre-copy before each hop (the source must go
+# on), and multifd.  KTAP.
+set -u
+
+ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+RES=${MIGDEV_RESULTS:-/tmp}
+PP="$ROOT/tests/qemu/pingpong.py"
+# Round trips (two hops each) of the plain ping-pong.
+rounds=10
+
+tests=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
+       "switchover_ack:-n 2 --switchover-ack"
+       "paused_destination_cont:-n 2 --paused-dest"
+       "cancel_in_precopy:-n 2 --cancel"
+       "multifd:-n 2 --multifd")
+n=0 fail=0
+
+echo "TAP version 13"
+echo "1..${#tests[@]}"
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	for t in "${tests[@]}"; do
+		n=$((n + 1))
+		echo "ok $n ${t%%:*} # SKIP qemu-system-x86_64 not installed"
+	done
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:$n error:0"
+	exit 0
+fi
+for t in "${tests[@]}"; do
+	n=$((n + 1))
+	name=${t%%:*}
+	read -ra args <<<"${t#*:}"
+	if [ ! -e "$ROOT/guest/build/migdev-guest.elf" ]; then
+		echo "not ok $n $name # no guest/build/migdev-guest.elf (make -C tests builds it)"
+		fail=$((fail + 1))
+		continue
+	fi
+	python3 "$PP" "${args[@]}" --workdir "$RES/qemu-pingpong/$name" 2>&1 |
+		sed 's/^/# /'
+	if [ "${PIPESTATUS[0]}" = 0 ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		fail=$((fail + 1))
+	fi
+done
+echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ $fail = 0 ]
