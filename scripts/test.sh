@@ -3,14 +3,17 @@
 #
 # The whole test suite, from a fresh Debian 12 machine: install what is
 # missing, build the module (W=1 and sparse clean) and the tests, check
-# style, boot Debian's 6.12 kernel in a VM, and run every test there.
-# Ends with one line: "N passed, M failed".
+# style, unit-test and fuzz the stream decoder in userspace (fuzz/), boot
+# Debian's 6.12 kernel in a VM, and run every test there;
+# then build the debug kernel (scripts/debug-kernel.sh, cached) and run
+# every test again on it.  Ends with one line: "N passed, M failed".
 #
 # Usage (as root): scripts/test.sh [TEST...]   (default: all tests)
+# MIGDEV_DEBUG_KERNEL=0 skips the debug-kernel run.
 set -uo pipefail
 
 . "$(dirname "$0")/common.sh"
-cd "$MIGDEV_ROOT"
+cd "$MIGDEV_ROOT" || exit 1
 
 pass=0 fail=0
 result() { # name rc
@@ -58,19 +61,59 @@ rc=$?
 result "test programs and samples build" $rc
 [ $rc = 0 ] || { cat out/tests-build.log; finish; }
 
+# The stream decoder, built in userspace with ASan and UBSan: its unit
+# tests and a million libFuzzer executions over fuzz/corpus/.
+bash fuzz/run.sh >out/fuzz.log 2>&1
+rc=$?
+grep -E '^(not ok|# fuzz)' out/fuzz.log
+totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' out/fuzz.log)
+if [ -n "$totals" ]; then
+	read -r p f <<<"$totals"
+	pass=$((pass + p)); fail=$((fail + f))
+	echo "fuzz/: $p passed, $f failed (log: out/fuzz.log)"
+	[ "$rc" = 0 ] || [ "$f" != 0 ] || result "fuzz/run.sh exits 0" $rc
+else
+	tail -n 30 out/fuzz.log
+	result "fuzz/run.sh ran (build, unit tests, fuzzer)" 1
+fi
+
+# vm_totals RESULTS_DIR VM_RC [LABEL]: add the VM's test counts.
+vm_totals() {
+	local totals=$1/totals vm_rc=$2 label=${3:-} p f s
+	if [ -s "$totals" ]; then
+		read -r p f s <"$totals"
+		pass=$((pass + p)); fail=$((fail + f))
+		echo "in the VM$label: $p passed, $f failed, $s skipped"
+		# A clean kernel log is one more test: the runner fails on a WARNING,
+		# BUG, Oops or lockdep/KASAN report even when every test passed.
+		if [ "$f" = 0 ]; then
+			result "kernel log clean and VM came back$label" $vm_rc
+		fi
+	else
+		result "test VM came back with results$label" 1
+	fi
+}
+
 tests/vm/run.sh tests/run-guest.sh "$@" </dev/null
 vm_rc=$?
-totals=out/vm/totals
-if [ -s "$totals" ]; then
-	read -r p f s <"$totals"
-	pass=$((pass + p)); fail=$((fail + f))
-	echo "in the VM: $p passed, $f failed, $s skipped"
-	# A clean kernel log is one more test: the runner fails on a WARNING,
-	# BUG, Oops or lockdep/KASAN report even when every test passed.
-	if [ "$f" = 0 ]; then
-		result "kernel log clean and VM came back" $vm_rc
+vm_totals out/vm $vm_rc
+
+# The same suite on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
+# KFENCE; built once, then cached), with migdev.ko built for it.  Its
+# results go to out/debug/vm.  MIGDEV_DEBUG_KERNEL=0 skips this.
+if [ "${MIGDEV_DEBUG_KERNEL:-1}" != 0 ]; then
+	dk=$(bash scripts/debug-kernel.sh --module </dev/null)
+	rc=$?
+	result "debug kernel and its migdev.ko build" $rc
+	if [ $rc = 0 ]; then
+		eval "$dk"
+		MIGDEV_OUT=$MIGDEV_ROOT/out/debug tests/vm/run.sh --debug \
+			--kernel "$MIGDEV_DEBUG_IMAGE" --append "$MIGDEV_DEBUG_APPEND" \
+			--module "$MIGDEV_DEBUG_MODULE" tests/run-guest.sh "$@" </dev/null
+		vm_rc=$?
+		vm_totals out/debug/vm $vm_rc " (debug kernel)"
 	fi
 else
-	result "test VM came back with results" 1
+	echo "debug kernel: skipped (MIGDEV_DEBUG_KERNEL=0)"
 fi
 finish
