@@ -48,9 +48,16 @@ static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 			ret = VM_FAULT_NOPAGE;	/* stale: fault again */
 		}
 	} else if (write) {
-		migdev_devmem_set_dirty(dm, idx);
+		/*
+		 * The bit goes up after the writable entry exists.  Set before,
+		 * a collection that reads it (collectors share dm->lock with
+		 * us) could zap before the entry is installed, and the entry
+		 * would then stay writable with its bit clear: later writes
+		 * through it would be missed by pre-copy.
+		 */
 		ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
 					  vm_get_page_prot(vma->vm_flags));
+		migdev_devmem_set_dirty(dm, idx);
 	} else {
 		/* vm_page_prot is read-only: we asked for write notification. */
 		ret = vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
