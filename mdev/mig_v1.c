@@ -43,6 +43,7 @@
 #include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "migdev.h"
 
@@ -191,12 +192,29 @@ static void migdev_v1_settle_locked(struct migdev_device *mdev)
 	}
 	if (!migdev_v1_resuming(mdev))
 		v1->data_size = 0;
-	if (!v1->active ||
-	    !(v1->state & (MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)) ||
-	    v1->state == MIGDEV_V1_ERROR) {
-		kvfree(v1->buf);
-		v1->buf = NULL;
+}
+
+/*
+ * The data section, allocated on first use (a session, or an mmap of it)
+ * and kept until the device is closed: a mapping of it stays valid across
+ * sessions, as QEMU expects.  Lockless, because mmap() holds mmap_lock
+ * and state_mutex is taken around user copies (the reverse order).
+ */
+static u8 *migdev_v1_buf(struct migdev_mig_v1 *v1)
+{
+	u8 *buf = READ_ONCE(v1->buf), *old;
+
+	if (buf)
+		return buf;
+	buf = vmalloc_user(MIGDEV_MIG_DATA_SIZE);
+	if (!buf)
+		return NULL;
+	old = cmpxchg(&v1->buf, NULL, buf);
+	if (old) {
+		vfree(buf);
+		return old;
 	}
+	return buf;
 }
 
 static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
@@ -236,11 +254,9 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 				     old, new);
 		return -EINVAL;
 	}
-	if ((new & (MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)) && !v1->buf) {
-		v1->buf = kvzalloc(MIGDEV_MIG_DATA_SIZE, GFP_KERNEL_ACCOUNT);
-		if (!v1->buf)
-			return -ENOMEM;
-	}
+	if ((new & (MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)) &&
+	    !migdev_v1_buf(v1))
+		return -ENOMEM;
 
 	ret = migdev_v1_walk_locked(mdev, old, new);
 	if (!ret) {
@@ -474,7 +490,8 @@ ssize_t migdev_v1_rw(struct migdev_device *mdev, char __user *ubuf,
  * @info: the user's struct, its index the migration region's
  * @arg: where it came from; capabilities go after it
  *
- * The region has two capabilities: its type, and NDMA support.
+ * The region has three capabilities: its type, NDMA support, and the
+ * sparse mmap of its data section.
  *
  * Return: 0 or a negative errno.
  */
@@ -491,18 +508,33 @@ int migdev_v1_region_info(struct migdev_device *mdev,
 		.id = VFIO_REGION_INFO_CAP_MIG_NDMA,
 		.version = 1,
 	};
+	struct vfio_region_info_cap_sparse_mmap *sparse;
+	size_t sparse_size = struct_size(sparse, areas, 1);
 	struct vfio_info_cap caps = {};
 	int ret;
 
 	info->offset = migdev_region_offset(MIGDEV_MIG_REGION_INDEX);
 	info->size = MIGDEV_MIG_REGION_SIZE;
 	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
-		      VFIO_REGION_INFO_FLAG_CAPS;
+		      VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS;
 	info->cap_offset = 0;
+
+	sparse = kzalloc(sparse_size, GFP_KERNEL);
+	if (!sparse)
+		return -ENOMEM;
+	sparse->header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+	sparse->header.version = 1;
+	sparse->nr_areas = 1;
+	sparse->areas[0].offset = MIGDEV_MIG_DATA_OFFSET;
+	sparse->areas[0].size = MIGDEV_MIG_DATA_SIZE;
 
 	ret = vfio_info_add_capability(&caps, &type.header, sizeof(type));
 	if (!ret)
 		ret = vfio_info_add_capability(&caps, &ndma, sizeof(ndma));
+	if (!ret)
+		ret = vfio_info_add_capability(&caps, &sparse->header,
+					       sparse_size);
+	kfree(sparse);
 	if (ret)
 		goto out_free;
 	if (info->argsz < sizeof(*info) + caps.size) {
@@ -524,12 +556,68 @@ out_free:
 }
 
 /**
- * migdev_v1_reset_locked() - the region starts over (reset, open, close)
+ * migdev_v1_mmap() - mmap() of the region: the data section only
+ * @mdev: device
+ * @vma: the new mapping
+ * @off: its offset in the region
+ *
+ * What the sparse mmap capability offers: a shared mapping inside the data
+ * section.  QEMU then copies segments with memcpy() instead of a pread()
+ * of 8 bytes at a time.  The kernel copies each segment out of the
+ * section once before decoding it (migdev_resume_write_kernel()), so a
+ * user writing into the mapping meanwhile only changes its own stream.
+ *
+ * Return: 0 or a negative errno.
+ */
+int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
+		   u64 off)
+{
+	u64 size = vma->vm_end - vma->vm_start;
+	u8 *buf;
+
+	if (off < MIGDEV_MIG_DATA_OFFSET ||
+	    off - MIGDEV_MIG_DATA_OFFSET >= MIGDEV_MIG_DATA_SIZE ||
+	    size > MIGDEV_MIG_DATA_SIZE - (off - MIGDEV_MIG_DATA_OFFSET)) {
+		dev_err_ratelimited(migdev_dev(mdev),
+				    "mmap of 0x%llx bytes at 0x%llx of the migration region refused: only the data section (0x%x bytes at 0x%x) can be mapped\n",
+				    size, off, MIGDEV_MIG_DATA_SIZE,
+				    MIGDEV_MIG_DATA_OFFSET);
+		return -EINVAL;
+	}
+	if (!(vma->vm_flags & VM_SHARED)) {
+		dev_err_ratelimited(migdev_dev(mdev),
+				    "private mmap of the migration region refused: map it MAP_SHARED\n");
+		return -EINVAL;
+	}
+	buf = migdev_v1_buf(&mdev->v1);
+	if (!buf)
+		return -ENOMEM;
+	return remap_vmalloc_range(vma, buf,
+				   (off - MIGDEV_MIG_DATA_OFFSET) >> PAGE_SHIFT);
+}
+
+/**
+ * migdev_v1_reset_locked() - the region starts over (reset, open)
  * @mdev: device, state_mutex held
+ *
+ * The data section stays: the user may have it mapped.
  */
 void migdev_v1_reset_locked(struct migdev_device *mdev)
 {
+	u8 *buf = mdev->v1.buf;
+
 	lockdep_assert_held(&mdev->state_mutex);
-	kvfree(mdev->v1.buf);
 	memset(&mdev->v1, 0, sizeof(mdev->v1));
+	mdev->v1.buf = buf;
+}
+
+/**
+ * migdev_v1_close_locked() - the user let go: the data section goes too
+ * @mdev: device, state_mutex held; no mapping of the device is left
+ */
+void migdev_v1_close_locked(struct migdev_device *mdev)
+{
+	migdev_v1_reset_locked(mdev);
+	vfree(mdev->v1.buf);
+	mdev->v1.buf = NULL;
 }

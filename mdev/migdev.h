@@ -75,7 +75,8 @@ struct migdev_parent {
  * @active: the v1 region owns migration: device_state was written and the
  *	    device is not back to RUNNING
  * @state: device_state as last written (valid while @active)
- * @buf: the data section, while a saving or resuming session needs it
+ * @buf: the data section (vmalloc_user(), mappable), from its first use
+ *	 until the device is closed; set without a lock (migdev_v1_buf())
  * @seg_owner: the saving session @seg_len belongs to, or NULL: no segment
  *	       is handed out (data_offset not read since it was collected)
  * @seg_len: bytes of the segment in @buf (saving)
@@ -225,7 +226,10 @@ int migdev_v1_region_info(struct migdev_device *mdev,
 			  struct vfio_region_info *info, void __user *arg);
 ssize_t migdev_v1_rw(struct migdev_device *mdev, char __user *ubuf,
 		     size_t count, u64 off, bool write);
+int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
+		   u64 off);
 void migdev_v1_reset_locked(struct migdev_device *mdev);
+void migdev_v1_close_locked(struct migdev_device *mdev);
 
 /* dma_log.c: DMA logging, only where the kernel has IOMMUFD_DRIVER. */
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)

@@ -662,19 +662,28 @@ out_unlock:
  * @len: how many
  *
  * For the v1 migration region, which receives the stream in segments.
+ * @buf may change meanwhile (the user can map it): it is copied out in
+ * pieces, and the decoder sees only the copy.
  *
  * Return: 0, the stream's error, or -ENODEV once the file is disabled.
  */
 int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
 			       size_t len)
 {
+	const u8 *p = buf;
 	int ret;
 
 	mutex_lock(&r->lock);
-	if (r->disabled)
-		ret = -ENODEV;
-	else
-		ret = migdev_resume_feed_locked(r, buf, len);
+	ret = r->disabled ? -ENODEV : 0;
+	while (!ret && len) {
+		size_t n = min_t(size_t, len, MIGDEV_RESUME_BOUNCE);
+
+		/* @buf may be mapped by the user: each byte is read once. */
+		memcpy(r->bounce, p, n);
+		ret = migdev_resume_feed_locked(r, r->bounce, n);
+		p += n;
+		len -= n;
+	}
 	mutex_unlock(&r->lock);
 	return ret;
 }

@@ -375,7 +375,7 @@ void migdev_mig_close(struct migdev_device *mdev)
 {
 	mutex_lock(&mdev->state_mutex);
 	migdev_mig_disable_files(mdev);
-	migdev_v1_reset_locked(mdev);
+	migdev_v1_close_locked(mdev);
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	migdev_state_mutex_unlock(mdev);
 }

@@ -82,7 +82,8 @@ static const struct vm_operations_struct migdev_mmap_ops = {
 };
 
 /**
- * migdev_mmap() - mmap() on the device fd: BAR2 only, shared only
+ * migdev_mmap() - mmap() on the device fd: BAR2 and the v1 data section,
+ * shared only
  * @vdev: VFIO device
  * @vma: the new mapping
  *
@@ -96,9 +97,11 @@ int migdev_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 	u64 off = pos & (migdev_region_offset(1) - 1);
 	u64 size = vma->vm_end - vma->vm_start;
 
+	if (index == MIGDEV_MIG_REGION_INDEX)
+		return migdev_v1_mmap(mdev, vma, off);
 	if (index != VFIO_PCI_BAR2_REGION_INDEX) {
 		dev_err_ratelimited(vdev->dev,
-				    "mmap of region %u refused: only BAR2 (device memory) can be mapped\n",
+				    "mmap of region %u refused: only BAR2 (device memory) and the migration region's data section can be mapped\n",
 				    index);
 		return -EINVAL;
 	}

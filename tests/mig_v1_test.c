@@ -350,7 +350,7 @@ TEST_F(v1, region_info)
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	uint8_t buf[512];
 	struct vfio_region_info *ri = (void *)buf;
-	int type = 0, ndma = 0;
+	int type = 0, ndma = 0, sparse = 0;
 	uint32_t off;
 
 	ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_GET_INFO, &di));
@@ -376,7 +376,7 @@ TEST_F(v1, region_info)
 	EXPECT_EQ(mdl_region_off(MIG), ri->offset);
 	EXPECT_EQ(MIGDEV_MIG_REGION_SIZE, ri->size);
 	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
-		  VFIO_REGION_INFO_FLAG_CAPS, ri->flags);
+		  VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS, ri->flags);
 	ASSERT_NE(0, ri->cap_offset);
 	for (off = ri->cap_offset; off; ) {
 		struct vfio_info_cap_header *h = (void *)(buf + off);
@@ -391,14 +391,129 @@ TEST_F(v1, region_info)
 		} else if (h->id == VFIO_REGION_INFO_CAP_MIG_NDMA) {
 			EXPECT_EQ(1, h->version);
 			ndma++;
+		} else if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+			struct vfio_region_info_cap_sparse_mmap *sp = (void *)h;
+
+			/* The data section, and nothing else, is mappable. */
+			ASSERT_EQ(1, sp->nr_areas);
+			EXPECT_EQ(MIGDEV_MIG_DATA_OFFSET, sp->areas[0].offset);
+			EXPECT_EQ(MIGDEV_MIG_DATA_SIZE, sp->areas[0].size);
+			sparse++;
 		}
 		off = h->next;
 	}
 	EXPECT_EQ(1, type);
 	EXPECT_EQ(1, ndma);
-	/* Not mappable. */
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->src.fd,
-				   mdl_region_off(MIG)));
+	EXPECT_EQ(1, sparse);
+}
+
+/* Map the data section of @d, read and write. */
+static uint8_t *v1_map(struct mdl_dev *d)
+{
+	void *p = mmap(NULL, MIGDEV_MIG_DATA_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, d->fd,
+		       mdl_region_off(MIG) + MIGDEV_MIG_DATA_OFFSET);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Only the data section maps, and only shared. */
+TEST_F(v1, data_section_mmap_refusals)
+{
+	off_t base = mdl_region_off(MIG);
+	uint8_t *map;
+	uint64_t v;
+	void *p;
+
+	/* The fields: refused. */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->src.fd, base);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* Past the end of the section. */
+	p = mmap(NULL, MIGDEV_MIG_DATA_SIZE + 4096, PROT_READ, MAP_SHARED,
+		 self->src.fd, base + MIGDEV_MIG_DATA_OFFSET);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, self->src.fd,
+		 base + MIGDEV_MIG_DATA_OFFSET + MIGDEV_MIG_DATA_SIZE - 4096);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* Private. */
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->src.fd,
+		 base + MIGDEV_MIG_DATA_OFFSET);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* The last page alone is fine. */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->src.fd,
+		 base + MIGDEV_MIG_DATA_OFFSET + MIGDEV_MIG_DATA_SIZE - 4096);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, 4096);
+
+	/* Nothing changed: the region still saves and the device runs. */
+	map = v1_map(&self->src);
+	ASSERT_NE(NULL, map);
+	EXPECT_EQ(RUN, v1_state(&self->src));
+	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &v));
+	EXPECT_GT(v, 0);
+	ASSERT_EQ(0, v1_set(&self->src, RUN));
+	munmap(map, MIGDEV_MIG_DATA_SIZE);
+}
+
+/*
+ * QEMU 7.2's fast path: the data section mapped before the session starts,
+ * segments copied from and into the mapping.  What the mapping shows is
+ * what pread() shows; a stream saved that way restores the device.
+ */
+TEST_F_TIMEOUT(v1, save_and_restore_through_mmap, 300)
+{
+	uint8_t *smap, *dmap, *copy = malloc(MIGDEV_MIG_DATA_SIZE);
+	struct segs s = {};
+	uint64_t pending, off, size;
+	size_t i, pos;
+
+	ASSERT_NE(NULL, copy);
+	dirty_device(&self->src, 9);
+	smap = v1_map(&self->src);
+	ASSERT_NE(NULL, smap);
+	dmap = v1_map(&self->dst);
+	ASSERT_NE(NULL, dmap);
+
+	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	for (;;) {
+		ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+		if (!pending)
+			break;
+		ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &off));
+		EXPECT_EQ(MIGDEV_MIG_DATA_OFFSET, off);
+		ASSERT_EQ(0, v1_get64(&self->src, F_SIZE, &size));
+		ASSERT_GT(size, 0);
+		ASSERT_LE(size, MIGDEV_MIG_DATA_SIZE);
+		ASSERT_EQ((ssize_t)size, mdl_pread(&self->src, MIG, off, copy, size));
+		ASSERT_EQ(0, memcmp(copy, smap, size))
+			TH_LOG("segment %zu: the mapping and pread() differ", s.n);
+		ASSERT_EQ(0, segs_add(&s, size));
+		memcpy(s.buf + s.len, smap, size);
+		s.len += size;
+	}
+	ASSERT_EQ(0, v1_set(&self->src, 0));
+	ASSERT_GT(s.n, 0);
+
+	ASSERT_EQ(0, v1_set(&self->dst, RES));
+	for (i = 0, pos = 0; i < s.n; pos += s.sz[i++]) {
+		ASSERT_EQ(0, v1_get64(&self->dst, F_OFFSET, &off));
+		memcpy(dmap, s.buf + pos, s.sz[i]);
+		/* The kernel took its copy: scribbling now changes nothing. */
+		ASSERT_EQ(0, v1_set64(&self->dst, F_SIZE, s.sz[i]));
+		memset(dmap, 0xff, s.sz[i]);
+	}
+	ASSERT_EQ(0, v1_set(&self->dst, RUN));
+	expect_same_device(_metadata, &self->src, &self->dst);
+
+	munmap(smap, MIGDEV_MIG_DATA_SIZE);
+	munmap(dmap, MIGDEV_MIG_DATA_SIZE);
+	segs_free(&s);
+	free(copy);
 }
 
 TEST_F(v1, initial_fields)

@@ -488,7 +488,13 @@ struct migdev_rec_source_info {
  *   back in the order and size they were read.  Written only while
  *   RESUMING.
  * data section: read while SAVING, within the current segment; written
- *   while RESUMING.
+ *   while RESUMING.  It can also be mapped: the region has the
+ *   VFIO_REGION_INFO_FLAG_MMAP flag and a VFIO_REGION_INFO_CAP_SPARSE_MMAP
+ *   capability whose one area is the data section (MAP_SHARED only; the
+ *   fields cannot be mapped).  A mapping shows what reads show and takes
+ *   what writes take; it stays valid until the device is closed, across
+ *   sessions and resets.  QEMU 7.2 uses it when offered, instead of
+ *   reading and writing 8 bytes at a time.
  */
 #define MIGDEV_MIG_REGION_INDEX		9
 #define MIGDEV_MIG_DATA_OFFSET		0x1000
