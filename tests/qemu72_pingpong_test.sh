@@ -7,11 +7,10 @@
 # guest/build/migdev-guest.elf checks every DMA result, device memory
 # through BAR2, MSI-X, the scratch register and the clock; each of the 20
 # hops (4 on the debug kernel) must complete, move device data, and the
-# guest must go on without a mismatch.  Then two hops with destinations
-# started with -S and then 'cont'.  (pingpong.py's --cancel is left out:
-# in one run of three the device sent nothing in pre-copy within 120 s at
-# its 256 KiB/s, apparently because QEMU 7.2 let RAM take the whole rate
-# limit in every round.)
+# guest must go on without a mismatch.  Then two hops each with
+# destinations started with -S and then 'cont', and with a migration
+# cancelled before each hop in pre-copy and in stop-copy (the source must
+# go on).
 # QEMU 7.2 is the folder scripts/qemu72.sh unpacks ($MIGDEV_QEMU72, or
 # $MIGDEV_CACHE/qemu-7.2; in the test VM, whose /root and /tmp are tmpfs,
 # the host's copy under /run/migdev/host).  KTAP.
@@ -25,10 +24,11 @@ PP="$ROOT/tests/qemu/pingpong72.py"
 hops=20
 case $(uname -r) in *debug*) hops=4 ;; esac
 
-# The ping-pong, then two hops with each destination started with -S and
-# then 'cont'.
+# The ping-pong, then QEMU's other flows, two hops each.
 tests=("qemu72_ping_pong_${hops}_hops:-n $hops"
-       "qemu72_paused_destination_cont:-n 2 --paused-dest")
+       "qemu72_paused_destination_cont:-n 2 --paused-dest"
+       "qemu72_cancel_in_precopy:-n 2 --cancel"
+       "qemu72_cancel_in_stop_copy:-n 2 --cancel-stop-copy")
 
 # shellcheck source=scripts/common.sh
 . "$ROOT/scripts/common.sh"

@@ -121,6 +121,8 @@ class Qemu:
                "enable-migration=on" % (MDEV_DEVICES, instance, DEVICE_ID,
                                         DEVICE_ADDR),
                "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        for ev in os.environ.get("MIGDEV_QEMU_TRACE", "").split():
+            cmd += ["-trace", ev]
         if incoming:
             # As libvirt does: capabilities first, then migrate-incoming.
             cmd += ["-incoming", "defer"]
@@ -201,7 +203,13 @@ def check_serial(qemus):
             if text[m.end():m.end() + 1] == "\n":
                 break
             time.sleep(0.1)
-        raise Failure(f"guest: {m.group(0).rstrip()} "
+        at, where = 0, "?"
+        for q in qemus:
+            at += len(q.serial_text())
+            if m.start() < at:
+                where = f"QEMU {q.n}"
+                break
+        raise Failure(f"guest in {where}: {m.group(0).rstrip()} "
                       f"(logs in {os.path.dirname(qemus[0].serial)})")
     for q in qemus[1:]:
         if q.starts() > q.resets:
@@ -226,25 +234,34 @@ def wait_iter(q, after, timeout, qemus):
         time.sleep(0.1)
 
 
-def set_caps(args, q):
+def set_caps(args, q, pause=False):
     caps = {"return-path": args.switchover_ack,
             "switchover-ack": args.switchover_ack,
-            "multifd": args.multifd}
+            "multifd": args.multifd,
+            "pause-before-switchover": pause}
     q.qmp.cmd("migrate-set-capabilities", capabilities=[
         {"capability": c, "state": on} for c, on in caps.items()])
 
 
-def set_bandwidth(args, q, bw=None):
+def set_bandwidth(args, q, bw=None, downtime=None):
+    """max-bandwidth @bw (else --max-bandwidth, else 128 MiB/s) and
+    downtime-limit @downtime ms (else --downtime-limit, else 300)."""
+    if downtime is None:
+        downtime = args.downtime_limit
     q.qmp.cmd("migrate-set-parameters",
-              **{"max-bandwidth": bw or args.max_bandwidth or 128 << 20})
+              **{"max-bandwidth": bw or args.max_bandwidth or 128 << 20,
+                 "downtime-limit": downtime})
 
 
-def start_migration(args, src, dst, uri, bw=None):
-    """Set both sides up, make @dst listen on @uri, start @src's migration."""
-    set_caps(args, src)
+def start_migration(args, src, dst, uri, bw=None, downtime=None,
+                    pause=False):
+    """Set both sides up, make @dst listen on @uri, start @src's migration;
+    with @pause, the source stops in pre-switchover (devices in stop-copy)
+    until migrate-continue."""
+    set_caps(args, src, pause)
     set_caps(args, dst)
     dst.qmp.cmd("migrate-incoming", uri=uri)
-    set_bandwidth(args, src, bw)
+    set_bandwidth(args, src, bw, downtime)
     src.qmp.cmd("migrate", uri=uri)
 
 
@@ -257,6 +274,9 @@ def wait_precopy_data(src, timeout):
         sent = info.get("vfio", {}).get("transferred", 0)
         if status == "active" and sent > 0:
             return sent
+        if status == "pre-switchover":
+            raise Failure("migration left pre-copy (pre-switchover) before "
+                          "any device data was reported")
         if status not in ("setup", "active"):
             raise Failure(f"migration is {status} before pre-copy data: "
                           f"{info.get('error-desc', '')}")
@@ -283,8 +303,15 @@ def wait_migration(src, dst, timeout):
                 src.qmp.cmd("migrate_cancel")
             except Failure:
                 pass
+            ram = info.get("ram", {})
             raise Failure(f"migration not completed in {timeout} s "
-                          f"(status {status})")
+                          f"(status {status}; ram remaining "
+                          f"{ram.get('remaining', '?')} dirty-pages-rate "
+                          f"{ram.get('dirty-pages-rate', '?')} mbps "
+                          f"{ram.get('mbps', '?')}; expected-downtime "
+                          f"{info.get('expected-downtime', '?')} ms; vfio "
+                          f"{info.get('vfio', {}).get('transferred', '?')} "
+                          f"bytes)")
         time.sleep(0.05)
 
 
@@ -310,15 +337,45 @@ def wait_dest_running(args, dst, timeout):
             raise Failure(f"destination is {st} after cont")
 
 
-def cancel_precopy(args, src, dst, uri, timeout):
-    """Start a slow migration and cancel it once device data flows.
+def wait_status(src, want, timeout):
+    """Wait until the source's migration is in status @want."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = src.qmp.cmd("query-migrate")
+        status = info.get("status")
+        if status == want:
+            return info
+        if status in ("completed", "failed", "cancelled"):
+            raise Failure(f"migration is {status}, not {want}: "
+                          f"{info.get('error-desc', '')}")
+        if time.monotonic() > deadline:
+            raise Failure(f"migration not {want} within {timeout} s "
+                          f"({status})")
+        time.sleep(0.02)
+
+
+def cancel_migration(args, src, dst, uri, timeout, stop_copy=False):
+    """Start a migration and cancel it: in pre-copy, once device data
+    flows, or with @stop_copy in stop-copy, once the source stopped the
+    guest and its device (pre-switchover: QEMU 10 has the device in
+    STOP_COPY then).
 
     The source must go on running with its device intact: the caller
     checks that the guest advances on it.  Returns the VFIO bytes sent
     before the cancel.
     """
-    start_migration(args, src, dst, uri, THROTTLE)
-    sent = wait_precopy_data(src, timeout)
+    # pause-before-switchover: whatever happens, the migration cannot
+    # complete before the cancel.
+    if stop_copy:
+        start_migration(args, src, dst, uri, pause=True)
+        info = wait_status(src, "pre-switchover", timeout)
+        sent = info.get("vfio", {}).get("transferred", 0)
+    else:
+        # Slow, and converging late (a downtime limit of 0 ms): the
+        # migration stays in pre-copy long enough for the cancel.
+        start_migration(args, src, dst, uri, THROTTLE, downtime=0,
+                        pause=True)
+        sent = wait_precopy_data(src, timeout)
     deadline = time.monotonic() + timeout
     src.qmp.cmd("migrate_cancel")
     while True:
@@ -347,7 +404,7 @@ def reset_in_precopy(args, src, dst, uri, qemus):
     guest's iteration on the source, a note for the log).
     """
     starts = src.starts()
-    start_migration(args, src, dst, uri, THROTTLE)
+    start_migration(args, src, dst, uri, THROTTLE, downtime=0)
     sent = wait_precopy_data(src, args.timeout)
     src.resets += 1
     src.qmp.cmd("system_reset")
@@ -431,14 +488,17 @@ def run(args):
             before = wait_iter(cur, it, args.timeout, qemus)
             uri = "unix:" + os.path.join(args.sockdir, f"mig-{h}.sock")
             cancelled = ""
-            if args.cancel:
+            if args.cancel or args.cancel_stop_copy:
                 dst = Qemu(args, next_n, insts[to], incoming=True)
                 next_n += 1
                 qemus.append(dst)
-                sent = cancel_precopy(args, cur, dst, uri + "c", args.timeout)
+                sent = cancel_migration(args, cur, dst, uri + "c",
+                                        args.timeout, args.cancel_stop_copy)
                 dst.kill()
                 before = wait_iter(cur, before, args.timeout, qemus)
-                cancelled = f"; cancelled one after {sent} vfio bytes"
+                cancelled = (f"; cancelled one in "
+                             f"{'stop-copy' if args.cancel_stop_copy else 'pre-copy'}"
+                             f" after {sent} vfio bytes")
             start = time.monotonic()
             dst = Qemu(args, next_n, insts[to], incoming=True)
             next_n += 1
@@ -520,6 +580,12 @@ def main():
     ap.add_argument("--cancel", action="store_true",
                     help="before each hop, cancel a migration in pre-copy "
                     "and check that the source goes on")
+    ap.add_argument("--cancel-stop-copy", action="store_true",
+                    help="before each hop, cancel a migration in stop-copy "
+                    "(pause-before-switchover) and check that the source "
+                    "goes on")
+    ap.add_argument("--downtime-limit", type=int, default=300,
+                    help="ms (QEMU's default: 300)")
     ap.add_argument("--timeout", type=float, default=120,
                     help="seconds for each wait (QMP, one migration, progress)")
     ap.add_argument("--boot-timeout", type=float, default=120)
