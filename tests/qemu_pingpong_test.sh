@@ -8,7 +8,8 @@
 # mismatch.  Then QEMU's other flows, two hops each: return-path with
 # switchover-ack, destinations started with -S and then 'cont', a
 # migration cancelled before each hop, in pre-copy and in stop-copy (the
-# source must go on), and multifd.  KTAP.
+# source must go on), a guest reset during pre-copy before each hop (QEMU
+# fails that migration; the source must go on), and multifd.  KTAP.
 set -u
 
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -25,6 +26,7 @@ tests=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
        "paused_destination_cont:-n 2 --paused-dest"
        "cancel_in_precopy:-n 2 --cancel"
        "cancel_in_stop_copy:-n 2 --cancel-stop-copy"
+       "reset_in_precopy:-n 2 --reset-in-precopy"
        "multifd:-n 2 --multifd")
 n=0 fail=0
 
