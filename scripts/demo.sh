@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Set up everything and show the main job: build migdev, boot Debian's 6.12
-# kernel in a VM, load the module, create instances and print what they are.
+# kernel in a VM, load the module, create instances and print what they are,
+# then migrate a QEMU guest that uses one back and forth, with a summary.
 #
 # Usage (as root): scripts/demo.sh
 set -euo pipefail
