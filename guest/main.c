@@ -6,9 +6,10 @@
  *
  * It runs in 32-bit protected mode without paging (multiboot v1, loaded by
  * QEMU's -kernel), so every address below 4 GiB is its own physical
- * address and, under QEMU, its own IOVA.  It finds the first migdev
- * function on PCI bus 0, moves BAR2 below 4 GiB if the firmware put it
- * above, enables MSI-X through the local APIC, and then loops:
+ * address and, under QEMU, its own IOVA.  It finds the migdev functions
+ * on PCI bus 0 (two at most), moves each BAR2 below 4 GiB if the firmware
+ * put it above, enables MSI-X through the local APIC, and then loops,
+ * iteration N driving device N modulo their number:
  *
  * - queue 0 runs a batch of copy, fill, CRC-32C, to-device, from-device
  *   and device CRC-32C descriptors (the last one asks for an interrupt);
@@ -40,30 +41,65 @@
 #define MAXLEN		16384		/* longest transfer of a batch */
 #define SHADOW		65536		/* BAR2 bytes mirrored in RAM */
 #define WINDOW		(2 << 20)	/* BAR2 bytes the DMA uses, at most */
-#define VEC_BASE	0x40		/* vector of MSI-X entry 0 */
+#define MAX_DEVS	2		/* migdev functions driven, at most */
+#define VEC_BASE	0x40		/* vector of device 0's MSI-X entry 0 */
+#define VEC_STRIDE	0x10		/* vectors per device */
 #define VEC_SPURIOUS	0xff
 #define TIMEOUT_NS	(30ULL * 1000000000ULL)
 #define IRQ_TIMEOUT_NS	(5ULL * 1000000000ULL)
 #define PRINT_NS	(500ULL * 1000000ULL)
 
-static struct migdev_desc ring[RING] __aligned(64);
-static struct migdev_completion compl[RING] __aligned(64);
+static struct migdev_desc rings[MAX_DEVS][RING] __aligned(64);
+static struct migdev_completion compls[MAX_DEVS][RING] __aligned(64);
 static u8 src[BUF] __aligned(4096);
 static u8 dst[BUF] __aligned(4096);
 static u8 fil[BUF] __aligned(4096);
 static u8 back[BUF] __aligned(4096);
-static u32 shadow[SHADOW / 4] __aligned(4096);
+static u32 shadows[MAX_DEVS][SHADOW / 4] __aligned(4096);
 static u32 crc_table[256];
 static u64 idt[256] __aligned(8);
 
-static unsigned long bar0, bar2, lapic;
-static u64 devmem_size;
-static u32 nr_queues, nr_vectors, tail, iter, rng = 0x2545f491;
-static u64 last_clock, dma_bytes;
+/**
+ * struct gdev - one migdev function and what the workload knows of it
+ * @bdf: its PCI address on bus 0
+ * @bar0: registers and MSI-X table
+ * @bar2: device memory, below 4 GiB
+ * @devmem_size: BAR2's size
+ * @nr_queues: the device's queues (the workload uses queue 0)
+ * @nr_vectors: MSI-X vectors: one per queue, then the error vector
+ * @vec_base: the CPU vector of its MSI-X entry 0
+ * @tail: queue 0's tail, as written to the device
+ * @last_iter: the iteration it ran last (its scratch register), 0 if none
+ * @last_clock: the last device clock read
+ * @irq_count: interrupts received, per MSI-X entry
+ * @want_irqs: queue 0 interrupts expected so far
+ * @want_err_irqs: error interrupts expected so far
+ * @err_count: errors the device should have counted
+ * @ring: queue 0's descriptor ring
+ * @compl: queue 0's completion area
+ * @shadow: what the first SHADOW bytes of BAR2 must hold
+ */
+struct gdev {
+	u32 bdf;
+	unsigned long bar0, bar2;
+	u64 devmem_size;
+	u32 nr_queues, nr_vectors, vec_base, tail, last_iter;
+	u64 last_clock;
+	u32 irq_count[MIGDEV_MAX_QUEUES + 1];
+	u32 want_irqs, want_err_irqs, err_count;
+	struct migdev_desc *ring;
+	struct migdev_completion *compl;
+	u32 *shadow;
+};
+
+/* The devices found, and the one the workload drives now. */
+static struct gdev devs[MAX_DEVS], *cur = &devs[0];
+static u32 nr_devs;
+static unsigned long lapic;
+static u32 iter, rng = 0x2545f491;
+static u64 dma_bytes;
 /* Written by the interrupt handler: read after a barrier. */
-static u32 irq_count[MIGDEV_MAX_QUEUES + 1];
 static u32 stray_irqs, spurious_irqs;
-static u32 want_irqs, want_err_irqs, err_count;
 
 static inline void barrier(void)
 {
@@ -287,12 +323,12 @@ static u32 crc32c(const u8 *p, u32 len)
 
 static u32 reg_read(u32 off)
 {
-	return mmio_r32(bar0 + off);
+	return mmio_r32(cur->bar0 + off);
 }
 
 static void reg_write(u32 off, u32 v)
 {
-	mmio_w32(bar0 + off, v);
+	mmio_w32(cur->bar0 + off, v);
 }
 
 /* Low half first: that latches the high half. */
@@ -338,16 +374,15 @@ static void pci_write16(u32 bdf, u32 off, u16 v)
 	port_w16(PCI_DATA + (off & 2), v);
 }
 
-static int pci_find(void)
+/* The first migdev function on bus 0 at @from (devfn) or after it. */
+static int pci_find(u32 from)
 {
-	u32 dev, fn, id;
+	u32 devfn, id;
 
-	for (dev = 0; dev < 32; dev++) {
-		for (fn = 0; fn < 8; fn++) {
-			id = pci_read32(dev << 3 | fn, 0);
-			if (id == (MIGDEV_PCI_DEVICE_ID << 16 | MIGDEV_PCI_VENDOR_ID))
-				return dev << 3 | fn;
-		}
+	for (devfn = from; devfn < 256; devfn++) {
+		id = pci_read32(devfn, 0);
+		if (id == (MIGDEV_PCI_DEVICE_ID << 16 | MIGDEV_PCI_VENDOR_ID))
+			return devfn;
 	}
 	return -1;
 }
@@ -375,6 +410,23 @@ static u32 pci_find_cap(u32 bdf, u8 id)
  * the other 32-bit BARs above it.  QEMU routes what RAM does not claim
  * to PCI, so the BAR works anywhere in that range.
  */
+/* Does [@base, @base + @size) overlap a BAR of the devices placed so far? */
+static int bar_taken(u64 base, u64 size)
+{
+	u32 i;
+
+	for (i = 0; i <= (u32)(cur - devs); i++) {
+		const struct gdev *g = &devs[i];
+
+		if (base < g->bar0 + MIGDEV_BAR0_SIZE && base + size > g->bar0)
+			return 1;
+		if (g != cur && base < g->bar2 + g->devmem_size &&
+		    base + size > g->bar2)
+			return 1;
+	}
+	return 0;
+}
+
 static void place_bar2(u32 bdf, u64 size, u64 ram_top)
 {
 	u32 lo = pci_read32(bdf, 0x18), hi = pci_read32(bdf, 0x1c);
@@ -383,11 +435,10 @@ static void place_bar2(u32 bdf, u64 size, u64 ram_top)
 	u16 cmd;
 
 	if (!hi && base && base + size <= 0xfec00000ULL) {
-		bar2 = base;
+		cur->bar2 = base;
 		return;
 	}
-	while (nb < ram_top ||
-	       (nb < bar0 + MIGDEV_BAR0_SIZE && nb + size > bar0))
+	while (nb < ram_top || bar_taken(nb, size))
 		nb += size;
 	if (nb + size > 0xb0000000ULL)
 		fatal("no room for BAR2 below 4 GiB");
@@ -397,7 +448,7 @@ static void place_bar2(u32 bdf, u64 size, u64 ram_top)
 	pci_write32(bdf, 0x1c, 0);
 	pci_write16(bdf, 0x04, cmd);
 	print("migdev-guest: bar2 moved from 0x%llx to 0x%llx\n", base, nb);
-	bar2 = nb;
+	cur->bar2 = nb;
 }
 
 /* ---- interrupts ---- */
@@ -424,6 +475,8 @@ static void idt_init(void)
 
 void guest_interrupt(u32 vec, u32 err)
 {
+	u32 i;
+
 	if (vec < 32) {
 		print("migdev-guest: FATAL exception %u error 0x%x iter %u\n",
 		      vec, err, iter);
@@ -433,9 +486,15 @@ void guest_interrupt(u32 vec, u32 err)
 		spurious_irqs++;
 		return;
 	}
-	if (vec >= VEC_BASE && vec < VEC_BASE + nr_vectors)
-		irq_count[vec - VEC_BASE]++;
-	else
+	for (i = 0; i < nr_devs; i++) {
+		struct gdev *g = &devs[i];
+
+		if (vec >= g->vec_base && vec < g->vec_base + g->nr_vectors) {
+			g->irq_count[vec - g->vec_base]++;
+			break;
+		}
+	}
+	if (i == nr_devs)
 		stray_irqs++;
 	mmio_w32(lapic + 0xb0, 0);	/* EOI */
 }
@@ -450,9 +509,9 @@ static void msix_init(u32 bdf)
 		fatal("no MSI-X capability");
 	ctrl = pci_read16(bdf, cap + 2);
 	tbl = pci_read32(bdf, cap + 4);
-	if ((tbl & 7) != 0 || (ctrl & 0x7ffU) + 1 < nr_vectors)
+	if ((tbl & 7) != 0 || (ctrl & 0x7ffU) + 1 < cur->nr_vectors)
 		fatal("MSI-X table not in BAR0, or too small");
-	table = bar0 + (tbl & ~7U);
+	table = cur->bar0 + (tbl & ~7U);
 
 	lapic = rdmsr(0x1b) & 0xfffff000;
 	wrmsr(0x1b, rdmsr(0x1b) | 1 << 11);		/* APIC global enable */
@@ -460,12 +519,12 @@ static void msix_init(u32 bdf)
 	mmio_w32(lapic + 0x80, 0);			/* TPR: accept all */
 	apic_id = mmio_r32(lapic + 0x20) >> 24;
 
-	for (i = 0; i < nr_vectors; i++) {
+	for (i = 0; i < cur->nr_vectors; i++) {
 		unsigned long e = table + i * MIGDEV_MSIX_ENTRY_SIZE;
 
 		mmio_w32(e + 0, 0xfee00000 | apic_id << 12);
 		mmio_w32(e + 4, 0);
-		mmio_w32(e + 8, VEC_BASE + i);	/* fixed, edge */
+		mmio_w32(e + 8, cur->vec_base + i);	/* fixed, edge */
 		mmio_w32(e + 12, 0);		/* unmasked */
 	}
 	/* enable, function not masked */
@@ -486,23 +545,23 @@ static void __noreturn fail_check(const char *what, u64 want, u64 got)
 	halt();
 }
 
-static void put_desc(u16 op, u16 flags, u32 len, u64 s, u64 d, u64 pattern)
+static void put_desc(u16 op, u16 flags, u32 len, u64 sa, u64 da, u64 pattern)
 {
-	u32 slot = tail & (RING - 1);
-	struct migdev_desc *p = &ring[slot];
+	u32 slot = cur->tail & (RING - 1);
+	struct migdev_desc *p = &cur->ring[slot];
 
 	p->opcode = op;
 	p->flags = flags;
 	p->len = len;
-	p->src = s;
-	p->dst = d;
+	p->src = sa;
+	p->dst = da;
 	p->pattern = pattern;
-	p->cookie = (u64)iter << 32 | tail;
+	p->cookie = (u64)iter << 32 | cur->tail;
 	p->reserved[0] = 0;
 	p->reserved[1] = 0;
 	p->reserved[2] = 0;
-	compl[slot].status = 0;
-	tail++;
+	cur->compl[slot].status = 0;
+	cur->tail++;
 }
 
 static void wait_slot(u32 slot)
@@ -510,13 +569,13 @@ static void wait_slot(u32 slot)
 	u64 start = read_clock(), now;
 	u32 n = 0;
 
-	while (!compl[slot].status) {
+	while (!cur->compl[slot].status) {
 		cpu_relax();
 		if (++n % 256)
 			continue;
 		now = read_clock();
 		if (now - start > TIMEOUT_NS)
-			fail_check("no completion status in 30 s; tail vs head", tail,
+			fail_check("no completion status in 30 s; tail vs head", cur->tail,
 				   reg_read(q_reg(MIGDEV_Q_HEAD)));
 	}
 	barrier();
@@ -526,7 +585,7 @@ static void wait_slot(u32 slot)
 static void check_compl(const char *name, u32 t, u32 status, u64 bytes,
 			u64 result)
 {
-	struct migdev_completion *c = &compl[t & (RING - 1)];
+	struct migdev_completion *c = &cur->compl[t & (RING - 1)];
 
 	checking = name;
 	if (c->status != status)
@@ -557,7 +616,7 @@ static void check_bar2(const char *what, u64 off, const u8 *want, u32 len)
 	u8 got;
 
 	for (i = 0; i < len; i++) {
-		got = mmio_r8(bar2 + off + i);
+		got = mmio_r8(cur->bar2 + off + i);
 		if (got != want[i])
 			fail_check(what, want[i], got | (u64)i << 32);
 	}
@@ -567,25 +626,25 @@ static void wait_irqs(void)
 {
 	u64 start = read_clock();
 
-	while (irq_count[0] != want_irqs ||
-	       irq_count[nr_queues] != want_err_irqs) {
-		if (irq_count[0] > want_irqs)
-			fail_check("queue 0 interrupts (extra)", want_irqs,
-				   irq_count[0]);
-		if (irq_count[nr_queues] > want_err_irqs)
-			fail_check("error interrupts (extra)", want_err_irqs,
-				   irq_count[nr_queues]);
+	while (cur->irq_count[0] != cur->want_irqs ||
+	       cur->irq_count[cur->nr_queues] != cur->want_err_irqs) {
+		if (cur->irq_count[0] > cur->want_irqs)
+			fail_check("queue 0 interrupts (extra)", cur->want_irqs,
+				   cur->irq_count[0]);
+		if (cur->irq_count[cur->nr_queues] > cur->want_err_irqs)
+			fail_check("error interrupts (extra)", cur->want_err_irqs,
+				   cur->irq_count[cur->nr_queues]);
 		if (read_clock() - start > IRQ_TIMEOUT_NS) {
-			u32 q0 = irq_count[0], err = irq_count[nr_queues];
+			u32 q0 = cur->irq_count[0], err = cur->irq_count[cur->nr_queues];
 
-			if (q0 != want_irqs)
+			if (q0 != cur->want_irqs)
 				fail_check("queue 0 interrupts (timeout)",
-					   want_irqs, q0);
-			if (err != want_err_irqs)
+					   cur->want_irqs, q0);
+			if (err != cur->want_err_irqs)
 				fail_check("error interrupts (timeout)",
-					   want_err_irqs, err);
+					   cur->want_err_irqs, err);
 			fail_check("interrupts came after the timeout",
-				   want_irqs, q0);
+				   cur->want_irqs, q0);
 		}
 		cpu_relax();
 	}
@@ -598,15 +657,15 @@ static void devmem_direct(void)
 
 	for (i = 0; i < 1024; i++) {
 		k = page * 1024 + i;
-		got = mmio_r32(bar2 + 4 * k);
-		if (got != shadow[k])
-			fail_check("BAR2 shadowed word", shadow[k],
+		got = mmio_r32(cur->bar2 + 4 * k);
+		if (got != cur->shadow[k])
+			fail_check("BAR2 shadowed word", cur->shadow[k],
 				   got | (u64)k << 32);
 	}
 	for (i = 0; i < 16; i++) {
 		k = rand32() % (SHADOW / 4);
-		shadow[k] = rand32();
-		mmio_w32(bar2 + 4 * k, shadow[k]);
+		cur->shadow[k] = rand32();
+		mmio_w32(cur->bar2 + 4 * k, cur->shadow[k]);
 	}
 }
 
@@ -615,19 +674,19 @@ static void iteration(void)
 	u32 len = rand32() % MAXLEN + 1, flen = rand32() % MAXLEN + 1;
 	u32 so = rand32() % (BUF - len), dof = rand32() % (BUF - len);
 	u32 fo = rand32() % (BUF - flen), bo = rand32() % (BUF - len);
-	u32 win = devmem_size - SHADOW < WINDOW ? devmem_size - SHADOW : WINDOW;
+	u32 win = cur->devmem_size - SHADOW < WINDOW ? cur->devmem_size - SHADOW : WINDOW;
 	u64 dev = SHADOW + rand32() % (win - 2 * MAXLEN);
 	u64 dev2 = dev + MAXLEN, pattern = (u64)rand32() << 32 | rand32();
-	u32 first = tail, crc, crc2, i, bad = iter % 32 == 0, st;
+	u32 first = cur->tail, crc, crc2, i, bad = iter / nr_devs % 32 == 0, st;
 	u8 bytes[256];
 	u64 clock;
 
-	if (iter > 1) {
+	if (cur->last_iter) {
 		u32 lo = reg_read(MIGDEV_REG_SCRATCH);
 		u32 hi = reg_read(MIGDEV_REG_SCRATCH + 4);
 
-		if (lo != iter - 1 || hi != ~(iter - 1))
-			fail_check("scratch register", iter - 1,
+		if (lo != cur->last_iter || hi != ~cur->last_iter)
+			fail_check("scratch register", cur->last_iter,
 				   (u64)hi << 32 | lo);
 	}
 	devmem_direct();
@@ -638,7 +697,7 @@ static void iteration(void)
 	/* The CPU writes 256 bytes of BAR2; the device checksums them. */
 	for (i = 0; i < 256; i++) {
 		bytes[i] = rand32();
-		mmio_w8(bar2 + dev2 + i, bytes[i]);
+		mmio_w8(cur->bar2 + dev2 + i, bytes[i]);
 	}
 	crc2 = crc32c(bytes, 256);
 
@@ -652,9 +711,9 @@ static void iteration(void)
 		put_desc(0x7f, 0, 0, 0, 0, 0);
 	put_desc(MIGDEV_OP_DEV_CRC32C, MIGDEV_DESC_F_IRQ, len, dev, 0, 0);
 	barrier();
-	reg_write(q_reg(MIGDEV_Q_TAIL), tail);
+	reg_write(q_reg(MIGDEV_Q_TAIL), cur->tail);
 
-	for (i = first; i != tail; i++)
+	for (i = first; i != cur->tail; i++)
 		wait_slot(i & (RING - 1));
 	check_compl("copy: ", first + 0, MIGDEV_STATUS_OK, len, 0);
 	check_compl("fill: ", first + 1, MIGDEV_STATUS_OK, flen, 0);
@@ -664,7 +723,7 @@ static void iteration(void)
 	check_compl("dev-crc32c of CPU-written BAR2: ", first + 5, MIGDEV_STATUS_OK, 256, crc2);
 	if (bad)
 		check_compl("bad opcode: ", first + 6, MIGDEV_STATUS_BAD_OPCODE, 0, 0);
-	check_compl("dev-crc32c after to-dev: ", tail - 1, MIGDEV_STATUS_OK, len, crc);
+	check_compl("dev-crc32c after to-dev: ", cur->tail - 1, MIGDEV_STATUS_OK, len, crc);
 	dma_bytes += 4 * (u64)len + flen + 256;
 
 	check_buf("copy destination", dst + dof, src + so, len);
@@ -675,10 +734,10 @@ static void iteration(void)
 	check_buf("from-device destination", back + bo, src + so, len);
 	check_bar2("BAR2 after to-device", dev, src + so, len);
 
-	want_irqs++;
+	cur->want_irqs++;
 	if (bad) {
-		want_err_irqs++;
-		err_count++;
+		cur->want_err_irqs++;
+		cur->err_count++;
 	}
 	wait_irqs();
 	st = reg_read(MIGDEV_REG_INT_STATUS);
@@ -686,8 +745,8 @@ static void iteration(void)
 		fail_check("interrupt status", 1U | (bad ? MIGDEV_INT_ERROR : 0), st);
 	reg_write(MIGDEV_REG_INT_STATUS, st);
 	if (bad) {
-		if (reg_read(MIGDEV_REG_ERROR_COUNT) != err_count)
-			fail_check("error count", err_count,
+		if (reg_read(MIGDEV_REG_ERROR_COUNT) != cur->err_count)
+			fail_check("error count", cur->err_count,
 				   reg_read(MIGDEV_REG_ERROR_COUNT));
 		reg_write(MIGDEV_REG_ERROR_STATUS, 1);
 	}
@@ -695,74 +754,102 @@ static void iteration(void)
 		fail_check("stray interrupts", 0, stray_irqs);
 
 	clock = read_clock();
-	if (clock < last_clock)
-		fail_check("clock went back", last_clock, clock);
-	last_clock = clock;
+	if (clock < cur->last_clock)
+		fail_check("clock went back", cur->last_clock, clock);
+	cur->last_clock = clock;
 
 	reg_write(MIGDEV_REG_SCRATCH, iter);
 	reg_write(MIGDEV_REG_SCRATCH + 4, ~iter);
+	cur->last_iter = iter;
 }
 
-void guest_main(u32 mbi)
+/* Interrupts of all devices: queue 0 (@err 0) or the error vector (1). */
+static u32 irq_total(int err)
 {
-	u64 next_print = 0, ms, ram_top = 0x40000000ULL;
-	int bdf;
-	u32 ver;
+	u32 i, n = 0;
 
-	serial_init();
-	print("migdev-guest: starting\n");
-	crc_init();
-	idt_init();
+	for (i = 0; i < nr_devs; i++)
+		n += devs[i].irq_count[err ? devs[i].nr_queues : 0];
+	return n;
+}
 
-	bdf = pci_find();
-	if (bdf < 0)
-		fatal("no migdev device (1b36:0110) on bus 0");
-	bar0 = pci_read32(bdf, 0x10) & ~0xfU;
-	if (!bar0)
+/* Set up device @cur at @bdf: BARs, MSI-X, queue 0. */
+static void dev_init(u32 bdf, u64 ram_top)
+{
+	u32 n = cur - devs, ver;
+
+	cur->bdf = bdf;
+	cur->ring = rings[n];
+	cur->compl = compls[n];
+	cur->shadow = shadows[n];
+	cur->vec_base = VEC_BASE + n * VEC_STRIDE;
+	cur->bar0 = pci_read32(bdf, 0x10) & ~0xfU;
+	if (!cur->bar0)
 		fatal("BAR0 not assigned");
 	/* memory space, bus master, INTx off */
 	pci_write16(bdf, 0x04, pci_read16(bdf, 0x04) | 0x0406);
 	if (reg_read(MIGDEV_REG_ID) != MIGDEV_ID_MAGIC)
 		fatal("BAR0 ID register is not MIGD");
 	ver = reg_read(MIGDEV_REG_VERSION);
-	nr_queues = reg_read(MIGDEV_REG_NUM_QUEUES);
-	nr_vectors = reg_read(MIGDEV_REG_NUM_VECTORS);
-	devmem_size = (u64)reg_read(MIGDEV_REG_DEVMEM_SIZE + 4) << 32 |
+	cur->nr_queues = reg_read(MIGDEV_REG_NUM_QUEUES);
+	cur->nr_vectors = reg_read(MIGDEV_REG_NUM_VECTORS);
+	cur->devmem_size = (u64)reg_read(MIGDEV_REG_DEVMEM_SIZE + 4) << 32 |
 		      reg_read(MIGDEV_REG_DEVMEM_SIZE);
-	if (!nr_queues || nr_queues > MIGDEV_MAX_QUEUES ||
-	    nr_vectors != nr_queues + 1 || devmem_size < SHADOW + 4 * MAXLEN)
+	if (!cur->nr_queues || cur->nr_queues > MIGDEV_MAX_QUEUES ||
+	    cur->nr_vectors != cur->nr_queues + 1 ||
+	    cur->nr_vectors > VEC_STRIDE || cur->devmem_size < SHADOW + 4 * MAXLEN)
 		fatal("unexpected geometry");
-	/* multiboot: flags bit 0 says mem_upper (KiB above 1 MiB) is valid */
-	if (mbi && (*(u32 *)mbi & 1))
-		ram_top = 0x100000ULL + ((u64)((u32 *)mbi)[2] << 10);
-	place_bar2(bdf, devmem_size, ram_top);
+	place_bar2(bdf, cur->devmem_size, ram_top);
 	print("migdev-guest: device 00:%02x.%x abi 0x%x queues %u devmem %llu\n",
-	      bdf >> 3, bdf & 7, ver, nr_queues, devmem_size);
-	print("migdev-guest: bar0 0x%x bar2 0x%x\n", (u32)bar0, (u32)bar2);
+	      bdf >> 3, bdf & 7, ver, cur->nr_queues, cur->devmem_size);
+	print("migdev-guest: bar0 0x%x bar2 0x%x\n", (u32)cur->bar0, (u32)cur->bar2);
 
 	msix_init(bdf);
 
-	reg_write(q_reg(MIGDEV_Q_RING_BASE), (u32)ring);
+	reg_write(q_reg(MIGDEV_Q_RING_BASE), (u32)cur->ring);
 	reg_write(q_reg(MIGDEV_Q_RING_BASE) + 4, 0);
-	reg_write(q_reg(MIGDEV_Q_COMPL_BASE), (u32)compl);
+	reg_write(q_reg(MIGDEV_Q_COMPL_BASE), (u32)cur->compl);
 	reg_write(q_reg(MIGDEV_Q_COMPL_BASE) + 4, 0);
 	reg_write(q_reg(MIGDEV_Q_RING_SIZE), RING);
 	reg_write(q_reg(MIGDEV_Q_CTRL), MIGDEV_Q_CTRL_ENABLE);
 	if (!(reg_read(q_reg(MIGDEV_Q_STATUS)) & MIGDEV_Q_STATUS_ENABLED))
 		fatal("queue 0 did not enable");
 	print("migdev-guest: ready, apic 0x%x, vectors 0x%x..0x%x\n",
-	      (u32)lapic, VEC_BASE, VEC_BASE + nr_vectors - 1);
+	      (u32)lapic, cur->vec_base, cur->vec_base + cur->nr_vectors - 1);
+}
 
+void guest_main(u32 mbi)
+{
+	u64 next_print = 0, ms, ram_top = 0x40000000ULL;
+	int bdf;
+
+	serial_init();
+	print("migdev-guest: starting\n");
+	crc_init();
+	idt_init();
+
+	/* multiboot: flags bit 0 says mem_upper (KiB above 1 MiB) is valid */
+	if (mbi && (*(u32 *)mbi & 1))
+		ram_top = 0x100000ULL + ((u64)((u32 *)mbi)[2] << 10);
+	for (bdf = pci_find(0); bdf >= 0 && nr_devs < MAX_DEVS;
+	     bdf = pci_find(bdf + 1)) {
+		cur = &devs[nr_devs++];
+		dev_init(bdf, ram_top);
+	}
+	if (!nr_devs)
+		fatal("no migdev device (1b36:0110) on bus 0");
+
+	/* Iteration N drives device N % nr_devs; progress by device 0's clock. */
 	for (;;) {
 		iter++;
+		cur = &devs[iter % nr_devs];
 		iteration();
-		if (last_clock >= next_print) {
-			ms = last_clock;
+		if (devs[0].last_clock >= next_print) {
+			ms = devs[0].last_clock;
 			div64(&ms, 1000000);
 			print("migdev-guest: iter %u ok clock_ms %llu irqs %u errs %u dma %llu\n",
-			      iter, ms, irq_count[0], irq_count[nr_queues],
-			      dma_bytes);
-			next_print = last_clock + PRINT_NS;
+			      iter, ms, irq_total(0), irq_total(1), dma_bytes);
+			next_print = devs[0].last_clock + PRINT_NS;
 		}
 	}
 }

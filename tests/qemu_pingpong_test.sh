@@ -9,7 +9,8 @@
 # switchover-ack, destinations started with -S and then 'cont', a
 # migration cancelled before each hop, in pre-copy and in stop-copy (the
 # source must go on), a guest reset during pre-copy before each hop (QEMU
-# fails that migration; the source must go on), and multifd.  KTAP.
+# fails that migration; the source must go on), two migdev devices in
+# the guest (instances in pairs), and multifd.  KTAP.
 set -u
 
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -27,6 +28,7 @@ tests=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
        "cancel_in_precopy:-n 2 --cancel"
        "cancel_in_stop_copy:-n 2 --cancel-stop-copy"
        "reset_in_precopy:-n 2 --reset-in-precopy"
+       "two_devices:-n 2 --devices 2"
        "multifd:-n 2 --multifd")
 n=0 fail=0
 

@@ -31,9 +31,9 @@ MDEV_DEVICES = "/sys/bus/mdev/devices"
 ITER_RE = re.compile(r"^migdev-guest: iter (\d+) ok", re.M)
 BAD_RE = re.compile(r"^migdev-guest: (MISMATCH|FATAL).*$", re.M)
 START = "migdev-guest: starting"
-# The device's place in the guest: the same on both sides of a migration.
-DEVICE_ID = "migdev0"
-DEVICE_ADDR = "0x5"
+# Device k's place in the guest (id migdevK, slot 5 + k): the same on both
+# sides of a migration.
+DEVICE_SLOT = 5
 # Bytes/s for a migration that must still be in pre-copy when the harness
 # acts on it (cancel, reset): even a loaded machine answers QMP in time.
 THROTTLE = 64 << 10
@@ -105,9 +105,9 @@ class QMP:
 class Qemu:
     """One QEMU process with its QMP socket, serial log and stderr log."""
 
-    def __init__(self, args, n, instance, incoming=False):
+    def __init__(self, args, n, instances, incoming=False):
         self.n = n
-        self.instance = instance
+        self.instances = instances
         self.resets = 0     # guest resets asked of this QEMU
         self.serial = os.path.join(args.workdir, f"serial-{n:03d}.log")
         self.errlog = os.path.join(args.workdir, f"qemu-{n:03d}.log")
@@ -116,11 +116,12 @@ class Qemu:
                "-machine", args.machine, "-m", str(args.mem),
                "-nodefaults", "-no-user-config", "-display", "none",
                "-serial", f"file:{self.serial}",
-               "-kernel", args.guest,
-               "-device", "vfio-pci,sysfsdev=%s/%s,id=%s,addr=%s,"
-               "enable-migration=on" % (MDEV_DEVICES, instance, DEVICE_ID,
-                                        DEVICE_ADDR),
-               "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+               "-kernel", args.guest]
+        for k, u in enumerate(instances):
+            cmd += ["-device", "vfio-pci,sysfsdev=%s/%s,id=migdev%d,"
+                    "addr=0x%x,enable-migration=on" % (MDEV_DEVICES, u, k,
+                                                       DEVICE_SLOT + k)]
+        cmd += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         for ev in os.environ.get("MIGDEV_QEMU_TRACE", "").split():
             cmd += ["-trace", ev]
         if incoming:
@@ -475,10 +476,13 @@ def run(args):
     qemus = []
     insts = []
     try:
-        insts = [create_instance(args.parent, args.type) for _ in range(2)]
+        for _ in range(2 * args.devices):
+            insts.append(create_instance(args.parent, args.type))
+        sides = [insts[:args.devices], insts[args.devices:]]
         names = "AB"
-        log(f"# instances of {args.type}: A {insts[0]}, B {insts[1]}")
-        cur = Qemu(args, 0, insts[0])
+        log(f"# instances of {args.type}: A {' '.join(sides[0])}, "
+            f"B {' '.join(sides[1])}")
+        cur = Qemu(args, 0, sides[0])
         qemus.append(cur)
         next_n = 1
         it = wait_iter(cur, 0, args.boot_timeout, qemus)
@@ -489,7 +493,7 @@ def run(args):
             uri = "unix:" + os.path.join(args.sockdir, f"mig-{h}.sock")
             cancelled = ""
             if args.cancel or args.cancel_stop_copy:
-                dst = Qemu(args, next_n, insts[to], incoming=True)
+                dst = Qemu(args, next_n, sides[to], incoming=True)
                 next_n += 1
                 qemus.append(dst)
                 sent = cancel_migration(args, cur, dst, uri + "c",
@@ -500,7 +504,7 @@ def run(args):
                              f"{'stop-copy' if args.cancel_stop_copy else 'pre-copy'}"
                              f" after {sent} vfio bytes")
             start = time.monotonic()
-            dst = Qemu(args, next_n, insts[to], incoming=True)
+            dst = Qemu(args, next_n, sides[to], incoming=True)
             next_n += 1
             qemus.append(dst)
             info = None
@@ -510,7 +514,7 @@ def run(args):
                 cancelled = "; " + note
                 if not info:
                     dst.kill()
-                    dst = Qemu(args, next_n, insts[to], incoming=True)
+                    dst = Qemu(args, next_n, sides[to], incoming=True)
                     next_n += 1
                     qemus.append(dst)
             if not info:
@@ -563,6 +567,9 @@ def main():
     ap.add_argument("--guest", default=os.path.join(root, "guest/build/migdev-guest.elf"))
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--machine", default="pc")
+    ap.add_argument("--devices", type=int, default=1, choices=(1, 2),
+                    help="migdev devices in the guest (instances per side); "
+                    "the guest drives them in turn")
     ap.add_argument("--mem", type=int, default=32, help="guest RAM, MiB")
     ap.add_argument("--max-bandwidth", type=int, default=0,
                     help="bytes/s (0: QEMU's default)")
