@@ -86,11 +86,12 @@ static void migdev_save_queue(struct migdev_queue *q, unsigned int qi,
  * @e: device, stopped
  * @buf: migdev_emul_state_size() bytes
  * @msix_pending: the MSI-X pending bits (kept by the host)
+ * @minor: the stream's minor version (the clock latch goes in from 1.2)
  *
  * Return: bytes written.
  */
 size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
-			      u64 msix_pending)
+			      u64 msix_pending, u16 minor)
 {
 	struct migdev_rec_queue rq;
 	struct migdev_rec_regs regs = {};
@@ -109,6 +110,8 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
 	regs.error_info = cpu_to_le32(e->error_info);
 	regs.error_count = cpu_to_le32(e->error_count);
 	regs.rr = cpu_to_le32(e->rr);
+	if (minor >= 2)
+		regs.clock_latch = cpu_to_le64(e->clock_latch);
 	n += migdev_stream_put_record(buf + n, MIGDEV_TAG_REGS, 0, &regs,
 				      sizeof(regs));
 
@@ -146,6 +149,9 @@ u64 migdev_emul_load_state(struct migdev_emul *e,
 	e->scratch = le64_to_cpu(dec->regs.scratch);
 	e->clock_frozen_val = le64_to_cpu(dec->regs.clock);
 	e->clock_frozen = true;
+	/* Before 1.2 the latch did not travel: the clock at the stop. */
+	e->clock_latch = dec->minor >= 2 ? le64_to_cpu(dec->regs.clock_latch) :
+					   e->clock_frozen_val;
 	e->int_status = le32_to_cpu(dec->regs.int_status);
 	e->error_status = le32_to_cpu(dec->regs.error_status);
 	e->error_info = le32_to_cpu(dec->regs.error_info);

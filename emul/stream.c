@@ -282,8 +282,12 @@ static int migdev_dec_regs(struct migdev_stream_dec *dec)
 	u32 qmask = (1U << dec->nr_queues) - 1;
 	u32 info = le32_to_cpu(r->error_info);
 
-	if (r->reserved[0] || r->reserved[1] || r->reserved[2])
+	if (r->reserved)
 		return migdev_dec_fail(dec, -EINVAL, "registers: reserved field not 0");
+	if (dec->minor < 2 && r->clock_latch)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "registers: clock latch set in a 1.%u stream (reserved before 1.2)",
+				       dec->minor);
 	if (le32_to_cpu(r->int_status) & ~(qmask | MIGDEV_INT_ERROR) ||
 	    le32_to_cpu(r->error_status) & ~qmask)
 		return migdev_dec_fail(dec, -EINVAL,

@@ -287,14 +287,14 @@ static void test_bad(void)
 		       -EINVAL, "geometry mismatch");
 	}
 
-	expect("stream 1.1 to a 1.0 destination: -EPROTONOSUPPORT", small, 0,
+	expect("stream 1.2 to a 1.0 destination: -EPROTONOSUPPORT", small, 0,
 	       b.p, b.len, -EPROTONOSUPPORT, "newer");
 
 	memcpy(c.p, b.p, b.len);
 	h = (void *)c.p;
 	migdev_stream_header_init(h, small->type_id, small->nr_queues,
 				  small->devmem_size, MIGDEV_STREAM_MINOR + 1);
-	expect("newer minor 1.2: -EPROTONOSUPPORT", small, MIGDEV_STREAM_MINOR,
+	expect("newer minor 1.3: -EPROTONOSUPPORT", small, MIGDEV_STREAM_MINOR,
 	       c.p, b.len, -EPROTONOSUPPORT, "newer");
 
 	memcpy(c.p, b.p, b.len);

@@ -529,7 +529,8 @@ int migdev_save_stop_copy(struct migdev_save *s)
 	lockdep_assert_held(&mdev->state_mutex);
 	if (!state)
 		return -ENOMEM;
-	n = migdev_emul_save_state(e, state, migdev_irq_msix_pending(mdev));
+	n = migdev_emul_save_state(e, state, migdev_irq_msix_pending(mdev),
+				   s->minor);
 
 	mutex_lock(&s->lock);
 	if (s->minor >= 1) {

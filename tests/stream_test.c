@@ -401,7 +401,80 @@ TEST_F_TIMEOUT(stream, forged_records, 600)
 #undef CASE
 }
 
-/* A source can emit 1.0; a destination limited to 1.0 refuses 1.1. */
+/* Set the clock latch of stream @s's REGS record, its CRC made right. */
+static int set_clock_latch(uint8_t *s, size_t n, uint64_t v)
+{
+	size_t off = HDR;
+
+	while (off + REC <= n) {
+		struct migdev_stream_record *r = (void *)(s + off);
+		struct migdev_rec_regs *regs = (void *)(s + off + REC);
+
+		if (le32toh(r->tag) == MIGDEV_TAG_REGS) {
+			regs->clock_latch = htole64(v);
+			r->crc = htole32(mdl_crc32c(regs, sizeof(*regs)));
+			return 0;
+		}
+		off += REC + le64toh(r->size);
+	}
+	return -1;
+}
+
+/*
+ * The clock's low half latches the whole value; the high half returns the
+ * latch.  A guest whose migration falls between the two reads must get
+ * the high half of what it latched on the source: 1.2 streams carry the
+ * latch.  Without it a guest saw its clock jump (or go back) by 2^32 ns,
+ * and its timeouts fire at once.
+ */
+TEST_F_TIMEOUT(stream, clock_latch_migrates, 120)
+{
+	char path[256];
+	uint8_t *s = NULL;
+	size_t cap = 0;
+	uint32_t hi, hi_stop;
+	ssize_t n;
+	int i;
+
+	/* Past 2^32 ns, so the high half of a latch is not 0. */
+	for (i = 0; i < 200 && !(mdl_read64(&self->src, MIGDEV_REG_CLOCK) >> 32); i++)
+		usleep(50000);
+	mdl_read32(&self->src, MIGDEV_REG_CLOCK);	/* latches */
+	hi = mdl_read32(&self->src, MIGDEV_REG_CLOCK + 4);
+	ASSERT_NE(0, hi) TH_LOG("the source's clock did not pass 2^32 ns");
+
+	n = mdl_save(&self->src, &s, &cap);
+	ASSERT_GT(n, HDR);
+	EXPECT_EQ(MIGDEV_STREAM_MINOR, ((struct migdev_stream_header *)s)->minor);
+	/* The destination never read its clock: its own latch is 0. */
+	ASSERT_EQ(0, mdl_load(&self->dst, s, n, 32768));
+	EXPECT_EQ(hi, mdl_read32(&self->dst, MIGDEV_REG_CLOCK + 4));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+
+	/* A 1.1 stream has no latch: the destination latches the stop. */
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_minor",
+		 self->su);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "1"));
+	mdl_read32(&self->src, MIGDEV_REG_CLOCK);
+	n = mdl_save(&self->src, &s, &cap);
+	ASSERT_GT(n, HDR);
+	EXPECT_EQ(1, ((struct migdev_stream_header *)s)->minor);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, mdl_load(&self->dst, s, n, 32768));
+	hi_stop = mdl_read32(&self->dst, MIGDEV_REG_CLOCK + 4);
+	EXPECT_GE(hi_stop, hi);
+
+	/* And in a 1.1 stream those bytes are reserved: a latch is refused. */
+	ASSERT_EQ(0, set_clock_latch(s, n, 1));
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	restore_dst(self);
+	expect_refused(_metadata, self, s, n, 32768, -EINVAL,
+		       "clock latch in a 1.1 stream");
+	EXPECT_TRUE(dmesg_has("clock latch set in a 1.1 stream"));
+	free(s);
+}
+
+/* A source can emit 1.0; a destination limited to 1.0 refuses newer ones. */
 TEST_F(stream, older_minor_versions)
 {
 	char path[256];
@@ -410,9 +483,10 @@ TEST_F(stream, older_minor_versions)
 	ssize_t n;
 	int fd;
 
-	ASSERT_EQ(1, ((struct migdev_stream_header *)self->good)->minor);
+	ASSERT_EQ(MIGDEV_STREAM_MINOR,
+		  ((struct migdev_stream_header *)self->good)->minor);
 	EXPECT_GE(find(self, MIGDEV_TAG_SOURCE_INFO), 0);
-	/* Destination speaking only 1.0 refuses a 1.1 stream, early. */
+	/* Destination speaking only 1.0 refuses a newer stream, early. */
 	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_minor",
 		 self->du);
 	ASSERT_EQ(0, mdl_sysfs_write(path, "0"));

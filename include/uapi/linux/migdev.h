@@ -269,13 +269,17 @@ enum migdev_type_id {
  * any point leaves the destination as it was.
  *
  * Minor versions: 1.0 is the base.  1.1 adds the optional
- * MIGDEV_TAG_SOURCE_INFO.  A source can be made to emit 1.0 (the
+ * MIGDEV_TAG_SOURCE_INFO.  1.2 carries the clock's latch in
+ * migdev_rec_regs.clock_latch (reserved bytes before), so a guest that
+ * read the clock's low half on the source reads the matching high half on
+ * the destination.  A source can be made to emit an older minor (the
  * instance's migration_minor attribute) for a destination that only knows
- * 1.0.
+ * that one; a destination given a stream older than 1.2 latches the
+ * clock's value at the stop.
  */
 #define MIGDEV_STREAM_MAGIC		0x5344474dU	/* "MGDS" */
 #define MIGDEV_STREAM_MAJOR		1
-#define MIGDEV_STREAM_MINOR		1
+#define MIGDEV_STREAM_MINOR		2
 
 /**
  * struct migdev_stream_header - the first 64 bytes of a stream
@@ -367,6 +371,10 @@ struct migdev_rec_devmem {
  * @error_count: MIGDEV_REG_ERROR_COUNT
  * @rr: the queue the engine serves next
  * @reserved: must be 0
+ * @clock_latch: (1.2) the clock as the last read of MIGDEV_REG_CLOCK's low
+ *		 half latched it; a read of the high half returns its upper
+ *		 32 bits, also on the destination.  0 in 1.0 and 1.1 streams,
+ *		 where these bytes were reserved.
  */
 struct migdev_rec_regs {
 	__le64 scratch;
@@ -376,7 +384,8 @@ struct migdev_rec_regs {
 	__le32 error_info;
 	__le32 error_count;
 	__le32 rr;
-	__le32 reserved[3];
+	__le32 reserved;
+	__le64 clock_latch;
 };
 
 /**
