@@ -49,19 +49,6 @@ FIXTURE_VARIANT(mig) {
 FIXTURE_VARIANT_ADD(mig, small) { .type = MIGDEV_TYPE_SMALL };
 FIXTURE_VARIANT_ADD(mig, large) { .type = MIGDEV_TYPE_LARGE };
 
-static void fill_random(void *p, size_t n, unsigned int seed)
-{
-	uint32_t *w = p, x = seed * 2654435761u + 1;
-	size_t i;
-
-	for (i = 0; i < n / 4; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		w[i] = x;
-	}
-}
-
 FIXTURE_SETUP(mig)
 {
 	static const uint64_t sizes[] = { 4ULL << 20, 64ULL << 20,
@@ -79,7 +66,7 @@ FIXTURE_SETUP(mig)
 	ASSERT_EQ(0, __mdl_queue_init(&self->src, 0, 64, &self->q));
 	ASSERT_EQ(0, __mdl_dma_map(&self->src, BUF, &self->a));
 	ASSERT_EQ(0, __mdl_dma_map(&self->src, BUF, &self->b));
-	fill_random(self->a.va, BUF, variant->type + 1);
+	mdl_fill_random(self->a.va, BUF, variant->type + 1);
 	/* The destination's guest memory is the same memory, at the same
 	 * addresses, as after QEMU migrated the guest's RAM.
 	 */
@@ -100,22 +87,6 @@ FIXTURE_TEARDOWN(mig)
 		__mdl_remove(self->su);
 	if (mdl_exists(self->du))
 		__mdl_remove(self->du);
-}
-
-/* Some state worth moving: device memory, registers, config. */
-static void dirty_device(struct mdl_dev *d, unsigned int seed)
-{
-	static uint8_t page[4096];
-	unsigned int i;
-
-	for (i = 0; i < 24; i++) {
-		fill_random(page, sizeof(page), seed + i);
-		mdl_pwrite(d, VFIO_PCI_BAR2_REGION_INDEX, (uint64_t)(i * 37 % 512) << 12,
-			   page, sizeof(page));
-	}
-	mdl_write64(d, MIGDEV_REG_SCRATCH, 0xabcdef0000000000ULL | seed);
-	mdl_cfg_write(d, PCI_BASE_ADDRESS_0, 4, 0xfe000000);
-	mdl_cfg_write(d, PCI_CACHE_LINE_SIZE, 1, 0x10);
 }
 
 /* The destination shows what the source had. */
@@ -168,7 +139,7 @@ TEST_F_TIMEOUT(mig, every_pair_of_states, 600)
 				       S_ERROR };
 	unsigned int i, j;
 
-	dirty_device(&self->src, 1);
+	mdl_dirty_device(&self->src, 1);
 	self->len = mdl_save(&self->src, &self->stream, &self->cap);
 	ASSERT_GT(self->len, 0);
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
@@ -222,7 +193,7 @@ TEST_F_TIMEOUT(mig, data_fd_semantics, 600)
 	int fd, rfd;
 	ssize_t n;
 
-	dirty_device(&self->src, 2);
+	mdl_dirty_device(&self->src, 2);
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP_COPY, &fd));
 	ASSERT_GE(fd, 0);
 	/* Positioned I/O is refused; the save fd does not take writes. */
@@ -271,7 +242,7 @@ TEST_F_TIMEOUT(mig, precopy_rounds, 600)
 	int fd, rounds = 0;
 	ssize_t n;
 
-	dirty_device(&self->src, 3);
+	mdl_dirty_device(&self->src, 3);
 	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &size0));
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
 	ASSERT_GE(fd, 0);
@@ -293,7 +264,7 @@ TEST_F_TIMEOUT(mig, precopy_rounds, 600)
 	EXPECT_EQ(0, init);
 	EXPECT_EQ(0, dirty);
 	/* The device keeps running: new writes show up as dirty bytes. */
-	fill_random(page, sizeof(page), 99);
+	mdl_fill_random(page, sizeof(page), 99);
 	ASSERT_EQ(4096, mdl_pwrite(&self->src, VFIO_PCI_BAR2_REGION_INDEX, 7 << 12, page, 4096));
 	ASSERT_EQ(0, __mdl_precopy_info(fd, &init, &dirty));
 	EXPECT_GE(dirty, 4096);
@@ -326,7 +297,7 @@ TEST_F_TIMEOUT(mig, descriptor_in_flight_moves, 600)
 	(void)c;
 
 	memset(self->b.va, 0, BUF);
-	dirty_device(&self->src, 4);
+	mdl_dirty_device(&self->src, 4);
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
 	/*
 	 * Start the copy, then hold the engine (debugfs engine_pause) so that
@@ -420,7 +391,7 @@ TEST_F_TIMEOUT(mig, reset_in_every_state, 600)
 	int fd;
 
 	for (i = 0; i < ARRAY_SIZE(st); i++) {
-		dirty_device(&self->src, 10 + i);
+		mdl_dirty_device(&self->src, 10 + i);
 		ASSERT_EQ(0, goto_state(&self->src, st[i], &fd)) TH_LOG("state %u", st[i]);
 		if (st[i] == S_PRE_COPY || st[i] == S_PRE_COPY_P2P)
 			ASSERT_GT(read(fd, buf, sizeof(buf)), 0);	/* mid pre-copy */
@@ -484,11 +455,11 @@ TEST_F_TIMEOUT(mig, read_from_another_thread, 600)
 	pthread_t th;
 	int i;
 
-	dirty_device(&self->src, 6);
+	mdl_dirty_device(&self->src, 6);
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &r.fd));
 	ASSERT_EQ(0, pthread_create(&th, NULL, reader_thread, &r));
 	for (i = 0; i < 20; i++) {
-		dirty_device(&self->src, 100 + i);	/* keeps dirtying */
+		mdl_dirty_device(&self->src, 100 + i);	/* keeps dirtying */
 		usleep(2000);
 	}
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP_COPY, NULL));

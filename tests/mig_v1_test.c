@@ -241,34 +241,6 @@ static int fail_arm(const char *uuid, unsigned int fail, unsigned int skip)
 	return mdl_sysfs_write(path, val);
 }
 
-static void fill_random(void *p, size_t n, unsigned int seed)
-{
-	uint32_t *w = p, x = seed * 2654435761u + 1;
-	size_t i;
-
-	for (i = 0; i < n / 4; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		w[i] = x;
-	}
-}
-
-/* Device memory, registers and config worth moving. */
-static void dirty_device(struct mdl_dev *d, unsigned int seed)
-{
-	static uint8_t page[4096];
-	unsigned int i;
-
-	for (i = 0; i < 24; i++) {
-		fill_random(page, sizeof(page), seed + i);
-		mdl_pwrite(d, BAR2, (uint64_t)(i * 37 % 512) << 12, page, sizeof(page));
-	}
-	mdl_write64(d, MIGDEV_REG_SCRATCH, 0xabcdef0000000000ULL | seed);
-	mdl_cfg_write(d, PCI_BASE_ADDRESS_0, 4, 0xfe000000);
-	mdl_cfg_write(d, PCI_CACHE_LINE_SIZE, 1, 0x10);
-}
-
 static void expect_same_device(struct __test_metadata *_metadata,
 			       struct mdl_dev *a, struct mdl_dev *b)
 {
@@ -309,7 +281,7 @@ FIXTURE_SETUP(v1)
 	ASSERT_EQ(0, __mdl_queue_init(&self->src, 0, 64, &self->q));
 	ASSERT_EQ(0, __mdl_dma_map(&self->src, BUF, &self->a));
 	ASSERT_EQ(0, __mdl_dma_map(&self->src, BUF, &self->b));
-	fill_random(self->a.va, BUF, 7);
+	mdl_fill_random(self->a.va, BUF, 7);
 	/* The destination sees the same guest memory at the same addresses. */
 	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->q.ring.va, self->q.ring.size,
 				      self->q.ring.iova));
@@ -337,7 +309,7 @@ static ssize_t take_stream(struct mdl_dev *src, uint8_t **stream, size_t *cap)
 {
 	ssize_t len;
 
-	dirty_device(src, 1);
+	mdl_dirty_device(src, 1);
 	len = mdl_save(src, stream, cap);
 	if (len > 0 && __mdl_mig_set(src, VFIO_DEVICE_STATE_RUNNING, NULL))
 		return -EIO;
@@ -473,7 +445,7 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_mmap, 300)
 	size_t i, pos;
 
 	ASSERT_NE(NULL, copy);
-	dirty_device(&self->src, 9);
+	mdl_dirty_device(&self->src, 9);
 	smap = v1_map(&self->src);
 	ASSERT_NE(NULL, smap);
 	dmap = v1_map(&self->dst);
@@ -632,7 +604,7 @@ TEST_F(v1, unwind_fails_error_until_reset)
 {
 	struct segs s = {};
 
-	dirty_device(&self->src, 3);
+	mdl_dirty_device(&self->src, 3);
 	ASSERT_EQ(0, fail_arm(self->su, 2, 1));
 	EXPECT_EQ(-EIO, v1_set(&self->src, 0));
 	EXPECT_EQ(V1_ERR, v1_state(&self->src));
@@ -728,7 +700,7 @@ TEST_F(v1, bad_stream_keeps_resuming)
 {
 	static uint8_t junk[4096];
 
-	fill_random(junk, sizeof(junk), 5);
+	mdl_fill_random(junk, sizeof(junk), 5);
 	ASSERT_EQ(0, v1_set(&self->dst, RES));
 	/* A header that is not one is refused when its segment arrives. */
 	EXPECT_GT(0, v1_put_stream(&self->dst, junk, sizeof(junk), sizeof(junk)));
@@ -764,7 +736,7 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_region, 600)
 	/* Device memory from guest memory, by DMA. */
 	d = mdl_desc(MIGDEV_OP_TO_DEV, self->a.iova, 0, BUF, 0);
 	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	dirty_device(&self->src, 4);
+	mdl_dirty_device(&self->src, 4);
 	ASSERT_EQ(0, __mdl_dma_map(&self->src, big_size, &big));
 	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, big.va, big_size, big.iova));
 
@@ -812,7 +784,7 @@ TEST_F_TIMEOUT(v1, data_section_any_width, 300)
 	uint64_t off, size, done, pending;
 	unsigned int k = 0;
 
-	dirty_device(&self->src, 8);
+	mdl_dirty_device(&self->src, 8);
 	ASSERT_EQ(0, v1_set(&self->src, SAV));
 	for (;;) {
 		ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
@@ -847,7 +819,7 @@ TEST_F_TIMEOUT(v1, precopy_pending, 300)
 	struct segs s = {};
 	uint64_t pending, off, size;
 
-	dirty_device(&self->src, 10);
+	mdl_dirty_device(&self->src, 10);
 	ASSERT_EQ(0, v1_set(&self->src, SAV | RUN));
 	ASSERT_EQ(0, v1_drain(&self->src, &s, 1 << 20));
 	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
@@ -856,7 +828,7 @@ TEST_F_TIMEOUT(v1, precopy_pending, 300)
 	ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &off));
 	ASSERT_EQ(0, v1_get64(&self->src, F_SIZE, &size));
 	EXPECT_EQ(0, size);
-	fill_random(page, sizeof(page), 77);
+	mdl_fill_random(page, sizeof(page), 77);
 	ASSERT_EQ(4096, mdl_pwrite(&self->src, BAR2, 9 << 12, page, 4096));
 	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
 	EXPECT_GE(pending, 4096);
@@ -880,7 +852,7 @@ TEST_F_TIMEOUT(v1, region_to_data_fd, 600)
 {
 	struct segs s = {};
 
-	dirty_device(&self->src, 5);
+	mdl_dirty_device(&self->src, 5);
 	ASSERT_EQ(0, v1_save(&self->src, &s));
 	ASSERT_EQ(0, mdl_load(&self->dst, s.buf, s.len, 32 << 10));
 	expect_same_device(_metadata, &self->src, &self->dst);
@@ -893,7 +865,7 @@ TEST_F_TIMEOUT(v1, data_fd_to_region, 600)
 	static const size_t cuts[] = { MIGDEV_MIG_DATA_SIZE, 65536, 4097, 64 };
 	unsigned int i;
 
-	dirty_device(&self->src, 6);
+	mdl_dirty_device(&self->src, 6);
 	self->len = mdl_save(&self->src, &self->stream, &self->cap);
 	ASSERT_GT(self->len, 64);
 	for (i = 0; i < ARRAY_SIZE(cuts); i++) {
@@ -1036,7 +1008,7 @@ TEST_F(v1, hostile_accesses)
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->dst, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
 	EXPECT_EQ(RES, v1_state(&self->dst));
 	/* Nothing was fed to the stream: a real one still loads. */
-	dirty_device(&self->src, 9);
+	mdl_dirty_device(&self->src, 9);
 	self->len = mdl_save(&self->src, &self->stream, &self->cap);
 	ASSERT_GT(self->len, 64);
 	ASSERT_EQ(0, v1_put_stream(&self->dst, self->stream, self->len, 100000));

@@ -689,6 +689,34 @@ uint32_t mdl_crc32c(const void *buf, size_t len)
 	return ~crc;
 }
 
+void mdl_fill_random(void *p, size_t n, unsigned int seed)
+{
+	uint32_t *w = p, x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < n / 4; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		w[i] = x;
+	}
+}
+
+void mdl_dirty_device(struct mdl_dev *dev, unsigned int seed)
+{
+	static uint8_t page[4096];
+	unsigned int i;
+
+	for (i = 0; i < 24; i++) {
+		mdl_fill_random(page, sizeof(page), seed + i);
+		mdl_pwrite(dev, VFIO_PCI_BAR2_REGION_INDEX,
+			   (uint64_t)(i * 37 % 512) << 12, page, sizeof(page));
+	}
+	mdl_write64(dev, MIGDEV_REG_SCRATCH, 0xabcdef0000000000ULL | seed);
+	mdl_cfg_write(dev, PCI_BASE_ADDRESS_0, 4, 0xfe000000);
+	mdl_cfg_write(dev, PCI_CACHE_LINE_SIZE, 1, 0x10);
+}
+
 static void mdl_debugfs_path(char *path, size_t len, const char *uuid,
 			     const char *file)
 {

@@ -138,6 +138,13 @@ uint32_t mdl_run(struct mdl_queue *q, const struct migdev_desc *d);
 
 /* CRC-32C as the device computes it. */
 uint32_t mdl_crc32c(const void *buf, size_t len);
+/* @n bytes (whole 32-bit words) of xorshift noise from @seed, at @p. */
+void mdl_fill_random(void *p, size_t n, unsigned int seed);
+/*
+ * State worth migrating, from @seed: 24 pages of device memory, the
+ * scratch register, BAR0's address and the cache line size.
+ */
+void mdl_dirty_device(struct mdl_dev *dev, unsigned int seed);
 
 /* debugfs */
 int mdl_pause(const char *uuid, int pause);
