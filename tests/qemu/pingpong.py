@@ -24,10 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
-MDEV_BUS = "/sys/class/mdev_bus"
-MDEV_DEVICES = "/sys/bus/mdev/devices"
+from hosts import MDEV_DEVICES, Failure, LocalHost, RemoteHost, log
+
 ITER_RE = re.compile(r"^migdev-guest: iter (\d+) ok", re.M)
 BAD_RE = re.compile(r"^migdev-guest: (MISMATCH|FATAL).*$", re.M)
 START = "migdev-guest: starting"
@@ -45,22 +44,16 @@ THROTTLE = 64 << 10
 PRECOPY_DOWNTIME = 1
 
 
-class Failure(Exception):
-    """A check failed; the message says which and why."""
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
 class QMP:
     """A minimal QMP client: one command at a time, events set aside."""
 
     def __init__(self, path, timeout):
+        """@path: a Unix socket's path, or (address, port) for TCP."""
         deadline = time.monotonic() + timeout
+        family = socket.AF_UNIX if isinstance(path, str) else socket.AF_INET
         while True:
             try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock = socket.socket(family, socket.SOCK_STREAM)
                 self.sock.settimeout(timeout)
                 self.sock.connect(path)
                 break
@@ -109,16 +102,19 @@ class QMP:
 
 
 class Qemu:
-    """One QEMU process with its QMP socket, serial log and stderr log."""
+    """One QEMU process on @host with its QMP socket, serial log and
+    stderr log."""
 
-    def __init__(self, args, n, instances, incoming=False):
+    def __init__(self, args, host, n, instances, incoming=False):
         self.n = n
+        self.host = host
         self.instances = instances
         self.resets = 0     # guest resets asked of this QEMU
-        self.serial = os.path.join(args.workdir, f"serial-{n:03d}.log")
-        self.errlog = os.path.join(args.workdir, f"qemu-{n:03d}.log")
-        self.qmp_path = os.path.join(args.sockdir, f"qmp-{n}.sock")
-        cmd = [args.qemu, "-name", f"migdev-pp-{n}", "-accel", "tcg",
+        self.serial = os.path.join(host.workdir, f"serial-{n:03d}.log")
+        self.errlog = os.path.join(host.workdir, f"qemu-{n:03d}.log")
+        self._serial_final = None
+        qmp_arg, qmp_addr = host.qmp_endpoint(n)
+        cmd = [host.qemu, "-name", f"migdev-pp-{n}", "-accel", "tcg",
                "-machine", args.machine, "-m", str(args.mem),
                "-nodefaults", "-no-user-config", "-display", "none",
                "-serial", f"file:{self.serial}",
@@ -127,7 +123,7 @@ class Qemu:
             cmd += ["-device", "vfio-pci,sysfsdev=%s/%s,id=migdev%d,"
                     "addr=0x%x,enable-migration=on" % (MDEV_DEVICES, u, k,
                                                        DEVICE_SLOT + k)]
-        cmd += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        cmd += ["-qmp", qmp_arg]
         for ev in os.environ.get("MIGDEV_QEMU_TRACE", "").split():
             cmd += ["-trace", ev]
         if incoming:
@@ -136,32 +132,27 @@ class Qemu:
             if args.paused_dest:
                 cmd += ["-S"]
         self.cmdline = cmd
-        with open(self.errlog, "w") as err:
-            err.write(" ".join(cmd) + "\n")
-            err.flush()
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=err, stderr=err)
+        self.proc = host.spawn(cmd, self.errlog)
         try:
-            self.qmp = QMP(self.qmp_path, args.timeout)
+            self.qmp = QMP(qmp_addr, args.timeout)
         except Failure as e:
             self.kill()
             raise Failure(f"QEMU {n} did not start: {e}; "
                           f"{self.stderr_tail()}") from None
 
     def stderr_tail(self):
-        try:
-            with open(self.errlog) as f:
-                lines = f.read().splitlines()[1:]
-            return "stderr: " + " | ".join(lines[-5:]) if lines else "no stderr"
-        except OSError:
-            return "no stderr"
+        lines = self.host.read(self.errlog).splitlines()[1:]
+        return "stderr: " + " | ".join(lines[-5:]) if lines else "no stderr"
 
     def serial_text(self):
-        try:
-            with open(self.serial, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        """The serial log; read once more after QEMU exited, then kept."""
+        if self._serial_final is not None:
+            return self._serial_final
+        done = self.proc.poll() is not None
+        text = self.host.read(self.serial)
+        if done:
+            self._serial_final = text
+        return text
 
     def starts(self):
         return self.serial_text().count(START)
@@ -443,25 +434,6 @@ def reset_in_precopy(args, src, dst, uri, qemus):
                       f"failed ({info.get('error-desc', '?')}), source ran on")
 
 
-def create_instance(parent, mtype):
-    path = os.path.join(MDEV_BUS, parent, "mdev_supported_types", mtype, "create")
-    if not os.path.exists(path):
-        raise Failure(f"no mdev type {mtype} under {MDEV_BUS}/{parent} "
-                      f"(is migdev loaded?)")
-    u = str(uuid.uuid4())
-    with open(path, "w") as f:
-        f.write(u)
-    return u
-
-
-def remove_instance(u):
-    try:
-        with open(os.path.join(MDEV_DEVICES, u, "remove"), "w") as f:
-            f.write("1")
-    except OSError as e:
-        log(f"# could not remove instance {u}: {e}")
-
-
 def summary(hops):
     log("# hop  from->to  downtime_ms  total_ms  setup_ms  vfio_bytes  ram_bytes  wall_ms  guest_iter")
     for h in hops:
@@ -479,32 +451,93 @@ def summary(hops):
             f"{vb[len(vb) // 2]} max {vb[-1]}")
 
 
-def run(args):
+def refused_by_older(args, src, dst, uri):
+    """Migrate from @src, whose instances emit the newest stream minor,
+    to @dst, whose module accepts only an older one: the destination must
+    refuse the stream (its header comes first, so in pre-copy), the
+    migration must fail, and the source must run on (the caller checks
+    that its guest goes on).  Returns what the destination said."""
+    # switchover-ack: the source cannot switch over before the destination
+    # took the device's pre-copy data, which it refuses.
+    saved = args.switchover_ack
+    args.switchover_ack = True
+    try:
+        start_migration(args, src, dst, uri)
+    finally:
+        args.switchover_ack = saved
+    deadline = time.monotonic() + args.timeout
+    while True:
+        info = src.qmp.cmd("query-migrate")
+        status = info.get("status")
+        if status == "failed":
+            break
+        if status in ("completed", "cancelled"):
+            raise Failure(f"migration to the older destination {status}")
+        if time.monotonic() > deadline:
+            raise Failure(f"migration to the older destination still "
+                          f"{status} after {args.timeout} s")
+        time.sleep(0.05)
+    st = src.qmp.cmd("query-status").get("status")
+    if st != "running":
+        raise Failure(f"source is {st} after its migration failed, not running")
+    try:
+        dst.proc.wait(args.timeout)
+    except subprocess.TimeoutExpired:
+        raise Failure(f"the destination QEMU {dst.n} did not exit after "
+                      f"its migration failed") from None
+    said = dst.host.klog("newer than")
+    if not said:
+        raise Failure("the destination's kernel log does not say why it "
+                      f"refused the stream; {dst.stderr_tail()}")
+    return said[-1]
+
+
+def run(args, hosts):
+    """Ping-pong between instances on hosts[0] (side A) and hosts[1] (B)."""
     hops = []
     qemus = []
-    insts = []
+    insts = [[], []]
+    names = "AB"
+    n = [0]
+
+    def new_qemu(side, incoming=True):
+        q = Qemu(args, hosts[side], n[0], insts[side], incoming)
+        n[0] += 1
+        qemus.append(q)
+        return q
+
     try:
-        for _ in range(2 * args.devices):
-            insts.append(create_instance(args.parent, args.type))
-        sides = [insts[:args.devices], insts[args.devices:]]
-        names = "AB"
-        log(f"# instances of {args.type}: A {' '.join(sides[0])}, "
-            f"B {' '.join(sides[1])}")
-        cur = Qemu(args, 0, sides[0])
-        qemus.append(cur)
-        next_n = 1
+        refuse = args.newer_refused
+        for side in (0, 1):
+            minor = None if side == 0 and refuse else args.minor
+            for _ in range(args.devices):
+                insts[side].append(hosts[side].create_instance(
+                    args.parent, args.type, minor))
+        log(f"# instances of {args.type}: A {' '.join(insts[0])}, "
+            f"B {' '.join(insts[1])}"
+            + (f"; stream minor 1.{args.minor}" if args.minor is not None
+               else ""))
+        cur = new_qemu(0, incoming=False)
         it = wait_iter(cur, 0, args.boot_timeout, qemus)
         log(f"# guest running on A, iteration {it}")
+        if refuse:
+            dst = new_qemu(1)
+            said = refused_by_older(args, cur, dst, hosts[1].mig_uri("old"))
+            it = wait_iter(cur, it, args.timeout, qemus)
+            log(f"# ok: stream 1.2 refused by B, whose module accepts "
+                f"1.{args.minor} (B's kernel: {said.strip()}); the guest "
+                f"goes on on A, iteration {it}")
+            for u in insts[0]:
+                hosts[0].set_minor(u, args.minor)
         for h in range(1, args.hops + 1):
             frm, to = (h - 1) % 2, h % 2
             before = wait_iter(cur, it, args.timeout, qemus)
-            uri = "unix:" + os.path.join(args.sockdir, f"mig-{h}.sock")
+            uri = hosts[to].mig_uri(str(h))
             cancelled = ""
             if args.cancel or args.cancel_stop_copy:
-                dst = Qemu(args, next_n, sides[to], incoming=True)
-                next_n += 1
-                qemus.append(dst)
-                sent = cancel_migration(args, cur, dst, uri + "c",
+                dst = new_qemu(to)
+                sent = cancel_migration(args, cur, dst,
+                                        hosts[to].mig_uri(f"{h}c"),
                                         args.timeout, args.cancel_stop_copy)
                 dst.kill()
                 before = wait_iter(cur, before, args.timeout, qemus)
@@ -512,9 +545,7 @@ def run(args):
                              f"{'stop-copy' if args.cancel_stop_copy else 'pre-copy'}"
                              f" after {sent} vfio bytes")
             start = time.monotonic()
-            dst = Qemu(args, next_n, sides[to], incoming=True)
-            next_n += 1
-            qemus.append(dst)
+            dst = new_qemu(to)
             info = None
             if args.reset_in_precopy:
                 info, before, note = reset_in_precopy(args, cur, dst, uri,
@@ -522,12 +553,9 @@ def run(args):
                 cancelled = "; " + note
                 if not info:
                     dst.kill()
-                    dst = Qemu(args, next_n, sides[to], incoming=True)
-                    next_n += 1
-                    qemus.append(dst)
+                    dst = new_qemu(to)
+                    uri = hosts[to].mig_uri(f"{h}r")
             if not info:
-                if args.reset_in_precopy:
-                    uri += "r"
                 start_migration(args, cur, dst, uri)
                 info = wait_migration(cur, dst, args.timeout)
             wait_dest_running(args, dst, args.timeout)
@@ -548,21 +576,28 @@ def run(args):
                     rec["vfio"], rec["ram"], before, it, cancelled))
             cur = dst
         check_serial(qemus)
-        ok = True
+        failure = None
     except Failure as e:
-        log(f"# FAIL: {e}")
-        ok = False
+        failure = str(e)
+        log(f"# FAIL: {failure}")
     finally:
         for q in qemus:
-            q.kill()
-        for u in insts:
-            remove_instance(u)
+            try:
+                q.kill()
+            except Failure as e:
+                log(f"# could not kill QEMU {q.n}: {e}")
+        for side in (0, 1):
+            for u in insts[side]:
+                hosts[side].remove_instance(u)
         with open(os.path.join(args.workdir, "hops.json"), "w") as f:
             json.dump(hops, f, indent=1)
     summary(hops)
-    log(f"# {'PASS' if ok else 'FAIL'}: {len(hops)} of {args.hops} hops; "
+    if failure:
+        # Again after the table, where a log's tail shows it.
+        log(f"# FAIL after {len(hops)} of {args.hops} hops: {failure}")
+    log(f"# {'FAIL' if failure else 'PASS'}: {len(hops)} of {args.hops} hops; "
         f"logs in {args.workdir}")
-    return 0 if ok else 1
+    return 1 if failure else 0
 
 
 def main():
@@ -599,6 +634,23 @@ def main():
                     help="before each hop, cancel a migration in stop-copy "
                     "(pause-before-switchover) and check that the source "
                     "goes on")
+    ap.add_argument("--remote", metavar="ADDR:PORT",
+                    help="side B on another host, through the agent there "
+                    "(tests/qemu/hosts.py --serve); migrations go over TCP")
+    ap.add_argument("--local-addr", metavar="ADDR",
+                    help="with --remote: this host's address on the link "
+                    "(destinations here listen on it)")
+    ap.add_argument("--remote-module", metavar="PARAMS",
+                    help="with --remote: load migdev on the other host "
+                    "again with these parameters first (e.g. stream_minor=1: "
+                    "a module that speaks an older stream)")
+    ap.add_argument("--minor", type=int,
+                    help="stream minor version the instances emit (their "
+                    "migdev/migration_minor)")
+    ap.add_argument("--newer-refused", action="store_true",
+                    help="with --minor: first migrate with A's instances on "
+                    "the newest minor, which B must refuse (the source "
+                    "runs on), then set --minor and go on")
     ap.add_argument("--downtime-limit", type=int, default=300,
                     help="ms (QEMU's default: 300)")
     ap.add_argument("--timeout", type=float, default=120,
@@ -607,6 +659,12 @@ def main():
     ap.add_argument("--workdir", help="logs (default: $MIGDEV_RESULTS/qemu-pingpong "
                     "or a new directory in /tmp)")
     args = ap.parse_args()
+    if (args.local_addr or args.remote_module) and not args.remote:
+        ap.error("--local-addr and --remote-module go with --remote")
+    if args.remote and not args.local_addr:
+        ap.error("--remote needs --local-addr")
+    if args.newer_refused and args.minor is None:
+        ap.error("--newer-refused needs --minor")
 
     if not os.path.exists(args.guest):
         print(f"pingpong: no guest image {args.guest} (make -C guest)", file=sys.stderr)
@@ -626,9 +684,28 @@ def main():
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    hosts = [LocalHost(args.qemu, args.workdir, args.sockdir,
+                       args.local_addr)]
     try:
-        return run(args)
+        if args.remote:
+            remote = RemoteHost(args.remote, os.path.basename(args.workdir),
+                                args.boot_timeout)
+            hosts.append(remote)
+            log(f"# side B on the host of agent {args.remote} "
+                f"(QEMU {remote.qemu}, logs there in {remote.workdir})")
+            if args.remote_module:
+                params = remote.reload_module(args.remote_module)
+                log("# migdev loaded again there: " + " ".join(
+                    f"{k}={v}" for k, v in params.items()))
+        else:
+            hosts.append(hosts[0])
+        return run(args, hosts)
+    except Failure as e:
+        log(f"# FAIL: {e}")
+        return 1
     finally:
+        for h in hosts[1:]:
+            h.close()
         shutil.rmtree(args.sockdir, ignore_errors=True)
 
 

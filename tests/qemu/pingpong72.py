@@ -41,7 +41,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pingpong  # noqa: E402  (after the path)
+import hosts  # noqa: E402  (after the path)
+import pingpong  # noqa: E402
 
 V2_PROP = ",enable-migration=on"
 V1_PROP = ",x-enable-migration=on"
@@ -168,7 +169,7 @@ def main():
                   file=sys.stderr)
             return 2
     os.environ["QEMU_MODULE_DIR"] = moddir
-    pingpong.subprocess = _Subprocess(binary, datadirs, mem_kib)
+    hosts.subprocess = _Subprocess(binary, datadirs, mem_kib)
     pingpong.QMP.__init__ = _qmp_init72
     pingpong.QMP.cmd = _qmp_cmd72
     sys.argv = [sys.argv[0]] + argv + ["--qemu", binary]
