@@ -31,6 +31,12 @@ module_param(engines, uint, 0444);
 MODULE_PARM_DESC(engines,
 		 "Execution engines of each parent, shared by its instances (1-64)");
 
+/* Read-only once the module is loaded. */
+unsigned short migdev_stream_minor = MIGDEV_STREAM_MINOR;
+module_param_named(stream_minor, migdev_stream_minor, ushort, 0444);
+MODULE_PARM_DESC(stream_minor,
+		 "Newest migration stream version 1.N that instances emit and accept (default: the newest this module knows); an older one makes the module speak as an older release does");
+
 #define MIGDEV_MAX_PARENTS 16
 
 static const struct class migdev_class = {
@@ -126,6 +132,11 @@ static int __init migdev_init(void)
 	if (!nr_parents || nr_parents > MIGDEV_MAX_PARENTS) {
 		pr_err("migdev: nr_parents=%u: must be 1 to %u\n", nr_parents,
 		       MIGDEV_MAX_PARENTS);
+		return -EINVAL;
+	}
+	if (migdev_stream_minor > MIGDEV_STREAM_MINOR) {
+		pr_err("migdev: stream_minor=%u: this module knows stream versions up to 1.%u\n",
+		       migdev_stream_minor, MIGDEV_STREAM_MINOR);
 		return -EINVAL;
 	}
 	if (!engines || engines > 64) {

@@ -189,6 +189,9 @@ void migdev_capacity_release(struct migdev_parent *parent,
 unsigned int migdev_get_available(struct mdev_type *mtype);
 ssize_t migdev_show_description(struct mdev_type *mtype, char *buf);
 
+/* main.c: the stream_minor module parameter */
+extern unsigned short migdev_stream_minor;
+
 /* vfio_dev.c */
 extern struct mdev_driver migdev_driver;
 

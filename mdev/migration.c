@@ -346,7 +346,7 @@ void migdev_mig_init(struct migdev_device *mdev)
 	mutex_init(&mdev->state_mutex);
 	spin_lock_init(&mdev->reset_lock);
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	mdev->mig_minor = MIGDEV_STREAM_MINOR;
+	mdev->mig_minor = migdev_stream_minor;
 	mdev->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY |
 				     VFIO_MIGRATION_P2P |
 				     VFIO_MIGRATION_PRE_COPY;

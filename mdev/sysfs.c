@@ -45,7 +45,8 @@ static DEVICE_ATTR_RO(devmem_resident);
 
 /*
  * The stream minor version this instance emits, and the newest it
- * accepts: set it to an older minor to migrate to an older module.
+ * accepts: set it to an older minor to migrate to an older module.  At
+ * most the module's stream_minor parameter.
  */
 static ssize_t migration_minor_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
@@ -70,9 +71,9 @@ static ssize_t migration_minor_store(struct device *dev,
 	ret = kstrtou16(buf, 0, &minor);
 	if (ret)
 		return ret;
-	if (minor > MIGDEV_STREAM_MINOR) {
-		dev_err(dev, "migration_minor %u: this module knows stream versions up to 1.%u\n",
-			minor, MIGDEV_STREAM_MINOR);
+	if (minor > migdev_stream_minor) {
+		dev_err(dev, "migration_minor %u: this module speaks stream versions up to 1.%u\n",
+			minor, migdev_stream_minor);
 		return -EINVAL;
 	}
 	mutex_lock(&mdev->state_mutex);

@@ -79,7 +79,8 @@ t_capacity_params() {
 t_bad_params() {
 	local p ret=0
 	rmmod migdev 2>/dev/null
-	for p in nr_parents=0 nr_parents=17 parent_queues=0 parent_devmem_mb=1; do
+	for p in nr_parents=0 nr_parents=17 parent_queues=0 parent_devmem_mb=1 \
+		stream_minor=3; do
 		if insmod "$KO" "$p" 2>/dev/null; then
 			diag "insmod $p succeeded"; ret=1; rmmod migdev
 		fi
@@ -90,13 +91,36 @@ t_bad_params() {
 	return $ret
 }
 
+# stream_minor=1: the module speaks as the release before stream 1.2 did.
+t_stream_minor() {
+	local u m ret=0
+	reload stream_minor=1 || return 1
+	u=$(create migdev0 migdev-small) || return 1
+	m=/sys/bus/mdev/devices/$u/migdev/migration_minor
+	[ "$(cat "$m")" = 1 ] || { diag "migration_minor $(cat "$m"), not 1"; ret=1; }
+	if echo 2 2>/dev/null >"$m"; then
+		diag "migration_minor 2 accepted under stream_minor=1"; ret=1
+	fi
+	dmesg | tail -1 | grep -q "migration_minor 2: .* up to 1.1" ||
+		{ diag "no log line for migration_minor 2"; ret=1; }
+	echo 0 >"$m" && [ "$(cat "$m")" = 0 ] || ret=1
+	echo 1 >"/sys/bus/mdev/devices/$u/remove"
+	reload || return 1
+	u=$(create migdev0 migdev-small) || return 1
+	m=/sys/bus/mdev/devices/$u/migdev/migration_minor
+	[ "$(cat "$m")" = 2 ] || { diag "default migration_minor $(cat "$m"), not 2"; ret=1; }
+	echo 1 >"/sys/bus/mdev/devices/$u/remove"
+	return $ret
+}
+
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 check unload_removes_instances t_unload_removes_instances
 check unload_refused_while_open t_unload_refused_while_open
 check nr_parents t_nr_parents
 check capacity_params t_capacity_params
 check bad_params t_bad_params
+check stream_minor t_stream_minor
 reload >/dev/null 2>&1
 lsmod | grep -q '^migdev ' || insmod "$KO"
 echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
