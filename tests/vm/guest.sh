@@ -202,6 +202,30 @@ if [ "$insmod_migdev" = 1 ]; then
 	fi
 fi
 
+# The link to another test VM (run.sh --net): the listening side is
+# 10.77.0.1, the connecting side 10.77.0.2.
+if [ -n "${MIGDEV_JOB_NET:-}" ]; then
+	MIGDEV_NET_ADDR=10.77.0.1 MIGDEV_NET_PEER=10.77.0.2
+	if [ "$MIGDEV_JOB_NET" = connect ]; then
+		MIGDEV_NET_ADDR=10.77.0.2 MIGDEV_NET_PEER=10.77.0.1
+	fi
+	modprobe virtio_net || setup_failed "modprobe virtio_net failed"
+	netif=
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for d in /sys/class/net/*; do
+			[ "$(cat "$d/address" 2>/dev/null)" = 52:54:00:6d:64:0${MIGDEV_NET_ADDR##*.} ] &&
+				netif=${d##*/}
+		done
+		[ -n "$netif" ] && break
+		sleep 0.5
+	done
+	[ -n "$netif" ] || setup_failed "--net: no network interface appeared"
+	ip addr add "$MIGDEV_NET_ADDR/24" dev "$netif" && ip link set "$netif" up ||
+		setup_failed "--net: cannot configure $netif"
+	export MIGDEV_NET_ADDR MIGDEV_NET_PEER
+	log "network: $netif $MIGDEV_NET_ADDR, peer $MIGDEV_NET_PEER"
+fi
+
 cd "$MIGDEV_ROOT" || setup_failed "cannot cd to $MIGDEV_ROOT"
 log "running $script ${MIGDEV_JOB_ARGS[*]} (up $(up_s) s)"
 MIGDEV_RESULTS=$RESULTS MIGDEV_IN_VM=1 \

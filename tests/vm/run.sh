@@ -8,7 +8,8 @@
 #
 #   tests/vm/run.sh [--timeout SECONDS] [--mem MB] [--kernel VMLINUZ]
 #                   [--append "KERNEL ARGS"] [--module KO] [--no-insmod]
-#                   [--debug] GUEST_SCRIPT [ARGS...]
+#                   [--debug] [--net listen|connect:PORT]
+#                   GUEST_SCRIPT [ARGS...]
 #   tests/vm/run.sh --scan LOGFILE
 #
 # Exit status: the guest script's, else 1 if the kernel log reports a
@@ -46,6 +47,10 @@ ${MIGDEV_OUT:-$MIGDEV_ROOT/out}/vm, which the script sees as $MIGDEV_RESULTS.
   --debug            the kernel must have KASAN, UBSAN, lockdep, kmemleak,
                      KFENCE, debugobjects and DEBUG_ATOMIC_SLEEP working
                      (scripts/debug-kernel.sh builds one); fail otherwise
+  --net ROLE:PORT    a network link to another test VM: "listen:PORT" waits
+                     for it on 127.0.0.1:PORT and takes 10.77.0.1,
+                     "connect:PORT" joins it there and takes 10.77.0.2
+                     (the script sees MIGDEV_NET_ADDR and MIGDEV_NET_PEER)
   --scan LOGFILE     only check a saved kernel log for WARNING/BUG/Oops/...
 EOF
 }
@@ -188,6 +193,7 @@ append=
 insmod=1
 module=
 debug=0
+net=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) [ $# -ge 2 ] || die "--timeout needs a value"; timeout=$2; shift 2 ;;
@@ -202,6 +208,8 @@ while [ $# -gt 0 ]; do
 	--module=*) module=${1#*=}; shift ;;
 	--no-insmod) insmod=0; shift ;;
 	--debug) debug=1; shift ;;
+	--net) [ $# -ge 2 ] || die "--net needs a value"; net=$2; shift 2 ;;
+	--net=*) net=${1#*=}; shift ;;
 	--scan)
 		[ $# -eq 2 ] || die "usage: run.sh --scan LOGFILE"
 		if scan_kernel_log "$2"; then
@@ -218,6 +226,8 @@ done
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "--timeout: not a number of seconds: $timeout"
 [[ $mem =~ ^[1-9][0-9]*$ ]] || die "--mem: not a number of MB: $mem"
+[ -z "$net" ] || [[ $net =~ ^(listen|connect):[1-9][0-9]*$ ]] ||
+	die "--net: not listen:PORT or connect:PORT: $net"
 
 script=$(readlink -f -- "$1") || die "no such guest script: $1"
 [ -f "$script" ] || die "no such guest script: $1"
@@ -273,6 +283,7 @@ printf '%s\n' "$here/guest.sh" >"$res/stage2"
 	printf 'MIGDEV_JOB_INSMOD=%q\n' "$insmod"
 	printf 'MIGDEV_JOB_MODULE=%q\n' "$module"
 	printf 'MIGDEV_JOB_DEBUG=%q\n' "$debug"
+	printf 'MIGDEV_JOB_NET=%q\n' "${net%%:*}"
 	printf 'MIGDEV_JOB_ARGS=('
 	[ $# -eq 0 ] || printf ' %q' "$@"
 	printf ' )\n'
@@ -293,6 +304,15 @@ qemu=(
 	-fsdev "local,id=results,path=${res//,/,,},security_model=none"
 	-device "virtio-9p-pci,fsdev=results,mount_tag=results"
 )
+# The link between two test VMs ("two hosts"): QEMU's socket network
+# backend, one VM listening on a loopback port and the other connecting
+# to it.  Only these two VMs are on it.
+if [ -n "$net" ]; then
+	mac=52:54:00:6d:64:01
+	[ "${net%%:*}" = listen ] || mac=52:54:00:6d:64:02
+	qemu+=(-netdev "socket,id=link,${net%%:*}=127.0.0.1:${net#*:}"
+	       -device "virtio-net-pci,netdev=link,mac=$mac")
+fi
 msg "booting $kernel ($kver), timeout ${timeout}s"
 
 # The serial console goes live to stdout and, without the CRs, to
