@@ -24,6 +24,16 @@ result() { # name rc
 	fi
 }
 finish() {
+	local f
+	# The failures again, last: a log's tail is what is read first.
+	if [ "$fail" != 0 ]; then
+		echo "# failed:"
+		for f in out/vm/*.ktap out/crosshost.ktap out/debug/vm/*.ktap; do
+			[ -e "$f" ] || continue
+			grep -E '^(not ok|(# )*(FAIL|.*(MISMATCH|FATAL)))' "$f" |
+				head -n 20 | sed "s|^|#   ${f#out/}: |"
+		done
+	fi
 	echo "$pass passed, $fail failed"
 	[ "$fail" = 0 ]
 	exit
@@ -97,6 +107,21 @@ vm_totals() {
 tests/vm/run.sh tests/run-guest.sh "$@" </dev/null
 vm_rc=$?
 vm_totals out/vm $vm_rc
+
+# Two test VMs as two hosts on a link of their own: a guest migrated
+# between them over TCP, also to a module on the previous stream version
+# (tests/crosshost_test.sh).  With the whole suite only.
+if [ $# = 0 ]; then
+	tests/crosshost_test.sh </dev/null | tee out/crosshost.ktap
+	totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' out/crosshost.ktap)
+	if [ -n "$totals" ]; then
+		read -r p f <<<"$totals"
+		pass=$((pass + p)); fail=$((fail + f))
+		echo "across two hosts: $p passed, $f failed"
+	else
+		result "tests/crosshost_test.sh ran" 1
+	fi
+fi
 
 # The same suite on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
 # KFENCE; built once, then cached), with migdev.ko built for it.  Its

@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Migration across hosts: two test VMs (tests/vm/run.sh --net), joined by
+# a virtual link of their own, act as two hosts with migdev loaded.  On A,
+# tests/qemu/pingpong.py boots the guest and migrates it to a QEMU on B
+# and back over TCP; on B, its agent (tests/qemu/hosts.py) starts those
+# QEMUs.  Then the same with B's module speaking the previous stream
+# version (stream_minor=1).  Runs on the host, not in a VM; both VMs'
+# kernel logs must be clean.  KTAP; results in $MIGDEV_OUT/crosshost.
+#
+# Usage: tests/crosshost_test.sh [run.sh options, e.g. --kernel]
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${MIGDEV_OUT:-$ROOT/out}/crosshost
+RUN=$ROOT/tests/vm/run.sh
+GUEST=$ROOT/tests/crosshost_guest.sh
+rm -rf "$OUT"
+mkdir -p "$OUT/a" "$OUT/b"
+
+# A free loopback port for the link (QEMU's socket backend: A listens).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+MIGDEV_OUT=$OUT/a "$RUN" --timeout 1800 --net "listen:$port" "$@" \
+	"$GUEST" controller </dev/null >"$OUT/a.log" 2>&1 &
+apid=$!
+# B connects to A's listening socket: give A's QEMU a moment to open it.
+sleep 3
+MIGDEV_OUT=$OUT/b "$RUN" --timeout 1800 --net "connect:$port" "$@" \
+	"$GUEST" agent </dev/null >"$OUT/b.log" 2>&1 &
+bpid=$!
+
+wait "$apid"
+arc=$?
+# The controller stops B's agent; B then powers off.  Not later than a
+# minute after A.
+for _ in $(seq 60); do
+	kill -0 "$bpid" 2>/dev/null || break
+	sleep 1
+done
+if kill -0 "$bpid" 2>/dev/null; then
+	echo "# host B still running a minute after A: stopped"
+	kill -TERM "$bpid"
+fi
+wait "$bpid"
+brc=$?
+
+ktap=$OUT/a/vm/crosshost.ktap
+n=0 fail=0
+echo "TAP version 13"
+if [ -s "$ktap" ]; then
+	grep -vE '^(TAP version|1\.\.|# Totals:)' "$ktap"
+	n=$(grep -cE '^(not )?ok [0-9]+ ' "$ktap")
+	fail=$(grep -cE '^not ok [0-9]+ ' "$ktap")
+else
+	echo "# host A left no $ktap; its log ends:"
+	tail -n 30 "$OUT/a.log" | sed 's/^/# /'
+	n=1 fail=1
+	echo "not ok 1 cross_host_flows_ran"
+fi
+# Each VM came back with a clean kernel log (run.sh's verdict).  A's exit
+# status also counts the flows that failed above; B's is its agent's.
+bad='KERNEL PROBLEMS|KMEMLEAK|LOCKDEP TURNED|did not come back|TIMEOUT|SETUP FAILED|interrupted'
+came_back() { # VM RC
+	grep -qE "$bad" "$OUT/$1.log" && return 1
+	[ "$2" = 0 ] && return 0
+	[ "$1" = a ] && [ "$fail" != 0 ]
+}
+for vm in a b; do
+	n=$((n + 1))
+	rc=$arc
+	[ $vm = a ] || rc=$brc
+	if came_back $vm "$rc"; then
+		echo "ok $n host_${vm}_came_back_kernel_log_clean"
+	else
+		echo "# host $vm: run.sh exited $rc; its log ends:"
+		tail -n 15 "$OUT/$vm.log" | sed 's/^/# /'
+		echo "not ok $n host_${vm}_came_back_kernel_log_clean"
+		fail=$((fail + 1))
+	fi
+done
+echo "1..$n"
+echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
