@@ -106,6 +106,7 @@ struct migdev_mig_v1 {
  * @intx_masked: INTx is masked (auto-masked when it fires)
  * @intx_level: the device asserts INTx#
  * @msix_trigger: MSI-X eventfds, one per vector, NULL where unset
+ * @msix_file: the file of each @msix_trigger, to take back unread signals
  * @msix_masked: vectors masked with VFIO_IRQ_SET_ACTION_MASK
  * @msix_pending: masked vectors that fired: delivered on unmask
  * @req_trigger: device request eventfd (VFIO_PCI_REQ_IRQ_INDEX)
@@ -137,6 +138,7 @@ struct migdev_device {
 	bool intx_masked;
 	bool intx_level;
 	struct eventfd_ctx *msix_trigger[MIGDEV_MAX_VECTORS];
+	struct file *msix_file[MIGDEV_MAX_VECTORS];
 	unsigned long msix_masked;
 	unsigned long msix_pending;
 	struct eventfd_ctx *req_trigger;
@@ -274,6 +276,7 @@ void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector);
 void migdev_irq_intx(struct migdev_device *mdev, bool level);
 u64 migdev_irq_msix_pending(struct migdev_device *mdev);
 void migdev_irq_set_msix_pending(struct migdev_device *mdev, u64 pending);
+void migdev_irq_reclaim(struct migdev_device *mdev);
 void migdev_irq_resume(struct migdev_device *mdev);
 
 /* sysfs.c */

@@ -122,10 +122,14 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 		return NULL;
 	}
 
-	/* RUNNING_P2P -> STOP: the clock stops too. */
+	/*
+	 * RUNNING_P2P -> STOP: the clock stops too, and interrupts the user
+	 * has not read become pending again (migdev_irq_reclaim()).
+	 */
 	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP) {
 		migdev_emul_freeze_clock(e);
+		migdev_irq_reclaim(mdev);
 		return NULL;
 	}
 
@@ -172,6 +176,7 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
 		migdev_emul_freeze_clock(e);
+		migdev_irq_reclaim(mdev);
 		ret = migdev_save_stop_copy(mdev->save);
 		if (ret) {
 			migdev_emul_thaw_clock(e);
