@@ -78,19 +78,6 @@ static struct mdl_dev *cur(struct world *w)
 	return &w->s[w->cur].d;
 }
 
-static void fill_seq(void *p, size_t n, uint32_t seed)
-{
-	uint32_t *v = p, x = seed * 2654435761u + 7;
-	size_t i;
-
-	for (i = 0; i < n / 4; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		v[i] = x;
-	}
-}
-
 static void touch(struct world *w, uint64_t pg)
 {
 	if (w->ntouched < MAX_TOUCHED)
@@ -107,14 +94,14 @@ static void workload_step(struct world *w, unsigned int hop)
 	struct migdev_desc desc;
 
 	/* Device memory through the region, mirrored in the shadow. */
-	fill_seq(page, sizeof(page), seq);
+	mdl_fill_random(page, sizeof(page), seq);
 	if (mdl_pwrite(d, VFIO_PCI_BAR2_REGION_INDEX, pg << 12, page, 4096) != 4096)
 		die("device memory write failed");
 	memcpy(w->shadow + (pg << 12), page, 4096);
 	touch(w, pg);
 
 	/* Copy, checked. */
-	fill_seq((char *)w->src.va + off, 65536, seq + 1);
+	mdl_fill_random((char *)w->src.va + off, 65536, seq + 1);
 	desc = mdl_desc(MIGDEV_OP_COPY, w->src.iova + off, w->dst.iova + off, 65536,
 			MIGDEV_DESC_F_IRQ);
 	st = mdl_run(&w->q, &desc);
