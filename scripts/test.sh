@@ -39,6 +39,17 @@ finish() {
 	exit
 }
 
+# ktap_totals FILE LABEL: add the counts of FILE's "# Totals:" line (also
+# left in p and f) and say them; false if it has none.
+ktap_totals() {
+	local totals
+	totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' "$1")
+	[ -n "$totals" ] || return 1
+	read -r p f <<<"$totals"
+	pass=$((pass + p)); fail=$((fail + f))
+	echo "$2: $p passed, $f failed"
+}
+
 bash scripts/setup.sh || { echo "setup failed"; fail=1; finish; }
 kver=$(migdev_kver)
 ksrc="$MIGDEV_CACHE/linux-source-6.12"
@@ -76,11 +87,7 @@ result "test programs and samples build" $rc
 bash fuzz/run.sh >out/fuzz.log 2>&1
 rc=$?
 grep -E '^(not ok|# fuzz)' out/fuzz.log
-totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' out/fuzz.log)
-if [ -n "$totals" ]; then
-	read -r p f <<<"$totals"
-	pass=$((pass + p)); fail=$((fail + f))
-	echo "fuzz/: $p passed, $f failed (log: out/fuzz.log)"
+if ktap_totals out/fuzz.log "fuzz/ (log: out/fuzz.log)"; then
 	[ "$rc" = 0 ] || [ "$f" != 0 ] || result "fuzz/run.sh exits 0" $rc
 else
 	tail -n 30 out/fuzz.log
@@ -113,14 +120,8 @@ vm_totals out/vm $vm_rc
 # (tests/crosshost_test.sh).  With the whole suite only.
 if [ $# = 0 ]; then
 	tests/crosshost_test.sh </dev/null | tee out/crosshost.ktap
-	totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' out/crosshost.ktap)
-	if [ -n "$totals" ]; then
-		read -r p f <<<"$totals"
-		pass=$((pass + p)); fail=$((fail + f))
-		echo "across two hosts: $p passed, $f failed"
-	else
+	ktap_totals out/crosshost.ktap "across two hosts" ||
 		result "tests/crosshost_test.sh ran" 1
-	fi
 fi
 
 # The same suite on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,

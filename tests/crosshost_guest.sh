@@ -17,6 +17,8 @@ set -u
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 RES=${MIGDEV_RESULTS:-/tmp}
 HOSTS="$ROOT/tests/qemu/hosts.py"
+# shellcheck source=tests/qemu/flows.sh
+. "$ROOT/tests/qemu/flows.sh"
 PORT=7070
 : "${MIGDEV_NET_ADDR:?run by tests/vm/run.sh --net}" "${MIGDEV_NET_PEER:?}"
 
@@ -33,33 +35,22 @@ controller) ;;
 esac
 
 # The KTAP report, also kept in $RES/crosshost.ktap for the host.
-flows() {
+controller() {
 	remote=(--remote "$MIGDEV_NET_PEER:$PORT" --local-addr "$MIGDEV_NET_ADDR")
 	# Round trips across the hosts: 3 per flow (the link and the
 	# nested QEMUs are slower than within one VM).
-	cases=("cross_host:-n 6"
+	FLOWS=("cross_host:-n 6"
 	       "cross_host_previous_minor:-n 6 --remote-module stream_minor=1 --minor 1 --newer-refused")
 	n=0 fail=0
 	echo "TAP version 13"
-	echo "1..${#cases[@]}"
-	for f in "${cases[@]}"; do
-		n=$((n + 1))
-		name=${f%%:*}
-		read -ra args <<<"${f#*:}"
-		python3 "$ROOT/tests/qemu/pingpong.py" "${args[@]}" "${remote[@]}" \
-			--workdir "$RES/crosshost/$name" 2>&1 | sed 's/^/# /'
-		if [ "${PIPESTATUS[0]}" = 0 ]; then
-			echo "ok $n $name"
-		else
-			echo "not ok $n $name"
-			fail=$((fail + 1))
-		fi
-	done
+	echo "1..${#FLOWS[@]}"
+	run_flows "$RES/crosshost" python3 "$ROOT/tests/qemu/pingpong.py" \
+		"${remote[@]}"
 	python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import hosts; hosts.RemoteHost(sys.argv[2], "bye", 30).shutdown()' \
 		"$ROOT/tests/qemu" "$MIGDEV_NET_PEER:$PORT" ||
 		echo "# could not stop the agent on $MIGDEV_NET_PEER"
 	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 	[ $fail = 0 ]
 }
-flows | tee "$RES/crosshost.ktap"
+controller | tee "$RES/crosshost.ktap"
 exit "${PIPESTATUS[0]}"

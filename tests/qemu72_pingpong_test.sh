@@ -19,13 +19,15 @@ set -u
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 RES=${MIGDEV_RESULTS:-/tmp}
 PP="$ROOT/tests/qemu/pingpong72.py"
+# shellcheck source=tests/qemu/flows.sh
+. "$ROOT/tests/qemu/flows.sh"
 # Under the debug kernel (KASAN, lockdep) a hop takes several times as
 # long: 4 hops there, 20 on the distribution kernel.
 hops=20
 case $(uname -r) in *debug*) hops=4 ;; esac
 
 # The ping-pong, then QEMU's other flows, two hops each.
-tests=("qemu72_ping_pong_${hops}_hops:-n $hops"
+FLOWS=("qemu72_ping_pong_${hops}_hops:-n $hops"
        "qemu72_paused_destination_cont:-n 2 --paused-dest"
        "qemu72_cancel_in_precopy:-n 2 --cancel"
        "qemu72_cancel_in_stop_copy:-n 2 --cancel-stop-copy")
@@ -43,9 +45,9 @@ done
 n=0 fail=0
 
 echo "TAP version 13"
-echo "1..${#tests[@]}"
+echo "1..${#FLOWS[@]}"
 if [ -z "$dir" ]; then
-	for t in "${tests[@]}"; do
+	for t in "${FLOWS[@]}"; do
 		n=$((n + 1))
 		echo "ok $n ${t%%:*} # SKIP no QEMU 7.2 (scripts/qemu72.sh unpacks it)"
 	done
@@ -54,24 +56,6 @@ if [ -z "$dir" ]; then
 fi
 echo "# $(QEMU_MODULE_DIR=$dir/usr/lib/x86_64-linux-gnu/qemu \
 	"$dir/usr/bin/qemu-system-x86_64" --version | head -1) in $dir"
-for t in "${tests[@]}"; do
-	n=$((n + 1))
-	name=${t%%:*}
-	read -ra args <<<"${t#*:}"
-	if [ ! -e "$ROOT/guest/build/migdev-guest.elf" ]; then
-		echo "not ok $n $name # no guest/build/migdev-guest.elf" \
-			"(make -C tests builds it)"
-		fail=$((fail + 1))
-		continue
-	fi
-	python3 "$PP" --qemu72 "$dir" "${args[@]}" \
-		--workdir "$RES/qemu72-pingpong/$name" 2>&1 | sed 's/^/# /'
-	if [ "${PIPESTATUS[0]}" = 0 ]; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		fail=$((fail + 1))
-	fi
-done
+run_flows "$RES/qemu72-pingpong" python3 "$PP" --qemu72 "$dir"
 echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ $fail = 0 ]

@@ -16,13 +16,15 @@ set -u
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 RES=${MIGDEV_RESULTS:-/tmp}
 PP="$ROOT/tests/qemu/pingpong.py"
+# shellcheck source=tests/qemu/flows.sh
+. "$ROOT/tests/qemu/flows.sh"
 # Round trips (two hops each) of the plain ping-pong: 50 (about 4 minutes
 # here); 10 under the debug kernel, where every hop takes several times as
 # long and the point is what its checkers see.
 rounds=50
 case $(uname -r) in *debug*) rounds=10 ;; esac
 
-tests=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
+FLOWS=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
        "switchover_ack:-n 2 --switchover-ack"
        "paused_destination_cont:-n 2 --paused-dest"
        "cancel_in_precopy:-n 2 --cancel"
@@ -33,32 +35,15 @@ tests=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
 n=0 fail=0
 
 echo "TAP version 13"
-echo "1..${#tests[@]}"
+echo "1..${#FLOWS[@]}"
 if ! command -v qemu-system-x86_64 >/dev/null; then
-	for t in "${tests[@]}"; do
+	for t in "${FLOWS[@]}"; do
 		n=$((n + 1))
 		echo "ok $n ${t%%:*} # SKIP qemu-system-x86_64 not installed"
 	done
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:$n error:0"
 	exit 0
 fi
-for t in "${tests[@]}"; do
-	n=$((n + 1))
-	name=${t%%:*}
-	read -ra args <<<"${t#*:}"
-	if [ ! -e "$ROOT/guest/build/migdev-guest.elf" ]; then
-		echo "not ok $n $name # no guest/build/migdev-guest.elf (make -C tests builds it)"
-		fail=$((fail + 1))
-		continue
-	fi
-	python3 "$PP" "${args[@]}" --workdir "$RES/qemu-pingpong/$name" 2>&1 |
-		sed 's/^/# /'
-	if [ "${PIPESTATUS[0]}" = 0 ]; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		fail=$((fail + 1))
-	fi
-done
+run_flows "$RES/qemu-pingpong" python3 "$PP"
 echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ $fail = 0 ]
