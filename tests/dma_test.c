@@ -399,13 +399,24 @@ TEST_F_TIMEOUT(dma, reset_mid_transfer, 600)
 TEST_F(dma, disable_mid_transfer)
 {
 	struct migdev_desc d;
+	unsigned int i;
 	uint32_t n;
 
 	ASSERT_EQ(0, mdl_pause(self->uuid, 1));
 	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, BUF_SIZE, 0);
 	n = mdl_submit(&self->q, &d);
 	ASSERT_EQ(0, mdl_pause(self->uuid, 0));
-	usleep(2000);
+	/*
+	 * Disable only once the copy is in flight: a descriptor not yet
+	 * fetched has nothing to abort. On a loaded host the engine may take
+	 * long to get its first turn, so wait for BUSY, not for a fixed time.
+	 */
+	for (i = 0; i < 100000 && !st(&self->q, n); i++) {
+		if (mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS) &
+		    MIGDEV_Q_STATUS_BUSY)
+			break;
+		usleep(100);
+	}
 	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
 	ASSERT_NE(0, st(&self->q, n));
 	if (st(&self->q, n) == MIGDEV_STATUS_OK)

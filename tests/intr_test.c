@@ -42,17 +42,15 @@ TEST_F(dma, one_msix_per_completion)
 	}
 	mdl_doorbell(&self->q);
 	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, n, 60000));
-	usleep(10000);
 	/* 20 of the 30 asked for one. */
-	EXPECT_EQ(20, mdl_eventfd_read(fds[0]));
+	EXPECT_EQ(20, mdl_eventfd_count(fds[0], 20, 5000));
 	EXPECT_EQ(0, mdl_eventfd_read(fds[nvec - 1]));
 	EXPECT_EQ(1, mdl_read32(&self->d, MIGDEV_REG_INT_STATUS));
 
 	/* An error raises the error vector, once. */
 	bad = mdl_desc(77, 0, 0, 0, 0);
 	EXPECT_EQ(MIGDEV_STATUS_BAD_OPCODE, mdl_run(&self->q, &bad));
-	usleep(10000);
-	EXPECT_EQ(1, mdl_eventfd_read(fds[nvec - 1]));
+	EXPECT_EQ(1, mdl_eventfd_count(fds[nvec - 1], 1, 5000));
 	EXPECT_EQ(0, mdl_eventfd_read(fds[0]));
 	EXPECT_EQ(1 | MIGDEV_INT_ERROR, mdl_read32(&self->d, MIGDEV_REG_INT_STATUS));
 	mdl_write32(&self->d, MIGDEV_REG_INT_STATUS, 1 | MIGDEV_INT_ERROR);
@@ -79,9 +77,9 @@ TEST_F(dma, vector_per_queue)
 		for (k = 0; k <= i; k++)
 			ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&qs[i], &d));
 	}
-	usleep(10000);
 	for (i = 0; i < self->nr_queues; i++)
-		EXPECT_EQ(i + 1, mdl_eventfd_read(fds[i])) TH_LOG("queue %u", i);
+		EXPECT_EQ(i + 1, mdl_eventfd_count(fds[i], i + 1, 5000))
+			TH_LOG("queue %u", i);
 	EXPECT_EQ(0, mdl_eventfd_read(fds[nvec - 1]));
 }
 
@@ -107,8 +105,7 @@ TEST_F(dma, msix_mask_holds_pending)
 	EXPECT_EQ(1, mdl_eventfd_read(fds[0]));
 	EXPECT_EQ(0, mdl_read32(&self->d, MIGDEV_MSIX_PBA_OFFSET));
 	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	usleep(10000);
-	EXPECT_EQ(1, mdl_eventfd_read(fds[0]));
+	EXPECT_EQ(1, mdl_eventfd_count(fds[0], 1, 5000));
 }
 
 /* INTx is a level: it fires, auto-masks, and fires again on unmask only
@@ -122,8 +119,7 @@ TEST_F(dma, intx_level)
 
 	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd));
 	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	usleep(10000);
-	EXPECT_EQ(1, mdl_eventfd_read(efd));
+	EXPECT_EQ(1, mdl_eventfd_count(efd, 1, 5000));
 	EXPECT_TRUE(mdl_cfg_read(&self->d, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	/* Unmask with the cause still set: it fires again. */
 	ASSERT_EQ(0, __mdl_set_irqs(&self->d, unmask_flags, VFIO_PCI_INTX_IRQ_INDEX,
@@ -137,8 +133,7 @@ TEST_F(dma, intx_level)
 	EXPECT_EQ(0, mdl_eventfd_read(efd));
 	/* The next completion fires once more. */
 	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	usleep(10000);
-	EXPECT_EQ(1, mdl_eventfd_read(efd));
+	EXPECT_EQ(1, mdl_eventfd_count(efd, 1, 5000));
 	/* INTx disabled in the command register: no edge while it is. */
 	mdl_write32(&self->d, MIGDEV_REG_INT_STATUS, 1);
 	ASSERT_EQ(0, __mdl_set_irqs(&self->d, unmask_flags, VFIO_PCI_INTX_IRQ_INDEX,

@@ -462,6 +462,16 @@ int mdl_eventfd_wait(int fd, int ms)
 	return poll(&p, 1, ms) == 1;
 }
 
+uint64_t mdl_eventfd_count(int fd, uint64_t want, int ms)
+{
+	uint64_t total = mdl_eventfd_read(fd);
+
+	while (total < want && mdl_eventfd_wait(fd, ms))
+		total += mdl_eventfd_read(fd);
+	usleep(10000);
+	return total + mdl_eventfd_read(fd);
+}
+
 int __mdl_dma_map(struct mdl_dev *dev, size_t size, struct mdl_dma *m)
 {
 	int ret;

@@ -174,5 +174,12 @@ int mdl_eventfd(void);
 uint64_t mdl_eventfd_read(int fd);
 /* Wait up to @ms for the eventfd; 1 if it fired. */
 int mdl_eventfd_wait(int fd, int ms);
+/*
+ * Signals on @fd: read until @want arrived or @ms passed, then 10 ms more
+ * so that an extra one is counted too. The engine signals just after it
+ * writes the completion, so a test that saw the completion waits here, not
+ * for a fixed time.
+ */
+uint64_t mdl_eventfd_count(int fd, uint64_t want, int ms);
 
 #endif /* MIGDEV_LIB_H */
