@@ -77,7 +77,7 @@ rc=$?
 cat out/checkpatch.log
 result "checkpatch --strict clean" $rc
 
-{ make -s -C tests KVER="$kver" && make -s -C samples; } >out/tests-build.log 2>&1
+{ make -s -C tests KVER="$kver" && make -s -C samples KVER="$kver"; } >out/tests-build.log 2>&1
 rc=$?
 result "test programs and samples build" $rc
 [ $rc = 0 ] || { cat out/tests-build.log; finish; }
