@@ -119,6 +119,10 @@ class Qemu:
                "-nodefaults", "-no-user-config", "-display", "none",
                "-serial", f"file:{self.serial}",
                "-kernel", args.guest]
+        if args.initrd:
+            cmd += ["-initrd", args.initrd]
+        if args.append:
+            cmd += ["-append", args.append]
         for k, u in enumerate(instances):
             cmd += ["-device", "vfio-pci,sysfsdev=%s/%s,id=migdev%d,"
                     "addr=0x%x,enable-migration=on" % (MDEV_DEVICES, u, k,
@@ -613,6 +617,9 @@ def main():
     ap.add_argument("--devices", type=int, default=1, choices=(1, 2),
                     help="migdev devices in the guest (instances per side); "
                     "the guest drives them in turn")
+    ap.add_argument("--initrd", help="with a Linux --guest: its initramfs "
+                    "(samples/guest-driver/initramfs.sh)")
+    ap.add_argument("--append", help="with a Linux --guest: its command line")
     ap.add_argument("--mem", type=int, default=32, help="guest RAM, MiB")
     ap.add_argument("--max-bandwidth", type=int, default=0,
                     help="bytes/s (0: QEMU's default)")
