@@ -19,6 +19,7 @@ if [ ${#tests[@]} = 0 ]; then
 	       dma_test intr_test devmem_test fair_test mig_test stream_test
 	       dma_log_test cdev_test mig_v1_test
 	       pingpong_test.sh qemu_pingpong_test.sh qemu72_pingpong_test.sh
+	       linux_guest_test.sh
 	       mdevctl_test.sh module_test.sh)
 fi
 
