@@ -80,6 +80,9 @@ TEST_F_TIMEOUT(engines, busy_instances_do_not_starve_another, 900)
 		d.pattern = htole64(0x1111111111111111ULL * (i + 1));
 		hn[i] = mdl_submit(&hog[i].q, &d);
 	}
+	/* Both fills in flight before the small copies start. */
+	for (i = 0; i < 100000 && !(busy(&hog[0]) && busy(&hog[1])); i++)
+		usleep(100);
 	ASSERT_EQ(0, inst_up(&small, 1 << 20));
 	memset(small.src.va, 0x5a, 1 << 20);
 	for (i = 0; i < 20; i++) {
