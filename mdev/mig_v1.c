@@ -269,16 +269,16 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 	uret = migdev_v1_walk_locked(mdev, migdev_v1_image(mdev->mig_state),
 				     old);
 	if (uret) {
-		dev_err(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
-			old, new, ERR_PTR(ret), ERR_PTR(uret));
+		dev_err_ratelimited(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
+				    old, new, ERR_PTR(ret), ERR_PTR(uret));
 		migdev_mig_error_locked(mdev);
 		v1->state = MIGDEV_V1_ERROR;
 		v1->active = true;
 		migdev_v1_settle_locked(mdev);
 		return ret;
 	}
-	dev_warn(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe); back to 0x%x\n",
-		 old, new, ERR_PTR(ret), old);
+	dev_warn_ratelimited(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe); back to 0x%x\n",
+			     old, new, ERR_PTR(ret), old);
 	v1->state = old;
 	migdev_v1_settle_locked(mdev);
 	return ret;
