@@ -37,13 +37,18 @@ p=/sys/module/dmatest/parameters
 iter=0
 while :; do
 	iter=$((iter + 1))
+	# Every other round polls: dmatest then waits in tx_status and ends
+	# each copy with dmaengine_terminate_sync().
+	mode=irq
+	[ $((iter % 2)) = 0 ] && mode=polled
+	if [ $mode = polled ]; then echo Y >$p/polled; else echo N >$p/polled; fi
 	dmesg -c >/dev/null
 	echo 1 >$p/run
 	cat $p/wait >/dev/null	# returns when the round is done
 	sum=$(dmesg -c | grep -E 'dmatest: .*summary' | tail -n 1)
 	sum=${sum#*dmatest: }
 	case $sum in
-	*" 0 failures "*) echo "migdev-guest: iter $iter ok $sum" ;;
+	*" 0 failures "*) echo "migdev-guest: iter $iter ok $mode $sum" ;;
 	*)
 		echo "migdev-guest: MISMATCH iter $iter ${sum:-no dmatest summary}"
 		dmesg | tail -n 20

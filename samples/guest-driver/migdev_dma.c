@@ -208,6 +208,46 @@ static irqreturn_t mgd_queue_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * Abort everything on the channel, without callbacks: the device drops its
+ * descriptor in flight when the queue is disabled (its ABORTED completion
+ * lands in a slot that is cleared again before reuse), and the queue comes
+ * back empty, at ring slot 0.  dmatest calls this after every round.
+ */
+static int mgd_terminate_all(struct dma_chan *c)
+{
+	struct mgd_chan *mc = to_mgd_chan(c);
+	struct mgd_tx *tx, *n;
+	unsigned long flags;
+	LIST_HEAD(drop);
+
+	spin_lock_irqsave(&mc->lock, flags);
+	writel(0, mgd_qreg(mc, MIGDEV_Q_CTRL));
+	for (; mc->head != mc->tail; mc->head++) {
+		u32 slot = mc->head & (MGD_RING - 1);
+
+		list_add_tail(&mc->active[slot]->node, &drop);
+		mc->active[slot] = NULL;
+	}
+	list_splice_tail_init(&mc->submitted, &drop);
+	mc->head = 0;
+	mc->tail = 0;
+	writel(MIGDEV_Q_CTRL_ENABLE, mgd_qreg(mc, MIGDEV_Q_CTRL));
+	spin_unlock_irqrestore(&mc->lock, flags);
+
+	list_for_each_entry_safe(tx, n, &drop, node)
+		kfree(tx);
+	return 0;
+}
+
+/* No completion handler still running for this channel. */
+static void mgd_synchronize(struct dma_chan *c)
+{
+	struct mgd_chan *mc = to_mgd_chan(c);
+
+	synchronize_irq(pci_irq_vector(mc->md->pdev, mc->q));
+}
+
 static irqreturn_t mgd_error_irq(int irq, void *data)
 {
 	struct mgd_dev *md = data;
@@ -315,6 +355,8 @@ static int mgd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	md->dma.device_prep_dma_memcpy = mgd_prep_memcpy;
 	md->dma.device_issue_pending = mgd_issue_pending;
 	md->dma.device_tx_status = mgd_tx_status;
+	md->dma.device_terminate_all = mgd_terminate_all;
+	md->dma.device_synchronize = mgd_synchronize;
 	md->dma.copy_align = DMAENGINE_ALIGN_1_BYTE;
 	ret = dma_async_device_register(&md->dma);
 	if (ret)
