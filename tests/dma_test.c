@@ -395,19 +395,23 @@ TEST_F_TIMEOUT(dma, reset_mid_transfer, 600)
 	mdl_dma_free(&self->d, &big);
 }
 
-/* Disabling a queue aborts its descriptor in flight. */
+/* Disabling a queue aborts its descriptor in flight; enabled again, it works. */
 TEST_F(dma, disable_mid_transfer)
 {
+	const uint32_t len = 64u << 20;	/* 512 chunks: still running at the disable */
 	struct migdev_desc d;
+	struct mdl_dma big;
 	unsigned int i;
 	uint32_t n;
 
+	ASSERT_EQ(0, __mdl_dma_map(&self->d, len, &big));
 	ASSERT_EQ(0, mdl_pause(self->uuid, 1));
-	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, BUF_SIZE, 0);
+	d = mdl_desc(MIGDEV_OP_FILL, 0, big.iova, len, 0);
+	d.pattern = htole64(0x3c3c3c3c3c3c3c3cULL);
 	n = mdl_submit(&self->q, &d);
 	ASSERT_EQ(0, mdl_pause(self->uuid, 0));
 	/*
-	 * Disable only once the copy is in flight: a descriptor not yet
+	 * Disable only once the fill is in flight: a descriptor not yet
 	 * fetched has nothing to abort. On a loaded host the engine may take
 	 * long to get its first turn, so wait for BUSY, not for a fixed time.
 	 */
@@ -420,10 +424,19 @@ TEST_F(dma, disable_mid_transfer)
 	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
 	ASSERT_NE(0, st(&self->q, n));
 	if (st(&self->q, n) == MIGDEV_STATUS_OK)
-		SKIP(return, "the copy finished before the disable");
+		SKIP(goto out, "the fill finished before the disable");
 	EXPECT_EQ(MIGDEV_STATUS_ABORTED, st(&self->q, n));
-	EXPECT_LT(le64toh(mdl_cpl(&self->q, n)->bytes), BUF_SIZE);
+	EXPECT_LT(le64toh(mdl_cpl(&self->q, n)->bytes), len);
 	EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	/* Enabled again, the queue starts empty and works. */
+	mdl_queue_fini(&self->q);
+	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 16, &self->q));
+	memset(self->b.va, 0, 4096);
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+out:
+	mdl_dma_free(&self->d, &big);
 }
 
 /* No bus mastering, no DMA: work waits until it is enabled. */
