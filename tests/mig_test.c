@@ -17,6 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "migdev_lib.h"
+#include "mig_check.h"
 
 #define S_STOP		VFIO_DEVICE_STATE_STOP
 #define S_RUNNING	VFIO_DEVICE_STATE_RUNNING
@@ -28,7 +29,6 @@
 #define S_ERROR		VFIO_DEVICE_STATE_ERROR
 
 #define BUF	(4u << 20)
-#define BAR2	VFIO_PCI_BAR2_REGION_INDEX
 
 FIXTURE(mig) {
 	char su[MDL_UUID_LEN], du[MDL_UUID_LEN];
@@ -87,26 +87,6 @@ FIXTURE_TEARDOWN(mig)
 		__mdl_remove(self->su);
 	if (mdl_exists(self->du))
 		__mdl_remove(self->du);
-}
-
-/* The destination shows what the source had. */
-static void expect_same_device(struct __test_metadata *_metadata,
-			       struct mdl_dev *a, struct mdl_dev *b,
-			       uint64_t devmem_size)
-{
-	static uint8_t pa[1 << 20], pb[1 << 20];
-	uint64_t off;
-
-	EXPECT_EQ(mdl_read64(a, MIGDEV_REG_SCRATCH), mdl_read64(b, MIGDEV_REG_SCRATCH));
-	ASSERT_EQ(256, mdl_pread(a, VFIO_PCI_CONFIG_REGION_INDEX, 0, pa, 256));
-	ASSERT_EQ(256, mdl_pread(b, VFIO_PCI_CONFIG_REGION_INDEX, 0, pb, 256));
-	EXPECT_EQ(0, memcmp(pa, pb, 256));
-	for (off = 0; off < devmem_size && off < (8u << 20); off += sizeof(pa)) {
-		ASSERT_EQ(sizeof(pa), mdl_pread(a, BAR2, off, pa, sizeof(pa)));
-		ASSERT_EQ(sizeof(pb), mdl_pread(b, BAR2, off, pb, sizeof(pb)));
-		ASSERT_EQ(0, memcmp(pa, pb, sizeof(pa)))
-			TH_LOG("device memory at 0x%llx", (unsigned long long)off);
-	}
 }
 
 TEST_F(mig, migration_feature)

@@ -17,6 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "migdev_lib.h"
+#include "mig_check.h"
 
 #define RUN	VFIO_DEVICE_STATE_V1_RUNNING
 #define SAV	VFIO_DEVICE_STATE_V1_SAVING
@@ -33,6 +34,7 @@
 #define MIG	MIGDEV_MIG_REGION_INDEX
 #define BAR2	VFIO_PCI_BAR2_REGION_INDEX
 #define BUF	(4u << 20)
+#define SMALL_DEVMEM	(4u << 20)	/* a migdev-small's device memory */
 
 /* Every valid device_state value. */
 static const uint32_t valid[] = {
@@ -239,24 +241,6 @@ static int fail_arm(const char *uuid, unsigned int fail, unsigned int skip)
 	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/mig_fail", uuid);
 	snprintf(val, sizeof(val), "%u %u", fail, skip);
 	return mdl_sysfs_write(path, val);
-}
-
-static void expect_same_device(struct __test_metadata *_metadata,
-			       struct mdl_dev *a, struct mdl_dev *b)
-{
-	static uint8_t pa[1 << 20], pb[1 << 20];
-	uint64_t off;
-
-	EXPECT_EQ(mdl_read64(a, MIGDEV_REG_SCRATCH), mdl_read64(b, MIGDEV_REG_SCRATCH));
-	ASSERT_EQ(256, mdl_pread(a, VFIO_PCI_CONFIG_REGION_INDEX, 0, pa, 256));
-	ASSERT_EQ(256, mdl_pread(b, VFIO_PCI_CONFIG_REGION_INDEX, 0, pb, 256));
-	EXPECT_EQ(0, memcmp(pa, pb, 256));
-	for (off = 0; off < (4u << 20); off += sizeof(pa)) {
-		ASSERT_EQ(sizeof(pa), mdl_pread(a, BAR2, off, pa, sizeof(pa)));
-		ASSERT_EQ(sizeof(pb), mdl_pread(b, BAR2, off, pb, sizeof(pb)));
-		ASSERT_EQ(0, memcmp(pa, pb, sizeof(pa)))
-			TH_LOG("device memory at 0x%llx", (unsigned long long)off);
-	}
 }
 
 FIXTURE(v1) {
@@ -480,7 +464,7 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_mmap, 300)
 		memset(dmap, 0xff, s.sz[i]);
 	}
 	ASSERT_EQ(0, v1_set(&self->dst, RUN));
-	expect_same_device(_metadata, &self->src, &self->dst);
+	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 
 	munmap(smap, MIGDEV_MIG_DATA_SIZE);
 	munmap(dmap, MIGDEV_MIG_DATA_SIZE);
@@ -771,7 +755,7 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_region, 600)
 		ASSERT_EQ(4096, mdl_pread(&self->dst, BAR2, off, page, 4096));
 		EXPECT_EQ(0, memcmp(page, (uint8_t *)self->a.va + off, 4096));
 	}
-	expect_same_device(_metadata, &self->src, &self->dst);
+	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 	mdl_dma_free(&self->src, &big);
 	segs_free(&s);
 }
@@ -808,7 +792,7 @@ TEST_F_TIMEOUT(v1, data_section_any_width, 300)
 	ASSERT_EQ(0, v1_set(&self->src, 0));
 	ASSERT_EQ(0, mdl_load(&self->dst, s.buf, s.len, 32 << 10));
 	ASSERT_EQ(0, v1_set(&self->src, RUN));
-	expect_same_device(_metadata, &self->src, &self->dst);
+	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 	segs_free(&s);
 }
 
@@ -843,7 +827,7 @@ TEST_F_TIMEOUT(v1, precopy_pending, 300)
 	ASSERT_EQ(0, v1_set(&self->src, 0));
 	ASSERT_EQ(0, v1_load(&self->dst, &s));
 	ASSERT_EQ(0, v1_set(&self->src, RUN));
-	expect_same_device(_metadata, &self->src, &self->dst);
+	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 	segs_free(&s);
 }
 
@@ -855,7 +839,7 @@ TEST_F_TIMEOUT(v1, region_to_data_fd, 600)
 	mdl_dirty_device(&self->src, 5);
 	ASSERT_EQ(0, v1_save(&self->src, &s));
 	ASSERT_EQ(0, mdl_load(&self->dst, s.buf, s.len, 32 << 10));
-	expect_same_device(_metadata, &self->src, &self->dst);
+	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 	segs_free(&s);
 }
 
@@ -873,7 +857,7 @@ TEST_F_TIMEOUT(v1, data_fd_to_region, 600)
 		ASSERT_EQ(0, v1_put_stream(&self->dst, self->stream, self->len, cuts[i]))
 			TH_LOG("segments of %zu", cuts[i]);
 		ASSERT_EQ(0, v1_set(&self->dst, RUN));
-		expect_same_device(_metadata, &self->src, &self->dst);
+		expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 		ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
 	}
 }
@@ -1014,7 +998,7 @@ TEST_F(v1, hostile_accesses)
 	ASSERT_EQ(0, v1_put_stream(&self->dst, self->stream, self->len, 100000));
 	ASSERT_EQ(0, v1_set(&self->dst, RUN));
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
-	expect_same_device(_metadata, &self->src, &self->dst);
+	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 }
 
 /* A reset or a close in the middle of saving: RUNNING, nothing handed out. */
