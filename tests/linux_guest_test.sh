@@ -6,7 +6,7 @@
 # (a dmaengine provider) and runs Linux's dmatest on it in rounds, every
 # byte checked; tests/qemu/pingpong.py migrates it back and forth while
 # dmatest runs, and each hop must complete with the rounds going on and
-# never failing.  The guest boots in about two minutes here (TCG in TCG).
+# never failing.  The guest reaches /init in about 90 s here (TCG in TCG).
 # Skipped on the debug kernel, where that boot alone would take most of
 # the lane's time.  KTAP.
 set -u
