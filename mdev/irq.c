@@ -184,44 +184,31 @@ static int migdev_set_msix_mask(struct migdev_device *mdev,
 	return 0;
 }
 
-/* Take a reference on an eventfd from a user-supplied fd; -1 means none. */
-static struct eventfd_ctx *migdev_eventfd_get(s32 fd)
+/*
+ * Take a reference on the eventfd of user fd @fd (-1: none, NULL).  With
+ * @file, also keep a reference on its file there (NULL with none): MSI-X
+ * reads unread signals back through it (migdev_irq_reclaim()).
+ */
+static struct eventfd_ctx *migdev_eventfd_get(s32 fd, struct file **file)
 {
+	struct eventfd_ctx *ctx;
+	struct file *f;
+
+	if (file)
+		*file = NULL;
 	if (fd == -1)
 		return NULL;
 	if (fd < 0)
 		return ERR_PTR(-EINVAL);
-	return eventfd_ctx_fdget(fd);
-}
-
-/*
- * An MSI-X trigger: the eventfd of user fd @fd (-1: none) and its file,
- * both referenced.
- */
-static int migdev_msix_trigger_get(s32 fd, struct eventfd_ctx **ctx,
-				   struct file **file)
-{
-	struct file *f;
-
-	*ctx = NULL;
-	*file = NULL;
-	if (fd == -1)
-		return 0;
-	if (fd < 0)
-		return -EINVAL;
 	f = fget(fd);
 	if (!f)
-		return -EBADF;
-	*ctx = eventfd_ctx_fileget(f);
-	if (IS_ERR(*ctx)) {
-		int ret = PTR_ERR(*ctx);
-
-		*ctx = NULL;
+		return ERR_PTR(-EBADF);
+	ctx = eventfd_ctx_fileget(f);
+	if (IS_ERR(ctx) || !file)
 		fput(f);
-		return ret;
-	}
-	*file = f;
-	return 0;
+	else
+		*file = f;
+	return ctx;
 }
 
 static int migdev_set_intx_trigger(struct migdev_device *mdev,
@@ -238,7 +225,7 @@ static int migdev_set_intx_trigger(struct migdev_device *mdev,
 		return -EINVAL;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		ctx = migdev_eventfd_get(*(s32 *)data);
+		ctx = migdev_eventfd_get(*(s32 *)data, NULL);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
 		if (!ctx && !is_intx)
@@ -323,10 +310,10 @@ static int migdev_set_msix_trigger(struct migdev_device *mdev,
 
 		/* Take every reference first, so a bad fd changes nothing. */
 		for (i = 0; i < hdr->count; i++) {
-			int ret = migdev_msix_trigger_get(fds[i], &ctx[i],
-							  &file[i]);
+			ctx[i] = migdev_eventfd_get(fds[i], &file[i]);
+			if (IS_ERR(ctx[i])) {
+				int ret = PTR_ERR(ctx[i]);
 
-			if (ret) {
 				while (i--) {
 					if (ctx[i])
 						eventfd_ctx_put(ctx[i]);
@@ -371,7 +358,7 @@ static int migdev_set_req_trigger(struct migdev_device *mdev,
 			eventfd_signal(mdev->req_trigger);
 		return 0;
 	}
-	ctx = migdev_eventfd_get(*(s32 *)data);
+	ctx = migdev_eventfd_get(*(s32 *)data, NULL);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	migdev_eventfd_replace(&mdev->req_trigger, ctx);
