@@ -74,6 +74,16 @@ def remove_instance(u):
         log(f"# could not remove instance {u}: {e}")
 
 
+def spawn(cmd, errlog):
+    """Start @cmd with stdout and stderr appended to @errlog, after the
+    command line."""
+    with open(errlog, "a") as err:
+        err.write(" ".join(cmd) + "\n")
+        err.flush()
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=err, stderr=err)
+
+
 class LocalHost:
     """QEMU on this machine.  With @addr (this machine's address on the
     link to another host), destinations here listen for migrations on it;
@@ -96,13 +106,7 @@ class LocalHost:
         remove_instance(u)
 
     def spawn(self, cmd, errlog):
-        """Start @cmd with stdout and stderr appended to @errlog, after
-        the command line."""
-        with open(errlog, "a") as err:
-            err.write(" ".join(cmd) + "\n")
-            err.flush()
-            return subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                    stdout=err, stderr=err)
+        return spawn(cmd, errlog)
 
     def read(self, path):
         try:
@@ -331,12 +335,7 @@ class Agent:
             cmd = req["cmd"]
             if not cmd or cmd[0] != self.qemu:
                 raise Failure(f"runs only {self.qemu}")
-            with open(self.inside(req["log"]), "a") as err:
-                err.write(" ".join(str(c) for c in cmd) + "\n")
-                err.flush()
-                p = subprocess.Popen([str(c) for c in cmd],
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=err, stderr=err)
+            p = spawn([str(c) for c in cmd], self.inside(req["log"]))
             self.procs[p.pid] = p
             return {"id": p.pid}
         if op in ("poll", "kill"):
