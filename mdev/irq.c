@@ -269,14 +269,19 @@ static int migdev_set_intx_mask(struct migdev_device *mdev,
  * virqfd worker takes irq_lock, and vfio_virqfd_disable() waits for it.
  */
 static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
-				     struct vfio_irq_set *hdr, s32 fd)
+				     struct vfio_irq_set *hdr, void *data)
 {
 	bool is_intx;
+	s32 fd;
 
+	/* Before @data: with count 0 there is none (it is NULL). */
+	if (hdr->start || hdr->count != 1)
+		return -EINVAL;
+	fd = *(s32 *)data;
 	mutex_lock(&mdev->irq_lock);
 	is_intx = mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX;
 	mutex_unlock(&mdev->irq_lock);
-	if (!is_intx || hdr->start || hdr->count != 1)
+	if (!is_intx)
 		return -EINVAL;
 	/* A kernel without vfio-pci may lack virqfd: no unmask eventfd. */
 	if (!IS_ENABLED(CONFIG_VFIO_VIRQFD))
@@ -430,7 +435,7 @@ int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
 	    (hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) ==
 	    VFIO_IRQ_SET_ACTION_UNMASK &&
 	    (hdr.flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
-		ret = migdev_set_intx_unmask_fd(mdev, &hdr, *(s32 *)data);
+		ret = migdev_set_intx_unmask_fd(mdev, &hdr, data);
 	} else {
 		mutex_lock(&mdev->irq_lock);
 		ret = migdev_set_irqs_locked(mdev, &hdr, data);
@@ -475,8 +480,8 @@ void migdev_request(struct vfio_device *vdev, unsigned int count)
 					       count);
 		eventfd_signal(mdev->req_trigger);
 	} else if (count == 0) {
-		dev_notice(vdev->dev,
-			   "no device request channel registered: removal blocked until the user releases the device\n");
+		dev_notice_ratelimited(vdev->dev,
+				       "no device request channel registered: removal blocked until the user releases the device\n");
 	}
 	mutex_unlock(&mdev->irq_lock);
 }
