@@ -177,7 +177,8 @@ static bool migdev_dec_size_ok(u32 tag, u64 size)
 	case MIGDEV_TAG_DEVMEM:
 		return size > sizeof(struct migdev_rec_devmem) &&
 		       size <= MIGDEV_STREAM_MAX_PAYLOAD &&
-		       !((size - sizeof(struct migdev_rec_devmem)) % 4096);
+		       !((size - sizeof(struct migdev_rec_devmem)) %
+			 MIGDEV_STREAM_PAGE_SIZE);
 	case MIGDEV_TAG_DEVMEM_ZERO:
 		return size == sizeof(struct migdev_rec_devmem);
 	case MIGDEV_TAG_CONFIG:
@@ -234,7 +235,8 @@ static int migdev_dec_record(struct migdev_stream_dec *dec)
 static int migdev_dec_devmem(struct migdev_stream_dec *dec, bool zero)
 {
 	const struct migdev_rec_devmem *r = (void *)dec->buf;
-	u64 first = le64_to_cpu(r->first), npages = dec->devmem_size >> 12;
+	u64 first = le64_to_cpu(r->first), npages = dec->devmem_size >>
+						   MIGDEV_STREAM_PAGE_SHIFT;
 	u32 count = le32_to_cpu(r->count);
 	u64 size = le64_to_cpu(dec->rec.size);
 	int ret;
@@ -244,7 +246,7 @@ static int migdev_dec_devmem(struct migdev_stream_dec *dec, bool zero)
 		return migdev_dec_fail(dec, -EINVAL,
 				       "device memory record: pages %llu+%u outside the device's %llu pages",
 				       first, count, npages);
-	if (!zero && size != sizeof(*r) + (u64)count * 4096)
+	if (!zero && size != sizeof(*r) + (u64)count * MIGDEV_STREAM_PAGE_SIZE)
 		return migdev_dec_fail(dec, -EINVAL,
 				       "device memory record: %u pages but %llu bytes",
 				       count, size - sizeof(*r));
@@ -364,6 +366,16 @@ static int migdev_dec_queue(struct migdev_stream_dec *dec)
 		if (st & MIGDEV_QSTATE_HALTED)
 			return migdev_dec_fail(dec, -EINVAL,
 					       "queue %u: busy while halted", qi);
+		/*
+		 * The descriptor in flight is the one at HEAD, fetched because
+		 * TAIL was past it: with HEAD == TAIL, completing it would
+		 * leave HEAD one past TAIL, and the engine would run 2^32
+		 * stale ring slots.
+		 */
+		if (le32_to_cpu(r->tail) == le32_to_cpu(r->head))
+			return migdev_dec_fail(dec, -EINVAL,
+					       "queue %u: busy with an empty ring (head %u = tail)",
+					       qi, le32_to_cpu(r->head));
 		status = migdev_desc_check(&r->desc, dec->devmem_size);
 		if (status != MIGDEV_STATUS_OK ||
 		    le64_to_cpu(r->done) >= le32_to_cpu(r->desc.len))

@@ -18,9 +18,18 @@
 #include "cfg.h"
 #include "geom.h"
 
+/*
+ * The stream's page: a DEVMEM record carries device memory in pages of
+ * this size, whatever the host's PAGE_SIZE.  Device memory is kept in host
+ * pages, so the module builds only where the two agree (migfile.c).
+ */
+#define MIGDEV_STREAM_PAGE_SHIFT	12
+#define MIGDEV_STREAM_PAGE_SIZE		4096UL	/* 1 << MIGDEV_STREAM_PAGE_SHIFT */
+
 /* The largest payload a known record has: a full DEVMEM record. */
 #define MIGDEV_STREAM_MAX_PAYLOAD \
-	(sizeof(struct migdev_rec_devmem) + MIGDEV_REC_MAX_PAGES * 4096UL)
+	(sizeof(struct migdev_rec_devmem) + \
+	 MIGDEV_REC_MAX_PAGES * MIGDEV_STREAM_PAGE_SIZE)
 /* Unknown optional records are skipped, but not without bound. */
 #define MIGDEV_STREAM_MAX_SKIP		SZ_1M
 
@@ -41,7 +50,7 @@ enum migdev_dec_phase {
  * @max_minor: the newest stream minor version accepted
  * @tmpl: the destination's power-on config space, to check what the
  *	  stream may and may not set
- * @devmem: receives a run of pages: @data is @count * 4096 bytes, or NULL
+ * @devmem: receives a run of pages: @data is @count stream pages, or NULL
  *	    for pages that read as zeros again; 0 or a negative errno
  * @priv: argument for @devmem
  * @buf: caller's buffer of MIGDEV_STREAM_MAX_PAYLOAD bytes

@@ -435,6 +435,28 @@ static void test_bad(void)
 	expect("no QUEUE record: -EINVAL at END", small, 1, c.p, c.len, -EINVAL,
 	       "without the device state");
 
+	/*
+	 * A busy queue whose ring is empty: its descriptor in flight is the
+	 * one at HEAD, so TAIL must be past it.  Accepted, the engine would
+	 * complete it and then run 2^32 stale ring slots.
+	 */
+	c.len = 0;
+	off = record_tag(&b, MIGDEV_TAG_QUEUE);
+	sg_append(&c, b.p, off);
+	{
+		struct migdev_rec_queue q;
+
+		memcpy(&q, b.p + off + REC, sizeof(q));
+		result(le32_to_cpu(q.state) & MIGDEV_QSTATE_ACTIVE,
+		       "the small stream's first queue is busy");
+		q.tail = q.head;
+		sg_record(&c, MIGDEV_TAG_QUEUE, 0, &q, sizeof(q));
+	}
+	sg_append(&c, b.p + off + REC + sizeof(struct migdev_rec_queue),
+		  b.len - off - REC - sizeof(struct migdev_rec_queue));
+	expect("QUEUE busy with HEAD == TAIL: -EINVAL", small, 1, c.p, c.len,
+	       -EINVAL, "busy with an empty ring");
+
 	/* The callback's error is the stream's. */
 	{
 		struct sink sink = { .fail_at = 2 };
