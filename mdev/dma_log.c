@@ -29,6 +29,8 @@ MODULE_IMPORT_NS(IOMMUFD);
 
 /* Tracking more than this many pages at once is refused. */
 #define MIGDEV_LOG_MAX_PAGES	(16UL << 20)
+/* The largest tracking page size taken: a 1 GiB huge page. */
+#define MIGDEV_LOG_MAX_PGSIZE	BIT_ULL(30)
 
 struct migdev_log_range {
 	u64 start;
@@ -66,17 +68,27 @@ static int migdev_log_start(struct vfio_device *vdev,
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 	struct interval_tree_node *node;
 	struct migdev_dma_log *log;
-	u64 pgsize = max_t(u64, *page_size, PAGE_SIZE), pages = 0;
+	u64 pgsize = *page_size, pages = 0;
 	u32 i = 0;
 
-	if (!is_power_of_2(pgsize))
-		pgsize = roundup_pow_of_two(pgsize);
+	/*
+	 * The size is the user's: a power of two up to 1 GiB, and below
+	 * PAGE_SIZE the device tracks whole pages (the uAPI lets it pick).
+	 */
+	if (!is_power_of_2(pgsize) || pgsize > MIGDEV_LOG_MAX_PGSIZE) {
+		dev_warn_ratelimited(vdev->dev,
+				     "DMA logging refused: page size 0x%llx is not a power of two up to 0x%llx\n",
+				     pgsize, MIGDEV_LOG_MAX_PGSIZE);
+		return -EINVAL;
+	}
+	pgsize = max_t(u64, pgsize, PAGE_SIZE);
 	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX); node;
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
 		pages += (node->last - node->start) / pgsize + 1;
 	if (pages > MIGDEV_LOG_MAX_PAGES) {
-		dev_err(vdev->dev, "DMA logging of %llu pages refused: at most %lu\n",
-			pages, MIGDEV_LOG_MAX_PAGES);
+		dev_warn_ratelimited(vdev->dev,
+				     "DMA logging of %llu pages refused: at most %lu\n",
+				     pages, MIGDEV_LOG_MAX_PAGES);
 		return -E2BIG;
 	}
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -105,6 +106,101 @@ TEST_F(dma, dma_logging_ends_with_close)
 	/* Not logging: a report is refused, and a start works. */
 	EXPECT_NE(0, log_report(&self->d, self->b.iova, BUF_SIZE, bits));
 	EXPECT_EQ(0, log_start(&self->d, self->b.iova, BUF_SIZE));
+}
+
+static int log_start_pgsize(struct mdl_dev *d, uint64_t iova, uint64_t len,
+			    uint64_t *page_size)
+{
+	struct vfio_device_feature_dma_logging_range r = { .iova = iova, .length = len };
+	struct vfio_device_feature_dma_logging_control c = {
+		.page_size = *page_size, .num_ranges = 1, .ranges = (uintptr_t)&r,
+	};
+	size_t sz = sizeof(struct vfio_device_feature) + sizeof(c);
+	struct vfio_device_feature *f = calloc(1, sz);
+	int ret;
+
+	f->argsz = sz;
+	f->flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
+	memcpy(f->data, &c, sizeof(c));
+	ret = ioctl(d->fd, VFIO_DEVICE_FEATURE, f) ? -errno : 0;
+	memcpy(&c, f->data, sizeof(c));
+	*page_size = c.page_size;
+	free(f);
+	return ret;
+}
+
+/*
+ * The tracking page size is the user's: above 2^63 the module rounded it
+ * up with a shift by 64 (UBSAN on the debug kernel).  Sizes that are not a
+ * power of two or are past 1 GiB are refused; smaller ones than a page
+ * become a page; and a valid start works after the refusals.
+ */
+TEST_F(dma, dma_logging_page_size)
+{
+	static const uint64_t bad[] = { 0, 3, 4097, 1ULL << 31, (1ULL << 63) + 1,
+					1ULL << 63, ~0ULL };
+	uint64_t pgsize = 4096;
+	unsigned int i;
+	int ret;
+
+	ret = log_start_pgsize(&self->d, self->b.iova, BUF_SIZE, &pgsize);
+	if (ret == -ENOTTY)
+		SKIP(return, "no DMA logging: the kernel lacks CONFIG_IOMMUFD_DRIVER");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, logging(&self->d, VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		pgsize = bad[i];
+		EXPECT_EQ(-EINVAL, log_start_pgsize(&self->d, self->b.iova,
+						    BUF_SIZE, &pgsize))
+			TH_LOG("page size 0x%llx", (unsigned long long)bad[i]);
+	}
+	pgsize = 512;
+	EXPECT_EQ(0, log_start_pgsize(&self->d, self->b.iova, BUF_SIZE, &pgsize));
+	EXPECT_EQ(4096, pgsize);
+	ASSERT_EQ(0, logging(&self->d, VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0));
+	pgsize = 1ULL << 21;
+	EXPECT_EQ(0, log_start_pgsize(&self->d, self->b.iova, BUF_SIZE, &pgsize));
+	EXPECT_EQ(1ULL << 21, pgsize);
+}
+
+/*
+ * A write that fails part way (its first page mapped, the next not) may
+ * have written the first page: vfio_dma_rw() copies page by page.  That
+ * page was written, so it is reported, though the descriptor failed.
+ */
+TEST_F(dma, dma_logging_reports_partial_writes)
+{
+	const uint64_t iova = 1ULL << 40;	/* then a hole */
+	uint64_t bits[1] = { 0 };
+	struct migdev_desc d;
+	uint8_t *page;
+	int ret;
+
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	memset(page, 0, 4096);
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, page, 4096, iova));
+	ret = log_start(&self->d, iova, 2 * 4096);
+	if (ret == -ENOTTY)
+		SKIP(return, "no DMA logging: the kernel lacks CONFIG_IOMMUFD_DRIVER");
+	ASSERT_EQ(0, ret);
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, iova, 2 * 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_BAD_ADDRESS, mdl_run(&self->q, &d));
+	/* The mapped page holds the copy's first bytes... */
+	EXPECT_EQ(0, memcmp(page, self->a.va, 4096))
+		TH_LOG("the first page was not written: nothing to report");
+	/* ...and is reported. */
+	ASSERT_EQ(0, log_report(&self->d, iova, 2 * 4096, bits));
+	EXPECT_TRUE(bits[0] & 1) TH_LOG("the written page is not in the log");
+	/* The device works on. */
+	memset(self->b.va, 0, 4096);
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+	munmap(page, 4096);
 }
 
 TEST_HARNESS_MAIN
