@@ -6,6 +6,8 @@
 #include <linux/align.h>
 #include <linux/errno.h>
 #include <linux/lockdep.h>
+#include <linux/memcontrol.h>
+#include <linux/sched.h>
 #include <linux/pci_regs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -36,13 +38,15 @@ int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
 	e->pool = pool;
 	mutex_init(&e->lock);
 	ret = migdev_devmem_init(&e->devmem, geom->devmem_size,
-				 host->devmem_unmap, host_priv);
+				 host->devmem_unmap, host->devmem_dirtied,
+				 host_priv);
 	if (ret) {
 		mutex_destroy(&e->lock);
 		return ret;
 	}
 	migdev_engine_init(e);
-	/* The clock starts at 0 and is never reset. */
+	migdev_pool_add(pool, &e->slot);
+	/* The clock starts at 0; again for each user (migdev_emul_open()). */
 	e->clock_base = ktime_get_ns();
 	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
 	return 0;
@@ -55,14 +59,18 @@ int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
 void migdev_emul_fini(struct migdev_emul *e)
 {
 	migdev_engine_stop(e);
+	migdev_pool_del(e->pool, &e->slot);
 	migdev_devmem_fini(&e->devmem);
 	mutex_destroy(&e->lock);
 }
 
 /**
- * migdev_emul_open() - a user takes the device: power-on state, and the
- * buffer the engine moves data through
+ * migdev_emul_open() - a user takes the device: power-on state, the
+ * buffer the engine moves data through, and the user's memory cgroup
  * @e: device
+ *
+ * Called by the user's process: its memory cgroup is charged for what the
+ * device allocates on its behalf until it closes the device.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -75,7 +83,17 @@ int migdev_emul_open(struct migdev_emul *e)
 	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
 	mutex_lock(&e->lock);
 	e->bounce = bounce;
+	e->memcg = get_mem_cgroup_from_mm(current->mm);
 	e->paused = false;
+	/*
+	 * A new user's clock starts at 0, its latch empty: nothing of the
+	 * user before (how long it had the device, when it last read the
+	 * clock) carries over.  Resets within one user leave the clock be.
+	 */
+	e->clock_base = ktime_get_ns();
+	e->clock_latch = 0;
+	e->clock_frozen = false;
+	e->clock_frozen_val = 0;
 	mutex_unlock(&e->lock);
 	return 0;
 }
@@ -86,6 +104,7 @@ int migdev_emul_open(struct migdev_emul *e)
  */
 void migdev_emul_close(struct migdev_emul *e)
 {
+	struct mem_cgroup *memcg;
 	void *bounce;
 
 	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
@@ -93,8 +112,11 @@ void migdev_emul_close(struct migdev_emul *e)
 	mutex_lock(&e->lock);
 	bounce = e->bounce;
 	e->bounce = NULL;
+	memcg = e->memcg;
+	e->memcg = NULL;
 	mutex_unlock(&e->lock);
 	kvfree(bounce);
+	mem_cgroup_put(memcg);
 }
 
 static void migdev_emul_reset_locked(struct migdev_emul *e,

@@ -76,11 +76,15 @@ struct migdev_queue {
  * @paused: migdev_engine_pause() holds the engine off; set without the
  *	    lock (so a pause need not queue behind chunks), read under it
  * @bounce: MIGDEV_CHUNK bytes for moving data, allocated while open
+ * @memcg: the memory cgroup of the user that opened the device, while
+ *	   open: what the engine allocates for it (device memory that DMA
+ *	   writes) is charged there, not to the engines' kworkers
  * @devmem: device memory (has its own lock)
  * @host: how the device reaches its host
  * @host_priv: argument for @host
  * @pool: the parent's engines
  * @work: this instance's turn on an engine
+ * @slot: the pool's view of @work: is a step running, since when
  */
 struct migdev_emul {
 	struct migdev_geom geom;
@@ -101,11 +105,13 @@ struct migdev_emul {
 	unsigned int rr;
 	bool paused;
 	void *bounce;
+	struct mem_cgroup *memcg;
 	struct migdev_devmem devmem;
 	const struct migdev_host_ops *host;
 	void *host_priv;
 	struct migdev_pool *pool;
 	struct work_struct work;
+	struct migdev_pool_slot slot;
 };
 
 /*

@@ -27,17 +27,19 @@
  * @dm: device memory
  * @size: its size in bytes
  * @unmap: how to make user mappings fault again, or NULL
- * @unmap_priv: argument for @unmap
+ * @dirtied: told when a page becomes dirty, or NULL
+ * @priv: argument for @unmap and @dirtied
  *
  * Return: 0 or -ENOMEM.
  */
 int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
 		       void (*unmap)(void *priv, u64 off, u64 len),
-		       void *unmap_priv)
+		       void (*dirtied)(void *priv), void *priv)
 {
 	dm->size = size;
 	dm->unmap = unmap;
-	dm->unmap_priv = unmap_priv;
+	dm->dirtied = dirtied;
+	dm->priv = priv;
 	xa_init(&dm->pages);
 	init_rwsem(&dm->lock);
 	atomic_long_set(&dm->nr_pages, 0);
@@ -69,7 +71,7 @@ void migdev_devmem_clear(struct migdev_devmem *dm)
 	down_write(&dm->lock);
 	/* No user mapping may keep pointing at a page about to be freed. */
 	if (dm->unmap && atomic_long_read(&dm->nr_pages))
-		dm->unmap(dm->unmap_priv, 0, dm->size);
+		dm->unmap(dm->priv, 0, dm->size);
 	xa_for_each(&dm->pages, idx, page) {
 		/* Staging memory marks pages to zero with value entries. */
 		if (!xa_is_value(page))
@@ -99,10 +101,10 @@ struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
 	if (page || !alloc)
 		return page;
 
-	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	page = alloc_page(MIGDEV_DEVMEM_GFP | __GFP_ZERO);
 	if (!page)
 		return ERR_PTR(-ENOMEM);
-	old = xa_cmpxchg(&dm->pages, idx, NULL, page, GFP_KERNEL_ACCOUNT);
+	old = xa_cmpxchg(&dm->pages, idx, NULL, page, MIGDEV_DEVMEM_GFP);
 	if (xa_is_err(old)) {
 		__free_page(page);
 		return ERR_PTR(xa_err(old));
@@ -123,7 +125,9 @@ struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
  */
 void migdev_devmem_set_dirty(struct migdev_devmem *dm, unsigned long idx)
 {
-	set_bit(idx, dm->dirty);
+	/* Only a new dirty page is news: pre-copy's poll() wakes for it. */
+	if (!test_and_set_bit(idx, dm->dirty) && dm->dirtied)
+		dm->dirtied(dm->priv);
 }
 
 /**
@@ -182,7 +186,7 @@ int migdev_devmem_write(struct migdev_devmem *dm, u64 off, const void *buf,
 			break;
 		}
 		memcpy_to_page(page, in_page, buf, n);
-		set_bit(off >> PAGE_SHIFT, dm->dirty);
+		migdev_devmem_set_dirty(dm, off >> PAGE_SHIFT);
 		buf += n;
 		off += n;
 		len -= n;
@@ -217,7 +221,7 @@ u64 migdev_devmem_collect_dirty(struct migdev_devmem *dm, unsigned long *out)
 	}
 	if (dm->unmap)
 		for_each_set_bitrange(rs, re, out, nbits)
-			dm->unmap(dm->unmap_priv, (u64)rs << PAGE_SHIFT,
+			dm->unmap(dm->priv, (u64)rs << PAGE_SHIFT,
 				  (u64)(re - rs) << PAGE_SHIFT);
 	up_read(&dm->lock);
 	return n;
@@ -259,7 +263,7 @@ int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
 
 		if (!data) {
 			ret = xa_store(&st->pages, idx, xa_mk_value(0),
-				       GFP_KERNEL_ACCOUNT);
+				       MIGDEV_DEVMEM_GFP);
 			if (xa_is_err(ret))
 				return xa_err(ret);
 			if (old && !xa_is_value(old)) {
@@ -269,10 +273,10 @@ int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
 			continue;
 		}
 		if (!old || xa_is_value(old)) {
-			page = alloc_page(GFP_KERNEL_ACCOUNT);
+			page = alloc_page(MIGDEV_DEVMEM_GFP);
 			if (!page)
 				return -ENOMEM;
-			ret = xa_store(&st->pages, idx, page, GFP_KERNEL_ACCOUNT);
+			ret = xa_store(&st->pages, idx, page, MIGDEV_DEVMEM_GFP);
 			if (xa_is_err(ret)) {
 				__free_page(page);
 				return xa_err(ret);
@@ -292,7 +296,10 @@ int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
  * Pages never staged read as zeros afterwards: a stream carries the whole
  * of the source's memory.  Every slot is reserved before anything changes,
  * so this either fails with nothing changed or succeeds; every user
- * mapping is zapped before pages change.
+ * mapping is zapped before pages change.  The reservations are made under
+ * the write lock, like everything else here: migdev_devmem_clear() (a
+ * reset racing the commit) destroys the whole xarray, reservations
+ * included, and must not do so between a reservation and its store.
  *
  * Return: 0, or -ENOMEM with @dm unchanged.
  */
@@ -302,22 +309,23 @@ int migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st)
 	unsigned long idx;
 	int ret = 0;
 
+	down_write(&dm->lock);
 	xa_for_each(&st->pages, idx, page) {
 		if (xa_is_value(page))
 			continue;
-		ret = xa_reserve(&dm->pages, idx, GFP_KERNEL_ACCOUNT);
+		ret = xa_reserve(&dm->pages, idx, MIGDEV_DEVMEM_GFP);
 		if (ret)
 			break;
 	}
 	if (ret) {
 		xa_for_each(&st->pages, idx, page)
 			xa_release(&dm->pages, idx);
+		up_write(&dm->lock);
 		return ret;
 	}
 
-	down_write(&dm->lock);
 	if (dm->unmap)
-		dm->unmap(dm->unmap_priv, 0, dm->size);
+		dm->unmap(dm->priv, 0, dm->size);
 	/* What the stream does not hold is zero: drop it. */
 	xa_for_each(&dm->pages, idx, old) {
 		page = xa_load(&st->pages, idx);
@@ -332,7 +340,9 @@ int migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st)
 		if (xa_is_value(page))
 			continue;
 		old = xa_store(&dm->pages, idx, page, GFP_NOWAIT);
-		if (old && !xa_is_err(old))
+		if (WARN_ON_ONCE(xa_is_err(old)))
+			__free_page(page);	/* cannot happen: reserved */
+		else if (old)
 			__free_page(old);
 		set_bit(idx, dm->dirty);
 	}

@@ -13,6 +13,14 @@
 
 struct page;
 
+/*
+ * Device memory is the user's memory: charged to its memory cgroup, and
+ * an allocation past the cgroup's limit fails (the write reports it)
+ * rather than invoke the OOM killer on the user or anybody else.
+ */
+#define MIGDEV_DEVMEM_GFP \
+	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 /**
  * struct migdev_devmem - lazily backed device memory
  * @size: bytes, a power of two and a multiple of PAGE_SIZE
@@ -25,7 +33,8 @@ struct page;
  * @nr_pages: pages currently allocated
  * @dirty: one bit per page: written since the bit was last collected
  * @unmap: makes user mappings of a byte range fault again (may be NULL)
- * @unmap_priv: argument for @unmap
+ * @dirtied: a page's dirty bit went from clear to set (may be NULL)
+ * @priv: argument for @unmap and @dirtied
  */
 struct migdev_devmem {
 	u64 size;
@@ -34,7 +43,8 @@ struct migdev_devmem {
 	atomic_long_t nr_pages;
 	unsigned long *dirty;
 	void (*unmap)(void *priv, u64 off, u64 len);
-	void *unmap_priv;
+	void (*dirtied)(void *priv);
+	void *priv;
 };
 
 static inline u64 migdev_devmem_nr_pfns(const struct migdev_devmem *dm)
@@ -44,7 +54,7 @@ static inline u64 migdev_devmem_nr_pfns(const struct migdev_devmem *dm)
 
 int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
 		       void (*unmap)(void *priv, u64 off, u64 len),
-		       void *unmap_priv);
+		       void (*dirtied)(void *priv), void *priv);
 void migdev_devmem_fini(struct migdev_devmem *dm);
 void migdev_devmem_clear(struct migdev_devmem *dm);
 void migdev_devmem_read(struct migdev_devmem *dm, u64 off, void *buf,

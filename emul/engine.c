@@ -13,6 +13,7 @@
 #include <linux/crc32.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
+#include <linux/sched/mm.h>
 #include <linux/string.h>
 
 #include "desc.h"
@@ -211,9 +212,16 @@ static void migdev_engine_work(struct work_struct *work)
 {
 	struct migdev_emul *e = container_of(work, struct migdev_emul, work);
 
+	struct mem_cgroup *old;
+
 	mutex_lock(&e->lock);
 	if (migdev_engine_runnable_locked(e) && e->bounce) {
+		/* What this step allocates is the user's, not the kworker's. */
+		old = set_active_memcg(e->memcg);
+		migdev_pool_step_begin(e->pool, &e->slot);
 		migdev_engine_step_locked(e);
+		migdev_pool_step_end(e->pool, &e->slot);
+		set_active_memcg(old);
 		/* Back to the tail of the engines' queue: others get a turn. */
 		migdev_engine_kick_locked(e);
 	}
@@ -252,7 +260,14 @@ static void migdev_queue_set_ctrl(struct migdev_emul *e, unsigned int qi,
 	if (enable == q->enabled)
 		return;
 	if (!enable) {
-		if (q->active)
+		/*
+		 * The descriptor in flight is aborted.  Its completion record
+		 * is DMA and its interrupt an MSI: with bus mastering off, or
+		 * while the engine is held still (quiesced for migration,
+		 * when the dirty pages may already have been collected), the
+		 * device does neither, and the descriptor goes without one.
+		 */
+		if (q->active && migdev_dma_allowed(e) && !READ_ONCE(e->paused))
 			migdev_queue_complete(e, qi, MIGDEV_STATUS_ABORTED, 0);
 		q->enabled = false;
 		q->halted = false;

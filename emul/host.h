@@ -22,8 +22,11 @@
  * @msix_pending: the pending bits of masked MSI-X vectors, for the PBA
  * @devmem_unmap: make every user mapping of device memory bytes
  *		  [@off, @off + @len) fault on its next access
+ * @devmem_dirtied: a page of device memory became dirty (pre-copy has
+ *		    new data); may be called in any process context
  *
- * All but @devmem_unmap are called with the device's lock held.
+ * All but @devmem_unmap and @devmem_dirtied are called with the device's
+ * lock held.
  */
 struct migdev_host_ops {
 	int (*dma_read)(void *priv, u64 iova, void *buf, size_t len);
@@ -32,6 +35,7 @@ struct migdev_host_ops {
 	void (*intx)(void *priv, bool level);
 	u64 (*msix_pending)(void *priv);
 	void (*devmem_unmap)(void *priv, u64 off, u64 len);
+	void (*devmem_dirtied)(void *priv);
 };
 
 #endif /* MIGDEV_EMUL_HOST_H */

@@ -6,7 +6,9 @@
  * dirty bitmap, as migration pre-copy will, and prints the dirty pages as
  * ranges of page indexes, one "first-last" per line.  The bitmap is
  * collected once per open(), so a reader that needs several read() calls
- * sees one consistent snapshot.
+ * sees one consistent snapshot.  While a migration is saving the device
+ * the bitmap is the migration's: open() fails with -EBUSY rather than
+ * steal pages the migration must send.
  *
  * engine_pause: write 1 to pause the instance's DMA engine with
  * migdev_engine_pause() (what migration uses to quiesce it), 0 to resume.
@@ -47,7 +49,14 @@ static int migdev_dirty_open(struct inode *inode, struct file *file)
 	bits = bitmap_zalloc(nbits, GFP_KERNEL);
 	if (!bits)
 		return -ENOMEM;
+	mutex_lock(&mdev->state_mutex);
+	if (mdev->save) {
+		migdev_state_mutex_unlock(mdev);
+		bitmap_free(bits);
+		return -EBUSY;
+	}
 	n = migdev_devmem_collect_dirty(dm, bits);
+	migdev_state_mutex_unlock(mdev);
 	/* At most one range per two pages, each "a-b\n" of two numbers. */
 	cap = min_t(u64, n, nbits / 2 + 1) * 24 + 1;
 	snap = kvmalloc(struct_size(snap, text, cap), GFP_KERNEL);

@@ -27,8 +27,11 @@ static int migdev_host_dma_write(void *priv, u64 iova, const void *buf,
 	struct migdev_device *mdev = priv;
 	int ret = vfio_dma_rw(&mdev->vdev, iova, (void *)buf, len, true);
 
-	if (!ret)
-		migdev_dma_log_record(mdev, iova, len);
+	/*
+	 * Logged even when it failed: vfio_dma_rw() copies page by page and
+	 * may have written a prefix before the page it could not reach.
+	 */
+	migdev_dma_log_record(mdev, iova, len);
 	return ret;
 }
 
@@ -57,6 +60,11 @@ static void migdev_host_devmem_unmap(void *priv, u64 off, u64 len)
 			    len, true);
 }
 
+static void migdev_host_devmem_dirtied(void *priv)
+{
+	migdev_save_dirtied(priv);
+}
+
 const struct migdev_host_ops migdev_host_ops = {
 	.dma_read = migdev_host_dma_read,
 	.dma_write = migdev_host_dma_write,
@@ -64,6 +72,7 @@ const struct migdev_host_ops migdev_host_ops = {
 	.intx = migdev_host_intx,
 	.msix_pending = migdev_host_msix_pending,
 	.devmem_unmap = migdev_host_devmem_unmap,
+	.devmem_dirtied = migdev_host_devmem_dirtied,
 };
 
 /**

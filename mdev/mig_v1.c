@@ -186,8 +186,8 @@ static void migdev_v1_settle_locked(struct migdev_device *mdev)
 	struct migdev_mig_v1 *v1 = &mdev->v1;
 
 	v1->active = mdev->mig_state != VFIO_DEVICE_STATE_RUNNING;
-	if (v1->seg_owner != mdev->save || !migdev_v1_saving(mdev)) {
-		v1->seg_owner = NULL;
+	if (v1->seg_seq != mdev->save_seq || !migdev_v1_saving(mdev)) {
+		v1->seg_seq = 0;
 		v1->seg_len = 0;
 	}
 	if (!migdev_v1_resuming(mdev))
@@ -197,24 +197,56 @@ static void migdev_v1_settle_locked(struct migdev_device *mdev)
 /*
  * The data section, allocated on first use (a session, or an mmap of it)
  * and kept until the device is closed: a mapping of it stays valid across
- * sessions, as QEMU expects.  Lockless, because mmap() holds mmap_lock
- * and state_mutex is taken around user copies (the reverse order).
+ * sessions, as QEMU expects.  Lockless: mmap() allocates it under
+ * mmap_lock, a device_state write under state_mutex.
+ *
+ * It is the user's memory, charged to its memory cgroup: pages of its own
+ * (vmalloc_user() cannot charge, and the allocator that could is not
+ * exported), vmap()ed for the kernel and inserted into user mappings.
  */
-static u8 *migdev_v1_buf(struct migdev_mig_v1 *v1)
+static void migdev_v1_section_free(struct migdev_v1_section *sec)
 {
-	u8 *buf = READ_ONCE(v1->buf), *old;
+	unsigned int i;
 
-	if (buf)
-		return buf;
-	buf = vmalloc_user(MIGDEV_MIG_DATA_SIZE);
-	if (!buf)
+	if (!sec)
+		return;
+	if (sec->va)
+		vunmap(sec->va);
+	for (i = 0; i < MIGDEV_V1_PAGES; i++)
+		if (sec->pages[i])
+			put_page(sec->pages[i]);
+	kfree(sec);
+}
+
+static struct migdev_v1_section *migdev_v1_section(struct migdev_mig_v1 *v1)
+{
+	struct migdev_v1_section *sec = READ_ONCE(v1->sec), *old;
+	unsigned int i;
+
+	if (sec)
+		return sec;
+	sec = kzalloc(sizeof(*sec), GFP_KERNEL_ACCOUNT);
+	if (!sec)
 		return NULL;
-	old = cmpxchg(&v1->buf, NULL, buf);
+	for (i = 0; i < MIGDEV_V1_PAGES; i++) {
+		sec->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					   __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+		if (!sec->pages[i])
+			goto out_free;
+	}
+	sec->va = vmap(sec->pages, MIGDEV_V1_PAGES, VM_MAP, PAGE_KERNEL);
+	if (!sec->va)
+		goto out_free;
+	old = cmpxchg(&v1->sec, NULL, sec);
 	if (old) {
-		vfree(buf);
+		migdev_v1_section_free(sec);
 		return old;
 	}
-	return buf;
+	return sec;
+
+out_free:
+	migdev_v1_section_free(sec);
+	return NULL;
 }
 
 static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
@@ -255,7 +287,7 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 		return -EINVAL;
 	}
 	if ((new & (MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)) &&
-	    !migdev_v1_buf(v1))
+	    !migdev_v1_section(v1))
 		return -ENOMEM;
 
 	ret = migdev_v1_walk_locked(mdev, old, new);
@@ -298,7 +330,7 @@ static u64 migdev_v1_pending_locked(struct migdev_device *mdev)
 {
 	if (!migdev_v1_saving(mdev))
 		return 0;
-	mdev->v1.seg_owner = NULL;
+	mdev->v1.seg_seq = 0;
 	mdev->v1.seg_len = 0;
 	return migdev_save_pending(mdev->save);
 }
@@ -310,9 +342,10 @@ static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
 	ssize_t n;
 
 	*val = MIGDEV_MIG_DATA_OFFSET;
-	if (!migdev_v1_saving(mdev) || v1->seg_owner == mdev->save)
+	if (!migdev_v1_saving(mdev) || v1->seg_seq == mdev->save_seq)
 		return 0;
-	n = migdev_save_read_kernel(mdev->save, v1->buf, MIGDEV_MIG_DATA_SIZE);
+	n = migdev_save_read_kernel(mdev->save, v1->sec->va,
+				    MIGDEV_MIG_DATA_SIZE);
 	if (n == -ENOMSG)
 		n = 0;	/* pre-copy has nothing new: an empty segment */
 	if (n < 0) {
@@ -320,7 +353,7 @@ static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
 				     ERR_PTR(n));
 		return n;
 	}
-	v1->seg_owner = mdev->save;
+	v1->seg_seq = mdev->save_seq;
 	v1->seg_len = n;
 	return 0;
 }
@@ -328,7 +361,7 @@ static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
 static u64 migdev_v1_data_size_locked(struct migdev_device *mdev)
 {
 	if (migdev_v1_saving(mdev))
-		return mdev->v1.seg_owner == mdev->save ? mdev->v1.seg_len : 0;
+		return mdev->v1.seg_seq == mdev->save_seq ? mdev->v1.seg_len : 0;
 	if (migdev_v1_resuming(mdev))
 		return mdev->v1.data_size;
 	return 0;
@@ -349,7 +382,7 @@ static int migdev_v1_set_data_size_locked(struct migdev_device *mdev, u64 val)
 				     val, MIGDEV_MIG_DATA_SIZE);
 		return -EINVAL;
 	}
-	ret = migdev_resume_write_kernel(mdev->resume, mdev->v1.buf, val);
+	ret = migdev_resume_write_kernel(mdev->resume, mdev->v1.sec->va, val);
 	if (ret)
 		return ret;
 	mdev->v1.data_size = val;
@@ -399,7 +432,8 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 				    ubuf, width))
 		return -EFAULT;
 
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
 	switch (off) {
 	case MIGDEV_V1_OFF(device_state):
 		if (write)
@@ -432,7 +466,16 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 	return width;
 }
 
-/* The data section: any width, inside the segment (saving) or section. */
+/*
+ * The data section: any width, inside the segment (saving) or section.
+ * The state is checked under state_mutex, the bytes are copied without it:
+ * a user buffer that faults slowly (userfaultfd, FUSE) must not hold
+ * state_mutex, which arcs and sysfs readers wait for.  That is safe
+ * because the section is the user's to change at any time anyway (it can
+ * be mapped: the kernel copies a segment out once before decoding it),
+ * and it lives until the device is closed, which cannot happen during an
+ * access through the device's file.
+ */
 static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 				 char __user *ubuf, size_t count, u64 off,
 				 bool write)
@@ -440,28 +483,34 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 	struct device *dev = migdev_dev(mdev);
 	struct migdev_mig_v1 *v1 = &mdev->v1;
 	ssize_t ret = count;
+	u8 *p = NULL;
 
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
 	if (write) {
 		if (!migdev_v1_resuming(mdev)) {
 			dev_warn_ratelimited(dev, "migration region: data write refused: the region is not RESUMING\n");
 			ret = -EINVAL;
-		} else if (copy_from_user(v1->buf + off, ubuf, count)) {
-			ret = -EFAULT;
+		} else {
+			p = v1->sec->va + off;
 		}
 	} else {
-		if (!migdev_v1_saving(mdev) || v1->seg_owner != mdev->save) {
+		if (!migdev_v1_saving(mdev) || v1->seg_seq != mdev->save_seq) {
 			dev_warn_ratelimited(dev, "migration region: data read refused: no segment handed out (read data_offset while SAVING)\n");
 			ret = -EINVAL;
 		} else if (off >= v1->seg_len || count > v1->seg_len - off) {
 			dev_warn_ratelimited(dev, "migration region: data read of %zu bytes at 0x%llx refused: the segment has %llu bytes\n",
 					     count, off, v1->seg_len);
 			ret = -EINVAL;
-		} else if (copy_to_user(ubuf, v1->buf + off, count)) {
-			ret = -EFAULT;
+		} else {
+			p = v1->sec->va + off;
 		}
 	}
 	migdev_state_mutex_unlock(mdev);
+	if (!p)
+		return ret;
+	if (write ? copy_from_user(p, ubuf, count) : copy_to_user(ubuf, p, count))
+		return -EFAULT;
 	return ret;
 }
 
@@ -573,7 +622,8 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
 		   u64 off)
 {
 	u64 size = vma->vm_end - vma->vm_start;
-	u8 *buf;
+	struct migdev_v1_section *sec;
+	unsigned long num;
 
 	if (off < MIGDEV_MIG_DATA_OFFSET ||
 	    off - MIGDEV_MIG_DATA_OFFSET >= MIGDEV_MIG_DATA_SIZE ||
@@ -589,11 +639,14 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
 				    "private mmap of the migration region refused: map it MAP_SHARED\n");
 		return -EINVAL;
 	}
-	buf = migdev_v1_buf(&mdev->v1);
-	if (!buf)
+	sec = migdev_v1_section(&mdev->v1);
+	if (!sec)
 		return -ENOMEM;
-	return remap_vmalloc_range(vma, buf,
-				   (off - MIGDEV_MIG_DATA_OFFSET) >> PAGE_SHIFT);
+	num = vma_pages(vma);
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return vm_insert_pages(vma, vma->vm_start,
+			       sec->pages + ((off - MIGDEV_MIG_DATA_OFFSET) >> PAGE_SHIFT),
+			       &num);
 }
 
 /**
@@ -604,11 +657,11 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
  */
 void migdev_v1_reset_locked(struct migdev_device *mdev)
 {
-	u8 *buf = mdev->v1.buf;
+	struct migdev_v1_section *sec = mdev->v1.sec;
 
 	lockdep_assert_held(&mdev->state_mutex);
 	memset(&mdev->v1, 0, sizeof(mdev->v1));
-	mdev->v1.buf = buf;
+	mdev->v1.sec = sec;
 }
 
 /**
@@ -618,6 +671,6 @@ void migdev_v1_reset_locked(struct migdev_device *mdev)
 void migdev_v1_close_locked(struct migdev_device *mdev)
 {
 	migdev_v1_reset_locked(mdev);
-	vfree(mdev->v1.buf);
-	mdev->v1.buf = NULL;
+	migdev_v1_section_free(mdev->v1.sec);
+	mdev->v1.sec = NULL;
 }

@@ -70,15 +70,29 @@ struct migdev_parent {
 	u32 nr_instances;
 };
 
+#define MIGDEV_V1_PAGES	(MIGDEV_MIG_DATA_SIZE / PAGE_SIZE)
+
+/**
+ * struct migdev_v1_section - the v1 region's data section
+ * @va: its kernel mapping
+ * @pages: its pages, charged to the user (mapped into its mmap()s)
+ */
+struct migdev_v1_section {
+	u8 *va;
+	struct page *pages[MIGDEV_V1_PAGES];
+};
+
 /**
  * struct migdev_mig_v1 - the v1 migration region of an instance
  * @active: the v1 region owns migration: device_state was written and the
  *	    device is not back to RUNNING
  * @state: device_state as last written (valid while @active)
- * @buf: the data section (vmalloc_user(), mappable), from its first use
- *	 until the device is closed; set without a lock (migdev_v1_buf())
- * @seg_owner: the saving session @seg_len belongs to, or NULL: no segment
- *	       is handed out (data_offset not read since it was collected)
+ * @sec: the data section, from its first use until the device is closed;
+ *	 set without a lock (migdev_v1_section())
+ * @seg_seq: the saving session (its save_seq) @seg_len belongs to, or 0:
+ *	     no segment is handed out (data_offset not read since it was
+ *	     collected).  A number, not the session's pointer, which a later
+ *	     session may reuse
  * @seg_len: bytes of the segment in @buf (saving)
  * @data_size: data_size as last written (resuming)
  *
@@ -87,8 +101,8 @@ struct migdev_parent {
 struct migdev_mig_v1 {
 	bool active;
 	u32 state;
-	u8 *buf;
-	struct migdev_save *seg_owner;
+	struct migdev_v1_section *sec;
+	u64 seg_seq;
 	u64 seg_len;
 	u64 data_size;
 };
@@ -117,8 +131,10 @@ struct migdev_mig_v1 {
  * @save: the saving data_fd, if any
  * @resume: the resuming data_fd, if any
  * @mig_minor: stream minor version emitted and accepted at most
- * @reset_lock: protects @deferred_reset
- * @deferred_reset: a reset came while @state_mutex was held
+ * @save_seq: counts saving sessions; the current one's number
+ * @save_wq_lock: protects @save_wq
+ * @save_wq: the poll() queue of the pre-copy data_fd, or NULL: woken when
+ *	     device memory gets dirty (migdev_save_dirtied())
  * @fail_skip: fault injection: arcs that still succeed before @fail_count
  * @fail_count: fault injection: arcs that fail after @fail_skip
  * @v1: the v1 migration region's state
@@ -148,10 +164,11 @@ struct migdev_device {
 	struct mutex state_mutex; /* protects migration state, see above */
 	enum vfio_device_mig_state mig_state;
 	struct migdev_save *save;
+	u64 save_seq;
 	struct migdev_resume *resume;
 	u16 mig_minor;
-	spinlock_t reset_lock; /* protects deferred_reset */
-	bool deferred_reset;
+	spinlock_t save_wq_lock; /* protects save_wq */
+	wait_queue_head_t *save_wq;
 	u32 fail_skip;
 	u32 fail_count;
 	struct migdev_mig_v1 v1;
@@ -205,7 +222,7 @@ void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
 void migdev_mig_init(struct migdev_device *mdev);
 void migdev_mig_open(struct migdev_device *mdev);
 void migdev_mig_close(struct migdev_device *mdev);
-void migdev_mig_reset(struct migdev_device *mdev);
+int migdev_mig_reset(struct migdev_device *mdev);
 void migdev_state_mutex_unlock(struct migdev_device *mdev);
 struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
 					 enum vfio_device_mig_state new);
@@ -219,6 +236,8 @@ ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len);
 u64 migdev_save_pending(struct migdev_save *s);
 int migdev_save_stop_copy(struct migdev_save *s);
 void migdev_save_disable(struct migdev_save *s);
+void migdev_mig_set_save_wq(struct migdev_device *mdev, wait_queue_head_t *wq);
+void migdev_save_dirtied(struct migdev_device *mdev);
 u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s);
 struct file *migdev_resume_open(struct migdev_device *mdev);
 int migdev_resume_commit(struct migdev_resume *r);

@@ -15,10 +15,22 @@
  * staging memory and the device state stays in the decoder, so nothing
  * touches the device until RESUMING -> STOP commits a whole, valid stream.
  *
- * Each file has its own lock, so read() may come from any thread; the
- * state machine takes state_mutex and then a file's lock.  Once a file is
- * disabled (the state moved on, a reset, the device closed) every call
- * returns -ENODEV and the file holds nothing of the device.
+ * Each file has two locks.  Its lock guards the file's state and is held
+ * only briefly, never across a user copy: the state machine takes
+ * state_mutex and then a file's lock, so a user buffer that faults slowly
+ * must not stall an arc (and every sysfs reader waiting on state_mutex).
+ * Its I/O lock serialises read() (or write()) calls and owns the buffer
+ * they copy through; it is held across the user copy, taken killably, and
+ * the state machine never takes it.  So read() may come from any thread.
+ *
+ * Lifetime: the file reaches its device (s->mdev, r->mdev) only under its
+ * lock and while not disabled.  The device disables its files under that
+ * lock before it closes (migdev_mig_close()), and it cannot be freed while
+ * open, so nothing a data_fd does can touch a device that is gone, however
+ * long the user keeps the data_fd after closing the device or removing the
+ * instance.  Once a file is disabled (the state moved on, a reset, the
+ * device closed) every call returns -ENODEV and the file holds nothing of
+ * the device; its buffers go with the file.
  */
 #include <linux/anon_inodes.h>
 #include <linux/bitmap.h>
@@ -33,6 +45,14 @@
 #include "migdev.h"
 #include "../emul/stream.h"
 
+/*
+ * Device memory travels in stream pages, and is kept (and mapped, and
+ * tracked dirty) in host pages: the two must be one.  A 16K or 64K page
+ * kernel would need pages split into stream pages here and in the decoder.
+ */
+static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
+	      "migdev supports 4 KiB host pages only: PAGE_SIZE must equal the stream's page");
+
 #define MIGDEV_REC	sizeof(struct migdev_stream_record)
 /* One record at a time: the biggest is a full DEVMEM record. */
 #define MIGDEV_SAVE_BUF	(MIGDEV_REC + MIGDEV_STREAM_MAX_PAYLOAD)
@@ -44,9 +64,12 @@
 /**
  * struct migdev_save - a saving data_fd
  * @filp: the file
- * @mdev: its device; not touched once @disabled
- * @lock: serialises everything below, and reads
- * @wq: poll()
+ * @mdev: its device; touched only under @lock, and not once @disabled
+ * @read_lock: serialises read() calls; owns @buf, @len and @pos (held
+ *	       across the copy to the user, never by the state machine)
+ * @lock: protects everything below
+ * @wq: poll(); woken when the device dirties device memory, stops, or
+ *	the file is disabled
  * @disabled: the file is dead: -ENODEV
  * @precopy: opened in a PRE_COPY state
  * @stop_copy: the device stopped: @state holds its state
@@ -71,7 +94,8 @@
 struct migdev_save {
 	struct file *filp;
 	struct migdev_device *mdev;
-	struct mutex lock; /* protects all of this file, see above */
+	struct mutex read_lock; /* serialises readers, owns buf, see above */
+	struct mutex lock; /* protects the file's state, see above */
 	wait_queue_head_t wq;
 	bool disabled;
 	bool precopy;
@@ -98,12 +122,14 @@ struct migdev_save {
 /**
  * struct migdev_resume - a resuming data_fd
  * @filp: the file
- * @mdev: its device; not touched once @disabled
- * @lock: serialises everything below, and writes
+ * @mdev: its device; touched only under @lock, and not once @disabled
+ * @write_lock: serialises write() calls and owns @bounce (held across
+ *		the copy from the user, never by the state machine)
+ * @bounce: user data on its way to the decoder
+ * @lock: protects everything below
  * @disabled: the file is dead: -ENODEV
  * @dec: the stream decoder
  * @payload: the decoder's payload buffer
- * @bounce: user data on its way to the decoder
  * @staged: device memory as the stream has it so far
  * @received: bytes written so far
  * @logged: the refusal was logged
@@ -111,11 +137,12 @@ struct migdev_save {
 struct migdev_resume {
 	struct file *filp;
 	struct migdev_device *mdev;
-	struct mutex lock; /* protects all of this file, see above */
+	struct mutex write_lock; /* serialises writers, owns bounce */
+	u8 *bounce;
+	struct mutex lock; /* protects the file's state, see above */
 	bool disabled;
 	struct migdev_stream_dec *dec;
 	u8 *payload;
-	u8 *bounce;
 	struct migdev_devmem staged;
 	u64 received;
 	bool logged;
@@ -253,29 +280,51 @@ static int migdev_save_refill(struct migdev_save *s)
 	return 1;
 }
 
-/* Hand out the stream into @to, as far as it goes now. */
+static void migdev_save_free(struct migdev_save *s)
+{
+	kvfree(s->buf);
+	kvfree(s->state);
+	bitmap_free(s->dirty);
+	s->buf = NULL;
+	s->state = NULL;
+	s->dirty = NULL;
+}
+
+/*
+ * Hand out the stream into @to, as far as it goes now.  The record in
+ * s->buf changes only in migdev_save_refill(), under read_lock, so it is
+ * copied to the user without s->lock.
+ */
 static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 {
 	size_t len = iov_iter_count(to);
 	ssize_t done = 0;
 	int ret = 0;
 
-	mutex_lock(&s->lock);
-	if (s->disabled) {
-		done = -ENODEV;
-		goto out_unlock;
-	}
+	if (mutex_lock_killable(&s->read_lock))
+		return -EINTR;
 	while (len) {
-		size_t n, c;
+		size_t n = 0, c;
 
-		if (s->pos == s->len) {
+		mutex_lock(&s->lock);
+		if (s->disabled)
+			ret = -ENODEV;
+		else if (s->pos == s->len)
 			ret = migdev_save_refill(s);
-			if (ret)
-				break;
-		}
-		n = min(len, s->len - s->pos);
+		if (!ret)
+			n = min(len, s->len - s->pos);
+		mutex_unlock(&s->lock);
+		if (ret)
+			break;
+
 		c = copy_to_iter(s->buf + s->pos, n, to);
+
+		mutex_lock(&s->lock);
 		s->pos += c;
+		s->sent += c;
+		if (!s->stop_copy)
+			s->precopy_sent += c;
+		mutex_unlock(&s->lock);
 		done += c;
 		len -= c;
 		if (c != n) {
@@ -283,14 +332,15 @@ static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 			break;
 		}
 	}
-	s->sent += done;
-	if (!s->stop_copy)
-		s->precopy_sent += done;
+	/* A disabled file gives its buffers back now that no reader has them. */
+	mutex_lock(&s->lock);
+	if (s->disabled)
+		migdev_save_free(s);
+	mutex_unlock(&s->lock);
+	mutex_unlock(&s->read_lock);
 	/* Bytes read count; an error or ENOMSG is for the next call. */
 	if (!done && ret < 0)
-		done = ret;
-out_unlock:
-	mutex_unlock(&s->lock);
+		return ret;
 	return done;
 }
 
@@ -376,13 +426,20 @@ out_unlock:
 	return left;
 }
 
+/*
+ * VFIO_MIG_GET_PRECOPY_INFO.  Answered under the file's lock alone: a file
+ * that is neither disabled nor stopped belongs to a device in PRE_COPY or
+ * PRE_COPY_P2P (leaving those states stops or disables it under this
+ * lock), and the device cannot go away while the file is not disabled.
+ * It takes no state_mutex, so it never waits for an arc, and it never
+ * reaches a device that a racing close and removal freed.
+ */
 static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
 	struct migdev_save *s = filp->private_data;
 	unsigned long minsz = offsetofend(struct vfio_precopy_info, dirty_bytes);
 	struct vfio_precopy_info info = {};
-	struct migdev_device *mdev;
 	u64 initial, all;
 	int ret = 0;
 
@@ -394,24 +451,16 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 		return -EINVAL;
 
 	mutex_lock(&s->lock);
-	mdev = s->disabled ? NULL : s->mdev;
-	mutex_unlock(&s->lock);
-	if (!mdev)
-		return -ENODEV;
-	mutex_lock(&mdev->state_mutex);
-	if (mdev->save != s ||
-	    (mdev->mig_state != VFIO_DEVICE_STATE_PRE_COPY &&
-	     mdev->mig_state != VFIO_DEVICE_STATE_PRE_COPY_P2P)) {
-		ret = -EINVAL;
-		goto out_unlock;
+	if (s->disabled) {
+		ret = -ENODEV;
+	} else if (!s->precopy || s->stop_copy) {
+		ret = -EINVAL;	/* not in a PRE_COPY state */
+	} else {
+		all = migdev_save_left_locked(s, &initial);
+		info.initial_bytes = initial;
+		info.dirty_bytes = all - initial;
 	}
-	mutex_lock(&s->lock);
-	all = migdev_save_left_locked(s, &initial);
 	mutex_unlock(&s->lock);
-	info.initial_bytes = initial;
-	info.dirty_bytes = all - initial;
-out_unlock:
-	migdev_state_mutex_unlock(mdev);
 	if (ret)
 		return ret;
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
@@ -432,22 +481,13 @@ static __poll_t migdev_save_poll(struct file *filp, poll_table *wait)
 	return mask;
 }
 
-static void migdev_save_free(struct migdev_save *s)
-{
-	kvfree(s->buf);
-	kvfree(s->state);
-	bitmap_free(s->dirty);
-	s->buf = NULL;
-	s->state = NULL;
-	s->dirty = NULL;
-}
-
 static int migdev_save_release(struct inode *inode, struct file *filp)
 {
 	struct migdev_save *s = filp->private_data;
 
 	migdev_save_free(s);
 	mutex_destroy(&s->lock);
+	mutex_destroy(&s->read_lock);
 	kfree(s);
 	return 0;
 }
@@ -479,6 +519,7 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
+	mutex_init(&s->read_lock);
 	mutex_init(&s->lock);
 	init_waitqueue_head(&s->wq);
 	s->mdev = mdev;
@@ -503,6 +544,9 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 	bitmap_zero(s->dirty, nbits);
 	get_file(filp);
 	mdev->save = s;
+	mdev->save_seq++;
+	if (precopy)
+		migdev_mig_set_save_wq(mdev, &s->wq);
 	return filp;
 
 out_free:
@@ -557,14 +601,47 @@ int migdev_save_stop_copy(struct migdev_save *s)
  */
 void migdev_save_disable(struct migdev_save *s)
 {
+	/* No reader: the buffers go now, else the reader frees them. */
+	bool idle = mutex_trylock(&s->read_lock);
+
+	migdev_mig_set_save_wq(s->mdev, NULL);
 	mutex_lock(&s->lock);
 	s->disabled = true;
-	migdev_save_free(s);
-	s->len = 0;
-	s->pos = 0;
+	if (idle)
+		migdev_save_free(s);
 	mutex_unlock(&s->lock);
+	if (idle)
+		mutex_unlock(&s->read_lock);
 	wake_up_interruptible(&s->wq);
 	fput(s->filp);
+}
+
+/**
+ * migdev_mig_set_save_wq() - which poll() queue device memory wakes
+ * @mdev: device
+ * @wq: the pre-copy data_fd's queue, or NULL
+ *
+ * The queue is the file's, and the file outlives the pointer: it is
+ * cleared in migdev_save_disable() before the device lets go of the file.
+ */
+void migdev_mig_set_save_wq(struct migdev_device *mdev, wait_queue_head_t *wq)
+{
+	spin_lock(&mdev->save_wq_lock);
+	mdev->save_wq = wq;
+	spin_unlock(&mdev->save_wq_lock);
+}
+
+/**
+ * migdev_save_dirtied() - a page of device memory became dirty: a pre-copy
+ * data_fd has data to read again
+ * @mdev: device
+ */
+void migdev_save_dirtied(struct migdev_device *mdev)
+{
+	spin_lock(&mdev->save_wq_lock);
+	if (mdev->save_wq)
+		wake_up_interruptible(mdev->save_wq);
+	spin_unlock(&mdev->save_wq_lock);
 }
 
 /**
@@ -615,9 +692,9 @@ static int migdev_resume_feed_locked(struct migdev_resume *r, const void *buf,
 	if (ret < 0) {
 		/* Once per session: later writes get the same error. */
 		if (!r->logged)
-			dev_err(r->mdev->vdev.dev,
-				"migration stream refused at byte %llu: %s\n",
-				r->dec->offset, r->dec->err);
+			dev_err_ratelimited(r->mdev->vdev.dev,
+					    "migration stream refused at byte %llu: %s\n",
+					    r->dec->offset, r->dec->err);
 		r->logged = true;
 		return ret;
 	}
@@ -625,6 +702,26 @@ static int migdev_resume_feed_locked(struct migdev_resume *r, const void *buf,
 	return 0;
 }
 
+/* Feed @n bytes of r->bounce, unless the file was disabled meanwhile. */
+static int migdev_resume_feed_bounce(struct migdev_resume *r, size_t n)
+{
+	int ret;
+
+	lockdep_assert_held(&r->write_lock);
+	mutex_lock(&r->lock);
+	if (r->disabled)
+		ret = -ENODEV;
+	else
+		ret = n ? migdev_resume_feed_locked(r, r->bounce, n) : 0;
+	mutex_unlock(&r->lock);
+	return ret;
+}
+
+/*
+ * The user's bytes are copied into the bounce buffer under write_lock
+ * only: a user buffer that faults slowly holds off this file's writers,
+ * never an arc.
+ */
 static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 				   size_t len, loff_t *pos)
 {
@@ -634,25 +731,22 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 
 	if (pos)
 		return -ESPIPE;
-	mutex_lock(&r->lock);
-	if (r->disabled) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	while (done < len) {
+	if (mutex_lock_killable(&r->write_lock))
+		return -EINTR;
+	while (done < len || !len) {
 		size_t n = min_t(size_t, len - done, MIGDEV_RESUME_BOUNCE);
 
 		if (copy_from_user(r->bounce, ubuf + done, n)) {
 			ret = -EFAULT;
 			break;
 		}
-		ret = migdev_resume_feed_locked(r, r->bounce, n);
-		if (ret < 0)
+		/* Even a write of 0 bytes says -ENODEV on a disabled file. */
+		ret = migdev_resume_feed_bounce(r, n);
+		if (ret < 0 || !len)
 			break;
 		done += n;
 	}
-out_unlock:
-	mutex_unlock(&r->lock);
+	mutex_unlock(&r->write_lock);
 	return ret < 0 ? ret : done;
 }
 
@@ -672,20 +766,19 @@ int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
 			       size_t len)
 {
 	const u8 *p = buf;
-	int ret;
+	int ret = 0;
 
-	mutex_lock(&r->lock);
-	ret = r->disabled ? -ENODEV : 0;
-	while (!ret && len) {
+	mutex_lock(&r->write_lock);
+	do {
 		size_t n = min_t(size_t, len, MIGDEV_RESUME_BOUNCE);
 
 		/* @buf may be mapped by the user: each byte is read once. */
 		memcpy(r->bounce, p, n);
-		ret = migdev_resume_feed_locked(r, r->bounce, n);
+		ret = migdev_resume_feed_bounce(r, n);
 		p += n;
 		len -= n;
-	}
-	mutex_unlock(&r->lock);
+	} while (!ret && len);
+	mutex_unlock(&r->write_lock);
 	return ret;
 }
 
@@ -694,10 +787,8 @@ static void migdev_resume_free(struct migdev_resume *r)
 	if (r->dec)
 		migdev_devmem_fini(&r->staged);
 	kvfree(r->payload);
-	kvfree(r->bounce);
 	kfree(r->dec);
 	r->payload = NULL;
-	r->bounce = NULL;
 	r->dec = NULL;
 }
 
@@ -706,7 +797,9 @@ static int migdev_resume_release(struct inode *inode, struct file *filp)
 	struct migdev_resume *r = filp->private_data;
 
 	migdev_resume_free(r);
+	kvfree(r->bounce);
 	mutex_destroy(&r->lock);
+	mutex_destroy(&r->write_lock);
 	kfree(r);
 	return 0;
 }
@@ -734,13 +827,15 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
+	mutex_init(&r->write_lock);
 	mutex_init(&r->lock);
 	r->mdev = mdev;
 	r->dec = kzalloc(sizeof(*r->dec), GFP_KERNEL_ACCOUNT);
 	r->payload = kvmalloc(MIGDEV_STREAM_MAX_PAYLOAD, GFP_KERNEL_ACCOUNT);
 	r->bounce = kvmalloc(MIGDEV_RESUME_BOUNCE, GFP_KERNEL_ACCOUNT);
 	if (!r->dec || !r->payload || !r->bounce ||
-	    migdev_devmem_init(&r->staged, e->geom.devmem_size, NULL, NULL)) {
+	    migdev_devmem_init(&r->staged, e->geom.devmem_size, NULL, NULL,
+			       NULL)) {
 		kfree(r->dec);
 		r->dec = NULL;
 		goto out_free;
@@ -754,6 +849,7 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 				  O_WRONLY);
 	if (IS_ERR(filp)) {
 		migdev_resume_free(r);
+		kvfree(r->bounce);
 		kfree(r);
 		return filp;
 	}
@@ -765,6 +861,7 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 
 out_free:
 	migdev_resume_free(r);
+	kvfree(r->bounce);
 	kfree(r);
 	return ERR_PTR(-ENOMEM);
 }
@@ -784,17 +881,17 @@ int migdev_resume_commit(struct migdev_resume *r)
 	ret = migdev_stream_dec_finish(r->dec);
 	if (ret) {
 		if (!r->logged)
-			dev_err(mdev->vdev.dev,
-				"migration stream refused after %llu bytes: %s\n",
-				r->received, r->dec->err);
+			dev_err_ratelimited(mdev->vdev.dev,
+					    "migration stream refused after %llu bytes: %s\n",
+					    r->received, r->dec->err);
 		r->logged = true;
 		goto out_unlock;
 	}
 	ret = migdev_devmem_replace(&mdev->emul.devmem, &r->staged);
 	if (ret) {
-		dev_err(mdev->vdev.dev,
-			"migration: no memory to take %llu pages of device memory\n",
-			r->dec->pages);
+		dev_err_ratelimited(mdev->vdev.dev,
+				    "migration: no memory to take %llu pages of device memory\n",
+				    r->dec->pages);
 		goto out_unlock;
 	}
 	migdev_irq_set_msix_pending(mdev,

@@ -20,9 +20,15 @@
  * when the v1 region (mig_v1.c) cannot undo a failed write, and is left
  * only by a reset.  The two front ends share this machine, one at a time.
  *
- * Resets are deferred as in mlx5: a reset that finds state_mutex taken
- * leaves deferred_reset for whoever holds it, and every unlock goes
- * through migdev_state_mutex_unlock(), which carries it out.
+ * A reset (VFIO_DEVICE_RESET) resets the device and its migration
+ * together under state_mutex (migdev_mig_reset()).  It used to be deferred
+ * as in mlx5, the device cleared at once and the migration state later by
+ * whoever held state_mutex; but then a commit (RESUMING -> STOP) running
+ * meanwhile loaded migrated state into the device just reset, and the
+ * reset's clearing of device memory raced the commit's.  mlx5 defers
+ * because its reset comes from the PCI core with locks held that its
+ * arcs take; ours comes from an ioctl that holds nothing, and no arc waits
+ * on user memory while it holds state_mutex.
  */
 #include <linux/file.h>
 
@@ -52,38 +58,29 @@ static void migdev_mig_reset_locked(struct migdev_device *mdev)
 }
 
 /**
- * migdev_state_mutex_unlock() - drop state_mutex, carrying out any reset
- * that came meanwhile
+ * migdev_state_mutex_unlock() - drop state_mutex
  * @mdev: device
  */
 void migdev_state_mutex_unlock(struct migdev_device *mdev)
 {
-again:
-	spin_lock(&mdev->reset_lock);
-	if (mdev->deferred_reset) {
-		mdev->deferred_reset = false;
-		spin_unlock(&mdev->reset_lock);
-		migdev_mig_reset_locked(mdev);
-		goto again;
-	}
 	mutex_unlock(&mdev->state_mutex);
-	spin_unlock(&mdev->reset_lock);
 }
 
 /**
- * migdev_mig_reset() - the device was reset: migration starts over
+ * migdev_mig_reset() - VFIO_DEVICE_RESET: the device is cleared and its
+ * migration starts over, at once and together
  * @mdev: device
+ *
+ * Return: 0, or -EINTR if a fatal signal came while it waited for an arc.
  */
-void migdev_mig_reset(struct migdev_device *mdev)
+int migdev_mig_reset(struct migdev_device *mdev)
 {
-	spin_lock(&mdev->reset_lock);
-	mdev->deferred_reset = true;
-	if (!mutex_trylock(&mdev->state_mutex)) {
-		spin_unlock(&mdev->reset_lock);
-		return;
-	}
-	spin_unlock(&mdev->reset_lock);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
+	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_DEVICE);
+	migdev_mig_reset_locked(mdev);
 	migdev_state_mutex_unlock(mdev);
+	return 0;
 }
 
 static struct file *migdev_step_locked(struct migdev_device *mdev,
@@ -257,15 +254,15 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
 		if (ret)
 			return ERR_PTR(ret);
 		if (migdev_mig_inject_locked(mdev)) {
-			dev_info(vdev->dev, "migration: arc %d -> %d fails by fault injection\n",
-				 mdev->mig_state, next);
+			dev_info_ratelimited(vdev->dev, "migration: arc %d -> %d fails by fault injection\n",
+					     mdev->mig_state, next);
 			res = ERR_PTR(-EIO);
 		} else {
 			res = migdev_step_locked(mdev, next);
 		}
 		if (IS_ERR(res)) {
-			dev_err(vdev->dev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
-				mdev->mig_state, next, res, mdev->mig_state);
+			dev_err_ratelimited(vdev->dev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
+					    mdev->mig_state, next, res, mdev->mig_state);
 			return res;
 		}
 		mdev->mig_state = next;
@@ -291,7 +288,7 @@ void migdev_mig_error_locked(struct migdev_device *mdev)
 	migdev_engine_pause(&mdev->emul);
 	migdev_emul_freeze_clock(&mdev->emul);
 	mdev->mig_state = VFIO_DEVICE_STATE_ERROR;
-	dev_err(mdev->vdev.dev, "migration: device in ERROR until reset\n");
+	dev_err_ratelimited(mdev->vdev.dev, "migration: device in ERROR until reset\n");
 }
 
 static struct file *migdev_set_state(struct vfio_device *vdev,
@@ -300,7 +297,9 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 	struct file *res;
 
-	mutex_lock(&mdev->state_mutex);
+	/* Killable: an arc may wait for a chunk stalled on user memory. */
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return ERR_PTR(-EINTR);
 	/* One interface at a time: the v1 region is migrating the device. */
 	if (mdev->v1.active) {
 		dev_warn_ratelimited(vdev->dev,
@@ -319,7 +318,8 @@ static int migdev_get_state(struct vfio_device *vdev,
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
 	*state = mdev->mig_state;
 	migdev_state_mutex_unlock(mdev);
 	return 0;
@@ -330,7 +330,8 @@ static int migdev_get_data_size(struct vfio_device *vdev,
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
 	*stop_copy_length = migdev_save_estimate(mdev, mdev->save);
 	migdev_state_mutex_unlock(mdev);
 	return 0;
@@ -349,7 +350,7 @@ static const struct vfio_migration_ops migdev_mig_ops = {
 void migdev_mig_init(struct migdev_device *mdev)
 {
 	mutex_init(&mdev->state_mutex);
-	spin_lock_init(&mdev->reset_lock);
+	spin_lock_init(&mdev->save_wq_lock);
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	mdev->mig_minor = migdev_stream_minor;
 	mdev->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY |

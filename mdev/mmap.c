@@ -38,7 +38,16 @@ static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 	down_read(&dm->lock);
 	page = migdev_devmem_page_locked(dm, idx, true);
 	if (IS_ERR(page)) {
-		ret = VM_FAULT_OOM;
+		/*
+		 * The user's memory cgroup is full (device memory is charged
+		 * there and never OOM-kills).  VM_FAULT_OOM would only retry
+		 * the fault for ever: the access gets SIGBUS, as one to device
+		 * memory the device cannot back.
+		 */
+		dev_warn_ratelimited(migdev_dev(mdev),
+				     "BAR2 page %lu: no memory to back it (%pe): SIGBUS\n",
+				     idx, page);
+		ret = VM_FAULT_SIGBUS;
 	} else if (mkwrite) {
 		/* A read-only mapping of this page becomes writable. */
 		if (pte_pfn(vmf->orig_pte) == page_to_pfn(page)) {

@@ -52,12 +52,12 @@ static ssize_t migration_minor_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
 	struct migdev_device *mdev = migdev_from_dev(dev);
-	u16 minor;
 
-	mutex_lock(&mdev->state_mutex);
-	minor = mdev->mig_minor;
-	migdev_state_mutex_unlock(mdev);
-	return sysfs_emit(buf, "%u\n", minor);
+	/*
+	 * Without state_mutex: the file is world-readable, and a reader
+	 * must not wait for an arc that waits for a user's stalled memory.
+	 */
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mdev->mig_minor));
 }
 
 static ssize_t migration_minor_store(struct device *dev,
@@ -72,15 +72,16 @@ static ssize_t migration_minor_store(struct device *dev,
 	if (ret)
 		return ret;
 	if (minor > migdev_stream_minor) {
-		dev_err(dev, "migration_minor %u: this module speaks stream versions up to 1.%u\n",
-			minor, migdev_stream_minor);
+		dev_err_ratelimited(dev, "migration_minor %u: this module speaks stream versions up to 1.%u\n",
+				    minor, migdev_stream_minor);
 		return -EINVAL;
 	}
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
 	if (mdev->save || mdev->resume)
 		ret = -EBUSY;
 	else
-		mdev->mig_minor = minor;
+		WRITE_ONCE(mdev->mig_minor, minor);
 	migdev_state_mutex_unlock(mdev);
 	return ret ? ret : count;
 }

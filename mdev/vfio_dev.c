@@ -26,9 +26,9 @@ static int migdev_init_dev(struct vfio_device *vdev)
 
 	ret = migdev_capacity_reserve(parent, type->profile);
 	if (ret) {
-		dev_info(vdev->dev,
-			 "no capacity left on %s for a %s instance\n",
-			 dev_name(&parent->dev), type->profile->sysfs_name);
+		dev_info_ratelimited(vdev->dev,
+				     "no capacity left on %s for a %s instance\n",
+				     dev_name(&parent->dev), type->profile->sysfs_name);
 		return ret;
 	}
 	mdev->parent = parent;
@@ -104,15 +104,10 @@ static int migdev_ioctl_get_info(struct migdev_device *mdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-/*
- * The device is cleared at once; migration goes back to RUNNING with its
- * files disabled as soon as state_mutex is free (deferred reset).
- */
+/* The device is cleared and migration goes back to RUNNING, together. */
 static int migdev_ioctl_reset(struct migdev_device *mdev)
 {
-	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_DEVICE);
-	migdev_mig_reset(mdev);
-	return 0;
+	return migdev_mig_reset(mdev);
 }
 
 static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
