@@ -1,0 +1,926 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Hostile users: one regression test for each finding of the review that
+ * read the module as an attacker would (issue "Trust").  Each one fails,
+ * hangs or crashes the host on the module before its fix, and each checks
+ * that the device still works afterwards.
+ *
+ * Stalled user memory is made with userfaultfd: a page registered for
+ * missing faults blocks any access to it, the kernel's copy_from_user()
+ * included, until the test resolves the fault.  That is what a VMM whose
+ * buffers are FUSE- or userfaultfd-backed does to the module.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "dma_fixture.h"
+
+#define PAGE		4096u
+
+static uint32_t st(struct mdl_queue *q, uint32_t n)
+{
+	return le32toh(mdl_cpl(q, n)->status);
+}
+
+/* The device still does DMA: a page from a to b, checked. */
+static int copy_works(struct mdl_queue *q, struct mdl_dma *a, struct mdl_dma *b)
+{
+	struct migdev_desc d = mdl_desc(MIGDEV_OP_COPY, a->iova, b->iova, PAGE, 0);
+
+	memset(b->va, 0, PAGE);
+	return mdl_run(q, &d) == MIGDEV_STATUS_OK && !memcmp(a->va, b->va, PAGE);
+}
+
+/* --- userfaultfd: a page whose first access blocks until resolved --- */
+
+struct stall {
+	int uffd;
+	uint8_t *page;
+};
+
+/* 0, or -errno: the kernel has no userfaultfd for us. */
+static int stall_init(struct stall *s)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s->uffd < 0)
+		return -errno;
+	if (ioctl(s->uffd, UFFDIO_API, &api))
+		return -errno;
+	s->page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->page == MAP_FAILED)
+		return -errno;
+	reg.range.start = (uintptr_t)s->page;
+	reg.range.len = PAGE;
+	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
+		return -errno;
+	return 0;
+}
+
+/* Wait until something faults on the page: 1, or 0 after @ms. */
+static int stall_wait_fault(struct stall *s, int ms)
+{
+	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	       msg.event == UFFD_EVENT_PAGEFAULT;
+}
+
+/* Let the access go on: the page becomes zeros. */
+static void stall_release(struct stall *s)
+{
+	struct uffdio_zeropage z = {
+		.range = { .start = (uintptr_t)s->page, .len = PAGE },
+	};
+
+	ioctl(s->uffd, UFFDIO_ZEROPAGE, &z);
+}
+
+static void stall_fini(struct stall *s)
+{
+	munmap(s->page, PAGE);
+	close(s->uffd);
+}
+
+/* --- a call run in a thread, so that a test can time it out --- */
+
+struct call {
+	pthread_t t;
+	void *(*fn)(struct call *c);
+	struct mdl_dev *dev;
+	const char *uuid;
+	int fd;
+	void *buf;
+	size_t len;
+	off_t off;
+	long ret;
+	int err;
+	int done;	/* __atomic */
+};
+
+static void *call_thread(void *arg)
+{
+	struct call *c = arg;
+
+	c->fn(c);
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int call_done(struct call *c)
+{
+	return __atomic_load_n(&c->done, __ATOMIC_ACQUIRE);
+}
+
+static void call_start(struct call *c)
+{
+	__atomic_store_n(&c->done, 0, __ATOMIC_RELEASE);
+	pthread_create(&c->t, NULL, call_thread, c);
+}
+
+/* 1 if the call returned within @ms (and is joined), else 0. */
+static int call_wait(struct call *c, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms && !call_done(c); i++)
+		usleep(1000);
+	if (!call_done(c))
+		return 0;
+	pthread_join(c->t, NULL);
+	return 1;
+}
+
+static void *do_pwrite(struct call *c)
+{
+	c->ret = pwrite(c->fd, c->buf, c->len, c->off);
+	c->err = errno;
+	return NULL;
+}
+
+static void *do_read(struct call *c)
+{
+	c->ret = read(c->fd, c->buf, c->len);
+	c->err = errno;
+	return NULL;
+}
+
+static void *do_write(struct call *c)
+{
+	c->ret = write(c->fd, c->buf, c->len);
+	c->err = errno;
+	return NULL;
+}
+
+static void *do_delayed_pwrite(struct call *c)
+{
+	usleep(300000);
+	return do_pwrite(c);
+}
+
+static void *do_read_minor(struct call *c)
+{
+	c->ret = mdl_attr(c->uuid, "migration_minor");
+	return NULL;
+}
+
+static void *do_mig_running(struct call *c)
+{
+	c->ret = __mdl_mig_set(c->dev, VFIO_DEVICE_STATE_RUNNING, NULL);
+	return NULL;
+}
+
+static void *do_mig_stop(struct call *c)
+{
+	c->ret = __mdl_mig_set(c->dev, VFIO_DEVICE_STATE_STOP, NULL);
+	return NULL;
+}
+
+/*
+ * Finding 1: SET_IRQS INTx UNMASK with an eventfd and count 0 has no data;
+ * the module dereferenced it and oopsed the host.  Every index, action and
+ * data type with count 0 is refused or is a teardown, and INTx works after.
+ */
+TEST_F(dma, set_irqs_count_zero)
+{
+	static const uint32_t data_types[] = { VFIO_IRQ_SET_DATA_NONE,
+		VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD };
+	static const uint32_t actions[] = { VFIO_IRQ_SET_ACTION_MASK,
+		VFIO_IRQ_SET_ACTION_UNMASK, VFIO_IRQ_SET_ACTION_TRIGGER };
+	unsigned int index, a, t;
+	int32_t efd = mdl_eventfd();
+	uint8_t one = 1;
+
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_INTX_IRQ_INDEX,
+					    0, 1, &efd));
+	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, VFIO_IRQ_SET_DATA_EVENTFD |
+					  VFIO_IRQ_SET_ACTION_UNMASK,
+					  VFIO_PCI_INTX_IRQ_INDEX, 0, 0, NULL, 0));
+	for (index = 0; index < VFIO_PCI_NUM_IRQS; index++)
+		for (a = 0; a < ARRAY_SIZE(actions); a++)
+			for (t = 0; t < ARRAY_SIZE(data_types); t++) {
+				/* Count 0 with DATA_NONE tears INTx down. */
+				if (index == VFIO_PCI_INTX_IRQ_INDEX &&
+				    data_types[t] == VFIO_IRQ_SET_DATA_NONE &&
+				    actions[a] == VFIO_IRQ_SET_ACTION_TRIGGER)
+					continue;
+				__mdl_set_irqs(&self->d, data_types[t] | actions[a],
+					       index, 0, 0, NULL, 0);
+			}
+	/* INTx is still set up, and it fires and auto-masks as before. */
+	ASSERT_EQ(0, __mdl_set_irqs(&self->d, VFIO_IRQ_SET_DATA_BOOL |
+				    VFIO_IRQ_SET_ACTION_TRIGGER,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &one, 1));
+	EXPECT_EQ(1, mdl_eventfd_wait(efd, 1000));
+	EXPECT_EQ(0, __mdl_set_irqs(&self->d, VFIO_IRQ_SET_DATA_NONE |
+				    VFIO_IRQ_SET_ACTION_UNMASK,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	close(efd);
+}
+
+struct precopy_racer {
+	int fd;
+	int stop;	/* __atomic */
+	int last_err;
+	unsigned long calls;
+};
+
+static void *precopy_race(void *arg)
+{
+	struct precopy_racer *r = arg;
+	uint64_t initial, dirty;
+	char buf[512];
+	int ret;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		ret = __mdl_precopy_info(r->fd, &initial, &dirty);
+		if (ret)
+			r->last_err = -ret;
+		if (read(r->fd, buf, sizeof(buf)) < 0 && errno != ENOMSG)
+			r->last_err = errno;
+		r->calls++;
+	}
+	return NULL;
+}
+
+/*
+ * Finding 2: PRECOPY_INFO on a data_fd while another thread closes the
+ * device and removes the instance.  The ioctl used to take the device's
+ * state_mutex after it let go of the file's lock, with nothing keeping the
+ * device alive: a use after free (KASAN on the debug kernel).  Afterwards
+ * the data_fd answers -ENODEV, and a new instance works.
+ */
+TEST_F_TIMEOUT(dma, precopy_info_races_removal, 300)
+{
+	struct precopy_racer r[2];
+	char uuid[MDL_UUID_LEN];
+	struct mdl_dev d;
+	pthread_t t[2];
+	unsigned int round, i;
+	int fd;
+
+	for (round = 0; round < 12; round++) {
+		ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid));
+		ASSERT_EQ(0, __mdl_open(uuid, &d));
+		mdl_dirty_device(&d, round);
+		ASSERT_EQ(0, __mdl_mig_set(&d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+		for (i = 0; i < 2; i++) {
+			memset(&r[i], 0, sizeof(r[i]));
+			r[i].fd = fd;
+			pthread_create(&t[i], NULL, precopy_race, &r[i]);
+		}
+		usleep(1000 * (round % 4));
+		mdl_close(&d);
+		ASSERT_EQ(0, __mdl_remove(uuid));
+		usleep(20000);
+		for (i = 0; i < 2; i++) {
+			__atomic_store_n(&r[i].stop, 1, __ATOMIC_RELEASE);
+			pthread_join(t[i], NULL);
+			EXPECT_EQ(ENODEV, r[i].last_err);
+		}
+		close(fd);
+	}
+	/* The parent is whole: a new instance saves and loads itself. */
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid));
+	ASSERT_EQ(0, __mdl_open(uuid, &d));
+	ASSERT_EQ(0, __mdl_mig_set(&d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	EXPECT_EQ(0, __mdl_precopy_info(fd, &(uint64_t){0}, &(uint64_t){0}));
+	close(fd);
+	mdl_close(&d);
+	EXPECT_EQ(0, __mdl_remove(uuid));
+}
+
+/* Lines in the kernel log since @fd was opened that contain @needle. */
+static int kmsg_count(int fd, const char *needle)
+{
+	char line[2048];
+	ssize_t n;
+	int count = 0;
+
+	for (;;) {
+		n = read(fd, line, sizeof(line) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten: go on */
+		if (n <= 0)
+			break;
+		line[n] = 0;
+		if (strstr(line, needle))
+			count++;
+	}
+	return count;
+}
+
+/*
+ * Finding 5: every refusal a user can cause in a loop is rate-limited.
+ * 150 hostile resumes (garbage stream, commit refused, reset) each logged
+ * two or three lines before; now each message is held to its burst.
+ */
+TEST_F_TIMEOUT(dma, refusals_rate_limited, 300)
+{
+	const unsigned int rounds = 150;
+	uint8_t junk[256];
+	double t0, secs;
+	unsigned int i;
+	int kmsg, fd, lines, allowed;
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (kmsg < 0)
+		SKIP(return, "no /dev/kmsg");
+	lseek(kmsg, 0, SEEK_END);
+	memset(junk, 0x5a, sizeof(junk));
+	t0 = mdl_now();
+	for (i = 0; i < rounds; i++) {
+		ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RESUMING, &fd));
+		EXPECT_GT(0, write(fd, junk, sizeof(junk)));
+		EXPECT_NE(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_STOP, NULL));
+		close(fd);
+		ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
+	}
+	secs = mdl_now() - t0;
+	lines = kmsg_count(kmsg, self->uuid);
+	close(kmsg);
+	/* Five call sites at most, each 10 lines per 5 s (and a summary). */
+	allowed = 5 * 11 * (int)(secs / 5 + 1);
+	TH_LOG("%d log lines for %u refused resumes in %.1f s (allowed %d)",
+	       lines, rounds, secs, allowed);
+	EXPECT_LE(lines, allowed);
+	EXPECT_LT(lines, (int)rounds);
+	/* The device works (the reset took its queue). */
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
+	mdl_queue_fini(&self->q);
+	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
+	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+}
+
+/*
+ * Finding 6, the v1 region: a data-section write from a buffer that
+ * faults forever held state_mutex, and every sysfs reader of
+ * migration_minor (world-readable) and every state change hung behind it.
+ */
+TEST_F_TIMEOUT(dma, v1_stalled_buffer_blocks_nobody, 120)
+{
+	uint32_t resuming = VFIO_DEVICE_STATE_V1_RESUMING, running =
+		VFIO_DEVICE_STATE_V1_RUNNING, state;
+	off_t mig = mdl_region_off(MIGDEV_MIG_REGION_INDEX);
+	struct call w = { .fn = do_pwrite }, m = { .fn = do_read_minor };
+	struct stall s;
+	int ret;
+
+	ret = stall_init(&s);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	ASSERT_EQ(4, pwrite(self->d.fd, &resuming, 4, mig));
+	w.fd = self->d.fd;
+	w.buf = s.page;
+	w.len = PAGE;
+	w.off = mig + MIGDEV_MIG_DATA_OFFSET;
+	call_start(&w);
+	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	/* The writer sits in the fault; others go on. */
+	m.uuid = self->uuid;
+	call_start(&m);
+	EXPECT_EQ(1, call_wait(&m, 5000)) TH_LOG("migration_minor hung");
+	if (call_done(&m))	/* else this would hang too */
+		EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->d));
+	stall_release(&s);
+	ASSERT_EQ(1, call_wait(&w, 10000));
+	EXPECT_EQ((long)PAGE, w.ret);
+	if (!call_done(&m))
+		call_wait(&m, 10000);
+	EXPECT_GE(m.ret, 0);
+	/*
+	 * A page of zeros is no stream: leaving RESUMING is refused, and
+	 * the region stays RESUMING; a reset brings the device back.
+	 */
+	EXPECT_EQ(-1, pwrite(self->d.fd, &running, 4, mig));
+	ASSERT_EQ(4, pread(self->d.fd, &state, 4, mig));
+	EXPECT_EQ(resuming, state);
+	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(4, pread(self->d.fd, &state, 4, mig));
+	EXPECT_EQ(running, state);
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
+	mdl_queue_fini(&self->q);
+	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
+	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+	stall_fini(&s);
+}
+
+/*
+ * Finding 6, the data_fds: read() and write() held the file's lock across
+ * the user copy, and the arcs that disable or commit the file waited for
+ * it, holding state_mutex: one stalled buffer hung migration and sysfs.
+ */
+TEST_F_TIMEOUT(dma, data_fd_stalled_buffer_blocks_no_arc, 120)
+{
+	struct call rd = { .fn = do_read }, arc = { .fn = do_mig_running };
+	struct call wr = { .fn = do_write }, stop = { .fn = do_mig_stop };
+	struct stall s;
+	int fd, ret;
+
+	ret = stall_init(&s);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	/* Saving: a read into the stalled page, then PRE_COPY -> RUNNING. */
+	mdl_dirty_device(&self->d, 3);
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	rd.fd = fd;
+	rd.buf = s.page;
+	rd.len = PAGE;
+	call_start(&rd);
+	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	arc.dev = &self->d;
+	call_start(&arc);
+	EXPECT_EQ(1, call_wait(&arc, 5000)) TH_LOG("PRE_COPY -> RUNNING hung");
+	stall_release(&s);
+	ASSERT_EQ(1, call_wait(&rd, 10000));
+	if (!call_done(&arc))
+		call_wait(&arc, 10000);
+	EXPECT_EQ(0, arc.ret);
+	/* The read got the bytes it copied, or the disabled file's -ENODEV. */
+	EXPECT_TRUE(rd.ret > 0 || (rd.ret < 0 && rd.err == ENODEV));
+	/* The file is disabled now. */
+	EXPECT_EQ(-1, read(fd, s.page, 16));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+	stall_fini(&s);
+
+	/* Resuming: a write from the stalled page, then RESUMING -> STOP. */
+	ret = stall_init(&s);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RESUMING, &fd));
+	wr.fd = fd;
+	wr.buf = s.page;
+	wr.len = PAGE;
+	call_start(&wr);
+	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	stop.dev = &self->d;
+	call_start(&stop);
+	EXPECT_EQ(1, call_wait(&stop, 5000)) TH_LOG("RESUMING -> STOP hung");
+	stall_release(&s);
+	ASSERT_EQ(1, call_wait(&wr, 10000));
+	if (!call_done(&stop))
+		call_wait(&stop, 10000);
+	/* Nothing was written before the commit: an empty stream, refused. */
+	EXPECT_NE(0, stop.ret);
+	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->d));
+	close(fd);
+	stall_fini(&s);
+	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
+}
+
+struct reset_racer {
+	struct mdl_dev *dev;
+	int stop;	/* __atomic */
+	unsigned long resets;
+};
+
+static void *reset_race(void *arg)
+{
+	struct reset_racer *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		ioctl(r->dev->fd, VFIO_DEVICE_RESET);
+		r->resets++;
+		usleep(r->resets % 3 * 200);
+	}
+	return NULL;
+}
+
+/*
+ * Finding 8: a reset racing a resume's commit.  The device was reset
+ * outside state_mutex, so a commit could load migrated state after the
+ * reset, and the reset's clearing of device memory dropped the commit's
+ * reserved slots.  Loads race resets here; after the last reset the device
+ * is reset (no device memory, RUNNING), and a load after it is exact.
+ */
+TEST_F_TIMEOUT(dma, reset_races_commit, 600)
+{
+	struct reset_racer r = { .dev = &self->d };
+	uint8_t *stream = NULL, *again = NULL;
+	size_t cap = 0, cap2 = 0;
+	char su[MDL_UUID_LEN];
+	struct mdl_dev src;
+	unsigned int i, ok = 0;
+	pthread_t t;
+	ssize_t n, n2;
+
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, su));
+	ASSERT_EQ(0, __mdl_open(su, &src));
+	mdl_dirty_device(&src, 11);
+	n = mdl_save(&src, &stream, &cap);
+	ASSERT_GT(n, 0);
+	pthread_create(&t, NULL, reset_race, &r);
+	for (i = 0; i < 60; i++)
+		ok += !mdl_load(&self->d, stream, n, 32768);
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	TH_LOG("%u of 60 loads survived %lu resets", ok, r.resets);
+	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
+	EXPECT_EQ(0, mdl_attr(self->uuid, "devmem_resident"));
+	/* A clean load now gives the source's stream back, byte for byte. */
+	ASSERT_EQ(0, mdl_load(&self->d, stream, n, 32768));
+	n2 = mdl_save(&self->d, &again, &cap2);
+	ASSERT_GT(n2, 0);
+	EXPECT_EQ(mdl_attr(su, "devmem_resident"),
+		  mdl_attr(self->uuid, "devmem_resident"));
+	free(stream);
+	free(again);
+	mdl_close(&src);
+	EXPECT_EQ(0, __mdl_remove(su));
+}
+
+/*
+ * Finding 9: poll() on a pre-copy data_fd slept through new dirty data.
+ * Once the stream ran dry, a write to device memory wakes it.
+ */
+TEST_F_TIMEOUT(dma, precopy_poll_wakes, 120)
+{
+	struct pollfd p = { .events = POLLIN };
+	struct call w = { .fn = do_delayed_pwrite };
+	uint8_t buf[65536];
+	uint64_t val = 0x1122334455667788ULL;
+	ssize_t n;
+	int fd, i;
+
+	mdl_dirty_device(&self->d, 5);
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	p.fd = fd;
+	EXPECT_EQ(1, poll(&p, 1, 0));	/* the initial pass is there */
+	for (i = 0; i < 10000; i++) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			break;
+	}
+	ASSERT_EQ(-1, n);
+	ASSERT_EQ(ENOMSG, errno);
+	p.revents = 0;
+	EXPECT_EQ(0, poll(&p, 1, 100)) TH_LOG("ready with nothing to read");
+	w.fd = self->d.fd;
+	w.buf = &val;
+	w.len = 8;
+	w.off = mdl_region_off(VFIO_PCI_BAR2_REGION_INDEX) + 8 * PAGE;
+	call_start(&w);	/* while poll() sleeps */
+	EXPECT_EQ(1, poll(&p, 1, 10000)) TH_LOG("poll slept through new data");
+	EXPECT_TRUE(p.revents & POLLIN);
+	ASSERT_EQ(1, call_wait(&w, 10000));
+	EXPECT_EQ(8, w.ret);
+	n = read(fd, buf, sizeof(buf));
+	EXPECT_GT(n, 0);
+	close(fd);
+	EXPECT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RUNNING, NULL));
+}
+
+/* A 64 MiB fill with an interrupt, in flight; returns its counter. */
+static uint32_t start_big_fill(struct mdl_queue *q, struct mdl_dma *big,
+			       uint32_t len)
+{
+	struct migdev_desc d = mdl_desc(MIGDEV_OP_FILL, 0, big->iova, len,
+					MIGDEV_DESC_F_IRQ);
+	uint32_t n;
+	int i;
+
+	d.pattern = htole64(0x3c3c3c3c3c3c3c3cULL);
+	n = mdl_submit(q, &d);
+	for (i = 0; i < 100000 && !st(q, n); i++) {
+		if (mdl_qread32(q->dev, q->index, MIGDEV_Q_STATUS) &
+		    MIGDEV_Q_STATUS_BUSY)
+			break;
+		usleep(100);
+	}
+	return n;
+}
+
+/*
+ * Finding 11: disabling a queue aborts the descriptor in flight with a
+ * completion and an interrupt, but with bus mastering off, or with the
+ * engine quiesced for migration, the device may do neither: no DMA, no
+ * MSI.  The descriptor then goes without a completion record.
+ */
+TEST_F_TIMEOUT(dma, abort_without_dma_when_stopped, 300)
+{
+	const uint32_t len = 64u << 20;
+	struct mdl_dma big;
+	unsigned int how;
+	int32_t efd;
+	uint32_t n;
+
+	ASSERT_EQ(0, __mdl_dma_map(&self->d, len, &big));
+	efd = mdl_eventfd();
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_MSIX_IRQ_INDEX,
+					    0, 1, &efd));
+	for (how = 0; how < 2; how++) {
+		n = start_big_fill(&self->q, &big, len);
+		if (st(&self->q, n))
+			SKIP(goto out, "the fill finished before the disable");
+		if (how == 0)
+			mdl_bus_master(&self->d, 0);
+		else
+			ASSERT_EQ(0, __mdl_mig_set(&self->d,
+						   VFIO_DEVICE_STATE_RUNNING_P2P,
+						   NULL));
+		mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
+		usleep(100000);
+		EXPECT_EQ(0, st(&self->q, n)) TH_LOG("completion written (%s)",
+						     how ? "P2P" : "no bus master");
+		EXPECT_EQ(0, mdl_eventfd_count(efd, 1, 200));
+		EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+		if (how == 0)
+			mdl_bus_master(&self->d, 1);
+		else
+			ASSERT_EQ(0, __mdl_mig_set(&self->d,
+						   VFIO_DEVICE_STATE_RUNNING,
+						   NULL));
+		/* Nothing comes later either. */
+		usleep(100000);
+		EXPECT_EQ(0, st(&self->q, n));
+		EXPECT_EQ(0, mdl_eventfd_count(efd, 1, 100));
+		/* Enabled again, the queue works. */
+		mdl_queue_fini(&self->q);
+		ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
+		EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+	}
+out:
+	close(efd);
+	mdl_dma_free(&self->d, &big);
+}
+
+/* The clock and its latch start over for each user of an instance. */
+TEST_F(dma, clock_starts_over_per_user)
+{
+	uint64_t before, after;
+
+	usleep(300000);
+	before = mdl_read64(&self->d, MIGDEV_REG_CLOCK);
+	ASSERT_GE(before, 300000000ULL);
+	mdl_close(&self->d);
+	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
+	after = mdl_read64(&self->d, MIGDEV_REG_CLOCK);
+	EXPECT_LT(after, before);
+	usleep(10000);
+	EXPECT_GT(mdl_read64(&self->d, MIGDEV_REG_CLOCK), after);
+}
+
+/*
+ * Reading debugfs devmem_dirty collects the bitmap: during a migration it
+ * would steal pages pre-copy must send.  It is refused then.
+ */
+TEST_F(dma, debugfs_dirty_leaves_migration_alone)
+{
+	uint64_t bits[(4u << 20) / PAGE / 64];
+	int fd;
+
+	mdl_dirty_device(&self->d, 9);
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	EXPECT_EQ(-EBUSY, mdl_collect_dirty(self->uuid, bits, sizeof(bits) * 8));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_LE(0, mdl_collect_dirty(self->uuid, bits, sizeof(bits) * 8));
+}
+
+/*
+ * Finding 4: the parent's engines are shared, and a chunk whose guest
+ * memory faults for ever (a userfaultfd-backed buffer nobody serves) held
+ * its engine: as many such users as engines stalled every instance of the
+ * parent.  A stalled chunk stops counting as an engine; others run on.
+ */
+TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
+{
+	const uint64_t iova = 1ULL << 40;
+	char uuid[8][MDL_UUID_LEN], path[128];
+	struct stall s[8];
+	struct mdl_dev d[8];
+	struct mdl_queue q[8];
+	struct migdev_desc desc;
+	uint32_t n[8], mine;
+	long long engines;
+	unsigned int i, k;
+	double t0;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/migdev/parameters/engines");
+	engines = mdl_sysfs_read_ll(path);
+	ASSERT_GT(engines, 0);
+	if (engines > 8)
+		SKIP(return, "%lld engines: the test stalls at most 8", engines);
+	k = engines;
+	ret = stall_init(&s[0]);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	stall_fini(&s[0]);
+	/* One instance per engine, each with a copy from stalled memory. */
+	for (i = 0; i < k; i++) {
+		ASSERT_EQ(0, stall_init(&s[i]));
+		ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid[i]));
+		ASSERT_EQ(0, __mdl_open(uuid[i], &d[i]));
+		mdl_bus_master(&d[i], 1);
+		ASSERT_EQ(0, __mdl_queue_init(&d[i], 0, 16, &q[i]));
+		ASSERT_EQ(0, __mdl_dma_map_at(&d[i], s[i].page, PAGE, iova));
+		desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
+		n[i] = mdl_submit(&q[i], &desc);
+		ASSERT_EQ(1, stall_wait_fault(&s[i], 10000))
+			TH_LOG("instance %u's chunk did not reach its memory", i);
+	}
+	/* Every engine is in a stalled chunk: this one still runs. */
+	t0 = mdl_now();
+	desc = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, PAGE, 0);
+	mine = mdl_submit(&self->q, &desc);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, mine, 20000))
+		TH_LOG("an instance with ordinary memory waited for stalled ones");
+	TH_LOG("ran in %.2f s with %u engines stalled", mdl_now() - t0, k);
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, PAGE));
+	/* Served, the stalled chunks finish too. */
+	for (i = 0; i < k; i++) {
+		stall_release(&s[i]);
+		EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&q[i], n[i], 20000));
+		mdl_close(&d[i]);
+		EXPECT_EQ(0, __mdl_remove(uuid[i]));
+		stall_fini(&s[i]);
+	}
+	/* The engines count as before: the device runs at full speed. */
+	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+}
+
+/* --- memory cgroups --- */
+
+#define CG_ROOT	"/sys/fs/cgroup"
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return mdl_sysfs_write(path, val);
+}
+
+/* A field of a flat-keyed file (memory.events), or -1. */
+static long long cg_key(const char *cg, const char *file, const char *key)
+{
+	char path[512], k[64];
+	long long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", k, &v) == 2)
+		if (!strcmp(k, key)) {
+			fclose(f);
+			return v;
+		}
+	fclose(f);
+	return -1;
+}
+
+/* A cgroup v2 with the memory controller, or 0 with @why set. */
+static int cg_make(char *cg, size_t len, const char **why)
+{
+	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
+	    system("mount -t cgroup2 none " CG_ROOT " 2>/dev/null")) {
+		*why = "no cgroup2";
+		return 0;
+	}
+	cg_write(CG_ROOT, "cgroup.subtree_control", "+memory");
+	snprintf(cg, len, CG_ROOT "/migdev-memcg-%d", getpid());
+	if (mkdir(cg, 0755) && errno != EEXIST) {
+		*why = "cannot make a cgroup";
+		return 0;
+	}
+	if (cg_key(cg, "memory.events", "oom_kill") < 0) {
+		rmdir(cg);
+		*why = "no memory controller";
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The user in @cg: opens the instance and fills its device memory by DMA
+ * (TO_DEV, which the engines' kworkers execute) until the device refuses.
+ * Then its cgroup is full, and anything it allocates (a pipe's buffer, a
+ * page of stack) would invoke the OOM killer on it: it only tells the
+ * parent through memory the parent already paid for (@sh), waits, and
+ * closes the device, which gives the memory back.  Exit status: 0, or the
+ * line that failed.
+ */
+struct memcg_shared {
+	int state;		/* 1: the user filled it, 2: the parent looked */
+	uint32_t status;	/* the fill's status at the end */
+};
+
+static int memcg_user(const char *cg, const char *uuid, uint64_t devmem,
+		      struct memcg_shared *sh)
+{
+	char pid[32];
+	struct mdl_dev d;
+	struct mdl_queue q;
+	struct mdl_dma src;
+	struct migdev_desc desc;
+	uint32_t status = MIGDEV_STATUS_OK;
+	uint64_t off;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg_write(cg, "cgroup.procs", pid))
+		return __LINE__;
+	if (__mdl_open(uuid, &d))
+		return __LINE__;
+	mdl_bus_master(&d, 1);
+	if (__mdl_queue_init(&d, 0, 64, &q) || __mdl_dma_map(&d, 1u << 20, &src))
+		return __LINE__;
+	memset(src.va, 0xa5, 1u << 20);
+	for (off = 0; off < devmem && status == MIGDEV_STATUS_OK; off += 1u << 20) {
+		desc = mdl_desc(MIGDEV_OP_TO_DEV, src.iova, off, 1u << 20, 0);
+		status = mdl_run(&q, &desc);
+	}
+	sh->status = status;
+	__atomic_store_n(&sh->state, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) != 2)
+		usleep(10000);
+	mdl_close(&d);
+	return 0;
+}
+
+/*
+ * Finding 3: device memory that DMA writes was allocated by the engines'
+ * kworkers, in the root cgroup, and charged to nobody: a user in a small
+ * cgroup could make the host hold its whole device memory.  It is charged
+ * to the user now, refused past the limit with NO_MEMORY, and the device
+ * kills nobody for it (not the user either: it fails the allocation
+ * instead of invoking the OOM killer).
+ */
+TEST(memcg_bounds_device_memory)
+{
+	const uint64_t limit = 32u << 20, devmem = 256u << 20;
+	char cg[256], uuid[MDL_UUID_LEN], val[32];
+	struct memcg_shared *sh;
+	const char *why = NULL;
+	long long resident;
+	int wstatus, i;
+	pid_t pid;
+
+	if (!cg_make(cg, sizeof(cg), &why))
+		SKIP(return, "%s", why);
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)limit);
+	ASSERT_EQ(0, cg_write(cg, "memory.max", val));
+	cg_write(cg, "memory.swap.max", "0");
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_LARGE, uuid));
+	sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, PAGE);	/* paid for here, outside the cgroup */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(memcg_user(cg, uuid, devmem, sh));
+	for (i = 0; i < 12000 && !__atomic_load_n(&sh->state, __ATOMIC_ACQUIRE); i++) {
+		if (waitpid(pid, &wstatus, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(1, __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE))
+		TH_LOG("the user did not get to fill its device (oom_kill %lld)",
+		       cg_key(cg, "memory.events", "oom_kill"));
+	resident = mdl_attr(uuid, "devmem_resident");
+	TH_LOG("%lld MiB of device memory resident under a %llu MiB limit, then status %u",
+	       resident >> 20, (unsigned long long)limit >> 20, sh->status);
+	EXPECT_EQ(MIGDEV_STATUS_NO_MEMORY, sh->status);
+	EXPECT_LE(resident, (long long)limit);
+	EXPECT_GT(resident, 0);
+	EXPECT_EQ(0, cg_key(cg, "memory.events", "oom_kill"));
+	__atomic_store_n(&sh->state, 2, __ATOMIC_RELEASE);
+	ASSERT_EQ(pid, waitpid(pid, &wstatus, 0));
+	EXPECT_TRUE(WIFEXITED(wstatus))
+		TH_LOG("the user died of signal %d", WTERMSIG(wstatus));
+	EXPECT_EQ(0, WEXITSTATUS(wstatus))
+		TH_LOG("failed at hostile_test.c:%d", WEXITSTATUS(wstatus));
+	EXPECT_EQ(0, cg_key(cg, "memory.events", "oom_kill"));
+	/* Closed, the device gave the memory back, and it works for others. */
+	EXPECT_EQ(0, mdl_attr(uuid, "devmem_resident"));
+	EXPECT_EQ(0, __mdl_remove(uuid));
+	munmap(sh, PAGE);
+	rmdir(cg);
+}
+
+TEST_HARNESS_MAIN
