@@ -15,6 +15,30 @@
 #include "../emul/device.h"
 
 /**
+ * DOC: lock order
+ *
+ * Outermost first; a lock is only taken while holding locks above it.
+ *
+ * - state_mutex (struct migdev_device): the migration state machine.
+ *   - the I/O lock of a data_fd (read_lock, write_lock in migfile.c):
+ *     under state_mutex only for the v1 region's segments, which no user
+ *     reads or writes; a user's read() or write() takes it without
+ *     state_mutex and holds it across the copy (so: I/O lock, then
+ *     mmap_lock through a page fault)
+ *     - the data_fd's lock (migfile.c): never held across a user copy
+ *       - devmem lock (emul/devmem.c), then save_wq_lock
+ *   - emul.lock (struct migdev_emul): registers, queues, a chunk
+ *     - devmem lock, then save_wq_lock (a page became dirty)
+ *     - irq_lock (interrupts the device raises)
+ *     - log_lock (DMA logging of the device's writes)
+ *     - the pool's lock (a stalled chunk returns, emul/pool.c)
+ * - mmap_lock, then devmem lock (BAR2 faults, mmap.c); nothing here takes
+ *   state_mutex or emul.lock under mmap_lock.
+ * - cap_lock (struct migdev_parent) takes nothing else, and neither does
+ *   irq_lock.
+ */
+
+/**
  * struct migdev_profile - a type's fixed shape
  * @sysfs_name: directory name under mdev_supported_types (after "migdev-")
  * @pretty_name: the type's "name" attribute
