@@ -76,9 +76,9 @@ static int migdev_log_start(struct vfio_device *vdev,
 	 * PAGE_SIZE the device tracks whole pages (the uAPI lets it pick).
 	 */
 	if (!is_power_of_2(pgsize) || pgsize > MIGDEV_LOG_MAX_PGSIZE) {
-		dev_warn_ratelimited(vdev->dev,
-				     "DMA logging refused: page size 0x%llx is not a power of two up to 0x%llx\n",
-				     pgsize, MIGDEV_LOG_MAX_PGSIZE);
+		migdev_user_warn(mdev,
+				 "DMA logging refused: page size 0x%llx is not a power of two up to 0x%llx\n",
+				 pgsize, MIGDEV_LOG_MAX_PGSIZE);
 		return -EINVAL;
 	}
 	pgsize = max_t(u64, pgsize, PAGE_SIZE);
@@ -86,9 +86,9 @@ static int migdev_log_start(struct vfio_device *vdev,
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
 		pages += (node->last - node->start) / pgsize + 1;
 	if (pages > MIGDEV_LOG_MAX_PAGES) {
-		dev_warn_ratelimited(vdev->dev,
-				     "DMA logging of %llu pages refused: at most %lu\n",
-				     pages, MIGDEV_LOG_MAX_PAGES);
+		migdev_user_warn(mdev,
+				 "DMA logging of %llu pages refused: at most %lu\n",
+				 pages, MIGDEV_LOG_MAX_PAGES);
 		return -E2BIG;
 	}
 

@@ -251,39 +251,38 @@ out_free:
 
 static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 {
-	struct device *dev = migdev_dev(mdev);
 	struct migdev_mig_v1 *v1 = &mdev->v1;
 	int ret, uret;
 	u32 old;
 
 	lockdep_assert_held(&mdev->state_mutex);
 	if (mdev->mig_state == VFIO_DEVICE_STATE_ERROR) {
-		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: the device is in ERROR until VFIO_DEVICE_RESET\n",
-				     new);
+		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: the device is in ERROR until VFIO_DEVICE_RESET\n",
+				 new);
 		return -EINVAL;
 	}
 	if (!v1->active && mdev->mig_state != VFIO_DEVICE_STATE_RUNNING) {
-		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: a v2 migration is in progress (state %d)\n",
-				     new, mdev->mig_state);
+		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: a v2 migration is in progress (state %d)\n",
+				 new, mdev->mig_state);
 		return -EBUSY;
 	}
 	if (new & ~MIGDEV_V1_BITS) {
-		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: reserved bits 0x%x set\n",
-				     new, new & ~MIGDEV_V1_BITS);
+		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: reserved bits 0x%x set\n",
+				 new, new & ~MIGDEV_V1_BITS);
 		return -EINVAL;
 	}
 	if ((new & MIGDEV_V1_RESUMING) &&
 	    (new & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING))) {
-		dev_warn_ratelimited(dev, "migration region: device_state 0x%x refused: RESUMING goes with neither SAVING nor RUNNING\n",
-				     new);
+		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: RESUMING goes with neither SAVING nor RUNNING\n",
+				 new);
 		return -EINVAL;
 	}
 	old = v1->active ? v1->state : MIGDEV_V1_RUNNING;
 	if ((old & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) == MIGDEV_V1_SAVING &&
 	    (new & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) ==
 	    (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) {
-		dev_warn_ratelimited(dev, "migration region: device_state 0x%x -> 0x%x refused: stop-and-copy cannot go back to pre-copy; clear SAVING first\n",
-				     old, new);
+		migdev_user_warn(mdev, "migration region: device_state 0x%x -> 0x%x refused: stop-and-copy cannot go back to pre-copy; clear SAVING first\n",
+				 old, new);
 		return -EINVAL;
 	}
 	if ((new & (MIGDEV_V1_SAVING | MIGDEV_V1_RESUMING)) &&
@@ -301,16 +300,16 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 	uret = migdev_v1_walk_locked(mdev, migdev_v1_image(mdev->mig_state),
 				     old);
 	if (uret) {
-		dev_err_ratelimited(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
-				    old, new, ERR_PTR(ret), ERR_PTR(uret));
+		migdev_user_err(mdev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
+				old, new, ERR_PTR(ret), ERR_PTR(uret));
 		migdev_mig_error_locked(mdev);
 		v1->state = MIGDEV_V1_ERROR;
 		v1->active = true;
 		migdev_v1_settle_locked(mdev);
 		return ret;
 	}
-	dev_warn_ratelimited(dev, "migration region: device_state 0x%x -> 0x%x failed (%pe); back to 0x%x\n",
-			     old, new, ERR_PTR(ret), old);
+	migdev_user_warn(mdev, "migration region: device_state 0x%x -> 0x%x failed (%pe); back to 0x%x\n",
+			 old, new, ERR_PTR(ret), old);
 	v1->state = old;
 	migdev_v1_settle_locked(mdev);
 	return ret;
@@ -349,8 +348,8 @@ static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
 	if (n == -ENOMSG)
 		n = 0;	/* pre-copy has nothing new: an empty segment */
 	if (n < 0) {
-		dev_warn_ratelimited(migdev_dev(mdev), "migration region: no segment: %pe\n",
-				     ERR_PTR(n));
+		migdev_user_warn(mdev, "migration region: no segment: %pe\n",
+				 ERR_PTR(n));
 		return n;
 	}
 	v1->seg_seq = mdev->save_seq;
@@ -370,16 +369,15 @@ static u64 migdev_v1_data_size_locked(struct migdev_device *mdev)
 /* data_size written while resuming: the segment goes to the stream. */
 static int migdev_v1_set_data_size_locked(struct migdev_device *mdev, u64 val)
 {
-	struct device *dev = migdev_dev(mdev);
 	int ret;
 
 	if (!migdev_v1_resuming(mdev)) {
-		dev_warn_ratelimited(dev, "migration region: data_size write refused: the region is not RESUMING\n");
+		migdev_user_warn(mdev, "migration region: data_size write refused: the region is not RESUMING\n");
 		return -EINVAL;
 	}
 	if (val > MIGDEV_MIG_DATA_SIZE) {
-		dev_warn_ratelimited(dev, "migration region: data_size %llu refused: the data section holds %u bytes\n",
-				     val, MIGDEV_MIG_DATA_SIZE);
+		migdev_user_warn(mdev, "migration region: data_size %llu refused: the data section holds %u bytes\n",
+				 val, MIGDEV_MIG_DATA_SIZE);
 		return -EINVAL;
 	}
 	ret = migdev_resume_write_kernel(mdev->resume, mdev->v1.sec->va, val);
@@ -394,7 +392,6 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 				  char __user *ubuf, size_t count,
 				  unsigned int off, bool write)
 {
-	struct device *dev = migdev_dev(mdev);
 	const char *op = write ? "write" : "read";
 	unsigned int width;
 	u64 val = 0;
@@ -412,20 +409,20 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 		width = 8;
 		break;
 	default:
-		dev_warn_ratelimited(dev, "migration region: %s of %zu bytes at 0x%x refused: not the start of a field\n",
-				     op, count, off);
+		migdev_user_warn(mdev, "migration region: %s of %zu bytes at 0x%x refused: not the start of a field\n",
+				 op, count, off);
 		return -EINVAL;
 	}
 	if (count != width) {
-		dev_warn_ratelimited(dev, "migration region: %s of %zu bytes at 0x%x refused: the field takes %u-byte accesses\n",
-				     op, count, off, width);
+		migdev_user_warn(mdev, "migration region: %s of %zu bytes at 0x%x refused: the field takes %u-byte accesses\n",
+				 op, count, off, width);
 		return -EINVAL;
 	}
 	if (write && (off == MIGDEV_V1_OFF(pending_bytes) ||
 		      off == MIGDEV_V1_OFF(data_offset))) {
-		dev_warn_ratelimited(dev, "migration region: write at 0x%x refused: %s is read-only\n",
-				     off, off == MIGDEV_V1_OFF(data_offset) ?
-				     "data_offset" : "pending_bytes");
+		migdev_user_warn(mdev, "migration region: write at 0x%x refused: %s is read-only\n",
+				 off, off == MIGDEV_V1_OFF(data_offset) ?
+				 "data_offset" : "pending_bytes");
 		return -EINVAL;
 	}
 	if (write && copy_from_user(width == 4 ? (void *)&val32 : (void *)&val,
@@ -480,7 +477,6 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 				 char __user *ubuf, size_t count, u64 off,
 				 bool write)
 {
-	struct device *dev = migdev_dev(mdev);
 	struct migdev_mig_v1 *v1 = &mdev->v1;
 	ssize_t ret = count;
 	u8 *p = NULL;
@@ -489,18 +485,18 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 		return -EINTR;
 	if (write) {
 		if (!migdev_v1_resuming(mdev)) {
-			dev_warn_ratelimited(dev, "migration region: data write refused: the region is not RESUMING\n");
+			migdev_user_warn(mdev, "migration region: data write refused: the region is not RESUMING\n");
 			ret = -EINVAL;
 		} else {
 			p = v1->sec->va + off;
 		}
 	} else {
 		if (!migdev_v1_saving(mdev) || v1->seg_seq != mdev->save_seq) {
-			dev_warn_ratelimited(dev, "migration region: data read refused: no segment handed out (read data_offset while SAVING)\n");
+			migdev_user_warn(mdev, "migration region: data read refused: no segment handed out (read data_offset while SAVING)\n");
 			ret = -EINVAL;
 		} else if (off >= v1->seg_len || count > v1->seg_len - off) {
-			dev_warn_ratelimited(dev, "migration region: data read of %zu bytes at 0x%llx refused: the segment has %llu bytes\n",
-					     count, off, v1->seg_len);
+			migdev_user_warn(mdev, "migration region: data read of %zu bytes at 0x%llx refused: the segment has %llu bytes\n",
+					 count, off, v1->seg_len);
 			ret = -EINVAL;
 		} else {
 			p = v1->sec->va + off;
@@ -628,15 +624,15 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
 	if (off < MIGDEV_MIG_DATA_OFFSET ||
 	    off - MIGDEV_MIG_DATA_OFFSET >= MIGDEV_MIG_DATA_SIZE ||
 	    size > MIGDEV_MIG_DATA_SIZE - (off - MIGDEV_MIG_DATA_OFFSET)) {
-		dev_err_ratelimited(migdev_dev(mdev),
-				    "mmap of 0x%llx bytes at 0x%llx of the migration region refused: only the data section (0x%x bytes at 0x%x) can be mapped\n",
-				    size, off, MIGDEV_MIG_DATA_SIZE,
-				    MIGDEV_MIG_DATA_OFFSET);
+		migdev_user_err(mdev,
+				"mmap of 0x%llx bytes at 0x%llx of the migration region refused: only the data section (0x%x bytes at 0x%x) can be mapped\n",
+				size, off, MIGDEV_MIG_DATA_SIZE,
+				MIGDEV_MIG_DATA_OFFSET);
 		return -EINVAL;
 	}
 	if (!(vma->vm_flags & VM_SHARED)) {
-		dev_err_ratelimited(migdev_dev(mdev),
-				    "private mmap of the migration region refused: map it MAP_SHARED\n");
+		migdev_user_err(mdev,
+				"private mmap of the migration region refused: map it MAP_SHARED\n");
 		return -EINVAL;
 	}
 	sec = migdev_v1_section(&mdev->v1);

@@ -9,6 +9,7 @@
 #include <linux/eventfd.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/vfio.h>
 #include <uapi/linux/migdev.h>
 
@@ -162,6 +163,7 @@ struct migdev_mig_v1 {
  * @fail_skip: fault injection: arcs that still succeed before @fail_count
  * @fail_count: fault injection: arcs that fail after @fail_skip
  * @v1: the v1 migration region's state
+ * @log_rs: the rate limit of the lines its user can cause
  * @log_lock: protects @log (DMA logging; only with CONFIG_IOMMUFD_DRIVER)
  * @log: the pages the device wrote, per tracked range, or NULL
  */
@@ -196,11 +198,35 @@ struct migdev_device {
 	u32 fail_skip;
 	u32 fail_count;
 	struct migdev_mig_v1 v1;
+	struct ratelimit_state log_rs;
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 	struct mutex log_lock; /* protects log */
 	struct migdev_dma_log *log;
 #endif
 };
+
+/*
+ * Lines the user of a device can cause (refusals, failed arcs), at most
+ * MIGDEV_LOG_BURST every 5 s per device: a user that loops on its own
+ * device neither floods the log nor silences the lines of other devices,
+ * as one rate limit per call site shared by all devices would.
+ */
+#define MIGDEV_LOG_BURST	50
+
+#define migdev_user_log(mdev, level, fmt, ...)				\
+	do {								\
+		struct migdev_device *__md = (mdev);			\
+									\
+		if (__ratelimit(&__md->log_rs))				\
+			dev_printk(level, migdev_dev(__md), fmt,	\
+				   ##__VA_ARGS__);			\
+	} while (0)
+#define migdev_user_err(mdev, fmt, ...) \
+	migdev_user_log(mdev, KERN_ERR, fmt, ##__VA_ARGS__)
+#define migdev_user_warn(mdev, fmt, ...) \
+	migdev_user_log(mdev, KERN_WARNING, fmt, ##__VA_ARGS__)
+#define migdev_user_info(mdev, fmt, ...) \
+	migdev_user_log(mdev, KERN_INFO, fmt, ##__VA_ARGS__)
 
 /* VFIO_PCI_* regions, then the v1 migration region. */
 #define MIGDEV_NUM_REGIONS	(MIGDEV_MIG_REGION_INDEX + 1)

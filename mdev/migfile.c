@@ -692,9 +692,9 @@ static int migdev_resume_feed_locked(struct migdev_resume *r, const void *buf,
 	if (ret < 0) {
 		/* Once per session: later writes get the same error. */
 		if (!r->logged)
-			dev_err_ratelimited(r->mdev->vdev.dev,
-					    "migration stream refused at byte %llu: %s\n",
-					    r->dec->offset, r->dec->err);
+			migdev_user_err(r->mdev,
+					"migration stream refused at byte %llu: %s\n",
+					r->dec->offset, r->dec->err);
 		r->logged = true;
 		return ret;
 	}
@@ -881,17 +881,17 @@ int migdev_resume_commit(struct migdev_resume *r)
 	ret = migdev_stream_dec_finish(r->dec);
 	if (ret) {
 		if (!r->logged)
-			dev_err_ratelimited(mdev->vdev.dev,
-					    "migration stream refused after %llu bytes: %s\n",
-					    r->received, r->dec->err);
+			migdev_user_err(mdev,
+					"migration stream refused after %llu bytes: %s\n",
+					r->received, r->dec->err);
 		r->logged = true;
 		goto out_unlock;
 	}
 	ret = migdev_devmem_replace(&mdev->emul.devmem, &r->staged);
 	if (ret) {
-		dev_err_ratelimited(mdev->vdev.dev,
-				    "migration: no memory to take %llu pages of device memory\n",
-				    r->dec->pages);
+		migdev_user_err(mdev,
+				"migration: no memory to take %llu pages of device memory\n",
+				r->dec->pages);
 		goto out_unlock;
 	}
 	migdev_irq_set_msix_pending(mdev,

@@ -254,15 +254,15 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
 		if (ret)
 			return ERR_PTR(ret);
 		if (migdev_mig_inject_locked(mdev)) {
-			dev_info_ratelimited(vdev->dev, "migration: arc %d -> %d fails by fault injection\n",
-					     mdev->mig_state, next);
+			migdev_user_info(mdev, "migration: arc %d -> %d fails by fault injection\n",
+					 mdev->mig_state, next);
 			res = ERR_PTR(-EIO);
 		} else {
 			res = migdev_step_locked(mdev, next);
 		}
 		if (IS_ERR(res)) {
-			dev_err_ratelimited(vdev->dev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
-					    mdev->mig_state, next, res, mdev->mig_state);
+			migdev_user_err(mdev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
+					mdev->mig_state, next, res, mdev->mig_state);
 			return res;
 		}
 		mdev->mig_state = next;
@@ -288,7 +288,7 @@ void migdev_mig_error_locked(struct migdev_device *mdev)
 	migdev_engine_pause(&mdev->emul);
 	migdev_emul_freeze_clock(&mdev->emul);
 	mdev->mig_state = VFIO_DEVICE_STATE_ERROR;
-	dev_err_ratelimited(mdev->vdev.dev, "migration: device in ERROR until reset\n");
+	migdev_user_err(mdev, "migration: device in ERROR until reset\n");
 }
 
 static struct file *migdev_set_state(struct vfio_device *vdev,
@@ -302,9 +302,9 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 		return ERR_PTR(-EINTR);
 	/* One interface at a time: the v1 region is migrating the device. */
 	if (mdev->v1.active) {
-		dev_warn_ratelimited(vdev->dev,
-				     "migration: state %d refused: the v1 migration region is in use (device_state 0x%x)\n",
-				     new, mdev->v1.state);
+		migdev_user_warn(mdev,
+				 "migration: state %d refused: the v1 migration region is in use (device_state 0x%x)\n",
+				 new, mdev->v1.state);
 		res = ERR_PTR(-EBUSY);
 	} else {
 		res = migdev_mig_set_state_locked(mdev, new);

@@ -44,9 +44,9 @@ static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 		 * the fault for ever: the access gets SIGBUS, as one to device
 		 * memory the device cannot back.
 		 */
-		dev_warn_ratelimited(migdev_dev(mdev),
-				     "BAR2 page %lu: no memory to back it (%pe): SIGBUS\n",
-				     idx, page);
+		migdev_user_warn(mdev,
+				 "BAR2 page %lu: no memory to back it (%pe): SIGBUS\n",
+				 idx, page);
 		ret = VM_FAULT_SIGBUS;
 	} else if (mkwrite) {
 		/* A read-only mapping of this page becomes writable. */
@@ -109,21 +109,21 @@ int migdev_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 	if (index == MIGDEV_MIG_REGION_INDEX)
 		return migdev_v1_mmap(mdev, vma, off);
 	if (index != VFIO_PCI_BAR2_REGION_INDEX) {
-		dev_err_ratelimited(vdev->dev,
-				    "mmap of region %u refused: only BAR2 (device memory) and the migration region's data section can be mapped\n",
-				    index);
+		migdev_user_err(mdev,
+				"mmap of region %u refused: only BAR2 (device memory) and the migration region's data section can be mapped\n",
+				index);
 		return -EINVAL;
 	}
 	if (off >= mdev->emul.geom.devmem_size ||
 	    size > mdev->emul.geom.devmem_size - off) {
-		dev_err_ratelimited(vdev->dev,
-				    "mmap of 0x%llx bytes at 0x%llx of BAR2 refused: BAR2 has 0x%llx bytes\n",
-				    size, off, mdev->emul.geom.devmem_size);
+		migdev_user_err(mdev,
+				"mmap of 0x%llx bytes at 0x%llx of BAR2 refused: BAR2 has 0x%llx bytes\n",
+				size, off, mdev->emul.geom.devmem_size);
 		return -EINVAL;
 	}
 	if (!(vma->vm_flags & VM_SHARED)) {
-		dev_err_ratelimited(vdev->dev,
-				    "private mmap of BAR2 refused: device memory is shared, map it MAP_SHARED\n");
+		migdev_user_err(mdev,
+				"private mmap of BAR2 refused: device memory is shared, map it MAP_SHARED\n");
 		return -EINVAL;
 	}
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO);

@@ -112,9 +112,9 @@ static ssize_t migdev_bar0_rw(struct migdev_device *mdev, char __user *ubuf,
 	int ret;
 
 	if ((count != 4 && count != 8) || !IS_ALIGNED(off, count)) {
-		dev_err_ratelimited(migdev_dev(mdev),
-				    "BAR0 %s of %zu bytes at 0x%x refused: registers take naturally aligned 4- or 8-byte accesses\n",
-				    write ? "write" : "read", count, off);
+		migdev_user_err(mdev,
+				"BAR0 %s of %zu bytes at 0x%x refused: registers take naturally aligned 4- or 8-byte accesses\n",
+				write ? "write" : "read", count, off);
 		return -EINVAL;
 	}
 	if (write) {
@@ -185,19 +185,19 @@ static ssize_t migdev_rw(struct migdev_device *mdev, char __user *ubuf,
 	ssize_t ret;
 
 	if (*ppos < 0 || index >= MIGDEV_NUM_REGIONS) {
-		dev_err_ratelimited(migdev_dev(mdev),
-				    "%s at offset 0x%llx refused: no such region\n",
-				    write ? "write" : "read", pos);
+		migdev_user_err(mdev,
+				"%s at offset 0x%llx refused: no such region\n",
+				write ? "write" : "read", pos);
 		return -EINVAL;
 	}
 	size = migdev_region_size(mdev, index);
 	if (!count)
 		return 0;
 	if (off >= size || count > size - off) {
-		dev_err_ratelimited(migdev_dev(mdev),
-				    "%s of %zu bytes at 0x%llx of region %u refused: the region has 0x%llx bytes\n",
-				    write ? "write" : "read", count, off, index,
-				    size);
+		migdev_user_err(mdev,
+				"%s of %zu bytes at 0x%llx of region %u refused: the region has 0x%llx bytes\n",
+				write ? "write" : "read", count, off, index,
+				size);
 		return -EINVAL;
 	}
 

@@ -33,6 +33,9 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	}
 	mdev->parent = parent;
 	mdev->type = type;
+	ratelimit_state_init(&mdev->log_rs, DEFAULT_RATELIMIT_INTERVAL,
+			     MIGDEV_LOG_BURST);
+	ratelimit_set_flags(&mdev->log_rs, RATELIMIT_MSG_ON_RELEASE);
 	migdev_irq_init(mdev);
 	migdev_mig_init(mdev);
 	migdev_dma_log_init(mdev);
@@ -52,6 +55,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
+	ratelimit_state_exit(&mdev->log_rs);	/* says what it held back */
 	migdev_dma_log_fini(mdev);
 	mutex_destroy(&mdev->state_mutex);
 	mutex_destroy(&mdev->irq_lock);

@@ -158,11 +158,6 @@ TEST_F(dma, dma_logging_page_size)
 	pgsize = 512;
 	EXPECT_EQ(0, log_start_pgsize(&self->d, self->b.iova, BUF_SIZE, &pgsize));
 	EXPECT_EQ(4096, pgsize);
-	ASSERT_EQ(0, logging(&self->d, VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0));
-	pgsize = 1ULL << 21;
-	EXPECT_EQ(0, log_start_pgsize(&self->d, self->b.iova, BUF_SIZE, &pgsize));
-	EXPECT_EQ(1ULL << 21, pgsize);
 }
 
 /*
