@@ -5,6 +5,7 @@
  */
 #include <linux/align.h>
 #include <linux/errno.h>
+#include <linux/delay.h>
 #include <linux/lockdep.h>
 #include <linux/memcontrol.h>
 #include <linux/sched.h>
@@ -65,6 +66,22 @@ void migdev_emul_fini(struct migdev_emul *e)
 }
 
 /**
+ * migdev_emul_lock() - take the device's lock for its user
+ * @e: device
+ *
+ * Like mutex_lock(), but a user that dies while it waits (for a chunk
+ * stuck on the user's own memory, which is released only once the user
+ * has exited) aborts that chunk first (migdev_pool_abort()).
+ */
+void migdev_emul_lock(struct migdev_emul *e)
+{
+	if (!mutex_lock_killable(&e->lock))
+		return;
+	migdev_pool_abort(e->pool, &e->slot, true);
+	mutex_lock(&e->lock);
+}
+
+/**
  * migdev_emul_open() - a user takes the device: power-on state, the
  * buffer the engine moves data through, and the user's memory cgroup
  * @e: device
@@ -81,9 +98,10 @@ int migdev_emul_open(struct migdev_emul *e)
 	if (!bounce)
 		return -ENOMEM;
 	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	e->bounce = bounce;
 	e->memcg = get_mem_cgroup_from_mm(current->mm);
+	WRITE_ONCE(e->slot.owner, current->mm);
 	e->paused = false;
 	/*
 	 * A new user's clock starts at 0, its latch empty: nothing of the
@@ -98,6 +116,9 @@ int migdev_emul_open(struct migdev_emul *e)
 	return 0;
 }
 
+static void migdev_emul_reset_locked(struct migdev_emul *e,
+				     enum migdev_reset_kind kind);
+
 /**
  * migdev_emul_close() - the user let go: stop all work, give memory back
  * @e: device
@@ -105,15 +126,34 @@ int migdev_emul_open(struct migdev_emul *e)
 void migdev_emul_close(struct migdev_emul *e)
 {
 	struct mem_cgroup *memcg;
+	unsigned int tries;
 	void *bounce;
 
-	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
+	/*
+	 * A chunk stuck on the user's memory would hold the close (and the
+	 * removal waiting for it) for as long as the memory stalls: abort
+	 * it.  If the lock still does not come in 2 s, the chunk waits for
+	 * something another of the user's stalled chunks holds (their
+	 * container's lock): abort those too.
+	 */
+	migdev_pool_abort(e->pool, &e->slot, false);
+	for (tries = 0; !mutex_trylock(&e->lock); tries++) {
+		if (tries == 200) {
+			migdev_pool_abort(e->pool, &e->slot, true);
+			mutex_lock(&e->lock);
+			break;
+		}
+		msleep(10);
+	}
+	migdev_emul_reset_locked(e, MIGDEV_RESET_POWER_ON);
+	mutex_unlock(&e->lock);
 	migdev_engine_stop(e);
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	bounce = e->bounce;
 	e->bounce = NULL;
 	memcg = e->memcg;
 	e->memcg = NULL;
+	WRITE_ONCE(e->slot.owner, NULL);
 	mutex_unlock(&e->lock);
 	kvfree(bounce);
 	mem_cgroup_put(memcg);
@@ -147,7 +187,7 @@ static void migdev_emul_reset_locked(struct migdev_emul *e,
  */
 void migdev_emul_reset(struct migdev_emul *e, enum migdev_reset_kind kind)
 {
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	migdev_emul_reset_locked(e, kind);
 	mutex_unlock(&e->lock);
 }
@@ -165,7 +205,7 @@ u32 migdev_emul_cfg_read(struct migdev_emul *e, unsigned int off,
 {
 	u32 val;
 
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	val = migdev_cfg_read(&e->cfg, off, size);
 	mutex_unlock(&e->lock);
 	return val;
@@ -183,7 +223,7 @@ void migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
 {
 	unsigned int ev;
 
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	ev = migdev_cfg_write(&e->cfg, off, size, val);
 	if (ev & MIGDEV_CFG_EV_FLR) {
 		migdev_emul_reset_locked(e, MIGDEV_RESET_FLR);
@@ -215,7 +255,7 @@ int migdev_emul_bar0_read(struct migdev_emul *e, unsigned int off,
 {
 	if (!migdev_bar0_access_ok(off, size))
 		return -EINVAL;
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	*val = migdev_regs_read32_locked(e, off);
 	if (size == 8)
 		*val |= (u64)migdev_regs_read32_locked(e, off + 4) << 32;
@@ -237,7 +277,7 @@ int migdev_emul_bar0_write(struct migdev_emul *e, unsigned int off,
 {
 	if (!migdev_bar0_access_ok(off, size))
 		return -EINVAL;
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	migdev_regs_write32_locked(e, off, lower_32_bits(val));
 	if (size == 8)
 		migdev_regs_write32_locked(e, off + 4, upper_32_bits(val));

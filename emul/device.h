@@ -135,6 +135,7 @@ void migdev_emul_fini(struct migdev_emul *e);
 int migdev_emul_open(struct migdev_emul *e);
 void migdev_emul_close(struct migdev_emul *e);
 void migdev_emul_reset(struct migdev_emul *e, enum migdev_reset_kind kind);
+void migdev_emul_lock(struct migdev_emul *e);
 
 u32 migdev_emul_cfg_read(struct migdev_emul *e, unsigned int off,
 			 unsigned int size);

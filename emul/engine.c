@@ -409,7 +409,7 @@ void migdev_engine_pause(struct migdev_emul *e)
 	 * execution only, not for every chunk that wins the lock before us.
 	 */
 	WRITE_ONCE(e->paused, true);
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	mutex_unlock(&e->lock);
 }
 
@@ -419,7 +419,7 @@ void migdev_engine_pause(struct migdev_emul *e)
  */
 void migdev_engine_resume(struct migdev_emul *e)
 {
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	WRITE_ONCE(e->paused, false);
 	migdev_engine_kick_locked(e);
 	mutex_unlock(&e->lock);

@@ -17,7 +17,21 @@
  * one that has not returned after MIGDEV_POOL_STALL_MS no longer counts as
  * an engine (the workqueue's max_active goes up by one) until it returns.
  * The instance whose memory stalls waits; the others keep their engines.
+ *
+ * And the instance's user must still be able to let go: close the device,
+ * reset it, or die.  All of those need the instance's lock, which the
+ * stalled chunk holds, and a user that dies while its chunk waits for its
+ * own userfaultfd would wait for ever (the userfaultfd is released only
+ * once the user has exited).  So a step runs with SIGKILL allowed on its
+ * kworker, and migdev_pool_abort() sends it one: the access to user memory
+ * that waits (a userfaultfd or FUSE fault: both wait killably) fails, the
+ * descriptor fails as on a bus error, and the lock comes free.  The signal
+ * is only ever pending inside a step: step_end() ignores and flushes it
+ * before the kworker runs anything else.
  */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/workqueue.h>
@@ -92,6 +106,8 @@ int migdev_pool_init(struct migdev_pool *pool, const char *name,
 void migdev_pool_add(struct migdev_pool *pool, struct migdev_pool_slot *slot)
 {
 	atomic_set(&slot->state, MIGDEV_SLOT_IDLE);
+	spin_lock_init(&slot->task_lock);
+	slot->task = NULL;
 	mutex_lock(&pool->lock);
 	list_add_tail(&slot->node, &pool->slots);
 	mutex_unlock(&pool->lock);
@@ -117,6 +133,10 @@ void migdev_pool_del(struct migdev_pool *pool, struct migdev_pool_slot *slot)
 void migdev_pool_step_begin(struct migdev_pool *pool,
 			    struct migdev_pool_slot *slot)
 {
+	allow_signal(SIGKILL);
+	spin_lock(&slot->task_lock);
+	slot->task = current;
+	spin_unlock(&slot->task_lock);
 	WRITE_ONCE(slot->since, jiffies);
 	atomic_set(&slot->state, MIGDEV_SLOT_RUNNING);
 	if (!delayed_work_pending(&pool->watchdog))
@@ -132,6 +152,11 @@ void migdev_pool_step_begin(struct migdev_pool *pool,
 void migdev_pool_step_end(struct migdev_pool *pool,
 			  struct migdev_pool_slot *slot)
 {
+	spin_lock(&slot->task_lock);
+	slot->task = NULL;
+	spin_unlock(&slot->task_lock);
+	/* Ignored again, and flushed if an abort came. */
+	disallow_signal(SIGKILL);
 	if (atomic_xchg(&slot->state, MIGDEV_SLOT_IDLE) != MIGDEV_SLOT_STALLED)
 		return;
 	mutex_lock(&pool->lock);
@@ -149,4 +174,40 @@ void migdev_pool_fini(struct migdev_pool *pool)
 	cancel_delayed_work_sync(&pool->watchdog);
 	destroy_workqueue(pool->wq);
 	mutex_destroy(&pool->lock);
+}
+
+static void migdev_pool_kill_step(struct migdev_pool_slot *slot)
+{
+	spin_lock(&slot->task_lock);
+	if (slot->task)
+		send_sig(SIGKILL, slot->task, 1);
+	spin_unlock(&slot->task_lock);
+}
+
+/**
+ * migdev_pool_abort() - the user lets go: a step of its stuck on its
+ * memory must end now
+ * @pool: pool
+ * @slot: the instance's slot
+ * @others: also the stalled steps of the user's other instances: one of
+ *	    them may hold what this step waits for (the container's lock,
+ *	    in vfio_dma_rw())
+ *
+ * Aborts the instance's step if one runs.  Steps of other users, and the
+ * user's steps that are not stalled, run on.
+ */
+void migdev_pool_abort(struct migdev_pool *pool, struct migdev_pool_slot *slot,
+		       bool others)
+{
+	struct migdev_pool_slot *s;
+
+	migdev_pool_kill_step(slot);
+	if (!others || !slot->owner)
+		return;
+	mutex_lock(&pool->lock);
+	list_for_each_entry(s, &pool->slots, node)
+		if (s != slot && s->owner == slot->owner &&
+		    atomic_read(&s->state) == MIGDEV_SLOT_STALLED)
+			migdev_pool_kill_step(s);
+	mutex_unlock(&pool->lock);
 }

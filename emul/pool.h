@@ -8,7 +8,10 @@
 #include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/workqueue.h>
+
+struct task_struct;
 
 /* A step that has not returned after this long is stalled on user memory. */
 #define MIGDEV_POOL_STALL_MS	500
@@ -19,11 +22,18 @@
  *	   executes and the pool stopped counting it as an engine)
  * @since: jiffies when the step began
  * @node: in the pool's @slots
+ * @owner: who the instance's user is (its mm, compared only), or NULL
+ * @task_lock: protects @task
+ * @task: the kworker running the step, which takes SIGKILL meanwhile
+ *	  (migdev_pool_abort()), or NULL
  */
 struct migdev_pool_slot {
 	atomic_t state;
 	unsigned long since;
 	struct list_head node;
+	const void *owner;
+	spinlock_t task_lock; /* protects task */
+	struct task_struct *task;
 };
 
 enum {
@@ -62,5 +72,7 @@ void migdev_pool_step_begin(struct migdev_pool *pool,
 			    struct migdev_pool_slot *slot);
 void migdev_pool_step_end(struct migdev_pool *pool,
 			  struct migdev_pool_slot *slot);
+void migdev_pool_abort(struct migdev_pool *pool, struct migdev_pool_slot *slot,
+		       bool others);
 
 #endif /* MIGDEV_EMUL_POOL_H */

@@ -21,7 +21,7 @@
  */
 void migdev_emul_freeze_clock(struct migdev_emul *e)
 {
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	if (!e->clock_frozen) {
 		e->clock_frozen_val = ktime_get_ns() - e->clock_base;
 		e->clock_frozen = true;
@@ -35,7 +35,7 @@ void migdev_emul_freeze_clock(struct migdev_emul *e)
  */
 void migdev_emul_thaw_clock(struct migdev_emul *e)
 {
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	if (e->clock_frozen) {
 		e->clock_base = ktime_get_ns() - e->clock_frozen_val;
 		e->clock_frozen = false;
@@ -99,7 +99,7 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
 	size_t n = 0;
 	unsigned int i;
 
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	n += migdev_stream_put_record(buf + n, MIGDEV_TAG_CONFIG, 0,
 				      e->cfg.space, PCI_CFG_SPACE_SIZE);
 
@@ -141,7 +141,7 @@ u64 migdev_emul_load_state(struct migdev_emul *e,
 {
 	unsigned int i;
 
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	migdev_engine_reset_locked(e);
 	memcpy(e->cfg.space, dec->config, PCI_CFG_SPACE_SIZE);
 	memcpy(e->msix_table, dec->msix.table, sizeof(e->msix_table));
@@ -194,7 +194,7 @@ u64 migdev_emul_load_state(struct migdev_emul *e,
 void migdev_emul_run(struct migdev_emul *e)
 {
 	migdev_emul_thaw_clock(e);
-	mutex_lock(&e->lock);
+	migdev_emul_lock(e);
 	migdev_intr_update_locked(e);
 	mutex_unlock(&e->lock);
 	migdev_engine_resume(e);

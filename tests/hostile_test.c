@@ -178,6 +178,12 @@ static void *do_delayed_pwrite(struct call *c)
 	return do_pwrite(c);
 }
 
+static void *do_close(struct call *c)
+{
+	mdl_close(c->dev);
+	return NULL;
+}
+
 static void *do_read_minor(struct call *c)
 {
 	c->ret = mdl_attr(c->uuid, "migration_minor");
@@ -730,6 +736,7 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 	struct mdl_dev d[8];
 	struct mdl_queue q[8];
 	struct migdev_desc desc;
+	struct call cl = { .fn = do_close };
 	uint32_t n[8], mine;
 	long long engines;
 	unsigned int i, k;
@@ -767,8 +774,22 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 		TH_LOG("an instance with ordinary memory waited for stalled ones");
 	TH_LOG("ran in %.2f s with %u engines stalled", mdl_now() - t0, k);
 	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, PAGE));
-	/* Served, the stalled chunks finish too. */
-	for (i = 0; i < k; i++) {
+	/*
+	 * The first one's user lets go without serving its memory: the
+	 * close aborts the stalled chunk (only that one), and the removal
+	 * finishes.
+	 */
+	cl.dev = &d[0];
+	call_start(&cl);
+	EXPECT_EQ(1, call_wait(&cl, 10000)) TH_LOG("close hung on a stalled chunk");
+	if (!call_done(&cl)) {
+		stall_release(&s[0]);	/* let the test end */
+		call_wait(&cl, 20000);
+	}
+	EXPECT_EQ(0, __mdl_remove(uuid[0]));
+	stall_fini(&s[0]);
+	/* Served, the other stalled chunks finish. */
+	for (i = 1; i < k; i++) {
 		stall_release(&s[i]);
 		EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&q[i], n[i], 20000));
 		mdl_close(&d[i]);
@@ -777,6 +798,59 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 	}
 	/* The engines count as before: the device runs at full speed. */
 	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+}
+
+/*
+ * A user dies while a chunk of its device waits for the user's own
+ * userfaultfd, opened after the device.  Exiting closes the device first,
+ * and the close waited for the chunk, which waited for the userfaultfd,
+ * which is released only once the user has exited: the user could never
+ * exit, and the instance never be removed.  The close aborts the chunk.
+ */
+TEST_F_TIMEOUT(dma, user_dies_with_stalled_memory, 120)
+{
+	const uint64_t iova = 1ULL << 40;
+	char uuid[MDL_UUID_LEN];
+	int *flag, wstatus, i;
+	pid_t pid;
+
+	flag = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, flag);
+	*flag = 0;
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct migdev_desc desc;
+		struct mdl_queue q;
+		struct mdl_dev d;
+		struct stall s;
+
+		if (__mdl_open(uuid, &d))
+			_exit(1);
+		mdl_bus_master(&d, 1);
+		if (__mdl_queue_init(&d, 0, 16, &q) || stall_init(&s) ||
+		    __mdl_dma_map_at(&d, s.page, PAGE, iova))
+			_exit(2);
+		desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
+		mdl_submit(&q, &desc);
+		if (stall_wait_fault(&s, 10000) != 1)
+			_exit(3);
+		__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+		_exit(0);	/* with the chunk stalled on s */
+	}
+	for (i = 0; i < 2000; i++) {
+		if (waitpid(pid, &wstatus, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	ASSERT_NE(2000, i) TH_LOG("the user could not exit (pid %d)", pid);
+	EXPECT_TRUE(WIFEXITED(wstatus));
+	EXPECT_EQ(0, WEXITSTATUS(wstatus));
+	EXPECT_EQ(1, *flag) TH_LOG("the chunk never stalled");
+	EXPECT_EQ(0, __mdl_remove(uuid));
+	munmap(flag, PAGE);
 }
 
 /* --- memory cgroups --- */
