@@ -138,12 +138,12 @@ void migdev_emul_close(struct migdev_emul *e)
 	 */
 	migdev_pool_abort(e->pool, &e->slot, false);
 	for (tries = 0; !mutex_trylock(&e->lock); tries++) {
-		if (tries == 200) {
+		if (tries == 100) {
 			migdev_pool_abort(e->pool, &e->slot, true);
 			mutex_lock(&e->lock);
 			break;
 		}
-		msleep(10);
+		msleep(20);
 	}
 	migdev_emul_reset_locked(e, MIGDEV_RESET_POWER_ON);
 	mutex_unlock(&e->lock);
