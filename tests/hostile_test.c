@@ -578,7 +578,7 @@ TEST_F_TIMEOUT(dma, reset_races_commit, 600)
  * Finding 9: poll() on a pre-copy data_fd slept through new dirty data.
  * Once the stream ran dry, a write to device memory wakes it.
  */
-TEST_F_TIMEOUT(dma, precopy_poll_wakes, 120)
+TEST_F_TIMEOUT(dma, precopy_poll_wakes, 60)
 {
 	struct pollfd p = { .events = POLLIN };
 	struct call w = { .fn = do_delayed_pwrite };
@@ -605,7 +605,12 @@ TEST_F_TIMEOUT(dma, precopy_poll_wakes, 120)
 	w.len = 8;
 	w.off = mdl_region_off(VFIO_PCI_BAR2_REGION_INDEX) + 8 * PAGE;
 	call_start(&w);	/* while poll() sleeps */
-	EXPECT_EQ(1, poll(&p, 1, 10000)) TH_LOG("poll slept through new data");
+	/*
+	 * No timeout: poll() looks once more when its timeout expires, so a
+	 * timeout would hide a wake-up that never comes.  Without one, the
+	 * harness's timeout fails the test.
+	 */
+	EXPECT_EQ(1, poll(&p, 1, -1)) TH_LOG("poll slept through new data");
 	EXPECT_TRUE(p.revents & POLLIN);
 	ASSERT_EQ(1, call_wait(&w, 10000));
 	EXPECT_EQ(8, w.ret);
@@ -802,10 +807,11 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 
 /*
  * A user dies while a chunk of its device waits for the user's own
- * userfaultfd, opened after the device.  Exiting closes the device first,
- * and the close waited for the chunk, which waited for the userfaultfd,
- * which is released only once the user has exited: the user could never
- * exit, and the instance never be removed.  The close aborts the chunk.
+ * userfaultfd, opened before the device.  An exiting task releases its
+ * files last opened first: the device before the userfaultfd.  The close
+ * waited for the chunk, which waited for the userfaultfd, which would be
+ * released only after the close: the user could never exit, and the
+ * instance never be removed.  The close aborts the chunk.
  */
 TEST_F_TIMEOUT(dma, user_dies_with_stalled_memory, 120)
 {
@@ -827,10 +833,10 @@ TEST_F_TIMEOUT(dma, user_dies_with_stalled_memory, 120)
 		struct mdl_dev d;
 		struct stall s;
 
-		if (__mdl_open(uuid, &d))
+		if (stall_init(&s) || __mdl_open(uuid, &d))
 			_exit(1);
 		mdl_bus_master(&d, 1);
-		if (__mdl_queue_init(&d, 0, 16, &q) || stall_init(&s) ||
+		if (__mdl_queue_init(&d, 0, 16, &q) ||
 		    __mdl_dma_map_at(&d, s.page, PAGE, iova))
 			_exit(2);
 		desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
