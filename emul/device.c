@@ -4,12 +4,12 @@
  * the mediation layer forwards (config space and BAR0).
  */
 #include <linux/align.h>
-#include <linux/errno.h>
 #include <linux/delay.h>
+#include <linux/errno.h>
 #include <linux/lockdep.h>
 #include <linux/memcontrol.h>
-#include <linux/sched.h>
 #include <linux/pci_regs.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>

@@ -211,7 +211,6 @@ static void migdev_engine_step_locked(struct migdev_emul *e)
 static void migdev_engine_work(struct work_struct *work)
 {
 	struct migdev_emul *e = container_of(work, struct migdev_emul, work);
-
 	struct mem_cgroup *old;
 
 	mutex_lock(&e->lock);
