@@ -96,6 +96,16 @@ static void stall_release(struct stall *s)
 	ioctl(s->uffd, UFFDIO_ZEROPAGE, &z);
 }
 
+/* Let the access go on with @data (a page) in the page. */
+static void stall_release_with(struct stall *s, const void *data)
+{
+	struct uffdio_copy c = {
+		.dst = (uintptr_t)s->page, .src = (uintptr_t)data, .len = PAGE,
+	};
+
+	ioctl(s->uffd, UFFDIO_COPY, &c);
+}
+
 static void stall_fini(struct stall *s)
 {
 	munmap(s->page, PAGE);
@@ -181,6 +191,20 @@ static void *do_delayed_pwrite(struct call *c)
 static void *do_close(struct call *c)
 {
 	mdl_close(c->dev);
+	return NULL;
+}
+
+static void *do_mig_p2p(struct call *c)
+{
+	c->ret = __mdl_mig_set(c->dev, VFIO_DEVICE_STATE_PRE_COPY_P2P, NULL);
+	return NULL;
+}
+
+static void *do_precopy_info(struct call *c)
+{
+	uint64_t initial, dirty;
+
+	c->ret = __mdl_precopy_info(c->fd, &initial, &dirty);
 	return NULL;
 }
 
@@ -314,6 +338,48 @@ TEST_F_TIMEOUT(dma, precopy_info_races_removal, 300)
 	close(fd);
 	mdl_close(&d);
 	EXPECT_EQ(0, __mdl_remove(uuid));
+}
+
+/*
+ * Finding 2, made deterministic: the use after free needed PRECOPY_INFO
+ * to wait for state_mutex after it let go of the file.  Here an arc holds
+ * state_mutex for as long as the test wants (PRE_COPY -> PRE_COPY_P2P
+ * waits for a chunk stalled on user memory): PRECOPY_INFO answers anyway,
+ * so there is no window in which the device can go.
+ */
+TEST_F_TIMEOUT(dma, precopy_info_needs_no_state_mutex, 120)
+{
+	const uint64_t iova = 1ULL << 40;
+	struct call arc = { .fn = do_mig_p2p }, info = { .fn = do_precopy_info };
+	struct migdev_desc desc;
+	struct stall s;
+	int fd, ret;
+
+	ret = stall_init(&s);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s.page, PAGE, iova));
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
+	mdl_submit(&self->q, &desc);
+	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	arc.dev = &self->d;
+	call_start(&arc);	/* holds state_mutex, waits for the chunk */
+	usleep(200000);
+	EXPECT_EQ(0, call_done(&arc)) TH_LOG("the arc did not wait for the chunk");
+	info.fd = fd;
+	call_start(&info);
+	EXPECT_EQ(1, call_wait(&info, 5000)) TH_LOG("PRECOPY_INFO waited for the arc");
+	stall_release(&s);
+	ASSERT_EQ(1, call_wait(&arc, 20000));
+	if (!call_done(&info))
+		call_wait(&info, 20000);
+	EXPECT_EQ(0, info.ret);
+	EXPECT_EQ(0, arc.ret);
+	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY_P2P, mdl_mig_get(&self->d));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RUNNING, NULL));
+	stall_fini(&s);
 }
 
 /* Lines in the kernel log since @fd was opened that contain @needle. */
@@ -572,6 +638,66 @@ TEST_F_TIMEOUT(dma, reset_races_commit, 600)
 	free(again);
 	mdl_close(&src);
 	EXPECT_EQ(0, __mdl_remove(su));
+}
+
+/*
+ * Finding 8, made deterministic: a commit that holds state_mutex while
+ * the reset runs.  The stream's last bytes come from a stalled page, so
+ * the commit (RESUMING -> STOP) is under way when VFIO_DEVICE_RESET comes.
+ * Before, the reset cleared the device at once and the commit then loaded
+ * the stream into it: after the reset the device held migrated state.
+ * Whatever the order, after the reset the device is reset.
+ */
+TEST_F_TIMEOUT(dma, reset_during_commit_resets, 120)
+{
+	struct call wr = { .fn = do_write }, stop = { .fn = do_mig_stop };
+	uint8_t *stream = NULL, tail[PAGE];
+	size_t cap = 0, head, rest;
+	char su[MDL_UUID_LEN];
+	struct mdl_dev src;
+	struct stall s;
+	ssize_t n;
+	int fd, ret;
+
+	ret = stall_init(&s);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, su));
+	ASSERT_EQ(0, __mdl_open(su, &src));
+	mdl_dirty_device(&src, 21);
+	n = mdl_save(&src, &stream, &cap);
+	ASSERT_GT(n, 64);
+	rest = n < PAGE ? n / 2 : PAGE / 2;
+	head = n - rest;
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, stream + head, rest);
+
+	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RESUMING, &fd));
+	ASSERT_EQ(0, mdl_write_all(fd, stream, head, 32768));
+	wr.fd = fd;
+	wr.buf = s.page;
+	wr.len = rest;
+	call_start(&wr);	/* the stream's end, from the stalled page */
+	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	stop.dev = &self->d;
+	call_start(&stop);	/* the commit */
+	usleep(200000);
+	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
+	stall_release_with(&s, tail);
+	ASSERT_EQ(1, call_wait(&wr, 20000));
+	ASSERT_EQ(1, call_wait(&stop, 20000));
+	/* The reset was the last word: nothing migrated survives it. */
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
+	EXPECT_EQ(0, mdl_read64(&self->d, MIGDEV_REG_SCRATCH));
+	EXPECT_EQ(0, mdl_attr(self->uuid, "devmem_resident"));
+	close(fd);
+	/* And the stream still loads whole. */
+	EXPECT_EQ(0, mdl_load(&self->d, stream, n, 32768));
+	EXPECT_EQ(0xabcdef0000000000ULL | 21, mdl_read64(&self->d, MIGDEV_REG_SCRATCH));
+	free(stream);
+	mdl_close(&src);
+	EXPECT_EQ(0, __mdl_remove(su));
+	stall_fini(&s);
 }
 
 /*
