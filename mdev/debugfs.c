@@ -51,12 +51,12 @@ static int migdev_dirty_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_lock(&mdev->state_mutex);
 	if (mdev->save) {
-		migdev_state_mutex_unlock(mdev);
+		mutex_unlock(&mdev->state_mutex);
 		bitmap_free(bits);
 		return -EBUSY;
 	}
 	n = migdev_devmem_collect_dirty(dm, bits);
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	/* At most one range per two pages, each "a-b\n" of two numbers. */
 	cap = min_t(u64, n, nbits / 2 + 1) * 24 + 1;
 	snap = kvmalloc(struct_size(snap, text, cap), GFP_KERNEL);
@@ -148,7 +148,7 @@ static ssize_t migdev_fail_read(struct file *file, char __user *buf,
 	mutex_lock(&mdev->state_mutex);
 	len = scnprintf(text, sizeof(text), "skip %u fail %u\n",
 			mdev->fail_skip, mdev->fail_count);
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
@@ -172,7 +172,7 @@ static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
 	mutex_lock(&mdev->state_mutex);
 	mdev->fail_count = fail;
 	mdev->fail_skip = fail ? skip : 0;
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	return count;
 }
 

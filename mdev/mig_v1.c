@@ -454,7 +454,7 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 			val = migdev_v1_data_size_locked(mdev);
 		break;
 	}
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	if (ret)
 		return ret;
 	if (!write && copy_to_user(ubuf, width == 4 ? (void *)&val32 : (void *)&val,
@@ -502,7 +502,7 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 			p = v1->sec->va + off;
 		}
 	}
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	if (!p)
 		return ret;
 	if (write ? copy_from_user(p, ubuf, count) : copy_to_user(ubuf, p, count))

@@ -273,7 +273,6 @@ void migdev_mig_init(struct migdev_device *mdev);
 void migdev_mig_open(struct migdev_device *mdev);
 void migdev_mig_close(struct migdev_device *mdev);
 int migdev_mig_reset(struct migdev_device *mdev);
-void migdev_state_mutex_unlock(struct migdev_device *mdev);
 struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
 					 enum vfio_device_mig_state new);
 void migdev_mig_error_locked(struct migdev_device *mdev);

@@ -58,15 +58,6 @@ static void migdev_mig_reset_locked(struct migdev_device *mdev)
 }
 
 /**
- * migdev_state_mutex_unlock() - drop state_mutex
- * @mdev: device
- */
-void migdev_state_mutex_unlock(struct migdev_device *mdev)
-{
-	mutex_unlock(&mdev->state_mutex);
-}
-
-/**
  * migdev_mig_reset() - VFIO_DEVICE_RESET: the device is cleared and its
  * migration starts over, at once and together
  * @mdev: device
@@ -79,7 +70,7 @@ int migdev_mig_reset(struct migdev_device *mdev)
 		return -EINTR;
 	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_DEVICE);
 	migdev_mig_reset_locked(mdev);
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	return 0;
 }
 
@@ -309,7 +300,7 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 	} else {
 		res = migdev_mig_set_state_locked(mdev, new);
 	}
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	return res;
 }
 
@@ -321,7 +312,7 @@ static int migdev_get_state(struct vfio_device *vdev,
 	if (mutex_lock_killable(&mdev->state_mutex))
 		return -EINTR;
 	*state = mdev->mig_state;
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	return 0;
 }
 
@@ -333,7 +324,7 @@ static int migdev_get_data_size(struct vfio_device *vdev,
 	if (mutex_lock_killable(&mdev->state_mutex))
 		return -EINTR;
 	*stop_copy_length = migdev_save_estimate(mdev, mdev->save);
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	return 0;
 }
 
@@ -370,7 +361,7 @@ void migdev_mig_open(struct migdev_device *mdev)
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	/* A user that closed a stopped device left its clock standing. */
 	migdev_emul_thaw_clock(&mdev->emul);
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 }
 
 /**
@@ -383,5 +374,5 @@ void migdev_mig_close(struct migdev_device *mdev)
 	migdev_mig_disable_files(mdev);
 	migdev_v1_close_locked(mdev);
 	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 }

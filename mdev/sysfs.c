@@ -82,7 +82,7 @@ static ssize_t migration_minor_store(struct device *dev,
 		ret = -EBUSY;
 	else
 		WRITE_ONCE(mdev->mig_minor, minor);
-	migdev_state_mutex_unlock(mdev);
+	mutex_unlock(&mdev->state_mutex);
 	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(migration_minor);
