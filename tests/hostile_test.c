@@ -515,6 +515,27 @@ TEST_F_TIMEOUT(dma, v1_stalled_buffer_blocks_nobody, 120)
 }
 
 /*
+ * @io, a read or write through the stalled page of @s, waits in its fault
+ * while @arc runs: the arc must return within 5 s.  Then the page is
+ * served and both finish.
+ */
+static void arc_beside_stalled_io(struct __test_metadata *_metadata,
+				  struct stall *s, struct call *io,
+				  struct call *arc, const char *what)
+{
+	io->buf = s->page;
+	io->len = PAGE;
+	call_start(io);
+	ASSERT_EQ(1, stall_wait_fault(s, 10000));
+	call_start(arc);
+	EXPECT_EQ(1, call_wait(arc, 5000)) TH_LOG("%s hung", what);
+	stall_release(s);
+	ASSERT_EQ(1, call_wait(io, 10000));
+	if (!call_done(arc))
+		call_wait(arc, 10000);
+}
+
+/*
  * Finding 6, the data_fds: read() and write() held the file's lock across
  * the user copy, and the arcs that disable or commit the file waited for
  * it, holding state_mutex: one stalled buffer hung migration and sysfs.
@@ -533,17 +554,8 @@ TEST_F_TIMEOUT(dma, data_fd_stalled_buffer_blocks_no_arc, 120)
 	mdl_dirty_device(&self->d, 3);
 	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
 	rd.fd = fd;
-	rd.buf = s.page;
-	rd.len = PAGE;
-	call_start(&rd);
-	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
 	arc.dev = &self->d;
-	call_start(&arc);
-	EXPECT_EQ(1, call_wait(&arc, 5000)) TH_LOG("PRE_COPY -> RUNNING hung");
-	stall_release(&s);
-	ASSERT_EQ(1, call_wait(&rd, 10000));
-	if (!call_done(&arc))
-		call_wait(&arc, 10000);
+	arc_beside_stalled_io(_metadata, &s, &rd, &arc, "PRE_COPY -> RUNNING");
 	EXPECT_EQ(0, arc.ret);
 	/* The read got the bytes it copied, or the disabled file's -ENODEV. */
 	EXPECT_TRUE(rd.ret > 0 || (rd.ret < 0 && rd.err == ENODEV));
@@ -558,17 +570,8 @@ TEST_F_TIMEOUT(dma, data_fd_stalled_buffer_blocks_no_arc, 120)
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RESUMING, &fd));
 	wr.fd = fd;
-	wr.buf = s.page;
-	wr.len = PAGE;
-	call_start(&wr);
-	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
 	stop.dev = &self->d;
-	call_start(&stop);
-	EXPECT_EQ(1, call_wait(&stop, 5000)) TH_LOG("RESUMING -> STOP hung");
-	stall_release(&s);
-	ASSERT_EQ(1, call_wait(&wr, 10000));
-	if (!call_done(&stop))
-		call_wait(&stop, 10000);
+	arc_beside_stalled_io(_metadata, &s, &wr, &stop, "RESUMING -> STOP");
 	/* Nothing was written before the commit: an empty stream, refused. */
 	EXPECT_NE(0, stop.ret);
 	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->d));
