@@ -45,73 +45,6 @@ static int copy_works(struct mdl_queue *q, struct mdl_dma *a, struct mdl_dma *b)
 	return mdl_run(q, &d) == MIGDEV_STATUS_OK && !memcmp(a->va, b->va, PAGE);
 }
 
-/* --- userfaultfd: a page whose first access blocks until resolved --- */
-
-struct stall {
-	int uffd;
-	uint8_t *page;
-};
-
-/* 0, or -errno: the kernel has no userfaultfd for us. */
-static int stall_init(struct stall *s)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-
-	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (s->uffd < 0)
-		return -errno;
-	if (ioctl(s->uffd, UFFDIO_API, &api))
-		return -errno;
-	s->page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->page == MAP_FAILED)
-		return -errno;
-	reg.range.start = (uintptr_t)s->page;
-	reg.range.len = PAGE;
-	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
-		return -errno;
-	return 0;
-}
-
-/* Wait until something faults on the page: 1, or 0 after @ms. */
-static int stall_wait_fault(struct stall *s, int ms)
-{
-	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	if (poll(&p, 1, ms) != 1)
-		return 0;
-	return read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
-	       msg.event == UFFD_EVENT_PAGEFAULT;
-}
-
-/* Let the access go on: the page becomes zeros. */
-static void stall_release(struct stall *s)
-{
-	struct uffdio_zeropage z = {
-		.range = { .start = (uintptr_t)s->page, .len = PAGE },
-	};
-
-	ioctl(s->uffd, UFFDIO_ZEROPAGE, &z);
-}
-
-/* Let the access go on with @data (a page) in the page. */
-static void stall_release_with(struct stall *s, const void *data)
-{
-	struct uffdio_copy c = {
-		.dst = (uintptr_t)s->page, .src = (uintptr_t)data, .len = PAGE,
-	};
-
-	ioctl(s->uffd, UFFDIO_COPY, &c);
-}
-
-static void stall_fini(struct stall *s)
-{
-	munmap(s->page, PAGE);
-	close(s->uffd);
-}
-
 /* --- a call run in a thread, so that a test can time it out --- */
 
 struct call {
@@ -352,17 +285,17 @@ TEST_F_TIMEOUT(dma, precopy_info_needs_no_state_mutex, 120)
 	const uint64_t iova = 1ULL << 40;
 	struct call arc = { .fn = do_mig_p2p }, info = { .fn = do_precopy_info };
 	struct migdev_desc desc;
-	struct stall s;
+	struct mdl_stall s;
 	int fd, ret;
 
-	ret = stall_init(&s);
+	ret = mdl_stall_init(&s);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
 	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s.page, PAGE, iova));
 	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
 	desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
 	mdl_submit(&self->q, &desc);
-	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
 	arc.dev = &self->d;
 	call_start(&arc);	/* holds state_mutex, waits for the chunk */
 	usleep(200000);
@@ -370,7 +303,7 @@ TEST_F_TIMEOUT(dma, precopy_info_needs_no_state_mutex, 120)
 	info.fd = fd;
 	call_start(&info);
 	EXPECT_EQ(1, call_wait(&info, 5000)) TH_LOG("PRECOPY_INFO waited for the arc");
-	stall_release(&s);
+	mdl_stall_release(&s);
 	ASSERT_EQ(1, call_wait(&arc, 20000));
 	if (!call_done(&info))
 		call_wait(&info, 20000);
@@ -379,7 +312,7 @@ TEST_F_TIMEOUT(dma, precopy_info_needs_no_state_mutex, 120)
 	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY_P2P, mdl_mig_get(&self->d));
 	close(fd);
 	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RUNNING, NULL));
-	stall_fini(&s);
+	mdl_stall_fini(&s);
 }
 
 /* Lines in the kernel log since @fd was opened that contain @needle. */
@@ -472,10 +405,10 @@ TEST_F_TIMEOUT(dma, v1_stalled_buffer_blocks_nobody, 120)
 		VFIO_DEVICE_STATE_V1_RUNNING, state;
 	off_t mig = mdl_region_off(MIGDEV_MIG_REGION_INDEX);
 	struct call w = { .fn = do_pwrite }, m = { .fn = do_read_minor };
-	struct stall s;
+	struct mdl_stall s;
 	int ret;
 
-	ret = stall_init(&s);
+	ret = mdl_stall_init(&s);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
 	ASSERT_EQ(4, pwrite(self->d.fd, &resuming, 4, mig));
@@ -484,14 +417,14 @@ TEST_F_TIMEOUT(dma, v1_stalled_buffer_blocks_nobody, 120)
 	w.len = PAGE;
 	w.off = mig + MIGDEV_MIG_DATA_OFFSET;
 	call_start(&w);
-	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
 	/* The writer sits in the fault; others go on. */
 	m.uuid = self->uuid;
 	call_start(&m);
 	EXPECT_EQ(1, call_wait(&m, 5000)) TH_LOG("migration_minor hung");
 	if (call_done(&m))	/* else this would hang too */
 		EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->d));
-	stall_release(&s);
+	mdl_stall_release(&s);
 	ASSERT_EQ(1, call_wait(&w, 10000));
 	EXPECT_EQ((long)PAGE, w.ret);
 	if (!call_done(&m))
@@ -511,7 +444,7 @@ TEST_F_TIMEOUT(dma, v1_stalled_buffer_blocks_nobody, 120)
 	mdl_queue_fini(&self->q);
 	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
 	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
-	stall_fini(&s);
+	mdl_stall_fini(&s);
 }
 
 /*
@@ -520,16 +453,16 @@ TEST_F_TIMEOUT(dma, v1_stalled_buffer_blocks_nobody, 120)
  * served and both finish.
  */
 static void arc_beside_stalled_io(struct __test_metadata *_metadata,
-				  struct stall *s, struct call *io,
+				  struct mdl_stall *s, struct call *io,
 				  struct call *arc, const char *what)
 {
 	io->buf = s->page;
 	io->len = PAGE;
 	call_start(io);
-	ASSERT_EQ(1, stall_wait_fault(s, 10000));
+	ASSERT_EQ(1, mdl_stall_wait_fault(s, 10000));
 	call_start(arc);
 	EXPECT_EQ(1, call_wait(arc, 5000)) TH_LOG("%s hung", what);
-	stall_release(s);
+	mdl_stall_release(s);
 	ASSERT_EQ(1, call_wait(io, 10000));
 	if (!call_done(arc))
 		call_wait(arc, 10000);
@@ -544,10 +477,10 @@ TEST_F_TIMEOUT(dma, data_fd_stalled_buffer_blocks_no_arc, 120)
 {
 	struct call rd = { .fn = do_read }, arc = { .fn = do_mig_running };
 	struct call wr = { .fn = do_write }, stop = { .fn = do_mig_stop };
-	struct stall s;
+	struct mdl_stall s;
 	int fd, ret;
 
-	ret = stall_init(&s);
+	ret = mdl_stall_init(&s);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
 	/* Saving: a read into the stalled page, then PRE_COPY -> RUNNING. */
@@ -563,10 +496,10 @@ TEST_F_TIMEOUT(dma, data_fd_stalled_buffer_blocks_no_arc, 120)
 	EXPECT_EQ(-1, read(fd, s.page, 16));
 	EXPECT_EQ(ENODEV, errno);
 	close(fd);
-	stall_fini(&s);
+	mdl_stall_fini(&s);
 
 	/* Resuming: a write from the stalled page, then RESUMING -> STOP. */
-	ret = stall_init(&s);
+	ret = mdl_stall_init(&s);
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RESUMING, &fd));
 	wr.fd = fd;
@@ -576,7 +509,7 @@ TEST_F_TIMEOUT(dma, data_fd_stalled_buffer_blocks_no_arc, 120)
 	EXPECT_NE(0, stop.ret);
 	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->d));
 	close(fd);
-	stall_fini(&s);
+	mdl_stall_fini(&s);
 	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
 }
@@ -658,11 +591,11 @@ TEST_F_TIMEOUT(dma, reset_during_commit_resets, 120)
 	size_t cap = 0, head, rest;
 	char su[MDL_UUID_LEN];
 	struct mdl_dev src;
-	struct stall s;
+	struct mdl_stall s;
 	ssize_t n;
 	int fd, ret;
 
-	ret = stall_init(&s);
+	ret = mdl_stall_init(&s);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
 	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, su));
@@ -681,12 +614,12 @@ TEST_F_TIMEOUT(dma, reset_during_commit_resets, 120)
 	wr.buf = s.page;
 	wr.len = rest;
 	call_start(&wr);	/* the stream's end, from the stalled page */
-	ASSERT_EQ(1, stall_wait_fault(&s, 10000));
+	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
 	stop.dev = &self->d;
 	call_start(&stop);	/* the commit */
 	usleep(200000);
 	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
-	stall_release_with(&s, tail);
+	mdl_stall_release_with(&s, tail);
 	ASSERT_EQ(1, call_wait(&wr, 20000));
 	ASSERT_EQ(1, call_wait(&stop, 20000));
 	/* The reset was the last word: nothing migrated survives it. */
@@ -700,7 +633,7 @@ TEST_F_TIMEOUT(dma, reset_during_commit_resets, 120)
 	free(stream);
 	mdl_close(&src);
 	EXPECT_EQ(0, __mdl_remove(su));
-	stall_fini(&s);
+	mdl_stall_fini(&s);
 }
 
 /*
@@ -866,7 +799,7 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 {
 	const uint64_t iova = 1ULL << 40;
 	char uuid[8][MDL_UUID_LEN], path[128];
-	struct stall s[8];
+	struct mdl_stall s[8];
 	struct mdl_dev d[8];
 	struct mdl_queue q[8];
 	struct migdev_desc desc;
@@ -883,13 +816,13 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 	if (engines > 8)
 		SKIP(return, "%lld engines: the test stalls at most 8", engines);
 	k = engines;
-	ret = stall_init(&s[0]);
+	ret = mdl_stall_init(&s[0]);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
-	stall_fini(&s[0]);
+	mdl_stall_fini(&s[0]);
 	/* One instance per engine, each with a copy from stalled memory. */
 	for (i = 0; i < k; i++) {
-		ASSERT_EQ(0, stall_init(&s[i]));
+		ASSERT_EQ(0, mdl_stall_init(&s[i]));
 		ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid[i]));
 		ASSERT_EQ(0, __mdl_open(uuid[i], &d[i]));
 		mdl_bus_master(&d[i], 1);
@@ -897,7 +830,7 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 		ASSERT_EQ(0, __mdl_dma_map_at(&d[i], s[i].page, PAGE, iova));
 		desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
 		n[i] = mdl_submit(&q[i], &desc);
-		ASSERT_EQ(1, stall_wait_fault(&s[i], 10000))
+		ASSERT_EQ(1, mdl_stall_wait_fault(&s[i], 10000))
 			TH_LOG("instance %u's chunk did not reach its memory", i);
 	}
 	/* Every engine is in a stalled chunk: this one still runs. */
@@ -917,18 +850,18 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 	call_start(&cl);
 	EXPECT_EQ(1, call_wait(&cl, 10000)) TH_LOG("close hung on a stalled chunk");
 	if (!call_done(&cl)) {
-		stall_release(&s[0]);	/* let the test end */
+		mdl_stall_release(&s[0]);	/* let the test end */
 		call_wait(&cl, 20000);
 	}
 	EXPECT_EQ(0, __mdl_remove(uuid[0]));
-	stall_fini(&s[0]);
+	mdl_stall_fini(&s[0]);
 	/* Served, the other stalled chunks finish. */
 	for (i = 1; i < k; i++) {
-		stall_release(&s[i]);
+		mdl_stall_release(&s[i]);
 		EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&q[i], n[i], 20000));
 		mdl_close(&d[i]);
 		EXPECT_EQ(0, __mdl_remove(uuid[i]));
-		stall_fini(&s[i]);
+		mdl_stall_fini(&s[i]);
 	}
 	/* The engines count as before: the device runs at full speed. */
 	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
@@ -960,9 +893,9 @@ TEST_F_TIMEOUT(dma, user_dies_with_stalled_memory, 120)
 		struct migdev_desc desc;
 		struct mdl_queue q;
 		struct mdl_dev d;
-		struct stall s;
+		struct mdl_stall s;
 
-		if (stall_init(&s) || __mdl_open(uuid, &d))
+		if (mdl_stall_init(&s) || __mdl_open(uuid, &d))
 			_exit(1);
 		mdl_bus_master(&d, 1);
 		if (__mdl_queue_init(&d, 0, 16, &q) ||
@@ -970,7 +903,7 @@ TEST_F_TIMEOUT(dma, user_dies_with_stalled_memory, 120)
 			_exit(2);
 		desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
 		mdl_submit(&q, &desc);
-		if (stall_wait_fault(&s, 10000) != 1)
+		if (mdl_stall_wait_fault(&s, 10000) != 1)
 			_exit(3);
 		__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
 		_exit(0);	/* with the chunk stalled on s */

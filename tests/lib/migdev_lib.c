@@ -15,10 +15,12 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/userfaultfd.h>
 
 #include "migdev_lib.h"
 
@@ -176,20 +178,30 @@ static void mdl_dev_init(struct mdl_dev *dev, const char *uuid)
 	snprintf(dev->uuid, sizeof(dev->uuid), "%s", uuid);
 }
 
-int __mdl_open(const char *uuid, struct mdl_dev *dev)
+int mdl_group_path(const char *uuid, char *path, size_t len)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[PATH_MAX], link[PATH_MAX];
+	char link[PATH_MAX];
 	ssize_t n;
-	int ret;
 
-	mdl_dev_init(dev, uuid);
-	snprintf(path, sizeof(path), MDL_DEVICES "/%s/iommu_group", uuid);
+	snprintf(path, len, MDL_DEVICES "/%s/iommu_group", uuid);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
 	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
+	snprintf(path, len, "/dev/vfio/%s", basename(link));
+	return 0;
+}
+
+int __mdl_open(const char *uuid, struct mdl_dev *dev)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX];
+	int ret;
+
+	mdl_dev_init(dev, uuid);
+	ret = mdl_group_path(uuid, path, sizeof(path));
+	if (ret)
+		return ret;
 
 	dev->container = open("/dev/vfio/vfio", O_RDWR);
 	if (dev->container < 0)
@@ -232,7 +244,7 @@ void mdl_open(const char *uuid, struct mdl_dev *dev)
 }
 
 /* The vfio cdev of an instance: /sys/bus/mdev/devices/UUID/vfio-dev/vfioN. */
-static int mdl_cdev_path(const char *uuid, char *path, size_t len)
+int mdl_cdev_path(const char *uuid, char *path, size_t len)
 {
 	char dir[PATH_MAX];
 	struct dirent *e;
@@ -935,4 +947,68 @@ int __mdl_dma_map_at(struct mdl_dev *dev, void *va, size_t size, uint64_t iova)
 	if (dev->iommufd >= 0)
 		return ioctl(dev->iommufd, IOMMU_IOAS_MAP, &iomap) ? -errno : 0;
 	return ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/* --- userfaultfd: a page whose first access blocks until resolved --- */
+
+int mdl_stall_init(struct mdl_stall *s)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	long page = sysconf(_SC_PAGESIZE);
+
+	s->page = MAP_FAILED;
+	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s->uffd < 0)
+		return -errno;
+	if (ioctl(s->uffd, UFFDIO_API, &api))
+		return -errno;
+	s->page = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->page == MAP_FAILED)
+		return -errno;
+	reg.range.start = (uintptr_t)s->page;
+	reg.range.len = page;
+	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
+		return -errno;
+	return 0;
+}
+
+int mdl_stall_wait_fault(struct mdl_stall *s, int ms)
+{
+	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	       msg.event == UFFD_EVENT_PAGEFAULT;
+}
+
+void mdl_stall_release(struct mdl_stall *s)
+{
+	struct uffdio_zeropage z = {
+		.range = { .start = (uintptr_t)s->page,
+			   .len = sysconf(_SC_PAGESIZE) },
+	};
+
+	ioctl(s->uffd, UFFDIO_ZEROPAGE, &z);
+}
+
+void mdl_stall_release_with(struct mdl_stall *s, const void *data)
+{
+	struct uffdio_copy c = {
+		.dst = (uintptr_t)s->page, .src = (uintptr_t)data,
+		.len = sysconf(_SC_PAGESIZE),
+	};
+
+	ioctl(s->uffd, UFFDIO_COPY, &c);
+}
+
+void mdl_stall_fini(struct mdl_stall *s)
+{
+	if (s->page != MAP_FAILED)
+		munmap(s->page, sysconf(_SC_PAGESIZE));
+	if (s->uffd >= 0)
+		close(s->uffd);
 }

@@ -67,7 +67,11 @@ int mdl_exists(const char *uuid);
 long long mdl_attr(const char *uuid, const char *attr);
 
 /* VFIO */
+/* /dev/vfio/N, the group of instance @uuid: 0 or -errno. */
+int mdl_group_path(const char *uuid, char *path, size_t len);
 int __mdl_open(const char *uuid, struct mdl_dev *dev);
+/* /dev/vfio/devices/vfioN, the vfio cdev of @uuid: 0, -ENODEV or -errno. */
+int mdl_cdev_path(const char *uuid, char *path, size_t len);
 void mdl_open(const char *uuid, struct mdl_dev *dev);
 /*
  * Open through /dev/vfio/devices/vfioN and bind to a new iommufd with one
@@ -181,5 +185,26 @@ int mdl_eventfd_wait(int fd, int ms);
  * for a fixed time.
  */
 uint64_t mdl_eventfd_count(int fd, uint64_t want, int ms);
+
+/*
+ * Stalled user memory, as a VMM whose buffers are userfaultfd- or
+ * FUSE-backed makes it: one page registered for missing faults, so that
+ * any access to it, the kernel's copy_from_user() included, blocks until
+ * the test resolves the fault.
+ */
+struct mdl_stall {
+	int uffd;
+	uint8_t *page;
+};
+
+/* 0, or -errno: the kernel has no userfaultfd for us. */
+int mdl_stall_init(struct mdl_stall *s);
+/* Wait until something faults on the page: 1, or 0 after @ms. */
+int mdl_stall_wait_fault(struct mdl_stall *s, int ms);
+/* Let the access go on: the page becomes zeros. */
+void mdl_stall_release(struct mdl_stall *s);
+/* Let the access go on with @data (a page) in the page. */
+void mdl_stall_release_with(struct mdl_stall *s, const void *data);
+void mdl_stall_fini(struct mdl_stall *s);
 
 #endif /* MIGDEV_LIB_H */
