@@ -4,9 +4,12 @@
 # Build the test VM's debug kernel (KASAN, lockdep, kmemleak, KFENCE,
 # UBSAN, debugobjects; VFIO with mdev, IOMMUFD and the vfio cdev; 9p and
 # virtio-pci built in) from Debian's linux-source-6.12: "make tinyconfig"
-# plus the fragment tests/vm/debug.config.  The result is cached in
-# $MIGDEV_CACHE/debug-kernel/<hash>/, the hash covering the fragment, the
-# source version and the compiler, so a later run reuses it ("cached").
+# plus the fragment tests/vm/debug.config, with the kernel fixes in
+# kernel-patches/6.12/ applied (bugs the suite found in the kernel itself;
+# see "Kernel bugs found" in Documentation/migdev.rst).  The result is
+# cached in $MIGDEV_CACHE/debug-kernel/<hash>/, the hash covering the
+# fragment, the patches, the source version and the compiler, so a later
+# run reuses it ("cached").
 # With --module, also build migdev.ko for that kernel, from a copy of the
 # sources in out/debug-build/ (out-of-tree kbuild writes its objects next
 # to the sources; the copy keeps them apart from the Debian-kernel build).
@@ -26,6 +29,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 FRAGMENT=$MIGDEV_ROOT/tests/vm/debug.config
+PATCHES=$MIGDEV_ROOT/kernel-patches/6.12
 TARBALL=${MIGDEV_LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
 # Bump when the way the kernel is built changes, to rebuild cached ones.
 BUILD_FORMAT=1
@@ -53,9 +57,9 @@ done
 [ -r "$TARBALL" ] || die "no $TARBALL (install linux-source-6.12: scripts/setup.sh)"
 
 # Build dependencies beyond build-essential (kconfig: flex, bison;
-# objtool: libelf).
+# objtool: libelf; the kernel fixes: patch).
 missing=()
-for p in build-essential bc flex bison libelf-dev; do
+for p in build-essential bc flex bison libelf-dev patch; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
@@ -71,11 +75,22 @@ srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
 	srcver=$(stat -c '%s-%Y' "$TARBALL")
 [ -n "$srcver" ] || srcver=$(stat -c '%s-%Y' "$TARBALL")
 
+# The patches, in order; only their diffs count (a reworded commit
+# message does not rebuild the kernel).
+patches=()
+for p in "$PATCHES"/*.patch; do
+	[ -e "$p" ] && patches+=("$p")
+done
+phash=$(for p in ${patches[@]+"${patches[@]}"}; do
+	sed -n '/^diff --git/,$p' "$p"
+done | sha256sum | cut -c1-12)
+
 base=$MIGDEV_CACHE/debug-kernel
-src=$base/src-$srcver
+src=$base/src-$srcver-$phash
 hash=$( {
 	echo "format $BUILD_FORMAT"
 	echo "source $srcver"
+	echo "patches $phash"
 	echo "compiler $(gcc --version | head -n 1)"
 	cat "$FRAGMENT"
 } | sha256sum | cut -c1-16)
@@ -91,17 +106,28 @@ if ! flock -n "$lockfd"; then
 	flock "$lockfd"
 fi
 
-# The source tree, extracted once per source version; the build goes to
-# $bld (O=), so the tree stays clean and serves every fragment.
+# The source tree, extracted and patched once per source version and set
+# of patches; the build goes to $bld (O=), so the tree stays clean and
+# serves every fragment.
 if [ ! -d "$src" ]; then
 	msg "extracting $TARBALL into $src"
 	t0=$SECONDS
 	rm -rf "$src.tmp"
 	mkdir -p "$src.tmp"
 	tar -C "$src.tmp" --strip-components=1 -xaf "$TARBALL"
+	for p in ${patches[@]+"${patches[@]}"}; do
+		msg "applying ${p#"$MIGDEV_ROOT"/}"
+		patch -d "$src.tmp" -p1 --forward --batch --quiet <"$p" >&2 ||
+			die "${p#"$MIGDEV_ROOT"/} does not apply to $TARBALL ($srcver)"
+	done
 	mv "$src.tmp" "$src"
 	msg "extracted in $(duration $((SECONDS - t0)))"
 fi
+# Source trees of other versions or patch sets.
+for old in "$base"/src-*; do
+	[ "$old" != "$src" ] && [ -d "$old" ] || continue
+	[ -z "$(find "$old" -maxdepth 0 -mtime +14)" ] || rm -rf "$old"
+done
 
 # make in the source tree with the output in $bld.
 kmake() {
