@@ -4,9 +4,10 @@
 # The whole test suite, from a fresh Debian 12 machine: install what is
 # missing, build the module (W=1 and sparse clean) and the tests, check
 # style, unit-test and fuzz the stream decoder in userspace (fuzz/), boot
-# Debian's 6.12 kernel in a VM, and run every test there;
-# then build the debug kernel (scripts/debug-kernel.sh, cached) and run
-# every test again on it.  Ends with one line: "N passed, M failed".
+# Debian's 6.12 kernel in a VM, and run every test there; the cross-host
+# test and the kernel bugs' reproducers in VMs of their own; then build the
+# debug kernel (scripts/debug-kernel.sh, cached, with kernel-patches/) and
+# run every test again on it.  Ends with one line: "N passed, M failed".
 #
 # Usage (as root): scripts/test.sh [TEST...]   (default: all tests)
 # MIGDEV_DEBUG_KERNEL=0 skips the debug-kernel run.
@@ -28,7 +29,7 @@ finish() {
 	# The failures again, last: a log's tail is what is read first.
 	if [ "$fail" != 0 ]; then
 		echo "# failed:"
-		for f in out/vm/*.ktap out/crosshost.ktap out/debug/vm/*.ktap; do
+		for f in out/vm/*.ktap out/crosshost.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
 			[ -e "$f" ] || continue
 			grep -E '^(not ok|(# )*(FAIL|.*(MISMATCH|FATAL)))' "$f" |
 				head -n 20 | sed "s|^|#   ${f#out/}: |"
@@ -122,6 +123,16 @@ if [ $# = 0 ]; then
 	tests/crosshost_test.sh </dev/null | tee out/crosshost.ktap
 	ktap_totals out/crosshost.ktap "across two hosts" ||
 		result "tests/crosshost_test.sh ran" 1
+fi
+
+# Kernel bugs the suite found, on Debian's kernel: each reproducer in a
+# throw-away VM, where it is expected to oops it (tests/kernel_bugs_test.sh;
+# the debug kernel below carries the fixes and must pass them).  With the
+# whole suite only.
+if [ $# = 0 ]; then
+	tests/kernel_bugs_test.sh </dev/null | tee out/kernel-bugs.ktap
+	ktap_totals out/kernel-bugs.ktap "kernel bugs on Debian's kernel" ||
+		result "tests/kernel_bugs_test.sh ran" 1
 fi
 
 # The same suite on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
