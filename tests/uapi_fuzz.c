@@ -14,12 +14,16 @@
  * and touching of BAR2 and the v1 data section, SET_IRQS, the info
  * ioctls with short and over-long argsz, MAP_DMA/UNMAP_DMA under running
  * descriptors, descriptors in guest-memory rings, closing and reopening
- * the device, and removing and recreating instances.
+ * the device, and removing and recreating instances.  In a lifecycle arena
+ * of its own (fuzz_lifecycle.c), VFIO's objects (containers, groups,
+ * device fds, iommufds, IOASes, vfio cdevs) are opened, attached, used and
+ * closed by any thread under the others, with no lock of the fuzzer's.
  *
  * Any result is accepted as long as it is success or an errno.  What is
  * checked: no operation may take longer than a bound (a watchdog fails
  * the run and prints the operation that hangs), and at the end every
- * instance, reset, must still migrate a verified device.
+ * instance, reset, must still migrate a verified device, and the arena's
+ * instances must still open and answer.
  *
  * On a kernel with KCOV (the debug kernel instruments only migdev) each
  * thread collects the module's PCs after each operation; the operations
