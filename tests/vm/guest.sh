@@ -116,6 +116,13 @@ for dir in /tmp /var/tmp /root; do
 done
 
 echo migdev-vm >/proc/sys/kernel/hostname
+# The hung-task detector, armed short: a task in an uninterruptible wait
+# for 30 s is reported ("blocked for more than 30 seconds"), and that
+# fails the run.  No test waits that long; a user's stalled memory may
+# hold only that user's own threads, in killable waits, which it skips.
+if [ -w /proc/sys/kernel/hung_task_timeout_secs ]; then
+	echo 30 >/proc/sys/kernel/hung_task_timeout_secs
+fi
 ip link set lo up 2>/dev/null
 
 log "kernel $(uname -r), up $(up_s) s"
