@@ -11,13 +11,20 @@
  * this device because it writes guest memory only through vfio_dma_rw().
  *
  * Every guest write the engine makes goes through migdev_dma_log_record(),
- * which marks the pages in the ranges the user asked to track.
+ * which marks the pages in the ranges the user asked to track.  It runs in
+ * the engine's step, so it takes no lock a user can hold for long: a
+ * report may fault on the user's bitmap (iova_bitmap_set() pins more of it
+ * when a tracked page crosses the window the core pinned) under log_lock.
+ * The device reads the log under RCU and sets its bits atomically; a
+ * report clears them atomically; a stop frees the log after a grace
+ * period.
  */
 #include <linux/bitmap.h>
 #include <linux/interval_tree.h>
 #include <linux/iova_bitmap.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "migdev.h"
@@ -40,11 +47,14 @@ struct migdev_log_range {
 
 /**
  * struct migdev_dma_log - pages written, per tracked range
+ * @rcu: for freeing after the device's last look
  * @shift: log2 of the tracking page size
  * @nr: ranges
- * @r: the ranges, sorted, not overlapping (vfio core checks)
+ * @r: the ranges, sorted, not overlapping (vfio core checks); their bits
+ *     are set and cleared atomically
  */
 struct migdev_dma_log {
+	struct rcu_head rcu;
 	unsigned int shift;
 	u32 nr;
 	struct migdev_log_range r[] __counted_by(nr);
@@ -59,6 +69,18 @@ static void migdev_dma_log_free(struct migdev_dma_log *log)
 	for (i = 0; i < log->nr; i++)
 		bitmap_free(log->r[i].bits);
 	kfree(log);
+}
+
+static void migdev_dma_log_free_rcu(struct rcu_head *rcu)
+{
+	migdev_dma_log_free(container_of(rcu, struct migdev_dma_log, rcu));
+}
+
+/* The log, for its user's paths, which hold log_lock. */
+static struct migdev_dma_log *migdev_log_locked(struct migdev_device *mdev)
+{
+	return rcu_dereference_protected(mdev->log,
+					 lockdep_is_held(&mdev->log_lock));
 }
 
 static int migdev_log_start(struct vfio_device *vdev,
@@ -109,13 +131,16 @@ static int migdev_log_start(struct vfio_device *vdev,
 		}
 	}
 
-	mutex_lock(&mdev->log_lock);
-	if (mdev->log) {
+	if (mutex_lock_killable(&mdev->log_lock)) {
+		migdev_dma_log_free(log);
+		return -EINTR;
+	}
+	if (migdev_log_locked(mdev)) {
 		mutex_unlock(&mdev->log_lock);
 		migdev_dma_log_free(log);
 		return -EBUSY;	/* started twice without a stop */
 	}
-	mdev->log = log;
+	rcu_assign_pointer(mdev->log, log);
 	mutex_unlock(&mdev->log_lock);
 	*page_size = pgsize;
 	return 0;
@@ -126,11 +151,13 @@ static int migdev_log_stop(struct vfio_device *vdev)
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 	struct migdev_dma_log *log;
 
+	/* Also from close: whoever reports waits, but only on its bitmap. */
 	mutex_lock(&mdev->log_lock);
-	log = mdev->log;
-	mdev->log = NULL;
+	log = migdev_log_locked(mdev);
+	RCU_INIT_POINTER(mdev->log, NULL);
 	mutex_unlock(&mdev->log_lock);
-	migdev_dma_log_free(log);
+	if (log)
+		call_rcu(&log->rcu, migdev_dma_log_free_rcu);
 	return 0;
 }
 
@@ -144,8 +171,9 @@ static int migdev_log_read_and_clear(struct vfio_device *vdev,
 	int ret = 0;
 	u32 i;
 
-	mutex_lock(&mdev->log_lock);
-	log = mdev->log;
+	if (mutex_lock_killable(&mdev->log_lock))
+		return -EINTR;
+	log = migdev_log_locked(mdev);
 	if (!log) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -159,11 +187,12 @@ static int migdev_log_read_and_clear(struct vfio_device *vdev,
 			continue;
 		first = (from - r->start) >> log->shift;
 		end = ((to - r->start) >> log->shift) + 1;
+		/* The device may set bits meanwhile: clear what is reported. */
 		for_each_set_bit_from(first, r->bits, end) {
 			b = first;
-			clear_bit(b, r->bits);
-			iova_bitmap_set(dirty, r->start + ((u64)b << log->shift),
-					1UL << log->shift);
+			if (test_and_clear_bit(b, r->bits))
+				iova_bitmap_set(dirty, r->start + ((u64)b << log->shift),
+						1UL << log->shift);
 		}
 	}
 out_unlock:
@@ -189,21 +218,23 @@ void migdev_dma_log_record(struct migdev_device *mdev, u64 iova, size_t len)
 	u64 last = iova + len - 1;
 	u32 i;
 
-	if (!len || !READ_ONCE(mdev->log))
+	if (!len || !rcu_access_pointer(mdev->log))
 		return;
-	mutex_lock(&mdev->log_lock);
-	log = mdev->log;
+	rcu_read_lock();
+	log = rcu_dereference(mdev->log);
 	for (i = 0; log && i < log->nr; i++) {
 		struct migdev_log_range *r = &log->r[i];
 		u64 from = max_t(u64, iova, r->start), to = min_t(u64, last, r->last);
+		unsigned long b, end;
 
 		if (from > to)
 			continue;
-		bitmap_set(r->bits, (from - r->start) >> log->shift,
-			   ((to - r->start) >> log->shift) -
-			   ((from - r->start) >> log->shift) + 1);
+		/* Atomic: a report clears bits of the same words meanwhile. */
+		end = (to - r->start) >> log->shift;
+		for (b = (from - r->start) >> log->shift; b <= end; b++)
+			set_bit(b, r->bits);
 	}
-	mutex_unlock(&mdev->log_lock);
+	rcu_read_unlock();
 }
 
 /**

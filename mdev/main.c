@@ -8,6 +8,7 @@
  * also appears in /sys/class/mdev_bus/) with the types in types.c.
  */
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "migdev.h"
@@ -187,6 +188,8 @@ static void __exit migdev_exit(void)
 	class_unregister(&migdev_class);
 	mdev_unregister_driver(&migdev_driver);
 	migdev_debugfs_exit();
+	/* DMA logs freed after a grace period (dma_log.c) are gone. */
+	rcu_barrier();
 }
 
 module_init(migdev_init);

@@ -31,10 +31,13 @@
  *   - emul.lock (struct migdev_emul): registers, queues, a chunk
  *     - devmem lock, then save_wq_lock (a page became dirty)
  *     - irq_lock (interrupts the device raises)
- *     - log_lock (DMA logging of the device's writes)
  *     - the pool's lock (a stalled chunk returns, emul/pool.c)
+ *     (the device's writes are logged under RCU, not log_lock)
  * - mmap_lock, then devmem lock (BAR2 faults, mmap.c); nothing here takes
  *   state_mutex or emul.lock under mmap_lock.
+ * - log_lock: a user's DMA logging start, stop or report; held across
+ *   faults on the report's bitmap (mmap_lock), so nothing that the device
+ *   or a control path needs is taken under it, nor it under them.
  * - cap_lock (struct migdev_parent) takes nothing else, and neither does
  *   irq_lock.
  */
@@ -164,8 +167,12 @@ struct migdev_mig_v1 {
  * @fail_count: fault injection: arcs that fail after @fail_skip
  * @v1: the v1 migration region's state
  * @log_rs: the rate limit of the lines its user can cause
- * @log_lock: protects @log (DMA logging; only with CONFIG_IOMMUFD_DRIVER)
- * @log: the pages the device wrote, per tracked range, or NULL
+ * @log_lock: serialises the user's start, stop and reports of DMA logging
+ *	      (only with CONFIG_IOMMUFD_DRIVER); may be held across a fault
+ *	      on the user's report bitmap, so the device never takes it
+ * @log: the pages the device wrote, per tracked range, or NULL; changed
+ *	 under @log_lock, read by the device under RCU, freed after a grace
+ *	 period
  */
 struct migdev_device {
 	struct vfio_device vdev;
@@ -200,8 +207,8 @@ struct migdev_device {
 	struct migdev_mig_v1 v1;
 	struct ratelimit_state log_rs;
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
-	struct mutex log_lock; /* protects log */
-	struct migdev_dma_log *log;
+	struct mutex log_lock; /* serialises log changes and reports */
+	struct migdev_dma_log __rcu *log;
 #endif
 };
 

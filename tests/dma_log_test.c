@@ -5,6 +5,7 @@
  * kernel has CONFIG_IOMMUFD_DRIVER (the debug kernel); skipped elsewhere.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -195,6 +196,91 @@ TEST_F(dma, dma_logging_reports_partial_writes)
 	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
 	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
 	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+	munmap(page, 4096);
+}
+
+struct report_call {
+	pthread_t t;
+	struct mdl_dev *d;
+	uint64_t iova, len;
+	uint64_t *bits;
+	int ret;
+};
+
+static void *report_thread(void *arg)
+{
+	struct report_call *c = arg;
+
+	c->ret = log_report(c->d, c->iova, c->len, c->bits);
+	return NULL;
+}
+
+/*
+ * A report may fault on the user's bitmap, and under the log's lock: when
+ * a tracked page (2 MiB here) crosses the end of the part of the bitmap
+ * the core pinned (512 pages of it, 64 GiB of IOVA at 4 KiB), setting its
+ * bits pins the next part.  With that part on a userfaultfd page nobody
+ * serves, the report waits, and the device's next write, which it logs,
+ * must not wait with it: its engine step would hold an engine and the
+ * device's lock for as long as the user likes.
+ */
+TEST_F(dma, dma_logging_report_stall_blocks_no_dma)
+{
+	const uint64_t base = 1ULL << 40, span = 128ULL << 30, window = 64ULL << 30;
+	const size_t bmsize = span / 4096 / 8;	/* 4 MiB */
+	struct report_call rc = { .d = &self->d };
+	uint64_t pgsize = 2 << 20;
+	struct migdev_desc d;
+	struct mdl_stall s;
+	uint8_t *bm, *page;
+	uint64_t bit;
+	int ret;
+
+	bm = mmap(NULL, bmsize, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bm);
+	ASSERT_NE(MAP_FAILED, page);
+	ret = log_start_pgsize(&self->d, base, span, &pgsize);
+	if (ret == -ENOTTY)
+		SKIP(return, "no DMA logging: the kernel lacks CONFIG_IOMMUFD_DRIVER");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(2 << 20, pgsize);
+	ret = mdl_stall_init_at(&s, bm + bmsize / 2);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+
+	/* The device writes the first 2 MiB page past the first window. */
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, page, 4096, base + window));
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, base + window, 4096, 0);
+	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+
+	/* A report from 4 KiB on: that page crosses its first window. */
+	rc.iova = base + 4096;
+	rc.len = span - 4096;
+	rc.bits = (uint64_t *)bm;
+	ASSERT_EQ(0, pthread_create(&rc.t, NULL, report_thread, &rc));
+	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000))
+		TH_LOG("the report did not reach the stalled part of its bitmap");
+
+	/* Meanwhile the device writes again, logged, and completes. */
+	memset(self->b.va, 0, 4096);
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, mdl_submit(&self->q, &d), 5000))
+		TH_LOG("a write waited for the stalled report");
+
+	mdl_stall_release(&s);
+	ASSERT_EQ(0, pthread_join(rc.t, NULL));
+	EXPECT_EQ(0, rc.ret);
+	/* The report has the page written, from its first bit to its last. */
+	bit = (window - 4096) / 4096;
+	EXPECT_TRUE(rc.bits[bit / 64] >> (bit % 64) & 1);
+	bit += 511;
+	EXPECT_TRUE(rc.bits[bit / 64] >> (bit % 64) & 1);
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+	mdl_stall_fini(&s);
+	munmap(bm, bmsize);
 	munmap(page, 4096);
 }
 

@@ -951,27 +951,33 @@ int __mdl_dma_map_at(struct mdl_dev *dev, void *va, size_t size, uint64_t iova)
 
 /* --- userfaultfd: a page whose first access blocks until resolved --- */
 
-int mdl_stall_init(struct mdl_stall *s)
+int mdl_stall_init_at(struct mdl_stall *s, void *page)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	long page = sysconf(_SC_PAGESIZE);
+	long psize = sysconf(_SC_PAGESIZE);
 
 	s->page = MAP_FAILED;
+	s->owned = !page;
 	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (s->uffd < 0)
 		return -errno;
 	if (ioctl(s->uffd, UFFDIO_API, &api))
 		return -errno;
-	s->page = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	s->page = page ? page : mmap(NULL, psize, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (s->page == MAP_FAILED)
 		return -errno;
 	reg.range.start = (uintptr_t)s->page;
-	reg.range.len = page;
+	reg.range.len = psize;
 	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
 		return -errno;
 	return 0;
+}
+
+int mdl_stall_init(struct mdl_stall *s)
+{
+	return mdl_stall_init_at(s, NULL);
 }
 
 int mdl_stall_wait_fault(struct mdl_stall *s, int ms)
@@ -1007,7 +1013,7 @@ void mdl_stall_release_with(struct mdl_stall *s, const void *data)
 
 void mdl_stall_fini(struct mdl_stall *s)
 {
-	if (s->page != MAP_FAILED)
+	if (s->page != MAP_FAILED && s->owned)
 		munmap(s->page, sysconf(_SC_PAGESIZE));
 	if (s->uffd >= 0)
 		close(s->uffd);

@@ -195,10 +195,13 @@ uint64_t mdl_eventfd_count(int fd, uint64_t want, int ms);
 struct mdl_stall {
 	int uffd;
 	uint8_t *page;
+	int owned;	/* mapped by mdl_stall_init() */
 };
 
 /* 0, or -errno: the kernel has no userfaultfd for us. */
 int mdl_stall_init(struct mdl_stall *s);
+/* The same on @page, a page of the caller's that was never touched. */
+int mdl_stall_init_at(struct mdl_stall *s, void *page);
 /* Wait until something faults on the page: 1, or 0 after @ms. */
 int mdl_stall_wait_fault(struct mdl_stall *s, int ms);
 /* Let the access go on: the page becomes zeros. */
