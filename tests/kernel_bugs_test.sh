@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Kernel bugs the suite found, shown on the kernel users run: a throw-away
-# boot of Debian's kernel (tests/vm/run.sh, panic_on_oops=1) runs each
-# reproducer, which is expected to oops it.  A reproducer that oopses the
-# kernel passes, saying "known kernel bug present in <release>"; one that
-# runs its whole time without an oops passes too, saying that this kernel
-# may be fixed.  A VM that does not boot, or a reproducer that fails by
+# boot of Debian's kernel (tests/vm/run.sh; an oops or a soft lockup
+# panics it) runs each reproducer, which is expected to oops it.  A
+# reproducer that oopses the kernel (or locks it up) passes, saying "known
+# kernel bug present in <release>"; one that runs its whole time without
+# either passes too, saying that this kernel may be fixed.  A VM that does not boot, or a reproducer that fails by
 # itself, fails.  The debug kernel carries the fixes (kernel-patches/) and
 # runs the same reproducers in the suite, where they must pass.  See
 # "Kernel bugs found" in Documentation/migdev.rst.  Runs on the host.
@@ -45,8 +45,11 @@ bug() {
 	local name=$1 script=$2 res=$OUT/$1 rc kver oops
 	shift 2
 	n=$((n + 1))
-	MIGDEV_OUT=$res "$ROOT/tests/vm/run.sh" --timeout 600 \
-		--append "panic_on_oops=1 oops=panic" "$@" "$ROOT/$script" \
+	# Memory corrupted under a lock may also spin: a soft lockup (after
+	# 2 x watchdog_thresh s) ends the VM too.
+	MIGDEV_OUT=$res "$ROOT/tests/vm/run.sh" --timeout 300 \
+		--append "panic_on_oops=1 oops=panic softlockup_panic=1 watchdog_thresh=5" \
+		"$@" "$ROOT/$script" \
 		</dev/null >"$res.log" 2>&1
 	rc=$?
 	kver=$(sed -n 's/^# kernel \([^:]*\):.*/\1/p' "$res/vm/console.log" 2>/dev/null | head -n 1)
