@@ -4,12 +4,9 @@
  * the mediation layer forwards (config space and BAR0).
  */
 #include <linux/align.h>
-#include <linux/delay.h>
 #include <linux/errno.h>
 #include <linux/lockdep.h>
-#include <linux/memcontrol.h>
 #include <linux/pci_regs.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -23,21 +20,20 @@
  * @geom: its geometry
  * @host: how it reaches its host
  * @host_priv: argument for @host
- * @pool: the parent's engines
  *
  * Return: 0 or -ENOMEM.
  */
 int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
-		     const struct migdev_host_ops *host, void *host_priv,
-		     struct migdev_pool *pool)
+		     const struct migdev_host_ops *host, void *host_priv)
 {
 	int ret;
 
 	e->geom = *geom;
 	e->host = host;
 	e->host_priv = host_priv;
-	e->pool = pool;
 	mutex_init(&e->lock);
+	atomic_set(&e->lock_waiters, 0);
+	init_waitqueue_head(&e->lock_wq);
 	ret = migdev_devmem_init(&e->devmem, geom->devmem_size,
 				 host->devmem_unmap, host->devmem_dirtied,
 				 host_priv);
@@ -45,8 +41,6 @@ int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
 		mutex_destroy(&e->lock);
 		return ret;
 	}
-	migdev_engine_init(e);
-	migdev_pool_add(pool, &e->slot);
 	/* The clock starts at 0; again for each user (migdev_emul_open()). */
 	e->clock_base = ktime_get_ns();
 	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
@@ -59,8 +53,6 @@ int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
  */
 void migdev_emul_fini(struct migdev_emul *e)
 {
-	migdev_engine_stop(e);
-	migdev_pool_del(e->pool, &e->slot);
 	migdev_devmem_fini(&e->devmem);
 	mutex_destroy(&e->lock);
 }
@@ -69,25 +61,28 @@ void migdev_emul_fini(struct migdev_emul *e)
  * migdev_emul_lock() - take the device's lock for its user
  * @e: device
  *
- * Like mutex_lock(), but a user that dies while it waits (for a chunk
- * stuck on the user's own memory, which is released only once the user
- * has exited) aborts that chunk first (migdev_pool_abort()).
+ * A step of the engine holds it while it executes, and the engine takes
+ * it again right after: the user's register accesses, config cycles and
+ * arcs would wait for a whole descriptor.  So the engine lets the users
+ * that wait here go first (migdev_engine_step()).  A chunk may wait for
+ * its user's memory; only the user's own threads wait for the lock then
+ * (the host runs steps in the user's thread): a killed user's chunk ends
+ * at once.
  */
 void migdev_emul_lock(struct migdev_emul *e)
 {
-	if (!mutex_lock_killable(&e->lock))
-		return;
-	migdev_pool_abort(e->pool, &e->slot, true);
+	atomic_inc(&e->lock_waiters);
 	mutex_lock(&e->lock);
+	if (atomic_dec_and_test(&e->lock_waiters))
+		wake_up(&e->lock_wq);
 }
 
 /**
- * migdev_emul_open() - a user takes the device: power-on state, the
- * buffer the engine moves data through, and the user's memory cgroup
+ * migdev_emul_open() - a user takes the device: power-on state, and the
+ * buffer the engine moves data through
  * @e: device
  *
- * Called by the user's process: its memory cgroup is charged for what the
- * device allocates on its behalf until it closes the device.
+ * Called by the user's process, whose memory cgroup pays for the buffer.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -100,8 +95,6 @@ int migdev_emul_open(struct migdev_emul *e)
 	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
 	migdev_emul_lock(e);
 	e->bounce = bounce;
-	e->memcg = get_mem_cgroup_from_mm(current->mm);
-	WRITE_ONCE(e->slot.owner, current->mm);
 	e->paused = false;
 	/*
 	 * A new user's clock starts at 0, its latch empty: nothing of the
@@ -120,43 +113,19 @@ static void migdev_emul_reset_locked(struct migdev_emul *e,
 				     enum migdev_reset_kind kind);
 
 /**
- * migdev_emul_close() - the user let go: stop all work, give memory back
- * @e: device
+ * migdev_emul_close() - the user let go: clear all work, give memory back
+ * @e: device, whose host executes no more steps
  */
 void migdev_emul_close(struct migdev_emul *e)
 {
-	struct mem_cgroup *memcg;
-	unsigned int tries;
 	void *bounce;
 
-	/*
-	 * A chunk stuck on the user's memory would hold the close (and the
-	 * removal waiting for it) for as long as the memory stalls: abort
-	 * it.  If the lock still does not come in 2 s, the chunk waits for
-	 * something another of the user's stalled chunks holds (their
-	 * container's lock): abort those too.
-	 */
-	migdev_pool_abort(e->pool, &e->slot, false);
-	for (tries = 0; !mutex_trylock(&e->lock); tries++) {
-		if (tries == 100) {
-			migdev_pool_abort(e->pool, &e->slot, true);
-			mutex_lock(&e->lock);
-			break;
-		}
-		msleep(20);
-	}
-	migdev_emul_reset_locked(e, MIGDEV_RESET_POWER_ON);
-	mutex_unlock(&e->lock);
-	migdev_engine_stop(e);
 	migdev_emul_lock(e);
+	migdev_emul_reset_locked(e, MIGDEV_RESET_POWER_ON);
 	bounce = e->bounce;
 	e->bounce = NULL;
-	memcg = e->memcg;
-	e->memcg = NULL;
-	WRITE_ONCE(e->slot.owner, NULL);
 	mutex_unlock(&e->lock);
 	kvfree(bounce);
-	mem_cgroup_put(memcg);
 }
 
 static void migdev_emul_reset_locked(struct migdev_emul *e,

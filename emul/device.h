@@ -7,16 +7,16 @@
 #ifndef MIGDEV_EMUL_DEVICE_H
 #define MIGDEV_EMUL_DEVICE_H
 
+#include <linux/atomic.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
-#include <linux/workqueue.h>
+#include <linux/wait.h>
 #include <uapi/linux/migdev.h>
 
 #include "cfg.h"
 #include "geom.h"
 #include "devmem.h"
 #include "host.h"
-#include "pool.h"
 
 /* The most bytes one engine moves before it lets others run. */
 #define MIGDEV_CHUNK		(128 * 1024)
@@ -59,6 +59,9 @@ struct migdev_queue {
  * @geom: fixed at creation
  * @lock: serialises everything below except @devmem: config space,
  *	  registers, the queues, and the execution of a chunk
+ * @lock_waiters: users waiting for @lock (migdev_emul_lock()): the engine
+ *		  lets them go first between two steps
+ * @lock_wq: woken when the last of them has the lock
  * @cfg: config space
  * @scratch: MIGDEV_REG_SCRATCH
  * @msix_table: MSI-X table entries, as the guest wrote them
@@ -76,19 +79,15 @@ struct migdev_queue {
  * @paused: migdev_engine_pause() holds the engine off; set without the
  *	    lock (so a pause need not queue behind chunks), read under it
  * @bounce: MIGDEV_CHUNK bytes for moving data, allocated while open
- * @memcg: the memory cgroup of the user that opened the device, while
- *	   open: what the engine allocates for it (device memory that DMA
- *	   writes) is charged there, not to the engines' kworkers
  * @devmem: device memory (has its own lock)
  * @host: how the device reaches its host
  * @host_priv: argument for @host
- * @pool: the parent's engines
- * @work: this instance's turn on an engine
- * @slot: the pool's view of @work: is a step running, since when
  */
 struct migdev_emul {
 	struct migdev_geom geom;
 	struct mutex lock; /* protects all but devmem, see above */
+	atomic_t lock_waiters;
+	wait_queue_head_t lock_wq;
 	struct migdev_cfg cfg;
 	u64 scratch;
 	__le32 msix_table[MIGDEV_MAX_VECTORS][MIGDEV_MSIX_ENTRY_SIZE / 4];
@@ -105,13 +104,9 @@ struct migdev_emul {
 	unsigned int rr;
 	bool paused;
 	void *bounce;
-	struct mem_cgroup *memcg;
 	struct migdev_devmem devmem;
 	const struct migdev_host_ops *host;
 	void *host_priv;
-	struct migdev_pool *pool;
-	struct work_struct work;
-	struct migdev_pool_slot slot;
 };
 
 /*
@@ -129,8 +124,7 @@ enum migdev_reset_kind {
 };
 
 int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
-		     const struct migdev_host_ops *host, void *host_priv,
-		     struct migdev_pool *pool);
+		     const struct migdev_host_ops *host, void *host_priv);
 void migdev_emul_fini(struct migdev_emul *e);
 int migdev_emul_open(struct migdev_emul *e);
 void migdev_emul_close(struct migdev_emul *e);
@@ -153,7 +147,7 @@ void migdev_regs_write32_locked(struct migdev_emul *e, unsigned int off,
 				u32 val);
 
 /* engine.c: the DMA engine. */
-void migdev_engine_init(struct migdev_emul *e);
+bool migdev_engine_step(struct migdev_emul *e);
 void migdev_engine_reset_locked(struct migdev_emul *e);
 u32 migdev_engine_read32_locked(struct migdev_emul *e, unsigned int q,
 				unsigned int reg);
@@ -162,7 +156,6 @@ void migdev_engine_write32_locked(struct migdev_emul *e, unsigned int q,
 void migdev_engine_kick_locked(struct migdev_emul *e);
 void migdev_engine_pause(struct migdev_emul *e);
 void migdev_engine_resume(struct migdev_emul *e);
-void migdev_engine_stop(struct migdev_emul *e);
 
 /* intr.c: interrupt causes and INTx. */
 void migdev_intr_queue_locked(struct migdev_emul *e, unsigned int q);

@@ -3,18 +3,20 @@
  * migdev: the DMA engine: queue registers, descriptor validation and
  * execution, completions.
  *
- * Execution happens in chunks of at most MIGDEV_CHUNK bytes, each under the
- * device lock, from the instance's work item on the parent's engines
- * (pool.c).  Everything needed to continue a descriptor (the descriptor as
- * fetched, bytes done, the running checksum) is in struct migdev_queue, so
- * between two chunks the device is quiescent and its state complete: that
- * is what pausing for migration relies on.
+ * Execution happens in steps (one chunk of at most MIGDEV_CHUNK bytes, or
+ * one fetch), each under the device lock, from migdev_engine_step(): the
+ * host calls it after a kick (host.h), from a context of its choosing (the
+ * device's user's, one engine of the parent's at a time: mdev/worker.c,
+ * mdev/engines.c).  Everything needed to continue a descriptor (the
+ * descriptor as fetched, bytes done, the running checksum) is in struct
+ * migdev_queue, so between two steps the device is quiescent and its
+ * state complete: that is what pausing for migration relies on.
  */
 #include <linux/crc32.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
-#include <linux/sched/mm.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 
 #include "desc.h"
 #include "device.h"
@@ -50,7 +52,7 @@ static bool migdev_engine_runnable_locked(struct migdev_emul *e)
 void migdev_engine_kick_locked(struct migdev_emul *e)
 {
 	if (migdev_engine_runnable_locked(e))
-		queue_work(e->pool->wq, &e->work);
+		e->host->kick(e->host_priv);
 }
 
 /* A queue error: record it, halt the queue, raise the error interrupt. */
@@ -208,39 +210,38 @@ static void migdev_engine_step_locked(struct migdev_emul *e)
 	}
 }
 
-static void migdev_engine_work(struct work_struct *work)
+/**
+ * migdev_engine_step() - execute one step of the engine, if it has work
+ * @e: device
+ *
+ * What the host calls after a kick, in a context that may wait for guest
+ * memory (and allocate device memory, charged to that context's memory
+ * cgroup).  The device's lock is held for the step, taken only once no
+ * user waits for it (migdev_emul_lock()).
+ *
+ * Return: true if the engine has more work (call again), false if not.
+ */
+bool migdev_engine_step(struct migdev_emul *e)
 {
-	struct migdev_emul *e = container_of(work, struct migdev_emul, work);
-	struct mem_cgroup *old;
+	bool more = false;
 
-	mutex_lock(&e->lock);
+	/* The device's users first: they wait for one step at most. */
+	if (wait_event_killable(e->lock_wq, !atomic_read(&e->lock_waiters)) ||
+	    mutex_lock_killable(&e->lock))
+		return false;
 	if (migdev_engine_runnable_locked(e) && e->bounce) {
-		/* What this step allocates is the user's, not the kworker's. */
-		old = set_active_memcg(e->memcg);
-		migdev_pool_step_begin(e->pool, &e->slot);
 		migdev_engine_step_locked(e);
-		migdev_pool_step_end(e->pool, &e->slot);
-		set_active_memcg(old);
-		/* Back to the tail of the engines' queue: others get a turn. */
-		migdev_engine_kick_locked(e);
+		more = migdev_engine_runnable_locked(e);
 	}
 	mutex_unlock(&e->lock);
-}
-
-/**
- * migdev_engine_init() - set up the engine of a new device
- * @e: device
- */
-void migdev_engine_init(struct migdev_emul *e)
-{
-	INIT_WORK(&e->work, migdev_engine_work);
+	return more;
 }
 
 /**
  * migdev_engine_reset_locked() - discard all work and clear the queues
  * @e: device, locked
  *
- * A chunk in execution holds the lock, so none is running; a queued turn
+ * A step in execution holds the lock, so none is running; the next step
  * finds nothing to do.
  */
 void migdev_engine_reset_locked(struct migdev_emul *e)
@@ -422,15 +423,4 @@ void migdev_engine_resume(struct migdev_emul *e)
 	WRITE_ONCE(e->paused, false);
 	migdev_engine_kick_locked(e);
 	mutex_unlock(&e->lock);
-}
-
-/**
- * migdev_engine_stop() - wait until the instance's work item is idle
- * @e: device, with nothing left to run (queues reset or paused)
- *
- * For teardown: afterwards the engines hold no reference to @e.
- */
-void migdev_engine_stop(struct migdev_emul *e)
-{
-	cancel_work_sync(&e->work);
 }

@@ -24,6 +24,10 @@
  *		  [@off, @off + @len) fault on its next access
  * @devmem_dirtied: a page of device memory became dirty (pre-copy has
  *		    new data); may be called in any process context
+ * @kick: the engine has work: call migdev_engine_step() until it returns
+ *	  false, from a context that may wait for guest memory (the
+ *	  device's user's), one step per engine of the host's at a time;
+ *	  must not sleep
  *
  * All but @devmem_unmap and @devmem_dirtied are called with the device's
  * lock held.
@@ -36,6 +40,7 @@ struct migdev_host_ops {
 	u64 (*msix_pending)(void *priv);
 	void (*devmem_unmap)(void *priv, u64 off, u64 len);
 	void (*devmem_dirtied)(void *priv);
+	void (*kick)(void *priv);
 };
 
 #endif /* MIGDEV_EMUL_HOST_H */

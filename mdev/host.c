@@ -65,6 +65,11 @@ static void migdev_host_devmem_dirtied(void *priv)
 	migdev_save_dirtied(priv);
 }
 
+static void migdev_host_kick(void *priv)
+{
+	migdev_worker_kick(priv);
+}
+
 const struct migdev_host_ops migdev_host_ops = {
 	.dma_read = migdev_host_dma_read,
 	.dma_write = migdev_host_dma_write,
@@ -73,6 +78,7 @@ const struct migdev_host_ops migdev_host_ops = {
 	.msix_pending = migdev_host_msix_pending,
 	.devmem_unmap = migdev_host_devmem_unmap,
 	.devmem_dirtied = migdev_host_devmem_dirtied,
+	.kick = migdev_host_kick,
 };
 
 /**

@@ -52,7 +52,7 @@ static void migdev_parent_release(struct device *dev)
 	struct migdev_parent *parent =
 		container_of(dev, struct migdev_parent, dev);
 
-	migdev_pool_fini(&parent->pool);
+	migdev_engines_fini(&parent->engines);
 	mutex_destroy(&parent->cap_lock);
 	kfree(parent);
 }
@@ -72,12 +72,7 @@ static struct migdev_parent *migdev_parent_create(unsigned int index)
 	parent->queues_total = parent_queues;
 	migdev_types_init(parent);
 	snprintf(name, sizeof(name), "migdev%u", index);
-	ret = migdev_pool_init(&parent->pool, name, engines);
-	if (ret) {
-		mutex_destroy(&parent->cap_lock);
-		kfree(parent);
-		return ERR_PTR(ret);
-	}
+	migdev_engines_init(&parent->engines, engines);
 
 	device_initialize(&parent->dev);
 	parent->dev.class = &migdev_class;

@@ -14,6 +14,7 @@
 #include <uapi/linux/migdev.h>
 
 #include "../emul/device.h"
+#include "engines.h"
 
 /**
  * DOC: lock order
@@ -31,8 +32,12 @@
  *   - emul.lock (struct migdev_emul): registers, queues, a chunk
  *     - devmem lock, then save_wq_lock (a page became dirty)
  *     - irq_lock (interrupts the device raises)
- *     - the pool's lock (a stalled chunk returns, emul/pool.c)
+ *     - the worker's lock (a kick, worker.c)
  *     (the device's writes are logged under RCU, not log_lock)
+ * - the engines' lock (struct migdev_engines), then a worker's lock (an
+ *   engine handed to a waiting turn wakes its worker); a worker holds an
+ *   engine while it executes a chunk, so the engines come before emul.lock
+ *   in time, but no lock is held across: the engine is a token.
  * - mmap_lock, then devmem lock (BAR2 faults, mmap.c); nothing here takes
  *   state_mutex or emul.lock under mmap_lock.
  * - log_lock: a user's DMA logging start, stop or report; held across
@@ -41,6 +46,26 @@
  * - cap_lock (struct migdev_parent) takes nothing else, and neither does
  *   irq_lock.
  */
+
+/**
+ * struct migdev_worker - the thread that runs an open device's engine
+ * (worker.c)
+ * @lock: protects @vtsk and @in_step
+ * @vtsk: the worker, a thread of the process that opened the device, or
+ *	  NULL while the device is closed or closing
+ * @in_step: a chunk executes (and may wait for the user's memory)
+ * @idle: woken when a chunk ends, for the close
+ * @flags: MIGDEV_WORKER_PENDING: the device has work
+ * @turn: its place at the parent's engines
+ */
+struct migdev_worker {
+	spinlock_t lock; /* protects vtsk, in_step */
+	struct vhost_task *vtsk;
+	bool in_step;
+	wait_queue_head_t idle;
+	unsigned long flags;
+	struct migdev_engine_turn turn;
+};
 
 /**
  * struct migdev_profile - a type's fixed shape
@@ -76,7 +101,7 @@ struct migdev_type {
  * @mparent: the mdev core's parent object
  * @types: this parent's types
  * @type_ptrs: @types as the array mdev_register_parent() takes
- * @pool: the execution engines its instances share
+ * @engines: the execution engines its instances share
  * @cap_lock: serialises reservations of capacity
  * @devmem_total: device memory the parent has, bytes
  * @devmem_used: device memory reserved by instances, bytes
@@ -89,7 +114,7 @@ struct migdev_parent {
 	struct mdev_parent mparent;
 	struct migdev_type types[MIGDEV_NUM_TYPES];
 	struct mdev_type *type_ptrs[MIGDEV_NUM_TYPES];
-	struct migdev_pool pool;
+	struct migdev_engines engines;
 	struct mutex cap_lock; /* protects the *_used fields, nr_instances */
 	u64 devmem_total;
 	u64 devmem_used;
@@ -141,6 +166,7 @@ struct migdev_mig_v1 {
  * @parent: owning parent
  * @type: type it was created with
  * @emul: the emulated PCI function
+ * @worker: the thread that runs @emul's engine while the device is open
  * @irq_lock: serialises interrupt configuration and delivery
  * @irq_index: VFIO_PCI_*_IRQ_INDEX whose triggers are set, or -1
  * @intx_trigger: INTx eventfd
@@ -179,6 +205,7 @@ struct migdev_device {
 	struct migdev_parent *parent;
 	struct migdev_type *type;
 	struct migdev_emul emul;
+	struct migdev_worker worker;
 
 	struct mutex irq_lock; /* protects irq_index and the triggers below */
 	int irq_index;
@@ -274,6 +301,12 @@ extern struct mdev_driver migdev_driver;
 /* host.c */
 extern const struct migdev_host_ops migdev_host_ops;
 void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
+
+/* worker.c */
+void migdev_worker_init(struct migdev_device *mdev);
+int migdev_worker_start(struct migdev_device *mdev);
+void migdev_worker_kick(struct migdev_device *mdev);
+void migdev_worker_stop(struct migdev_device *mdev);
 
 /* migration.c */
 void migdev_mig_init(struct migdev_device *mdev);

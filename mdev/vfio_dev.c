@@ -39,8 +39,8 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	migdev_irq_init(mdev);
 	migdev_mig_init(mdev);
 	migdev_dma_log_init(mdev);
-	ret = migdev_emul_init(&mdev->emul, &geom, &migdev_host_ops, mdev,
-			       &parent->pool);
+	migdev_worker_init(mdev);
+	ret = migdev_emul_init(&mdev->emul, &geom, &migdev_host_ops, mdev);
 	if (ret) {
 		migdev_dma_log_fini(mdev);
 		mutex_destroy(&mdev->state_mutex);
@@ -66,13 +66,18 @@ static void migdev_release_dev(struct vfio_device *vdev)
 static int migdev_open_device(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
-
 	int ret;
 
 	/* Every user starts from a device fresh out of power-on reset. */
 	ret = migdev_emul_open(&mdev->emul);
 	if (ret)
 		return ret;
+	/* The engine runs in a thread of the opening process. */
+	ret = migdev_worker_start(mdev);
+	if (ret) {
+		migdev_emul_close(&mdev->emul);
+		return ret;
+	}
 	migdev_mig_open(mdev);
 	return 0;
 }
@@ -81,8 +86,10 @@ static void migdev_close_device(struct vfio_device *vdev)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
+	/* A chunk waiting for the user's memory ends; no more execute. */
+	migdev_worker_stop(mdev);
 	migdev_mig_close(mdev);
-	/* Stop all work, give back the device memory the user wrote. */
+	/* Clear all work, give back the device memory the user wrote. */
 	migdev_emul_close(&mdev->emul);
 	migdev_irq_disable_all(mdev);
 	/* The engine is stopped: nothing records into the log any more. */

@@ -790,6 +790,45 @@ TEST_F(dma, debugfs_dirty_leaves_migration_alone)
 }
 
 /*
+ * Issue 25: the engine moved its user's memory on shared kworkers, so one
+ * tenant's stalled buffer held a kernel thread that other tenants' DMA and
+ * the tenant's own close then waited for.  The engine runs in a thread of
+ * the process that opened the device now: the fault on a stalled buffer is
+ * taken by a thread of the user's own (named after the device), only that
+ * thread waits, and serving the memory lets it finish.
+ */
+TEST_F_TIMEOUT(dma, stalled_memory_waits_in_users_thread, 60)
+{
+	const uint64_t iova = 1ULL << 40;
+	char path[64], comm[32] = "";
+	struct migdev_desc desc;
+	struct mdl_stall s;
+	uint32_t n;
+	int ret;
+
+	ret = mdl_stall_init(&s);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s.page, PAGE, iova));
+	desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
+	n = mdl_submit(&self->q, &desc);
+	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
+	if (!s.ptid) {
+		mdl_stall_release(&s);
+		SKIP(return, "the kernel does not say which thread faulted");
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%u/comm", s.ptid);
+	EXPECT_EQ(0, mdl_sysfs_read(path, comm, sizeof(comm)))
+		TH_LOG("thread %u, which waits for the user's memory, is not the user's",
+		       s.ptid);
+	EXPECT_EQ(0, strncmp(comm, "migdev-", 7)) TH_LOG("it is \"%s\"", comm);
+	mdl_stall_release(&s);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, n, 20000));
+	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+	mdl_stall_fini(&s);
+}
+
+/*
  * Finding 4: the parent's engines are shared, and a chunk whose guest
  * memory faults for ever (a userfaultfd-backed buffer nobody serves) held
  * its engine: as many such users as engines stalled every instance of the
@@ -842,17 +881,18 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
 	TH_LOG("ran in %.2f s with %u engines stalled", mdl_now() - t0, k);
 	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, PAGE));
 	/*
-	 * The first one's user lets go without serving its memory: the
-	 * close aborts the stalled chunk (only that one), and the removal
-	 * finishes.
+	 * The first one's user lets go without serving its memory.  The
+	 * chunk runs in the user's own thread, and so does the close: it
+	 * waits for the user's memory (killably), as a read of the user's
+	 * own stalled file would, and the others run on meanwhile.  Served,
+	 * the close finishes, and the removal too.
 	 */
 	cl.dev = &d[0];
 	call_start(&cl);
-	EXPECT_EQ(1, call_wait(&cl, 10000)) TH_LOG("close hung on a stalled chunk");
-	if (!call_done(&cl)) {
-		mdl_stall_release(&s[0]);	/* let the test end */
-		call_wait(&cl, 20000);
-	}
+	EXPECT_EQ(0, call_wait(&cl, 1000)) TH_LOG("the close did not wait for the chunk");
+	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+	mdl_stall_release(&s[0]);
+	EXPECT_EQ(1, call_wait(&cl, 10000)) TH_LOG("the close hung after the memory came");
 	EXPECT_EQ(0, __mdl_remove(uuid[0]));
 	mdl_stall_fini(&s[0]);
 	/* Served, the other stalled chunks finish. */
@@ -873,7 +913,8 @@ TEST_F_TIMEOUT(dma, stalled_engines_spare_others, 180)
  * files last opened first: the device before the userfaultfd.  The close
  * waited for the chunk, which waited for the userfaultfd, which would be
  * released only after the close: the user could never exit, and the
- * instance never be removed.  The close aborts the chunk.
+ * instance never be removed.  The chunk runs in a thread of the user now,
+ * which dies with it, and its fault ends at once.
  */
 TEST_F_TIMEOUT(dma, user_dies_with_stalled_memory, 120)
 {
@@ -977,7 +1018,7 @@ static int cg_make(char *cg, size_t len, const char **why)
 
 /*
  * The user in @cg: opens the instance and fills its device memory by DMA
- * (TO_DEV, which the engines' kworkers execute) until the device refuses.
+ * (TO_DEV, which the device's worker executes) until the device refuses.
  * Then its cgroup is full, and anything it allocates (a pipe's buffer, a
  * page of stack) would invoke the OOM killer on it: it only tells the
  * parent through memory the parent already paid for (@sh), waits, and

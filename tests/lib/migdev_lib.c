@@ -962,8 +962,17 @@ int mdl_stall_init_at(struct mdl_stall *s, void *page)
 	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (s->uffd < 0)
 		return -errno;
-	if (ioctl(s->uffd, UFFDIO_API, &api))
-		return -errno;
+	/* Faults say which thread took them, where the kernel can. */
+	api.features = UFFD_FEATURE_THREAD_ID;
+	if (ioctl(s->uffd, UFFDIO_API, &api)) {
+		close(s->uffd);
+		s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+		api.api = UFFD_API;
+		api.features = 0;
+		if (s->uffd < 0 || ioctl(s->uffd, UFFDIO_API, &api))
+			return -errno;
+	}
+	s->ptid = 0;
 	s->page = page ? page : mmap(NULL, psize, PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (s->page == MAP_FAILED)
@@ -987,8 +996,11 @@ int mdl_stall_wait_fault(struct mdl_stall *s, int ms)
 
 	if (poll(&p, 1, ms) != 1)
 		return 0;
-	return read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
-	       msg.event == UFFD_EVENT_PAGEFAULT;
+	if (read(s->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return 0;
+	s->ptid = msg.arg.pagefault.feat.ptid;
+	return 1;
 }
 
 void mdl_stall_release(struct mdl_stall *s)

@@ -196,6 +196,7 @@ struct mdl_stall {
 	int uffd;
 	uint8_t *page;
 	int owned;	/* mapped by mdl_stall_init() */
+	uint32_t ptid;	/* the thread that took the last fault, or 0 */
 };
 
 /* 0, or -errno: the kernel has no userfaultfd for us. */

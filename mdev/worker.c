@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the thread that runs an open device's DMA engine.
+ *
+ * The engine reads and writes its user's memory, and a user's memory may
+ * take as long as the user likes (a FUSE- or userfaultfd-backed buffer
+ * nobody serves).  So the engine runs in a thread of the user: a
+ * vhost_task that open_device() creates in the opening process, as vhost
+ * and KVM do.  Only that process's threads ever wait for its memory; the
+ * thread is charged to its cgroups (memory and CPU); it dies with the
+ * process, a killed user's faults end at once, and nothing the user
+ * leaves behind can block anybody else.  No kworker touches user memory.
+ *
+ * The worker sleeps until the device kicks it, then executes one chunk at
+ * a time with an engine of the parent (engines.c) held, giving it back
+ * between chunks.  The device's close stops it, after the chunk in
+ * execution: if that chunk waits for the user's memory, the closing thread
+ * (the user's own) waits with it, killably, as a read of the user's own
+ * stalled file would; the user serves the memory, or dies (its worker's
+ * fault then ends at once).  A fault can only be ended by a fatal signal:
+ * the kernel retries a kernel-mode userfaultfd fault on any other.  If the
+ * opening process exits while another keeps the device open (a passed fd),
+ * the worker is gone with it and the device executes no more descriptors:
+ * its registers and migration work on.
+ */
+#include <linux/sched.h>
+#include <linux/sched/vhost_task.h>
+#include <linux/wait.h>
+
+#include "migdev.h"
+
+enum {
+	MIGDEV_WORKER_PENDING,	/* the device has work */
+};
+
+static void migdev_worker_turn_wake(struct migdev_engine_turn *turn)
+{
+	struct migdev_worker *w = container_of(turn, struct migdev_worker, turn);
+
+	spin_lock(&w->lock);
+	if (w->vtsk)
+		vhost_task_wake(w->vtsk);
+	spin_unlock(&w->lock);
+}
+
+static bool migdev_worker_fn(void *data)
+{
+	struct migdev_device *mdev = data;
+	struct migdev_worker *w = &mdev->worker;
+	struct migdev_engines *eng = &mdev->parent->engines;
+	bool more;
+
+	/*
+	 * Still TASK_INTERRUPTIBLE: returning false sleeps until a kick, a
+	 * grant or the stop.  A stopping device starts no chunk.
+	 */
+	if (!test_bit(MIGDEV_WORKER_PENDING, &w->flags) || !READ_ONCE(w->vtsk))
+		return false;
+	if (!migdev_engines_get(eng, &w->turn))
+		return false;	/* in line: woken when an engine is ours */
+	__set_current_state(TASK_RUNNING);
+	/* A kick during the chunk sets it again. */
+	clear_bit(MIGDEV_WORKER_PENDING, &w->flags);
+	spin_lock(&w->lock);
+	w->in_step = !!w->vtsk;
+	spin_unlock(&w->lock);
+	if (!w->in_step) {
+		/* Stopping: the engine goes back, the work stays for later. */
+		migdev_engines_put(eng, &w->turn);
+		set_bit(MIGDEV_WORKER_PENDING, &w->flags);
+		return true;
+	}
+
+	more = migdev_engine_step(&mdev->emul);
+
+	spin_lock(&w->lock);
+	w->in_step = false;
+	spin_unlock(&w->lock);
+	wake_up(&w->idle);
+	migdev_engines_put(eng, &w->turn);
+	if (more)
+		set_bit(MIGDEV_WORKER_PENDING, &w->flags);
+	cond_resched();
+	return true;
+}
+
+/* The process died: the worker is gone, and so is its place in line. */
+static void migdev_worker_killed(void *data)
+{
+	struct migdev_device *mdev = data;
+
+	migdev_engines_put(&mdev->parent->engines, &mdev->worker.turn);
+}
+
+/**
+ * migdev_worker_init() - a device with no worker yet
+ * @mdev: device
+ */
+void migdev_worker_init(struct migdev_device *mdev)
+{
+	struct migdev_worker *w = &mdev->worker;
+
+	spin_lock_init(&w->lock);
+	init_waitqueue_head(&w->idle);
+	w->vtsk = NULL;
+	w->in_step = false;
+	w->flags = 0;
+	migdev_engine_turn_init(&w->turn, migdev_worker_turn_wake);
+}
+
+/**
+ * migdev_worker_start() - the device's user opened it: its worker, a
+ * thread of the calling process
+ * @mdev: device
+ *
+ * Return: 0 or a negative errno.
+ */
+int migdev_worker_start(struct migdev_device *mdev)
+{
+	struct migdev_worker *w = &mdev->worker;
+	char name[TASK_COMM_LEN];
+	struct vhost_task *vtsk;
+
+	snprintf(name, sizeof(name), "migdev-%.8s", dev_name(mdev->vdev.dev));
+	vtsk = vhost_task_create(migdev_worker_fn, migdev_worker_killed, mdev,
+				 name);
+	if (IS_ERR(vtsk))
+		return PTR_ERR(vtsk);
+	w->flags = 0;
+	w->in_step = false;
+	spin_lock(&w->lock);
+	w->vtsk = vtsk;
+	spin_unlock(&w->lock);
+	vhost_task_start(vtsk);
+	return 0;
+}
+
+/**
+ * migdev_worker_kick() - the device has work for its engine
+ * @mdev: device
+ *
+ * Any context that may take a spinlock; the device's lock is held.
+ */
+void migdev_worker_kick(struct migdev_device *mdev)
+{
+	struct migdev_worker *w = &mdev->worker;
+
+	set_bit(MIGDEV_WORKER_PENDING, &w->flags);
+	spin_lock(&w->lock);
+	if (w->vtsk)
+		vhost_task_wake(w->vtsk);
+	spin_unlock(&w->lock);
+}
+
+/**
+ * migdev_worker_stop() - the device closes: its worker ends
+ * @mdev: device
+ *
+ * Returns once the worker has exited and its engine is back.  A chunk in
+ * execution ends first; the caller waits for it killably (it may wait for
+ * the user's memory), and a killed caller is the user dying, whose worker
+ * dies too.
+ */
+void migdev_worker_stop(struct migdev_device *mdev)
+{
+	struct migdev_worker *w = &mdev->worker;
+	struct vhost_task *vtsk;
+
+	spin_lock(&w->lock);
+	vtsk = w->vtsk;
+	w->vtsk = NULL;
+	spin_unlock(&w->lock);
+	if (!vtsk)
+		return;
+	if (wait_event_killable(w->idle, !READ_ONCE(w->in_step)))
+		dev_dbg(mdev->vdev.dev, "closed by a dying user in a chunk\n");
+	vhost_task_stop(vtsk);
+	migdev_engines_put(&mdev->parent->engines, &w->turn);
+}
