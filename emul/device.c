@@ -78,6 +78,24 @@ void migdev_emul_lock(struct migdev_emul *e)
 }
 
 /**
+ * migdev_emul_lock_killable() - migdev_emul_lock() for a caller that may
+ * give up when killed
+ * @e: device
+ *
+ * Return: 0 with the lock held, or -EINTR.
+ */
+int migdev_emul_lock_killable(struct migdev_emul *e)
+{
+	int ret;
+
+	atomic_inc(&e->lock_waiters);
+	ret = mutex_lock_killable(&e->lock);
+	if (atomic_dec_and_test(&e->lock_waiters))
+		wake_up(&e->lock_wq);
+	return ret;
+}
+
+/**
  * migdev_emul_open() - a user takes the device: power-on state, and the
  * buffer the engine moves data through
  * @e: device

@@ -130,6 +130,7 @@ int migdev_emul_open(struct migdev_emul *e);
 void migdev_emul_close(struct migdev_emul *e);
 void migdev_emul_reset(struct migdev_emul *e, enum migdev_reset_kind kind);
 void migdev_emul_lock(struct migdev_emul *e);
+int migdev_emul_lock_killable(struct migdev_emul *e);
 
 u32 migdev_emul_cfg_read(struct migdev_emul *e, unsigned int off,
 			 unsigned int size);
@@ -156,6 +157,8 @@ void migdev_engine_write32_locked(struct migdev_emul *e, unsigned int q,
 void migdev_engine_kick_locked(struct migdev_emul *e);
 void migdev_engine_pause(struct migdev_emul *e);
 void migdev_engine_resume(struct migdev_emul *e);
+int migdev_engine_pause_killable(struct migdev_emul *e);
+int migdev_engine_resume_killable(struct migdev_emul *e);
 
 /* intr.c: interrupt causes and INTx. */
 void migdev_intr_queue_locked(struct migdev_emul *e, unsigned int q);

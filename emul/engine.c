@@ -424,3 +424,38 @@ void migdev_engine_resume(struct migdev_emul *e)
 	migdev_engine_kick_locked(e);
 	mutex_unlock(&e->lock);
 }
+
+/**
+ * migdev_engine_pause_killable() - migdev_engine_pause() for a caller
+ * that gives up when killed (debugfs: a chunk may wait for its user's
+ * memory for as long as the user likes)
+ * @e: device
+ *
+ * Return: 0 once no chunk executes, or -EINTR: killed first; the pause
+ * holds from the next step on all the same.
+ */
+int migdev_engine_pause_killable(struct migdev_emul *e)
+{
+	WRITE_ONCE(e->paused, true);
+	if (migdev_emul_lock_killable(e))
+		return -EINTR;
+	mutex_unlock(&e->lock);
+	return 0;
+}
+
+/**
+ * migdev_engine_resume_killable() - migdev_engine_resume() for a caller
+ * that gives up when killed
+ * @e: device
+ *
+ * Return: 0, or -EINTR: killed, and the engine is still paused.
+ */
+int migdev_engine_resume_killable(struct migdev_emul *e)
+{
+	if (migdev_emul_lock_killable(e))
+		return -EINTR;
+	WRITE_ONCE(e->paused, false);
+	migdev_engine_kick_locked(e);
+	mutex_unlock(&e->lock);
+	return 0;
+}

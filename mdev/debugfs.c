@@ -19,6 +19,9 @@
  * "N" makes the next N arcs fail with -EIO (both front ends: v2 and the
  * v1 region); "N K" lets K arcs succeed first.  "0" disarms it.  Reading
  * shows "skip K fail N": what is still armed.
+ *
+ * Each waits killably for what it needs: a chunk, or an arc waiting for
+ * one, may wait for its user's memory as long as the user likes.
  */
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
@@ -49,7 +52,10 @@ static int migdev_dirty_open(struct inode *inode, struct file *file)
 	bits = bitmap_zalloc(nbits, GFP_KERNEL);
 	if (!bits)
 		return -ENOMEM;
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex)) {
+		bitmap_free(bits);
+		return -EINTR;
+	}
 	if (mdev->save) {
 		mutex_unlock(&mdev->state_mutex);
 		bitmap_free(bits);
@@ -102,10 +108,9 @@ static ssize_t migdev_pause_read(struct file *file, char __user *buf,
 	char text[64];
 	int len;
 
-	mutex_lock(&mdev->emul.lock);
+	/* Two words, each read whole: no lock a stalled chunk may hold. */
 	len = scnprintf(text, sizeof(text), "paused %d last_pause_ns %llu\n",
-			mdev->emul.paused, mdev->last_pause_ns);
-	mutex_unlock(&mdev->emul.lock);
+			READ_ONCE(mdev->emul.paused), READ_ONCE(mdev->last_pause_ns));
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
@@ -120,14 +125,16 @@ static ssize_t migdev_pause_write(struct file *file, const char __user *buf,
 	ret = kstrtobool_from_user(buf, count, &pause);
 	if (ret)
 		return ret;
+	/* Killable: a chunk may wait for its user's memory for ever. */
 	if (pause) {
 		t0 = ktime_get_ns();
-		migdev_engine_pause(&mdev->emul);
-		mdev->last_pause_ns = ktime_get_ns() - t0;
+		ret = migdev_engine_pause_killable(&mdev->emul);
+		if (!ret)
+			WRITE_ONCE(mdev->last_pause_ns, ktime_get_ns() - t0);
 	} else {
-		migdev_engine_resume(&mdev->emul);
+		ret = migdev_engine_resume_killable(&mdev->emul);
 	}
-	return count;
+	return ret ? ret : count;
 }
 
 static const struct file_operations migdev_pause_fops = {
@@ -145,7 +152,8 @@ static ssize_t migdev_fail_read(struct file *file, char __user *buf,
 	char text[48];
 	int len;
 
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
 	len = scnprintf(text, sizeof(text), "skip %u fail %u\n",
 			mdev->fail_skip, mdev->fail_count);
 	mutex_unlock(&mdev->state_mutex);
@@ -169,7 +177,8 @@ static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
 	if (n < 1)
 		return -EINVAL;
 
-	mutex_lock(&mdev->state_mutex);
+	if (mutex_lock_killable(&mdev->state_mutex))
+		return -EINTR;
 	mdev->fail_count = fail;
 	mdev->fail_skip = fail ? skip : 0;
 	mutex_unlock(&mdev->state_mutex);

@@ -829,6 +829,51 @@ TEST_F_TIMEOUT(dma, stalled_memory_waits_in_users_thread, 60)
 }
 
 /*
+ * Issue 25, item 6: root's debugfs waited for the device's lock without
+ * letting go when killed, so a tenant's stalled chunk held root's shell
+ * too.  A pause written while a chunk waits for its user's memory now
+ * gives up when killed (the pause holds from the next step on).
+ */
+TEST_F_TIMEOUT(dma, debugfs_pause_waits_killably, 60)
+{
+	const uint64_t iova = 1ULL << 40;
+	struct migdev_desc desc;
+	struct mdl_stall s;
+	int wstatus, i, ret;
+	uint32_t n;
+	pid_t pid;
+
+	ret = mdl_stall_init(&s);
+	if (ret)
+		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s.page, PAGE, iova));
+	desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
+	n = mdl_submit(&self->q, &desc);
+	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(mdl_pause(self->uuid, 1) ? 1 : 0);
+	usleep(500000);
+	kill(pid, SIGKILL);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &wstatus, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	EXPECT_NE(500, i) TH_LOG("a killed writer of engine_pause did not exit");
+	mdl_stall_release(&s);
+	if (i == 500)
+		waitpid(pid, &wstatus, 0);
+	EXPECT_TRUE(WIFSIGNALED(wstatus));
+	/* The pause took hold; a resume lets the descriptor finish. */
+	EXPECT_EQ(0, mdl_pause(self->uuid, 0));
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, n, 20000));
+	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
+	mdl_stall_fini(&s);
+}
+
+/*
  * Finding 4: the parent's engines are shared, and a chunk whose guest
  * memory faults for ever (a userfaultfd-backed buffer nobody serves) held
  * its engine: as many such users as engines stalled every instance of the
