@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -871,6 +872,150 @@ TEST_F_TIMEOUT(dma, debugfs_pause_waits_killably, 60)
 	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, n, 20000));
 	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
 	mdl_stall_fini(&s);
+}
+
+/*
+ * Issue 25, item 1: a tenant freezes its own memory under the device, the
+ * completion area of a queue on a page of a FUSE file whose daemon holds
+ * the read.  Disabling the queue with a descriptor in flight writes the
+ * ABORTED completion there from the tenant's thread, which holds the
+ * device's lock meanwhile.  On the module before, that device's work item
+ * then blocked on the lock on an engine kworker where the pool's watchdog
+ * could not see it, and as many such tenants as engines stopped every
+ * other instance's DMA until the daemon answered.  The engine runs in the
+ * tenant's thread now, and a turn that holds its engine that long stops
+ * counting as one: the others run on.
+ */
+/*
+ * A tenant for fuse_frozen_completion_spares_others, in a process of its
+ * own (a thread frozen in a FUSE fault holds its process's mmap_lock):
+ * instance @uuid, its completion area on page @i of @fs's file, a 1 GiB
+ * fill in flight, then the queue's disable, which waits for the frozen
+ * page.  @sh[0] says it is about to disable; @sh[1] that the disable
+ * returned.  Exit status: 0, or the line that failed.
+ */
+static int fuse_tenant(const char *uuid, struct mdl_fuse *fs, unsigned int i,
+		       int *sh)
+{
+	const uint64_t fuse_iova = 1ULL << 40, fill_iova = 1ULL << 41;
+	const size_t fill_len = 1ULL << 30;
+	struct migdev_desc desc;
+	struct mdl_queue q;
+	struct mdl_dev d;
+	uint8_t *file, *fill;
+	uint32_t zero = 0;
+	int fd;
+
+	fd = open(fs->path, O_RDWR);
+	if (fd < 0)
+		return __LINE__;
+	file = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)i << 20);
+	fill = mmap(NULL, fill_len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (file == MAP_FAILED || fill == MAP_FAILED || __mdl_open(uuid, &d))
+		return __LINE__;
+	mdl_bus_master(&d, 1);
+	if (__mdl_queue_init(&d, 0, 16, &q) ||
+	    __mdl_dma_map_at(&d, file, PAGE, fuse_iova) ||
+	    __mdl_dma_map_at(&d, fill, fill_len, fill_iova))
+		return __LINE__;
+	/* The completion area moves to the FUSE page. */
+	mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, 0);
+	mdl_qwrite64(&d, 0, MIGDEV_Q_COMPL_BASE, fuse_iova);
+	mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
+	q.tail = 0;
+	desc = mdl_desc(MIGDEV_OP_FILL, 0, fill_iova, fill_len - 4096, 0);
+	mdl_submit(&q, &desc);
+	while (!(mdl_qread32(&d, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY))
+		usleep(100);
+	__atomic_store_n(&sh[0], 1, __ATOMIC_RELEASE);
+	/* ABORTED goes to the frozen page: this waits for the daemon. */
+	if (pwrite(d.fd, &zero, 4, mdl_region_off(VFIO_PCI_BAR0_REGION_INDEX) +
+		   MIGDEV_REG_QUEUE(0) + MIGDEV_Q_CTRL) != 4)
+		return __LINE__;
+	__atomic_store_n(&sh[1], 1, __ATOMIC_RELEASE);
+	mdl_close(&d);
+	return 0;
+}
+
+TEST_F_TIMEOUT(dma, fuse_frozen_completion_spares_others, 180)
+{
+	char uuid[8][MDL_UUID_LEN], path[64];
+	int wstatus[8], ret, alive;
+	struct mdl_fuse fs;
+	int *sh;
+	struct migdev_desc desc;
+	long long engines;
+	pid_t pid[8];
+	unsigned int i, k;
+	uint32_t mine;
+	double end;
+
+	engines = mdl_sysfs_read_ll("/sys/module/migdev/parameters/engines");
+	ASSERT_GT(engines, 0);
+	if (engines > 8)
+		SKIP(return, "%lld engines: the test freezes at most 8", engines);
+	k = engines;
+	/* A page each, 1 MiB apart: each tenant's fault is a read of its own. */
+	ret = mdl_fuse_start(&fs, k << 20);
+	if (ret)
+		SKIP(return, "no FUSE: %s", strerror(-ret));
+	sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, PAGE);
+	mdl_fuse_freeze(&fs, 1);
+	for (i = 0; i < k; i++) {
+		ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid[i]));
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			_exit(fuse_tenant(uuid[i], &fs, i, sh + 2 * i));
+		ASSERT_LE(i + 1, mdl_fuse_wait_held(&fs, i + 1, 20000))
+			TH_LOG("tenant %u's completion did not reach the daemon", i);
+		EXPECT_EQ(1, __atomic_load_n(&sh[2 * i], __ATOMIC_ACQUIRE));
+		/* The read held is the tenant's own thread's. */
+		snprintf(path, sizeof(path), "/proc/%d/task/%u", pid[i], fs.held_tid);
+		EXPECT_EQ(0, access(path, F_OK))
+			TH_LOG("thread %u, not tenant %d's, waits for its file",
+			       fs.held_tid, pid[i]);
+	}
+
+	/* Every engine's tenant is frozen: this instance still runs. */
+	desc = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, PAGE, 0);
+	memset(self->b.va, 0, PAGE);
+	mine = mdl_submit(&self->q, &desc);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, mine, 20000))
+		TH_LOG("an instance with ordinary memory waited for frozen tenants");
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, PAGE));
+
+	/* The daemon answers: the tenants' disables return, and all goes. */
+	mdl_fuse_freeze(&fs, 0);
+	for (end = mdl_now() + 30, alive = k; alive && mdl_now() < end;) {
+		for (i = 0, alive = 0; i < k; i++)
+			if (pid[i] > 0 && waitpid(pid[i], &wstatus[i], WNOHANG) == pid[i])
+				pid[i] = 0;
+			else if (pid[i] > 0)
+				alive++;
+		usleep(10000);
+	}
+	for (i = 0; i < k; i++) {
+		EXPECT_EQ(0, pid[i]) TH_LOG("tenant %u did not exit", i);
+		if (pid[i] > 0) {
+			kill(pid[i], SIGKILL);
+			waitpid(pid[i], &wstatus[i], 0);
+			continue;
+		}
+		EXPECT_TRUE(WIFEXITED(wstatus[i]));
+		EXPECT_EQ(0, WEXITSTATUS(wstatus[i]))
+			TH_LOG("tenant %u: line %d", i, WEXITSTATUS(wstatus[i]));
+		EXPECT_EQ(1, __atomic_load_n(&sh[2 * i + 1], __ATOMIC_ACQUIRE));
+		EXPECT_EQ(0, __mdl_remove(uuid[i]));
+	}
+	mdl_fuse_stop(&fs);
+	munmap(sh, PAGE);
+	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
 }
 
 /*

@@ -11,6 +11,7 @@
 #ifndef MIGDEV_LIB_H
 #define MIGDEV_LIB_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -210,5 +211,49 @@ void mdl_stall_release(struct mdl_stall *s);
 /* Let the access go on with @data (a page) in the page. */
 void mdl_stall_release_with(struct mdl_stall *s, const void *data);
 void mdl_stall_fini(struct mdl_stall *s);
+
+/*
+ * Stalled user memory as a hung network file system makes it: a FUSE file
+ * (fuse_stall.c) of @size bytes at @path, served by a daemon thread of
+ * this process.  While frozen, the daemon holds every FUSE_READ it gets
+ * unanswered: a thread that faults on a page of a MAP_SHARED mapping of
+ * the file not yet in the page cache then waits, uninterruptibly once the
+ * request has reached the daemon, until the read is answered.
+ */
+#define MDL_FUSE_HELD	16
+
+struct mdl_fuse_read {
+	uint64_t unique;
+	uint64_t off;
+	uint32_t size;
+};
+
+struct mdl_fuse {
+	int fd;			/* /dev/fuse */
+	char dir[64];		/* the mount */
+	char path[80];		/* its one file */
+	size_t size;
+	uint8_t fill;		/* the file's every byte */
+	pthread_t daemon;
+	pthread_mutex_t lock;	/* protects frozen and the reads held */
+	pthread_cond_t cond;	/* a read was held */
+	int frozen;
+	int mounted;
+	int running;
+	int stopping;		/* __atomic */
+	unsigned int nheld;
+	struct mdl_fuse_read held[MDL_FUSE_HELD];
+	uint32_t held_tid;	/* the thread whose read was held last */
+	unsigned long errors;
+};
+
+/* 0, -ENODEV (no FUSE in the kernel) or -errno. */
+int mdl_fuse_start(struct mdl_fuse *f, size_t size);
+/* Hold reads from now on (@on), or answer the held ones and stop holding. */
+void mdl_fuse_freeze(struct mdl_fuse *f, int on);
+/* Wait up to @ms until @want reads are held: how many are. */
+int mdl_fuse_wait_held(struct mdl_fuse *f, unsigned int want, int ms);
+/* Answer what is held, unmount, end the connection. */
+void mdl_fuse_stop(struct mdl_fuse *f);
 
 #endif /* MIGDEV_LIB_H */
