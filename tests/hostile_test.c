@@ -275,6 +275,24 @@ TEST_F_TIMEOUT(dma, precopy_info_races_removal, 300)
 }
 
 /*
+ * A 4 KiB TO_DEV from @s's page, mapped at 1 TiB, on the fixture's queue:
+ * returns once the device's chunk waits in the page's fault, with the
+ * descriptor's counter.
+ */
+static uint32_t stalled_chunk(struct __test_metadata *_metadata,
+			      struct _test_data_dma *self, struct mdl_stall *s)
+{
+	const uint64_t iova = 1ULL << 40;
+	struct migdev_desc desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
+	uint32_t n;
+
+	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s->page, PAGE, iova));
+	n = mdl_submit(&self->q, &desc);
+	ASSERT_EQ(1, mdl_stall_wait_fault(s, 10000));
+	return n;
+}
+
+/*
  * Finding 2, made deterministic: the use after free needed PRECOPY_INFO
  * to wait for state_mutex after it let go of the file.  Here an arc holds
  * state_mutex for as long as the test wants (PRE_COPY -> PRE_COPY_P2P
@@ -283,20 +301,15 @@ TEST_F_TIMEOUT(dma, precopy_info_races_removal, 300)
  */
 TEST_F_TIMEOUT(dma, precopy_info_needs_no_state_mutex, 120)
 {
-	const uint64_t iova = 1ULL << 40;
 	struct call arc = { .fn = do_mig_p2p }, info = { .fn = do_precopy_info };
-	struct migdev_desc desc;
 	struct mdl_stall s;
 	int fd, ret;
 
 	ret = mdl_stall_init(&s);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s.page, PAGE, iova));
 	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
-	desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
-	mdl_submit(&self->q, &desc);
-	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
+	stalled_chunk(_metadata, self, &s);
 	arc.dev = &self->d;
 	call_start(&arc);	/* holds state_mutex, waits for the chunk */
 	usleep(200000);
@@ -800,9 +813,7 @@ TEST_F(dma, debugfs_dirty_leaves_migration_alone)
  */
 TEST_F_TIMEOUT(dma, stalled_memory_waits_in_users_thread, 60)
 {
-	const uint64_t iova = 1ULL << 40;
 	char path[64], comm[32] = "";
-	struct migdev_desc desc;
 	struct mdl_stall s;
 	uint32_t n;
 	int ret;
@@ -810,10 +821,7 @@ TEST_F_TIMEOUT(dma, stalled_memory_waits_in_users_thread, 60)
 	ret = mdl_stall_init(&s);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s.page, PAGE, iova));
-	desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
-	n = mdl_submit(&self->q, &desc);
-	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
+	n = stalled_chunk(_metadata, self, &s);
 	if (!s.ptid) {
 		mdl_stall_release(&s);
 		SKIP(return, "the kernel does not say which thread faulted");
@@ -837,8 +845,6 @@ TEST_F_TIMEOUT(dma, stalled_memory_waits_in_users_thread, 60)
  */
 TEST_F_TIMEOUT(dma, debugfs_pause_waits_killably, 60)
 {
-	const uint64_t iova = 1ULL << 40;
-	struct migdev_desc desc;
 	struct mdl_stall s;
 	int wstatus, i, ret;
 	uint32_t n;
@@ -847,10 +853,7 @@ TEST_F_TIMEOUT(dma, debugfs_pause_waits_killably, 60)
 	ret = mdl_stall_init(&s);
 	if (ret)
 		SKIP(return, "no userfaultfd: %s", strerror(-ret));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, s.page, PAGE, iova));
-	desc = mdl_desc(MIGDEV_OP_TO_DEV, iova, 0, PAGE, 0);
-	n = mdl_submit(&self->q, &desc);
-	ASSERT_EQ(1, mdl_stall_wait_fault(&s, 10000));
+	n = stalled_chunk(_metadata, self, &s);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
