@@ -57,6 +57,13 @@ void migdev_emul_fini(struct migdev_emul *e)
 	mutex_destroy(&e->lock);
 }
 
+/* A user that waited for the lock has it, or gave up: the last wakes the engine. */
+static void migdev_emul_waited(struct migdev_emul *e)
+{
+	if (atomic_dec_and_test(&e->lock_waiters))
+		wake_up(&e->lock_wq);
+}
+
 /**
  * migdev_emul_lock() - take the device's lock for its user
  * @e: device
@@ -73,8 +80,7 @@ void migdev_emul_lock(struct migdev_emul *e)
 {
 	atomic_inc(&e->lock_waiters);
 	mutex_lock(&e->lock);
-	if (atomic_dec_and_test(&e->lock_waiters))
-		wake_up(&e->lock_wq);
+	migdev_emul_waited(e);
 }
 
 /**
@@ -90,8 +96,7 @@ int migdev_emul_lock_killable(struct migdev_emul *e)
 
 	atomic_inc(&e->lock_waiters);
 	ret = mutex_lock_killable(&e->lock);
-	if (atomic_dec_and_test(&e->lock_waiters))
-		wake_up(&e->lock_wq);
+	migdev_emul_waited(e);
 	return ret;
 }
 

@@ -413,6 +413,14 @@ void migdev_engine_pause(struct migdev_emul *e)
 	mutex_unlock(&e->lock);
 }
 
+/* Resume, with the device's lock held, and let the lock go. */
+static void migdev_engine_resume_unlock(struct migdev_emul *e)
+{
+	WRITE_ONCE(e->paused, false);
+	migdev_engine_kick_locked(e);
+	mutex_unlock(&e->lock);
+}
+
 /**
  * migdev_engine_resume() - let a paused engine continue
  * @e: device
@@ -420,9 +428,7 @@ void migdev_engine_pause(struct migdev_emul *e)
 void migdev_engine_resume(struct migdev_emul *e)
 {
 	migdev_emul_lock(e);
-	WRITE_ONCE(e->paused, false);
-	migdev_engine_kick_locked(e);
-	mutex_unlock(&e->lock);
+	migdev_engine_resume_unlock(e);
 }
 
 /**
@@ -454,8 +460,6 @@ int migdev_engine_resume_killable(struct migdev_emul *e)
 {
 	if (migdev_emul_lock_killable(e))
 		return -EINTR;
-	WRITE_ONCE(e->paused, false);
-	migdev_engine_kick_locked(e);
-	mutex_unlock(&e->lock);
+	migdev_engine_resume_unlock(e);
 	return 0;
 }
