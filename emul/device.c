@@ -100,6 +100,9 @@ int migdev_emul_lock_killable(struct migdev_emul *e)
 	return ret;
 }
 
+static void migdev_emul_reset_locked(struct migdev_emul *e,
+				     enum migdev_reset_kind kind);
+
 /**
  * migdev_emul_open() - a user takes the device: power-on state, and the
  * buffer the engine moves data through
@@ -115,10 +118,11 @@ int migdev_emul_open(struct migdev_emul *e)
 
 	if (!bounce)
 		return -ENOMEM;
-	migdev_emul_reset(e, MIGDEV_RESET_POWER_ON);
 	migdev_emul_lock(e);
-	e->bounce = bounce;
+	/* Not held: the reset's INTx level reaches the host. */
 	e->paused = false;
+	migdev_emul_reset_locked(e, MIGDEV_RESET_POWER_ON);
+	e->bounce = bounce;
 	/*
 	 * A new user's clock starts at 0, its latch empty: nothing of the
 	 * user before (how long it had the device, when it last read the
@@ -131,9 +135,6 @@ int migdev_emul_open(struct migdev_emul *e)
 	mutex_unlock(&e->lock);
 	return 0;
 }
-
-static void migdev_emul_reset_locked(struct migdev_emul *e,
-				     enum migdev_reset_kind kind);
 
 /**
  * migdev_emul_close() - the user let go: clear all work, give memory back
@@ -209,22 +210,29 @@ u32 migdev_emul_cfg_read(struct migdev_emul *e, unsigned int off,
  * @off: offset below MIGDEV_CFG_SIZE, aligned for @size
  * @size: 1, 2 or 4
  * @val: the value in CPU byte order
+ *
+ * A write that initiates a function-level reset does not reset here: as
+ * the PCI core does for a real function, the host carries the reset out
+ * (migdev_emul_reset() with MIGDEV_RESET_FLR), ordered with whatever else
+ * it does to the device (a migration loading state into it).
+ *
+ * Return: true if the write initiated a function-level reset.
  */
-void migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
+bool migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
 			   unsigned int size, u32 val)
 {
 	unsigned int ev;
 
 	migdev_emul_lock(e);
 	ev = migdev_cfg_write(&e->cfg, off, size, val);
-	if (ev & MIGDEV_CFG_EV_FLR) {
-		migdev_emul_reset_locked(e, MIGDEV_RESET_FLR);
-	} else if (ev & MIGDEV_CFG_EV_COMMAND) {
+	if (!(ev & MIGDEV_CFG_EV_FLR) && (ev & MIGDEV_CFG_EV_COMMAND)) {
 		/* Bus mastering may have been enabled, INTx disabled. */
 		migdev_intr_update_locked(e);
+		migdev_intr_release_locked(e);
 		migdev_engine_kick_locked(e);
 	}
 	mutex_unlock(&e->lock);
+	return ev & MIGDEV_CFG_EV_FLR;
 }
 
 static bool migdev_bar0_access_ok(unsigned int off, unsigned int size)

@@ -134,7 +134,7 @@ int migdev_emul_lock_killable(struct migdev_emul *e);
 
 u32 migdev_emul_cfg_read(struct migdev_emul *e, unsigned int off,
 			 unsigned int size);
-void migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
+bool migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
 			   unsigned int size, u32 val);
 
 int migdev_emul_bar0_read(struct migdev_emul *e, unsigned int off,
@@ -165,6 +165,7 @@ void migdev_intr_queue_locked(struct migdev_emul *e, unsigned int q);
 void migdev_intr_error_locked(struct migdev_emul *e, unsigned int q,
 			      u32 code);
 void migdev_intr_update_locked(struct migdev_emul *e);
+void migdev_intr_release_locked(struct migdev_emul *e);
 void migdev_intr_reset_locked(struct migdev_emul *e);
 u64 migdev_emul_clock(struct migdev_emul *e);
 

@@ -417,6 +417,9 @@ void migdev_engine_pause(struct migdev_emul *e)
 static void migdev_engine_resume_unlock(struct migdev_emul *e)
 {
 	WRITE_ONCE(e->paused, false);
+	/* What the device raised while held: INTx's level, MSI-X edges. */
+	migdev_intr_update_locked(e);
+	migdev_intr_release_locked(e);
 	migdev_engine_kick_locked(e);
 	mutex_unlock(&e->lock);
 }

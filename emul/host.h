@@ -18,6 +18,11 @@
  *	      negative errno if any of it is not mapped
  * @dma_write: copy @buf into guest memory at @iova; 0 or a negative errno
  * @msix: an edge on MSI-X @vector
+ * @msix_hold: an edge on MSI-X @vector that the device may not send now
+ *	       (bus mastering off, or held by migration): pending, as on
+ *	       a masked vector, until @msix_release or an unmask
+ * @msix_release: the device may send again: send what is pending on
+ *		  vectors that are not masked
  * @intx: INTx# is now asserted (@level true) or deasserted
  * @msix_pending: the pending bits of masked MSI-X vectors, for the PBA
  * @devmem_unmap: make every user mapping of device memory bytes
@@ -36,6 +41,8 @@ struct migdev_host_ops {
 	int (*dma_read)(void *priv, u64 iova, void *buf, size_t len);
 	int (*dma_write)(void *priv, u64 iova, const void *buf, size_t len);
 	void (*msix)(void *priv, unsigned int vector);
+	void (*msix_hold)(void *priv, unsigned int vector);
+	void (*msix_release)(void *priv);
 	void (*intx)(void *priv, bool level);
 	u64 (*msix_pending)(void *priv);
 	void (*devmem_unmap)(void *priv, u64 off, u64 len);

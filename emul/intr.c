@@ -6,6 +6,15 @@
  * MSI-X vector (queue q: vector q; errors: vector nr_queues).  INTx# is
  * level: asserted while INT_STATUS is non-zero and the command register
  * allows it.  The host delivers whichever of the two the user enabled.
+ *
+ * An MSI-X message is a memory write: a function with bus mastering off
+ * sends none, and neither does a device that migration holds quiesced or
+ * stopped (vfio.h: no interrupt in STOP; no completion, hence no
+ * interrupt, in P2P here).  Causes raised meanwhile (an error from a
+ * register write) are recorded at once; their edges are held pending, as
+ * for a masked vector, and sent when the device may send again.  INTx#
+ * is a wire, not a write: it follows INT_STATUS with bus mastering off
+ * too, but holds its level while the device is held.
  */
 #include <linux/lockdep.h>
 #include <linux/timekeeping.h>
@@ -24,10 +33,36 @@ void migdev_intr_update_locked(struct migdev_emul *e)
 
 	lockdep_assert_held(&e->lock);
 	migdev_cfg_set_intx_status(&e->cfg, !!e->int_status);
+	if (READ_ONCE(e->paused))
+		return;	/* the level changes when the device runs */
 	if (level != e->intx_level) {
 		e->intx_level = level;
 		e->host->intx(e->host_priv, level);
 	}
+}
+
+/* An edge on MSI-X @vector, or held pending while the device may not send. */
+static void migdev_intr_msix_locked(struct migdev_emul *e, unsigned int vector)
+{
+	if (READ_ONCE(e->paused) ||
+	    !(migdev_cfg_command(&e->cfg) & PCI_COMMAND_MASTER))
+		e->host->msix_hold(e->host_priv, vector);
+	else
+		e->host->msix(e->host_priv, vector);
+}
+
+/**
+ * migdev_intr_release_locked() - the device may send again: the edges it
+ * held go out (on vectors that are not masked)
+ * @e: device, locked
+ */
+void migdev_intr_release_locked(struct migdev_emul *e)
+{
+	lockdep_assert_held(&e->lock);
+	if (READ_ONCE(e->paused) ||
+	    !(migdev_cfg_command(&e->cfg) & PCI_COMMAND_MASTER))
+		return;
+	e->host->msix_release(e->host_priv);
 }
 
 /**
@@ -39,7 +74,7 @@ void migdev_intr_queue_locked(struct migdev_emul *e, unsigned int q)
 {
 	lockdep_assert_held(&e->lock);
 	e->int_status |= BIT(q);
-	e->host->msix(e->host_priv, q);
+	migdev_intr_msix_locked(e, q);
 	migdev_intr_update_locked(e);
 }
 
@@ -57,7 +92,7 @@ void migdev_intr_error_locked(struct migdev_emul *e, unsigned int q,
 	e->error_info = (code & 0xff) | (q & 0xff) << 8;
 	e->error_count++;
 	e->int_status |= MIGDEV_INT_ERROR;
-	e->host->msix(e->host_priv, e->geom.nr_queues);
+	migdev_intr_msix_locked(e, e->geom.nr_queues);
 	migdev_intr_update_locked(e);
 }
 

@@ -40,6 +40,16 @@ static void migdev_host_msix(void *priv, unsigned int vector)
 	migdev_irq_msix(priv, vector);
 }
 
+static void migdev_host_msix_hold(void *priv, unsigned int vector)
+{
+	migdev_irq_msix_hold(priv, vector);
+}
+
+static void migdev_host_msix_release(void *priv)
+{
+	migdev_irq_resume(priv);
+}
+
 static void migdev_host_intx(void *priv, bool level)
 {
 	migdev_irq_intx(priv, level);
@@ -74,6 +84,8 @@ const struct migdev_host_ops migdev_host_ops = {
 	.dma_read = migdev_host_dma_read,
 	.dma_write = migdev_host_dma_write,
 	.msix = migdev_host_msix,
+	.msix_hold = migdev_host_msix_hold,
+	.msix_release = migdev_host_msix_release,
 	.intx = migdev_host_intx,
 	.msix_pending = migdev_host_msix_pending,
 	.devmem_unmap = migdev_host_devmem_unmap,

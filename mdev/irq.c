@@ -503,6 +503,24 @@ void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector)
 }
 
 /**
+ * migdev_irq_msix_hold() - the device raised MSI-X @vector but may not
+ * send it now (bus mastering off, held by migration)
+ * @mdev: device
+ * @vector: vector, below the MSI-X count
+ *
+ * Pending, as on a masked vector, if the user enabled MSI-X with an
+ * eventfd for @vector: migdev_irq_resume() or an unmask sends it.
+ */
+void migdev_irq_msix_hold(struct migdev_device *mdev, unsigned int vector)
+{
+	mutex_lock(&mdev->irq_lock);
+	if (mdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX &&
+	    mdev->msix_trigger[vector])
+		__set_bit(vector, &mdev->msix_pending);
+	mutex_unlock(&mdev->irq_lock);
+}
+
+/**
  * migdev_irq_intx() - the device asserts or deasserts INTx#
  * @mdev: device
  * @level: asserted
@@ -594,7 +612,8 @@ void migdev_irq_reclaim(struct migdev_device *mdev)
 
 /**
  * migdev_irq_resume() - the device runs again: deliver what is pending on
- * vectors that are not masked (a migrated device's held edges)
+ * vectors that are not masked (a migrated device's held edges, and those
+ * it raised while it could not send them)
  * @mdev: device
  */
 void migdev_irq_resume(struct migdev_device *mdev)

@@ -312,7 +312,7 @@ void migdev_worker_stop(struct migdev_device *mdev);
 void migdev_mig_init(struct migdev_device *mdev);
 void migdev_mig_open(struct migdev_device *mdev);
 void migdev_mig_close(struct migdev_device *mdev);
-int migdev_mig_reset(struct migdev_device *mdev);
+int migdev_mig_reset(struct migdev_device *mdev, enum migdev_reset_kind kind);
 struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
 					 enum vfio_device_mig_state new);
 void migdev_mig_error_locked(struct migdev_device *mdev);
@@ -380,6 +380,7 @@ void migdev_irq_disable_all(struct migdev_device *mdev);
 int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg);
 int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg);
 void migdev_request(struct vfio_device *vdev, unsigned int count);
+void migdev_irq_msix_hold(struct migdev_device *mdev, unsigned int vector);
 void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector);
 void migdev_irq_intx(struct migdev_device *mdev, bool level);
 u64 migdev_irq_msix_pending(struct migdev_device *mdev);

@@ -20,15 +20,16 @@
  * when the v1 region (mig_v1.c) cannot undo a failed write, and is left
  * only by a reset.  The two front ends share this machine, one at a time.
  *
- * A reset (VFIO_DEVICE_RESET) resets the device and its migration
- * together under state_mutex (migdev_mig_reset()).  It used to be deferred
- * as in mlx5, the device cleared at once and the migration state later by
- * whoever held state_mutex; but then a commit (RESUMING -> STOP) running
- * meanwhile loaded migrated state into the device just reset, and the
- * reset's clearing of device memory raced the commit's.  mlx5 defers
- * because its reset comes from the PCI core with locks held that its
- * arcs take; ours comes from an ioctl that holds nothing, and no arc waits
- * on user memory while it holds state_mutex.
+ * A reset (VFIO_DEVICE_RESET, or an FLR through config space) resets the
+ * device and its migration together under state_mutex (migdev_mig_reset()).
+ * It used to be deferred as in mlx5, the device cleared at once and the
+ * migration state later by whoever held state_mutex; but then a commit
+ * (RESUMING -> STOP) running meanwhile loaded migrated state into the
+ * device just reset, and the reset's clearing of device memory raced the
+ * commit's.  mlx5 defers because its reset comes from the PCI core with
+ * locks held that its arcs take; ours comes from an ioctl or a config
+ * write that hold nothing, and no arc waits on user memory while it holds
+ * state_mutex.
  */
 #include <linux/file.h>
 
@@ -58,17 +59,25 @@ static void migdev_mig_reset_locked(struct migdev_device *mdev)
 }
 
 /**
- * migdev_mig_reset() - VFIO_DEVICE_RESET: the device is cleared and its
- * migration starts over, at once and together
+ * migdev_mig_reset() - a reset: the device is cleared and its migration
+ * starts over, at once and together
  * @mdev: device
+ * @kind: MIGDEV_RESET_DEVICE (VFIO_DEVICE_RESET) or MIGDEV_RESET_FLR (a
+ *	  function-level reset initiated through config space)
+ *
+ * An FLR is a reset like any other, as in vfio-pci, where the PCI core's
+ * reset_done() tells the migration driver (mlx5, pds) to go back to
+ * RUNNING: taking it here keeps it out of a commit that loads state into
+ * the device, and leaves no saving or resuming file working on a device
+ * whose state is gone.
  *
  * Return: 0, or -EINTR if a fatal signal came while it waited for an arc.
  */
-int migdev_mig_reset(struct migdev_device *mdev)
+int migdev_mig_reset(struct migdev_device *mdev, enum migdev_reset_kind kind)
 {
 	if (mutex_lock_killable(&mdev->state_mutex))
 		return -EINTR;
-	migdev_emul_reset(&mdev->emul, MIGDEV_RESET_DEVICE);
+	migdev_emul_reset(&mdev->emul, kind);
 	migdev_mig_reset_locked(mdev);
 	mutex_unlock(&mdev->state_mutex);
 	return 0;

@@ -91,7 +91,12 @@ static ssize_t migdev_cfg_rw(struct migdev_device *mdev, char __user *ubuf,
 			if (copy_from_user(&le, ubuf + done, sz))
 				return -EFAULT;
 			val = le32_to_cpu(le) & (sz == 4 ? U32_MAX : BIT(8 * sz) - 1);
-			migdev_emul_cfg_write(&mdev->emul, pos, sz, val);
+			if (migdev_emul_cfg_write(&mdev->emul, pos, sz, val)) {
+				int ret = migdev_mig_reset(mdev, MIGDEV_RESET_FLR);
+
+				if (ret)
+					return ret;
+			}
 		} else {
 			val = migdev_emul_cfg_read(&mdev->emul, pos, sz);
 			le = cpu_to_le32(val);

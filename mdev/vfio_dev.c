@@ -118,7 +118,7 @@ static int migdev_ioctl_get_info(struct migdev_device *mdev,
 /* The device is cleared and migration goes back to RUNNING, together. */
 static int migdev_ioctl_reset(struct migdev_device *mdev)
 {
-	return migdev_mig_reset(mdev);
+	return migdev_mig_reset(mdev, MIGDEV_RESET_DEVICE);
 }
 
 static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,

@@ -2,7 +2,9 @@
 /*
  * Interrupts raised by the DMA engine: exactly one MSI-X edge per
  * completion that asks for one, on its queue's vector; errors on the
- * error vector; masked vectors held pending and delivered once; INTx as a
+ * error vector; masked vectors held pending and delivered once, and so
+ * are edges the function may not send (bus mastering off, quiesced or
+ * stopped for migration); INTx as a
  * level that follows MIGDEV_REG_INT_STATUS.
  */
 #include <errno.h>
@@ -106,6 +108,57 @@ TEST_F(dma, msix_mask_holds_pending)
 	EXPECT_EQ(0, mdl_read32(&self->d, MIGDEV_MSIX_PBA_OFFSET));
 	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
 	EXPECT_EQ(1, mdl_eventfd_count(fds[0], 1, 5000));
+}
+
+/*
+ * An error the user causes by MMIO (a TAIL past the ring) is recorded at
+ * once; its MSI-X edge is a memory write, which a function may not send
+ * with bus mastering off, nor while migration holds it quiesced (P2P) or
+ * stopped.  The edge is held pending (PBA) and sent once when the device
+ * may send again.
+ */
+TEST_F(dma, error_msix_held_while_device_may_not_send)
+{
+	static const uint32_t quiet[] = { VFIO_DEVICE_STATE_RUNNING_P2P,
+					  VFIO_DEVICE_STATE_STOP };
+	unsigned int nvec = self->nr_queues + 1, ev = self->nr_queues, i;
+	struct migdev_desc nop = mdl_desc(MIGDEV_OP_NOP, 0, 0, 0, MIGDEV_DESC_F_IRQ);
+	int32_t fds[MIGDEV_MAX_QUEUES + 1];
+
+	msix_on(_metadata, &self->d, nvec, fds);
+	mdl_bus_master(&self->d, 0);
+	mdl_qwrite32(&self->d, 0, MIGDEV_Q_TAIL, 1000);
+	EXPECT_EQ(MIGDEV_INT_ERROR, mdl_read32(&self->d, MIGDEV_REG_INT_STATUS));
+	EXPECT_EQ(MIGDEV_ERR_RING_OVERRUN, mdl_qread32(&self->d, 0, MIGDEV_Q_ERROR));
+	usleep(10000);
+	EXPECT_EQ(0, mdl_eventfd_read(fds[ev]));
+	EXPECT_EQ(1, mdl_read32(&self->d, MIGDEV_MSIX_PBA_OFFSET) >> ev & 1);
+	mdl_bus_master(&self->d, 1);
+	EXPECT_EQ(1, mdl_eventfd_count(fds[ev], 1, 5000));
+	EXPECT_EQ(0, mdl_read32(&self->d, MIGDEV_MSIX_PBA_OFFSET));
+
+	for (i = 0; i < ARRAY_SIZE(quiet); i++) {
+		mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
+		mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
+		mdl_write32(&self->d, MIGDEV_REG_INT_STATUS, MIGDEV_INT_ERROR);
+		ASSERT_EQ(0, __mdl_mig_set(&self->d, quiet[i], NULL));
+		mdl_qwrite32(&self->d, 0, MIGDEV_Q_TAIL, 1000);
+		EXPECT_EQ(MIGDEV_INT_ERROR,
+			  mdl_read32(&self->d, MIGDEV_REG_INT_STATUS)) TH_LOG("state %u", quiet[i]);
+		usleep(10000);
+		EXPECT_EQ(0, mdl_eventfd_read(fds[ev])) TH_LOG("state %u", quiet[i]);
+		ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RUNNING, NULL));
+		EXPECT_EQ(1, mdl_eventfd_count(fds[ev], 1, 5000)) TH_LOG("state %u", quiet[i]);
+	}
+	/* And the device works on. */
+	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
+	mdl_queue_fini(&self->q);
+	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &nop));
+	EXPECT_EQ(1, mdl_eventfd_count(fds[0], 1, 5000));
+	EXPECT_EQ(0, mdl_eventfd_read(fds[ev]));
+	for (i = 0; i < nvec; i++)
+		close(fds[i]);
 }
 
 /* INTx is a level: it fires, auto-masks, and fires again on unmask only

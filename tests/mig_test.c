@@ -457,6 +457,55 @@ TEST_F_TIMEOUT(mig, reset_in_every_state, 600)
 	}
 }
 
+/*
+ * An FLR through config space is a reset too (vfio-pci's reset_done()
+ * takes mlx5 and pds back to RUNNING): in any state it leaves the device
+ * in RUNNING with its files dead, never a stopped or resuming device
+ * whose state the FLR just cleared.
+ */
+TEST_F_TIMEOUT(mig, flr_in_every_state, 600)
+{
+	static const uint32_t st[] = { S_STOP, S_STOP_COPY, S_RESUMING,
+				       S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P };
+	struct migdev_desc d;
+	uint8_t buf[256];
+	unsigned int i;
+	uint16_t devctl;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(st); i++) {
+		mdl_dirty_device(&self->src, 20 + i);
+		ASSERT_EQ(0, goto_state(&self->src, st[i], &fd)) TH_LOG("state %u", st[i]);
+		if (st[i] == S_PRE_COPY || st[i] == S_PRE_COPY_P2P)
+			ASSERT_GT(read(fd, buf, sizeof(buf)), 0);	/* mid pre-copy */
+		devctl = mdl_cfg_read(&self->src, MIGDEV_CAP_EXP + PCI_EXP_DEVCTL, 2);
+		mdl_cfg_write(&self->src, MIGDEV_CAP_EXP + PCI_EXP_DEVCTL, 2,
+			      devctl | PCI_EXP_DEVCTL_BCR_FLR);
+		EXPECT_EQ(S_RUNNING, mdl_mig_get(&self->src)) TH_LOG("state %u", st[i]);
+		if (fd >= 0) {
+			EXPECT_EQ(-1, st[i] == S_RESUMING ? write(fd, buf, 8) :
+					read(fd, buf, sizeof(buf)));
+			EXPECT_EQ(ENODEV, errno) TH_LOG("state %u", st[i]);
+			close(fd);
+		}
+		/* Reset as an FLR resets: config space too. */
+		EXPECT_EQ(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
+		EXPECT_EQ(0, mdl_cfg_read(&self->src, PCI_BASE_ADDRESS_0, 4));
+		EXPECT_EQ(0, mdl_cfg_read(&self->src, PCI_COMMAND, 2));
+		/* And it works and migrates again. */
+		mdl_bus_master(&self->src, 1);
+		mdl_queue_fini(&self->q);
+		ASSERT_EQ(0, __mdl_queue_init(&self->src, 0, 64, &self->q));
+		d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
+		memset(self->b.va, 0, 4096);
+		EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+		EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+		self->len = mdl_save(&self->src, &self->stream, &self->cap);
+		EXPECT_GT(self->len, 0);
+		ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+	}
+}
+
 struct reader {
 	int fd;
 	uint8_t *buf;
