@@ -71,8 +71,10 @@ static void migdev_emul_waited(struct migdev_emul *e)
  * A step of the engine holds it while it executes, and the engine takes
  * it again right after: the user's register accesses, config cycles and
  * arcs would wait for a whole descriptor.  So the engine lets the users
- * that wait here go first (migdev_engine_step()).  A chunk may wait for
- * its user's memory; only the user's own threads wait for the lock then
+ * that wait here go first (migdev_engine_step()).  A step holds the lock
+ * only to copy memory its host prepared (engine.c); where the host cannot
+ * prepare (mdev/pins.c: a type1 v1 container) a chunk may wait for its
+ * user's memory, and only the user's own threads wait for the lock then
  * (the host runs steps in the user's thread): a killed user's chunk ends
  * at once.
  */

@@ -54,6 +54,19 @@ struct migdev_queue {
 	u32 crc;
 };
 
+/* Guest memory one step may touch: every in-flight completion, 2 more. */
+#define MIGDEV_PLAN_MAX		(MIGDEV_MAX_QUEUES + 2)
+
+/**
+ * struct migdev_dma_plan - the guest memory the engine's next step needs
+ * @n: ranges in @r
+ * @r: the ranges
+ */
+struct migdev_dma_plan {
+	unsigned int n;
+	struct migdev_dma_range r[MIGDEV_PLAN_MAX];
+};
+
 /**
  * struct migdev_emul - one emulated PCI function
  * @geom: fixed at creation
@@ -79,6 +92,7 @@ struct migdev_queue {
  * @paused: migdev_engine_pause() holds the engine off; set without the
  *	    lock (so a pause need not queue behind chunks), read under it
  * @bounce: MIGDEV_CHUNK bytes for moving data, allocated while open
+ * @plan: what the host last prepared for the next step
  * @devmem: device memory (has its own lock)
  * @host: how the device reaches its host
  * @host_priv: argument for @host
@@ -104,6 +118,7 @@ struct migdev_emul {
 	unsigned int rr;
 	bool paused;
 	void *bounce;
+	struct migdev_dma_plan plan;
 	struct migdev_devmem devmem;
 	const struct migdev_host_ops *host;
 	void *host_priv;
@@ -148,6 +163,7 @@ void migdev_regs_write32_locked(struct migdev_emul *e, unsigned int off,
 				u32 val);
 
 /* engine.c: the DMA engine. */
+bool migdev_engine_prepare(struct migdev_emul *e);
 bool migdev_engine_step(struct migdev_emul *e);
 void migdev_engine_reset_locked(struct migdev_emul *e);
 u32 migdev_engine_read32_locked(struct migdev_emul *e, unsigned int q,

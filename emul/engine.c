@@ -4,13 +4,28 @@
  * execution, completions.
  *
  * Execution happens in steps (one chunk of at most MIGDEV_CHUNK bytes, or
- * one fetch), each under the device lock, from migdev_engine_step(): the
- * host calls it after a kick (host.h), from a context of its choosing (the
- * device's user's, one engine of the parent's at a time: mdev/worker.c,
- * mdev/engines.c).  Everything needed to continue a descriptor (the
- * descriptor as fetched, bytes done, the running checksum) is in struct
- * migdev_queue, so between two steps the device is quiescent and its
- * state complete: that is what pausing for migration relies on.
+ * one fetch), each in two calls from the host after a kick (host.h), in a
+ * context of its choosing (the device's user's: mdev/worker.c):
+ *
+ * - migdev_engine_prepare() works out, under the device lock, which guest
+ *   memory the next step will touch (its plan: the descriptor or the
+ *   chunk's source and destination, and the completion record of every
+ *   descriptor in flight), drops the lock, and has the host prepare it
+ *   (pin it).  That may wait for the user's memory as long as the user
+ *   likes; nothing is held.
+ * - migdev_engine_step() takes the lock again and executes the step, if
+ *   its plan is the one prepared or all of it is ready: it then only
+ *   copies to and from memory that is there, and never waits for the
+ *   user.  If the work changed meanwhile (a reset, a disable, an unmap),
+ *   it does nothing, and the host prepares again.
+ *
+ * So no path that holds the device lock waits for user memory: not a
+ * step, and not a register write that aborts a descriptor (its completion
+ * record is in every plan while it is in flight).  Everything needed to
+ * continue a descriptor (the descriptor as fetched, bytes done, the
+ * running checksum) is in struct migdev_queue, so between two steps the
+ * device is quiescent and its state complete: that is what pausing for
+ * migration relies on.
  */
 #include <linux/crc32.h>
 #include <linux/lockdep.h>
@@ -67,13 +82,25 @@ static void migdev_queue_halt(struct migdev_emul *e, unsigned int qi,
 	migdev_intr_error_locked(e, qi, code);
 }
 
+/* Where the descriptor at HEAD is, and its completion record. */
+static u64 migdev_queue_desc_at(const struct migdev_queue *q)
+{
+	return q->ring_base +
+	       (u64)(q->head & (q->ring_size - 1)) * sizeof(struct migdev_desc);
+}
+
+static u64 migdev_queue_compl_at(const struct migdev_queue *q)
+{
+	return q->compl_base +
+	       (u64)(q->head & (q->ring_size - 1)) * sizeof(struct migdev_completion);
+}
+
 /* Write the completion record of the descriptor at HEAD and retire it. */
 static void migdev_queue_complete(struct migdev_emul *e, unsigned int qi,
 				  u32 status, u64 result)
 {
 	struct migdev_queue *q = &e->queues[qi];
-	u64 at = q->compl_base +
-		 (u64)(q->head & (q->ring_size - 1)) * sizeof(struct migdev_completion);
+	u64 at = migdev_queue_compl_at(q);
 	struct migdev_completion c = {
 		.result = cpu_to_le64(result),
 		.cookie = q->desc.cookie,
@@ -128,6 +155,9 @@ static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 
 	switch (op) {
 	case MIGDEV_OP_COPY:
+		ret = h->dma_copy(hp, dst, src, n);
+		if (ret != -EOPNOTSUPP)
+			break;
 		ret = h->dma_read(hp, src, buf, n);
 		if (!ret)
 			ret = h->dma_write(hp, dst, buf, n);
@@ -172,8 +202,7 @@ static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 static void migdev_queue_fetch(struct migdev_emul *e, unsigned int qi)
 {
 	struct migdev_queue *q = &e->queues[qi];
-	u64 at = q->ring_base +
-		 (u64)(q->head & (q->ring_size - 1)) * sizeof(struct migdev_desc);
+	u64 at = migdev_queue_desc_at(q);
 	u32 status;
 
 	if (e->host->dma_read(e->host_priv, at, &q->desc, sizeof(q->desc))) {
@@ -189,47 +218,161 @@ static void migdev_queue_fetch(struct migdev_emul *e, unsigned int qi)
 		migdev_queue_complete(e, qi, status, 0);
 }
 
-/* One step of the engine: one chunk (or one fetch) for one queue. */
-static void migdev_engine_step_locked(struct migdev_emul *e)
+/* The queue the next step serves (round robin), or -1: none has work. */
+static int migdev_engine_next_locked(struct migdev_emul *e)
 {
 	unsigned int i, nq = e->geom.nr_queues;
 
-	lockdep_assert_held(&e->lock);
 	for (i = 0; i < nq; i++) {
 		unsigned int qi = (e->rr + i) % nq;
-		struct migdev_queue *q = &e->queues[qi];
 
-		if (!migdev_queue_runnable(q))
-			continue;
-		e->rr = (qi + 1) % nq;
-		if (!q->active)
-			migdev_queue_fetch(e, qi);
-		else
-			migdev_queue_run_chunk(e, qi);
+		if (migdev_queue_runnable(&e->queues[qi]))
+			return qi;
+	}
+	return -1;
+}
+
+/* One step of the engine: one chunk (or one fetch) for one queue. */
+static void migdev_engine_step_locked(struct migdev_emul *e)
+{
+	int qi = migdev_engine_next_locked(e);
+
+	lockdep_assert_held(&e->lock);
+	if (qi < 0)
+		return;
+	e->rr = (qi + 1) % e->geom.nr_queues;
+	if (!e->queues[qi].active)
+		migdev_queue_fetch(e, qi);
+	else
+		migdev_queue_run_chunk(e, qi);
+}
+
+static void migdev_plan_add(struct migdev_dma_plan *p, u64 iova, u64 len,
+			    bool write)
+{
+	if (len && p->n < MIGDEV_PLAN_MAX) {
+		p->r[p->n].iova = iova;
+		p->r[p->n].len = len;
+		p->r[p->n].write = write;
+		p->n++;
+	}
+}
+
+/*
+ * The guest memory the next step may touch: the completion record of
+ * every descriptor in flight (a register write that disables its queue
+ * writes ABORTED there, from the user's thread, under the lock), and the
+ * next step's descriptor, or its chunk's source and destination.
+ */
+static void migdev_engine_plan_locked(struct migdev_emul *e,
+				      struct migdev_dma_plan *p)
+{
+	const size_t csz = sizeof(struct migdev_completion);
+	struct migdev_queue *q;
+	u64 len, src, dst, n;
+	unsigned int i;
+	int qi;
+
+	lockdep_assert_held(&e->lock);
+	memset(p, 0, sizeof(*p));	/* compared whole, padding too */
+	if (!migdev_engine_runnable_locked(e) || !e->bounce)
+		return;
+	qi = migdev_engine_next_locked(e);
+	for (i = 0; i < e->geom.nr_queues; i++) {
+		q = &e->queues[i];
+		if (q->enabled && q->active)
+			migdev_plan_add(p, migdev_queue_compl_at(q), csz, true);
+	}
+	q = &e->queues[qi];
+	if (!q->active) {
+		migdev_plan_add(p, migdev_queue_desc_at(q),
+				sizeof(struct migdev_desc), false);
+		migdev_plan_add(p, migdev_queue_compl_at(q), csz, true);
 		return;
 	}
+	len = le32_to_cpu(q->desc.len);
+	src = le64_to_cpu(q->desc.src) + q->done;
+	dst = le64_to_cpu(q->desc.dst) + q->done;
+	n = min_t(u64, len - q->done, MIGDEV_CHUNK);
+	switch (le16_to_cpu(q->desc.opcode)) {
+	case MIGDEV_OP_COPY:
+		migdev_plan_add(p, src, n, false);
+		migdev_plan_add(p, dst, n, true);
+		break;
+	case MIGDEV_OP_CRC32C:
+	case MIGDEV_OP_TO_DEV:
+		migdev_plan_add(p, src, n, false);
+		break;
+	case MIGDEV_OP_FILL:
+	case MIGDEV_OP_FROM_DEV:
+		migdev_plan_add(p, dst, n, true);
+		break;
+	}
+}
+
+/* The lock for the engine: the device's users first, who wait for one step at most. */
+static int migdev_engine_lock(struct migdev_emul *e)
+{
+	if (wait_event_killable(e->lock_wq, !atomic_read(&e->lock_waiters)) ||
+	    mutex_lock_killable(&e->lock))
+		return -EINTR;
+	return 0;
+}
+
+/**
+ * migdev_engine_prepare() - have the host prepare the guest memory of the
+ * engine's next step
+ * @e: device
+ *
+ * What the host calls after a kick, before migdev_engine_step(), holding
+ * nothing: preparing may wait for the user's memory (the host pins it).
+ *
+ * Return: true if the engine has work (call migdev_engine_step() next),
+ * false if not (or the caller was killed).
+ */
+bool migdev_engine_prepare(struct migdev_emul *e)
+{
+	struct migdev_dma_plan plan;
+
+	if (migdev_engine_lock(e))
+		return false;
+	migdev_engine_plan_locked(e, &plan);
+	e->plan = plan;
+	mutex_unlock(&e->lock);
+	if (!plan.n)
+		return false;
+	e->host->dma_prepare(e->host_priv, plan.r, plan.n);
+	return true;
 }
 
 /**
  * migdev_engine_step() - execute one step of the engine, if it has work
  * @e: device
  *
- * What the host calls after a kick, in a context that may wait for guest
- * memory (and allocate device memory, charged to that context's memory
- * cgroup).  The device's lock is held for the step, taken only once no
- * user waits for it (migdev_emul_lock()).
+ * After migdev_engine_prepare(), with one of the host's engines held.  The
+ * step executes if all the memory it needs is ready, or if it needs what
+ * was prepared (what could not be prepared is not mapped: the step fails
+ * as the device would).  Otherwise the work changed since: nothing is
+ * done, and the caller prepares again.  The device's lock is held for the
+ * step, taken only once no user waits for it (migdev_emul_lock()); no
+ * step waits for the user's memory.
  *
- * Return: true if the engine has more work (call again), false if not.
+ * Return: true if the engine has more work (prepare and step again).
  */
 bool migdev_engine_step(struct migdev_emul *e)
 {
+	struct migdev_dma_plan plan;
 	bool more = false;
 
-	/* The device's users first: they wait for one step at most. */
-	if (wait_event_killable(e->lock_wq, !atomic_read(&e->lock_waiters)) ||
-	    mutex_lock_killable(&e->lock))
+	if (migdev_engine_lock(e))
 		return false;
-	if (migdev_engine_runnable_locked(e) && e->bounce) {
+	migdev_engine_plan_locked(e, &plan);
+	if (!plan.n) {
+		/* Nothing to do. */
+	} else if (!e->host->dma_ready(e->host_priv, plan.r, plan.n) &&
+		   memcmp(&plan, &e->plan, sizeof(plan))) {
+		more = true;	/* changed since it was prepared */
+	} else {
 		migdev_engine_step_locked(e);
 		more = migdev_engine_runnable_locked(e);
 	}

@@ -13,10 +13,32 @@
 #include <linux/types.h>
 
 /**
+ * struct migdev_dma_range - guest memory a step of the engine may touch
+ * @iova: start
+ * @len: bytes, not 0
+ * @write: the device writes it (else it reads it)
+ */
+struct migdev_dma_range {
+	u64 iova;
+	u32 len;
+	bool write;
+};
+
+/**
  * struct migdev_host_ops - the device's view of its host
+ * @dma_prepare: make the @n ranges at @r reachable by @dma_read and
+ *		 @dma_write without waiting (the host pins them); may wait
+ *		 for the user's memory, called without the device's lock;
+ *		 what cannot be prepared (not mapped) stays unreachable
+ * @dma_ready: whether all @n ranges at @r are prepared
  * @dma_read: copy @len bytes of guest memory at @iova into @buf; 0 or a
- *	      negative errno if any of it is not mapped
- * @dma_write: copy @buf into guest memory at @iova; 0 or a negative errno
+ *	      negative errno if any of it is not reachable; never waits for
+ *	      the user's memory once prepared
+ * @dma_write: copy @buf into guest memory at @iova; 0 or a negative errno;
+ *	       all of it or none
+ * @dma_copy: copy @len bytes of guest memory from @src to @dst in one
+ *	      pass, as @dma_read then @dma_write would; -EOPNOTSUPP if the
+ *	      host cannot (then the device does just that)
  * @msix: an edge on MSI-X @vector
  * @msix_hold: an edge on MSI-X @vector that the device may not send now
  *	       (bus mastering off, or held by migration): pending, as on
@@ -29,17 +51,22 @@
  *		  [@off, @off + @len) fault on its next access
  * @devmem_dirtied: a page of device memory became dirty (pre-copy has
  *		    new data); may be called in any process context
- * @kick: the engine has work: call migdev_engine_step() until it returns
- *	  false, from a context that may wait for guest memory (the
- *	  device's user's), one step per engine of the host's at a time;
- *	  must not sleep
+ * @kick: the engine has work: call migdev_engine_prepare() (which may
+ *	  wait for guest memory: from the device's user's context), then
+ *	  migdev_engine_step() with one of the host's engines held, until
+ *	  either returns false; must not sleep
  *
- * All but @devmem_unmap and @devmem_dirtied are called with the device's
- * lock held.
+ * All but @dma_prepare, @devmem_unmap and @devmem_dirtied are called with
+ * the device's lock held.
  */
 struct migdev_host_ops {
+	void (*dma_prepare)(void *priv, const struct migdev_dma_range *r,
+			    unsigned int n);
+	bool (*dma_ready)(void *priv, const struct migdev_dma_range *r,
+			  unsigned int n);
 	int (*dma_read)(void *priv, u64 iova, void *buf, size_t len);
 	int (*dma_write)(void *priv, u64 iova, const void *buf, size_t len);
+	int (*dma_copy)(void *priv, u64 dst, u64 src, size_t len);
 	void (*msix)(void *priv, unsigned int vector);
 	void (*msix_hold)(void *priv, unsigned int vector);
 	void (*msix_release)(void *priv);

@@ -2,36 +2,56 @@
 /*
  * migdev: the emulated device's host, implemented with VFIO.
  *
- * Guest memory is reached only through vfio_dma_rw(), which looks the IOVA
- * up in the container on every call.  So the type1 IOMMU's dirty tracking
- * sees every page the device writes, and a guest that unmaps memory while
- * a descriptor is in flight makes the next chunk fail (the descriptor
- * completes with MIGDEV_STATUS_BAD_ADDRESS) instead of leaving the device
- * with a stale pointer: nothing is pinned, so there is nothing to
- * use after free.
+ * Guest memory is reached through pages pinned beforehand (pins.c): the
+ * engine's worker prepares what a step needs, outside every lock, and the
+ * step copies under the device lock without waiting.  A page the user
+ * unmaps leaves the cache before the unmap returns, so a descriptor whose
+ * memory went away fails (MIGDEV_STATUS_BAD_ADDRESS) instead of leaving
+ * the device with a stale page.
  */
 #include <linux/mm.h>
 
 #include "migdev.h"
 
+static void migdev_host_dma_prepare(void *priv,
+				    const struct migdev_dma_range *r,
+				    unsigned int n)
+{
+	migdev_pins_prepare(priv, r, n);
+}
+
+static bool migdev_host_dma_ready(void *priv, const struct migdev_dma_range *r,
+				  unsigned int n)
+{
+	return migdev_pins_ready(priv, r, n);
+}
+
 static int migdev_host_dma_read(void *priv, u64 iova, void *buf, size_t len)
 {
-	struct migdev_device *mdev = priv;
-
-	return vfio_dma_rw(&mdev->vdev, iova, buf, len, false);
+	return migdev_pins_rw(priv, iova, buf, len, false);
 }
 
 static int migdev_host_dma_write(void *priv, u64 iova, const void *buf,
 				 size_t len)
 {
 	struct migdev_device *mdev = priv;
-	int ret = vfio_dma_rw(&mdev->vdev, iova, (void *)buf, len, true);
+	int ret = migdev_pins_rw(mdev, iova, (void *)buf, len, true);
 
 	/*
-	 * Logged even when it failed: vfio_dma_rw() copies page by page and
-	 * may have written a prefix before the page it could not reach.
+	 * Logged even when it failed: in a v1 container, vfio_dma_rw()
+	 * copies page by page and may have written a prefix.
 	 */
 	migdev_dma_log_record(mdev, iova, len);
+	return ret;
+}
+
+static int migdev_host_dma_copy(void *priv, u64 dst, u64 src, size_t len)
+{
+	struct migdev_device *mdev = priv;
+	int ret = migdev_pins_copy(mdev, dst, src, len);
+
+	if (ret != -EOPNOTSUPP)
+		migdev_dma_log_record(mdev, dst, len);
 	return ret;
 }
 
@@ -81,8 +101,11 @@ static void migdev_host_kick(void *priv)
 }
 
 const struct migdev_host_ops migdev_host_ops = {
+	.dma_prepare = migdev_host_dma_prepare,
+	.dma_ready = migdev_host_dma_ready,
 	.dma_read = migdev_host_dma_read,
 	.dma_write = migdev_host_dma_write,
+	.dma_copy = migdev_host_dma_copy,
 	.msix = migdev_host_msix,
 	.msix_hold = migdev_host_msix_hold,
 	.msix_release = migdev_host_msix_release,
@@ -94,16 +117,14 @@ const struct migdev_host_ops migdev_host_ops = {
 };
 
 /**
- * migdev_dma_unmap() - the user unmapped IOVA range from the container
+ * migdev_dma_unmap() - the user unmapped an IOVA range from the container
  * @vdev: VFIO device
  * @iova: start
  * @length: bytes
  *
- * migdev pins nothing and keeps no translation: every access goes through
- * vfio_dma_rw(), which fails on an unmapped IOVA.  So there is nothing to
- * release here, and no access can outlive the mapping: vfio_dma_rw() and
- * the unmap serialise on the container's lock.
+ * Every pin in the range goes before this returns (pins.c).
  */
 void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
+	migdev_pins_unmap(vdev_to_migdev(vdev), iova, length);
 }

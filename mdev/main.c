@@ -33,6 +33,12 @@ MODULE_PARM_DESC(engines,
 		 "Execution engines of each parent, shared by its instances (1-64)");
 
 /* Read-only once the module is loaded. */
+unsigned int migdev_pin_cache_mb = 256;
+module_param_named(pin_cache_mb, migdev_pin_cache_mb, uint, 0444);
+MODULE_PARM_DESC(pin_cache_mb,
+		 "Guest memory an open instance keeps pinned for its DMA engine, MiB (at least 1): more is faster for large transfers, and reported dirty for longer by type1");
+
+/* Read-only once the module is loaded. */
 unsigned short migdev_stream_minor = MIGDEV_STREAM_MINOR;
 module_param_named(stream_minor, migdev_stream_minor, ushort, 0444);
 MODULE_PARM_DESC(stream_minor,

@@ -21,6 +21,11 @@
  *
  * Outermost first; a lock is only taken while holding locks above it.
  *
+ * - the pins' lock (struct migdev_pins): pinning, held across
+ *   vfio_pin_pages() (the container's lock, the user's mmap_lock and page
+ *   faults) and by the user's dma_unmap; it takes emul.lock to remove
+ *   pins, and unpins only after dropping it.  Nothing takes it under
+ *   another lock of the device.
  * - state_mutex (struct migdev_device): the migration state machine.
  *   - the I/O lock of a data_fd (read_lock, write_lock in migfile.c):
  *     under state_mutex only for the v1 region's segments, which no user
@@ -29,7 +34,9 @@
  *     mmap_lock through a page fault)
  *     - the data_fd's lock (migfile.c): never held across a user copy
  *       - devmem lock (emul/devmem.c), then save_wq_lock
- *   - emul.lock (struct migdev_emul): registers, queues, a chunk
+ *   - emul.lock (struct migdev_emul): registers, queues, a chunk; held
+ *     only across copies through pinned pages, never a wait for user
+ *     memory (but with a type1 v1 container, pins.c)
  *     - devmem lock, then save_wq_lock (a page became dirty)
  *     - irq_lock (interrupts the device raises)
  *     - the worker's lock (a kick, worker.c)
@@ -55,7 +62,8 @@
  *	  NULL while the device is closed or closing
  * @in_step: a chunk executes (and may wait for the user's memory)
  * @idle: woken when a chunk ends, for the close
- * @flags: MIGDEV_WORKER_PENDING: the device has work
+ * @idle_work: wakes the worker to unpin once the engine has been idle
+ * @flags: what the worker has to do (worker.c)
  * @turn: its place at the parent's engines
  */
 struct migdev_worker {
@@ -63,8 +71,25 @@ struct migdev_worker {
 	struct vhost_task *vtsk;
 	bool in_step;
 	wait_queue_head_t idle;
+	struct delayed_work idle_work;
 	unsigned long flags;
 	struct migdev_engine_turn turn;
+};
+
+/**
+ * struct migdev_pins - the guest pages an open device has pinned (pins.c)
+ * @lock: serialises pinning and unpinning; held across vfio_pin_pages(),
+ *	  which may wait for the user's memory
+ * @pages: IOVA page number -> its pinned struct page; entries are added
+ *	   under @lock, removed under @lock and emul.lock, read under either
+ * @nr: entries in @pages
+ * @no_pin: the container refuses pinning (type1 v1): vfio_dma_rw()
+ */
+struct migdev_pins {
+	struct mutex lock; /* pinning and unpinning, see above */
+	struct xarray pages;
+	unsigned long nr;
+	bool no_pin;
 };
 
 /**
@@ -206,6 +231,7 @@ struct migdev_device {
 	struct migdev_type *type;
 	struct migdev_emul emul;
 	struct migdev_worker worker;
+	struct migdev_pins pins;
 
 	struct mutex irq_lock; /* protects irq_index and the triggers below */
 	int irq_index;
@@ -301,6 +327,22 @@ extern struct mdev_driver migdev_driver;
 /* host.c */
 extern const struct migdev_host_ops migdev_host_ops;
 void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
+
+/* pins.c */
+extern unsigned int migdev_pin_cache_mb;
+void migdev_pins_init(struct migdev_pins *pins);
+void migdev_pins_fini(struct migdev_pins *pins);
+void migdev_pins_prepare(struct migdev_device *mdev,
+			 const struct migdev_dma_range *r, unsigned int n);
+bool migdev_pins_ready(struct migdev_device *mdev,
+		       const struct migdev_dma_range *r, unsigned int n);
+int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
+		   size_t len, bool write);
+int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
+		     size_t len);
+void migdev_pins_unmap(struct migdev_device *mdev, u64 iova, u64 len);
+void migdev_pins_flush(struct migdev_device *mdev);
+void migdev_pins_release(struct migdev_device *mdev);
 
 /* worker.c */
 void migdev_worker_init(struct migdev_device *mdev);

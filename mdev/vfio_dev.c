@@ -40,8 +40,10 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	migdev_mig_init(mdev);
 	migdev_dma_log_init(mdev);
 	migdev_worker_init(mdev);
+	migdev_pins_init(&mdev->pins);
 	ret = migdev_emul_init(&mdev->emul, &geom, &migdev_host_ops, mdev);
 	if (ret) {
+		migdev_pins_fini(&mdev->pins);
 		migdev_dma_log_fini(mdev);
 		mutex_destroy(&mdev->state_mutex);
 		mutex_destroy(&mdev->irq_lock);
@@ -56,6 +58,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
 	ratelimit_state_exit(&mdev->log_rs);	/* says what it held back */
+	migdev_pins_fini(&mdev->pins);
 	migdev_dma_log_fini(mdev);
 	mutex_destroy(&mdev->state_mutex);
 	mutex_destroy(&mdev->irq_lock);
@@ -91,6 +94,8 @@ static void migdev_close_device(struct vfio_device *vdev)
 	migdev_mig_close(mdev);
 	/* Clear all work, give back the device memory the user wrote. */
 	migdev_emul_close(&mdev->emul);
+	/* No step or register write reaches guest memory any more. */
+	migdev_pins_flush(mdev);
 	migdev_irq_disable_all(mdev);
 	/* The engine is stopped: nothing records into the log any more. */
 	migdev_dma_log_close(mdev);

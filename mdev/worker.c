@@ -11,13 +11,15 @@
  * process, a killed user's faults end at once, and nothing the user
  * leaves behind can block anybody else.  No kworker touches user memory.
  *
- * The worker sleeps until the device kicks it, then executes one chunk at
- * a time with an engine of the parent (engines.c) held, giving it back
- * between chunks.  The device's close stops it, after the chunk in
- * execution: if that chunk waits for the user's memory, the closing thread
- * (the user's own) waits with it, killably, as a read of the user's own
- * stalled file would; the user serves the memory, or dies (its worker's
- * fault then ends at once).  A fault can only be ended by a fatal signal:
+ * The worker sleeps until the device kicks it.  Then, for each step, it
+ * pins the guest memory the step needs (pins.c), holding nothing: that
+ * is where it may wait for the user's memory.  Then it takes an engine of
+ * the parent (engines.c), executes the step, which only copies, and gives
+ * the engine back.  The device's close stops it, after the pinning or step
+ * in progress: if the pinning waits for the user's memory, the closing
+ * thread (the user's own) waits with it, killably, as a read of the
+ * user's own stalled file would; the user serves the memory, or dies (its
+ * worker's fault then ends at once).  A fault can only be ended by a fatal signal:
  * the kernel retries a kernel-mode userfaultfd fault on any other.  If the
  * opening process exits while another keeps the device open (a passed fd),
  * the worker is gone with it and the device executes no more descriptors:
@@ -31,7 +33,16 @@
 
 enum {
 	MIGDEV_WORKER_PENDING,	/* the device has work */
+	MIGDEV_WORKER_PREPARED,	/* its next step's memory is pinned */
+	MIGDEV_WORKER_FLUSH,	/* idle for a while: unpin */
 };
+
+/*
+ * An engine with no work for this long unpins its guest memory: type1
+ * reports pinned pages dirty, and a migration of an idle device should
+ * not resend what it once moved.
+ */
+#define MIGDEV_WORKER_IDLE_MS	100
 
 static void migdev_worker_turn_wake(struct migdev_engine_turn *turn)
 {
@@ -40,6 +51,46 @@ static void migdev_worker_turn_wake(struct migdev_engine_turn *turn)
 	spin_lock(&w->lock);
 	if (w->vtsk)
 		vhost_task_wake(w->vtsk);
+	spin_unlock(&w->lock);
+}
+
+/* Enter or leave a stretch that may wait for the user's memory or copy. */
+static bool migdev_worker_enter(struct migdev_worker *w)
+{
+	bool running;
+
+	spin_lock(&w->lock);
+	running = !!w->vtsk;
+	w->in_step = running;
+	spin_unlock(&w->lock);
+	return running;
+}
+
+static void migdev_worker_leave(struct migdev_worker *w)
+{
+	spin_lock(&w->lock);
+	w->in_step = false;
+	spin_unlock(&w->lock);
+	wake_up(&w->idle);
+}
+
+/* Out of work: unpin if it stays so (migdev_worker_idle()). */
+static void migdev_worker_idle_later(struct migdev_worker *w)
+{
+	mod_delayed_work(system_wq, &w->idle_work,
+			 msecs_to_jiffies(MIGDEV_WORKER_IDLE_MS));
+}
+
+static void migdev_worker_idle(struct work_struct *work)
+{
+	struct migdev_worker *w = container_of(to_delayed_work(work),
+					       struct migdev_worker, idle_work);
+
+	spin_lock(&w->lock);
+	if (w->vtsk) {
+		set_bit(MIGDEV_WORKER_FLUSH, &w->flags);
+		vhost_task_wake(w->vtsk);
+	}
 	spin_unlock(&w->lock);
 }
 
@@ -52,34 +103,53 @@ static bool migdev_worker_fn(void *data)
 
 	/*
 	 * Still TASK_INTERRUPTIBLE: returning false sleeps until a kick, a
-	 * grant or the stop.  A stopping device starts no chunk.
+	 * grant, the idle timer or the stop.  A stopping device starts
+	 * nothing.
 	 */
-	if (!test_bit(MIGDEV_WORKER_PENDING, &w->flags) || !READ_ONCE(w->vtsk))
+	if (!READ_ONCE(w->vtsk))
 		return false;
+	if (test_and_clear_bit(MIGDEV_WORKER_FLUSH, &w->flags) &&
+	    !test_bit(MIGDEV_WORKER_PENDING, &w->flags) &&
+	    !test_bit(MIGDEV_WORKER_PREPARED, &w->flags)) {
+		__set_current_state(TASK_RUNNING);
+		if (migdev_worker_enter(w)) {
+			migdev_pins_release(mdev);
+			migdev_worker_leave(w);
+		}
+		return true;
+	}
+	if (!test_bit(MIGDEV_WORKER_PREPARED, &w->flags)) {
+		if (!test_bit(MIGDEV_WORKER_PENDING, &w->flags))
+			return false;
+		__set_current_state(TASK_RUNNING);
+		/* A kick from here on sets it again. */
+		clear_bit(MIGDEV_WORKER_PENDING, &w->flags);
+		/* Pin what the next step needs: no engine held, no lock. */
+		if (!migdev_worker_enter(w))
+			return true;
+		if (migdev_engine_prepare(&mdev->emul))
+			set_bit(MIGDEV_WORKER_PREPARED, &w->flags);
+		else
+			migdev_worker_idle_later(w);
+		migdev_worker_leave(w);
+		return true;
+	}
 	if (!migdev_engines_get(eng, &w->turn))
 		return false;	/* in line: woken when an engine is ours */
 	__set_current_state(TASK_RUNNING);
-	/* A kick during the chunk sets it again. */
-	clear_bit(MIGDEV_WORKER_PENDING, &w->flags);
-	spin_lock(&w->lock);
-	w->in_step = !!w->vtsk;
-	spin_unlock(&w->lock);
-	if (!w->in_step) {
-		/* Stopping: the engine goes back, the work stays for later. */
+	if (!migdev_worker_enter(w)) {
+		/* Stopping: the engine goes back. */
 		migdev_engines_put(eng, &w->turn);
-		set_bit(MIGDEV_WORKER_PENDING, &w->flags);
 		return true;
 	}
-
 	more = migdev_engine_step(&mdev->emul);
-
-	spin_lock(&w->lock);
-	w->in_step = false;
-	spin_unlock(&w->lock);
-	wake_up(&w->idle);
+	clear_bit(MIGDEV_WORKER_PREPARED, &w->flags);
+	migdev_worker_leave(w);
 	migdev_engines_put(eng, &w->turn);
 	if (more)
 		set_bit(MIGDEV_WORKER_PENDING, &w->flags);
+	else
+		migdev_worker_idle_later(w);
 	cond_resched();
 	return true;
 }
@@ -102,6 +172,7 @@ void migdev_worker_init(struct migdev_device *mdev)
 
 	spin_lock_init(&w->lock);
 	init_waitqueue_head(&w->idle);
+	INIT_DELAYED_WORK(&w->idle_work, migdev_worker_idle);
 	w->vtsk = NULL;
 	w->in_step = false;
 	w->flags = 0;
@@ -175,5 +246,7 @@ void migdev_worker_stop(struct migdev_device *mdev)
 	if (wait_event_killable(w->idle, !READ_ONCE(w->in_step)))
 		dev_dbg(mdev->vdev.dev, "closed by a dying user in a chunk\n");
 	vhost_task_stop(vtsk);
+	/* The worker is gone: nothing arms the idle timer again. */
+	cancel_delayed_work_sync(&w->idle_work);
 	migdev_engines_put(&mdev->parent->engines, &w->turn);
 }

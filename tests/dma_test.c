@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -440,6 +441,119 @@ out:
 }
 
 /* No bus mastering, no DMA: work waits until it is enabled. */
+/*
+ * Guest memory mapped read-only: the device reads it, and a write to it
+ * fails (BAD_ADDRESS) with nothing written, however the device reaches
+ * memory (pins taken for reading only).
+ */
+TEST_F(dma, read_only_memory)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .flags = VFIO_DMA_MAP_FLAG_READ,
+		.size = 2 * 4096, .iova = 1ULL << 40,
+	};
+	struct migdev_desc d;
+	uint8_t *ro;
+
+	if (self->d.container < 0)
+		SKIP(return, "not a type1 container");
+	ro = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(ro, 0x77, 2 * 4096);
+	map.vaddr = (uintptr_t)ro;
+	ASSERT_EQ(0, ioctl(self->d.container, VFIO_IOMMU_MAP_DMA, &map));
+	/* Read: works, across the two pages. */
+	memset(self->b.va, 0, 8192);
+	d = mdl_desc(MIGDEV_OP_COPY, map.iova + 100, self->b.iova, 5000, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	EXPECT_EQ(0, memcmp(ro + 100, self->b.va, 5000));
+	/* Write: refused, the page as it was. */
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, map.iova, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_BAD_ADDRESS, mdl_run(&self->q, &d));
+	d = mdl_desc(MIGDEV_OP_FILL, 0, map.iova + 4000, 200, 0);
+	EXPECT_EQ(MIGDEV_STATUS_BAD_ADDRESS, mdl_run(&self->q, &d));
+	EXPECT_EQ(0x77, ro[0]);
+	EXPECT_EQ(0x77, ro[4095]);
+	EXPECT_EQ(0x77, ro[4096]);
+	/* The queue goes on. */
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+	munmap(ro, 2 * 4096);
+}
+
+/* The type1 container's dirty bitmap of @m (one bit per 4 KiB page). */
+static int dirty_bitmap(struct mdl_dev *d, struct mdl_dma *m, uint64_t *bits,
+			size_t bytes)
+{
+	uint8_t buf[sizeof(struct vfio_iommu_type1_dirty_bitmap) +
+		    sizeof(struct vfio_iommu_type1_dirty_bitmap_get)];
+	struct vfio_iommu_type1_dirty_bitmap *db = (void *)buf;
+	struct vfio_iommu_type1_dirty_bitmap_get *get = (void *)db->data;
+
+	memset(buf, 0, sizeof(buf));
+	memset(bits, 0, bytes);
+	db->argsz = sizeof(buf);
+	db->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	get->iova = m->iova;
+	get->size = m->size;
+	get->bitmap.pgsize = 4096;
+	get->bitmap.size = bytes;
+	get->bitmap.data = (void *)bits;
+	return ioctl(d->container, VFIO_IOMMU_DIRTY_PAGES, db) ? -errno : 0;
+}
+
+/*
+ * QEMU's fallback when a device offers no DMA logging: the type1
+ * container's dirty bitmap.  Every page the device writes must be in it;
+ * type1 also reports every page pinned for the device while it is pinned
+ * (and in the report after), so once the engine has been idle (it unpins
+ * after 100 ms) reports are clean again.
+ */
+TEST_F_TIMEOUT(dma, type1_dirty_bitmap_sees_device_writes, 120)
+{
+	struct vfio_iommu_type1_dirty_bitmap db = {
+		.argsz = sizeof(db), .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+	};
+	static const unsigned int pages[] = { 3, 7, 10, 11, 2047 };
+	uint64_t bits[BUF_SIZE / 4096 / 64];
+	struct migdev_desc d;
+	unsigned int i, extra = 0;
+
+	if (self->d.container < 0)
+		SKIP(return, "not a type1 container");
+	ASSERT_EQ(0, ioctl(self->d.container, VFIO_IOMMU_DIRTY_PAGES, &db));
+	ASSERT_EQ(0, dirty_bitmap(&self->d, &self->b, bits, sizeof(bits)));
+	d = mdl_desc(MIGDEV_OP_FILL, 0, self->b.iova + 3 * 4096 + 17, 100, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova + 7 * 4096, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	d = mdl_desc(MIGDEV_OP_FROM_DEV, 0, self->b.iova + 11 * 4096 - 50, 100, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova + BUF_SIZE - 8, 8, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	ASSERT_EQ(0, dirty_bitmap(&self->d, &self->b, bits, sizeof(bits)));
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		EXPECT_TRUE(bits[pages[i] / 64] >> (pages[i] % 64) & 1)
+			TH_LOG("page %u, written by the device, not reported", pages[i]);
+	for (i = 0; i < BUF_SIZE / 4096; i++)
+		extra += bits[i / 64] >> (i % 64) & 1;
+	EXPECT_EQ(ARRAY_SIZE(pages), extra);
+	/*
+	 * Idle: unpinned, and nothing written since.  type1 sets the bits of
+	 * the pages still pinned after each report, so they show once more.
+	 */
+	usleep(1000000);
+	ASSERT_EQ(0, dirty_bitmap(&self->d, &self->b, bits, sizeof(bits)));
+	ASSERT_EQ(0, dirty_bitmap(&self->d, &self->b, bits, sizeof(bits)));
+	for (i = 0, extra = 0; i < BUF_SIZE / 4096; i++)
+		extra += bits[i / 64] >> (i % 64) & 1;
+	EXPECT_EQ(0, extra) TH_LOG("an idle device's pages are still reported dirty");
+	db.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+	EXPECT_EQ(0, ioctl(self->d.container, VFIO_IOMMU_DIRTY_PAGES, &db));
+}
+
 TEST_F(dma, bus_master_gates_dma)
 {
 	struct migdev_desc d = mdl_desc(MIGDEV_OP_COPY, self->a.iova,

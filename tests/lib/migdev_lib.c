@@ -194,6 +194,12 @@ int mdl_group_path(const char *uuid, char *path, size_t len)
 
 int __mdl_open(const char *uuid, struct mdl_dev *dev)
 {
+	return __mdl_open_iommu(uuid, dev, VFIO_TYPE1v2_IOMMU);
+}
+
+int __mdl_open_iommu(const char *uuid, struct mdl_dev *dev,
+		     unsigned long iommu)
+{
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char path[PATH_MAX];
 	int ret;
@@ -221,7 +227,7 @@ int __mdl_open(const char *uuid, struct mdl_dev *dev)
 	}
 	if (ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &dev->container))
 		goto out_errno;
-	if (ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	if (ioctl(dev->container, VFIO_SET_IOMMU, iommu))
 		goto out_errno;
 	dev->fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
 	if (dev->fd < 0)

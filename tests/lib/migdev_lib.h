@@ -71,6 +71,9 @@ long long mdl_attr(const char *uuid, const char *attr);
 /* /dev/vfio/N, the group of instance @uuid: 0 or -errno. */
 int mdl_group_path(const char *uuid, char *path, size_t len);
 int __mdl_open(const char *uuid, struct mdl_dev *dev);
+/* Open in a group container of IOMMU type @iommu (__mdl_open: type1 v2). */
+int __mdl_open_iommu(const char *uuid, struct mdl_dev *dev,
+		     unsigned long iommu);
 /* /dev/vfio/devices/vfioN, the vfio cdev of @uuid: 0, -ENODEV or -errno. */
 int mdl_cdev_path(const char *uuid, char *path, size_t len);
 void mdl_open(const char *uuid, struct mdl_dev *dev);
