@@ -139,6 +139,39 @@ static void migdev_fill_pattern(void *buf, size_t n, __le64 pattern, u64 pos)
 		b[i] = b[i - 8];
 }
 
+/* Guest memory worked on in place (host's dma_each), piece by piece. */
+struct migdev_piece_ctx {
+	struct migdev_emul *e;
+	struct migdev_queue *q;
+	u64 off;	/* device memory, for TO_DEV and FROM_DEV */
+};
+
+static int migdev_piece_crc(void *arg, void *p, size_t n)
+{
+	struct migdev_piece_ctx *c = arg;
+
+	c->q->crc = __crc32c_le(c->q->crc, p, n);
+	return 0;
+}
+
+static int migdev_piece_to_dev(void *arg, void *p, size_t n)
+{
+	struct migdev_piece_ctx *c = arg;
+	int ret = migdev_devmem_write(&c->e->devmem, c->off, p, n);
+
+	c->off += n;
+	return ret;
+}
+
+static int migdev_piece_from_dev(void *arg, void *p, size_t n)
+{
+	struct migdev_piece_ctx *c = arg;
+
+	migdev_devmem_read(&c->e->devmem, c->off, p, n);
+	c->off += n;
+	return 0;
+}
+
 /* Execute the next chunk of the descriptor in flight on queue @qi. */
 static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 {
@@ -150,6 +183,7 @@ static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 	u64 src = le64_to_cpu(q->desc.src) + q->done;
 	u64 dst = le64_to_cpu(q->desc.dst) + q->done;
 	size_t n = min_t(u64, len - q->done, MIGDEV_CHUNK);
+	struct migdev_piece_ctx c = { .e = e, .q = q };
 	void *buf = e->bounce;
 	int ret = 0;
 
@@ -167,16 +201,27 @@ static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 		ret = h->dma_write(hp, dst, buf, n);
 		break;
 	case MIGDEV_OP_CRC32C:
+		ret = h->dma_each(hp, src, n, false, migdev_piece_crc, &c);
+		if (ret != -EOPNOTSUPP)
+			break;
 		ret = h->dma_read(hp, src, buf, n);
 		if (!ret)
 			q->crc = __crc32c_le(q->crc, buf, n);
 		break;
 	case MIGDEV_OP_TO_DEV:
+		c.off = dst;
+		ret = h->dma_each(hp, src, n, false, migdev_piece_to_dev, &c);
+		if (ret != -EOPNOTSUPP)
+			break;
 		ret = h->dma_read(hp, src, buf, n);
 		if (!ret)
 			ret = migdev_devmem_write(&e->devmem, dst, buf, n);
 		break;
 	case MIGDEV_OP_FROM_DEV:
+		c.off = src;
+		ret = h->dma_each(hp, dst, n, true, migdev_piece_from_dev, &c);
+		if (ret != -EOPNOTSUPP)
+			break;
 		migdev_devmem_read(&e->devmem, src, buf, n);
 		ret = h->dma_write(hp, dst, buf, n);
 		break;
@@ -369,8 +414,8 @@ bool migdev_engine_step(struct migdev_emul *e)
 	migdev_engine_plan_locked(e, &plan);
 	if (!plan.n) {
 		/* Nothing to do. */
-	} else if (!e->host->dma_ready(e->host_priv, plan.r, plan.n) &&
-		   memcmp(&plan, &e->plan, sizeof(plan))) {
+	} else if (memcmp(&plan, &e->plan, sizeof(plan)) &&
+		   !e->host->dma_ready(e->host_priv, plan.r, plan.n)) {
 		more = true;	/* changed since it was prepared */
 	} else {
 		migdev_engine_step_locked(e);

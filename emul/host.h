@@ -39,6 +39,13 @@ struct migdev_dma_range {
  * @dma_copy: copy @len bytes of guest memory from @src to @dst in one
  *	      pass, as @dma_read then @dma_write would; -EOPNOTSUPP if the
  *	      host cannot (then the device does just that)
+ * @dma_each: call @fn(@arg, p, n) for each piece of guest memory
+ *	      [@iova, @iova + @len) in order, p its address (which @fn
+ *	      fills, for @write), so that the device works on guest memory
+ *	      in place; every page is checked first, and no piece is passed
+ *	      if one is not reachable (-EFAULT, -EPERM); stops at @fn's first
+ *	      error and returns it; -EOPNOTSUPP if the host cannot (then the
+ *	      device uses @dma_read and @dma_write)
  * @msix: an edge on MSI-X @vector
  * @msix_hold: an edge on MSI-X @vector that the device may not send now
  *	       (bus mastering off, or held by migration): pending, as on
@@ -67,6 +74,8 @@ struct migdev_host_ops {
 	int (*dma_read)(void *priv, u64 iova, void *buf, size_t len);
 	int (*dma_write)(void *priv, u64 iova, const void *buf, size_t len);
 	int (*dma_copy)(void *priv, u64 dst, u64 src, size_t len);
+	int (*dma_each)(void *priv, u64 iova, size_t len, bool write,
+			int (*fn)(void *arg, void *p, size_t n), void *arg);
 	void (*msix)(void *priv, unsigned int vector);
 	void (*msix_hold)(void *priv, unsigned int vector);
 	void (*msix_release)(void *priv);

@@ -55,6 +55,18 @@ static int migdev_host_dma_copy(void *priv, u64 dst, u64 src, size_t len)
 	return ret;
 }
 
+static int migdev_host_dma_each(void *priv, u64 iova, size_t len, bool write,
+				int (*fn)(void *arg, void *p, size_t n),
+				void *arg)
+{
+	struct migdev_device *mdev = priv;
+	int ret = migdev_pins_each(mdev, iova, len, write, fn, arg);
+
+	if (write && ret != -EOPNOTSUPP)
+		migdev_dma_log_record(mdev, iova, len);
+	return ret;
+}
+
 static void migdev_host_msix(void *priv, unsigned int vector)
 {
 	migdev_irq_msix(priv, vector);
@@ -106,6 +118,7 @@ const struct migdev_host_ops migdev_host_ops = {
 	.dma_read = migdev_host_dma_read,
 	.dma_write = migdev_host_dma_write,
 	.dma_copy = migdev_host_dma_copy,
+	.dma_each = migdev_host_dma_each,
 	.msix = migdev_host_msix,
 	.msix_hold = migdev_host_msix_hold,
 	.msix_release = migdev_host_msix_release,

@@ -340,6 +340,9 @@ int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
 		   size_t len, bool write);
 int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
 		     size_t len);
+int migdev_pins_each(struct migdev_device *mdev, u64 iova, size_t len,
+		     bool write, int (*fn)(void *arg, void *p, size_t n),
+		     void *arg);
 void migdev_pins_unmap(struct migdev_device *mdev, u64 iova, u64 len);
 void migdev_pins_flush(struct migdev_device *mdev);
 void migdev_pins_release(struct migdev_device *mdev);

@@ -274,22 +274,31 @@ bool migdev_pins_ready(struct migdev_device *mdev,
 	return true;
 }
 
-/*
- * Check that every page of [iova, iova + len) is pinned (writable, for
- * @write): all or nothing.
- */
-static int migdev_pins_check(struct migdev_pins *pins, u64 iova, size_t len,
-			     bool write)
-{
-	unsigned long index, last = (iova + len - 1) >> PAGE_SHIFT;
+/* The most pages one access spans: a chunk, not page aligned. */
+#define MIGDEV_PINS_SPAN	(MIGDEV_CHUNK / PAGE_SIZE + 1)
 
-	for (index = iova >> PAGE_SHIFT; index <= last; index++) {
-		if (!xa_load(&pins->pages, index))
+/*
+ * Look up the pinned pages of [iova, iova + len) (writable ones, for
+ * @write) into @pages: all or nothing.  Return: how many, or -EFAULT (one
+ * is not pinned), -EPERM (one is read-only) or -E2BIG (longer than a
+ * chunk).
+ */
+static int migdev_pins_lookup(struct migdev_pins *pins, u64 iova, size_t len,
+			      bool write, struct page **pages)
+{
+	unsigned long index, first = iova >> PAGE_SHIFT;
+	unsigned long last = (iova + len - 1) >> PAGE_SHIFT;
+
+	if (last - first >= MIGDEV_PINS_SPAN)
+		return -E2BIG;
+	for (index = first; index <= last; index++) {
+		pages[index - first] = xa_load(&pins->pages, index);
+		if (!pages[index - first])
 			return -EFAULT;
 		if (write && xa_get_mark(&pins->pages, index, MIGDEV_PIN_RO))
 			return -EPERM;
 	}
-	return 0;
+	return last - first + 1;
 }
 
 /**
@@ -310,7 +319,9 @@ int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
 		   size_t len, bool write)
 {
 	struct migdev_pins *pins = migdev_pins_of(mdev);
-	size_t done = 0;
+	struct page *pages[MIGDEV_PINS_SPAN];
+	size_t done = 0, off = offset_in_page(iova);
+	unsigned int i = 0;
 	int ret;
 
 	lockdep_assert_held(&mdev->emul.lock);
@@ -318,15 +329,12 @@ int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
 		return 0;
 	if (READ_ONCE(pins->no_pin))
 		return vfio_dma_rw(&mdev->vdev, iova, buf, len, write);
-	ret = migdev_pins_check(pins, iova, len, write);
-	if (ret)
-		return ret;
+	ret = migdev_pins_lookup(pins, iova, len, write, pages);
+	if (ret < 0)
+		return ret == -E2BIG ? -EINVAL : ret;
 	while (done < len) {
-		u64 at = iova + done;
-		size_t off = offset_in_page(at);
 		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
-		struct page *page = xa_load(&pins->pages, at >> PAGE_SHIFT);
-		void *va = kmap_local_page(page);
+		void *va = kmap_local_page(pages[i++]);
 
 		if (write)
 			memcpy(va + off, buf + done, n);
@@ -334,6 +342,7 @@ int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
 			memcpy(buf + done, va + off, n);
 		kunmap_local(va);
 		done += n;
+		off = 0;
 	}
 	return 0;
 }
@@ -353,6 +362,7 @@ int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
 		     size_t len)
 {
 	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct page *sp[MIGDEV_PINS_SPAN], *dp[MIGDEV_PINS_SPAN];
 	size_t done = 0;
 	int ret;
 
@@ -361,17 +371,17 @@ int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
 		return -EOPNOTSUPP;
 	if (!len)
 		return 0;
-	ret = migdev_pins_check(pins, src, len, false);
-	if (!ret)
-		ret = migdev_pins_check(pins, dst, len, true);
-	if (ret)
-		return ret;
+	ret = migdev_pins_lookup(pins, src, len, false, sp);
+	if (ret >= 0)
+		ret = migdev_pins_lookup(pins, dst, len, true, dp);
+	if (ret < 0)
+		return ret == -E2BIG ? -EINVAL : ret;
 	while (done < len) {
 		u64 s = src + done, d = dst + done;
 		size_t n = min3(len - done, PAGE_SIZE - offset_in_page(s),
 				PAGE_SIZE - offset_in_page(d));
-		void *sva = kmap_local_page(xa_load(&pins->pages, s >> PAGE_SHIFT));
-		void *dva = kmap_local_page(xa_load(&pins->pages, d >> PAGE_SHIFT));
+		void *sva = kmap_local_page(sp[(s >> PAGE_SHIFT) - (src >> PAGE_SHIFT)]);
+		void *dva = kmap_local_page(dp[(d >> PAGE_SHIFT) - (dst >> PAGE_SHIFT)]);
 
 		memcpy(dva + offset_in_page(d), sva + offset_in_page(s), n);
 		kunmap_local(dva);
@@ -379,4 +389,47 @@ int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
 		done += n;
 	}
 	return 0;
+}
+
+/**
+ * migdev_pins_each() - work on guest memory in place through the pins
+ * @mdev: device, locked (emul)
+ * @iova: guest address
+ * @len: bytes
+ * @write: @fn writes the pieces (else it reads them)
+ * @fn: called for each piece in order, with its kernel address and length
+ * @arg: for @fn
+ *
+ * Return: 0, @fn's first error, -EFAULT or -EPERM as migdev_pins_rw()
+ * with @fn never called, or -EOPNOTSUPP in a v1 container.
+ */
+int migdev_pins_each(struct migdev_device *mdev, u64 iova, size_t len,
+		     bool write, int (*fn)(void *arg, void *p, size_t n),
+		     void *arg)
+{
+	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct page *pages[MIGDEV_PINS_SPAN];
+	size_t done = 0, off = offset_in_page(iova);
+	unsigned int i = 0;
+	int ret;
+
+	lockdep_assert_held(&mdev->emul.lock);
+	if (READ_ONCE(pins->no_pin))
+		return -EOPNOTSUPP;
+	if (!len)
+		return 0;
+	ret = migdev_pins_lookup(pins, iova, len, write, pages);
+	if (ret < 0)
+		return ret == -E2BIG ? -EINVAL : ret;
+	ret = 0;
+	while (!ret && done < len) {
+		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
+		void *va = kmap_local_page(pages[i++]);
+
+		ret = fn(arg, va + off, n);
+		kunmap_local(va);
+		done += n;
+		off = 0;
+	}
+	return ret;
 }
