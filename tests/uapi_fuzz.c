@@ -54,11 +54,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/kcov.h>
+#include <linux/userfaultfd.h>
 
 #include "fuzz_lifecycle.h"
 #include "migdev_lib.h"
@@ -395,6 +397,79 @@ static void op_str(const struct op *o, char *s, size_t n)
 static double now(void)
 {
 	return mdl_now();
+}
+
+/* ---- userfaultfd guest memory ----------------------------------------- */
+
+/*
+ * The last chunk of every instance's guest memory is registered with a
+ * userfaultfd: the device's engine cannot pin it while it is missing (the
+ * kernel refuses), so descriptors, rings and completions there must fail
+ * at once and never wait; the fuzzer's own accesses, and the kernel's
+ * copies of ioctl arguments placed there, are served by this thread after
+ * a short random delay.  Every 50 ms the chunk is emptied again.
+ */
+#define UFFD_CHUNK	(GMEM_CHUNKS - 1)
+
+static int uffd = -1;
+static pthread_t uffd_tid;
+
+static void *uffd_server(void *arg)
+{
+	unsigned int seed = 1, i;
+	double last = 0;
+
+	(void)arg;
+	while (!__atomic_load_n(&stop_all, __ATOMIC_RELAXED)) {
+		struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+		struct uffd_msg msg;
+
+		if (now() - last > 0.05) {
+			for (i = 0; i < NINST; i++)
+				madvise(insts[i].gmem + UFFD_CHUNK * GMEM_CHUNK,
+					GMEM_CHUNK, MADV_DONTNEED);
+			last = now();
+		}
+		if (poll(&pfd, 1, 10) != 1 ||
+		    read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		usleep(rand_r(&seed) % 2000);
+		ioctl(uffd, UFFDIO_ZEROPAGE, &(struct uffdio_zeropage){
+			.range = { .start = msg.arg.pagefault.address & ~4095ULL,
+				   .len = 4096 } });
+	}
+	return NULL;
+}
+
+/* Register the chunks and start the server; 0 or -errno. */
+static int uffd_start(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	unsigned int i;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		return -errno;
+	if (ioctl(uffd, UFFDIO_API, &api))
+		goto fail;
+	for (i = 0; i < NINST; i++) {
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)insts[i].gmem +
+					    UFFD_CHUNK * GMEM_CHUNK,
+				   .len = GMEM_CHUNK },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+
+		madvise((void *)(uintptr_t)reg.range.start, GMEM_CHUNK, MADV_DONTNEED);
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+			goto fail;
+	}
+	return pthread_create(&uffd_tid, NULL, uffd_server, NULL) ? -EAGAIN : 0;
+fail:
+	close(uffd);
+	uffd = -1;
+	return -errno;
 }
 
 /* ---- instances ------------------------------------------------------- */
@@ -2200,6 +2275,12 @@ int main(int argc, char **argv)
 		weight_sum += weight[i];
 	}
 
+	{
+		int ret = uffd_start();
+
+		printf("# userfaultfd guest memory: %s\n", ret ?
+		       strerror(-ret) : "chunk 31 of each instance's");
+	}
 	t0 = now();
 	pthread_create(&wd, NULL, watchdog, NULL);
 	for (i = 0; i < nthreads; i++) {
@@ -2210,6 +2291,8 @@ int main(int argc, char **argv)
 		pthread_join(threads[i].tid, NULL);
 	__atomic_store_n(&stop_all, 1, __ATOMIC_RELAXED);
 	pthread_join(wd, NULL);
+	if (uffd >= 0)
+		pthread_join(uffd_tid, NULL);
 	el = now() - t0;
 	{
 		unsigned long long done = 0;
