@@ -143,8 +143,17 @@ static void migdev_fill_pattern(void *buf, size_t n, __le64 pattern, u64 pos)
 struct migdev_piece_ctx {
 	struct migdev_emul *e;
 	struct migdev_queue *q;
-	u64 off;	/* device memory, for TO_DEV and FROM_DEV */
+	u64 off;	/* device memory (TO_DEV, FROM_DEV), or FILL's position */
 };
+
+static int migdev_piece_fill(void *arg, void *p, size_t n)
+{
+	struct migdev_piece_ctx *c = arg;
+
+	migdev_fill_pattern(p, n, c->q->desc.pattern, c->off);
+	c->off += n;
+	return 0;
+}
 
 static int migdev_piece_crc(void *arg, void *p, size_t n)
 {
@@ -197,6 +206,10 @@ static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 			ret = h->dma_write(hp, dst, buf, n);
 		break;
 	case MIGDEV_OP_FILL:
+		c.off = q->done;
+		ret = h->dma_each(hp, dst, n, true, migdev_piece_fill, &c);
+		if (ret != -EOPNOTSUPP)
+			break;
 		migdev_fill_pattern(buf, n, q->desc.pattern, q->done);
 		ret = h->dma_write(hp, dst, buf, n);
 		break;
