@@ -162,14 +162,17 @@ TEST_F(dma, dma_logging_page_size)
 }
 
 /*
- * A write that fails part way (its first page mapped, the next not) may
- * have written the first page: vfio_dma_rw() copies page by page.  That
- * page was written, so it is reported, though the descriptor failed.
+ * A write that fails part way (its first page mapped, the next not): the
+ * descriptor fails, and nothing moves (Documentation: "addresses that are
+ * unmapped ... nothing moves"); a device that wrote the first page anyway
+ * must have logged it.  Through vfio_dma_rw() the first page was written;
+ * through pins the device writes all of a chunk or nothing.
  */
 TEST_F(dma, dma_logging_reports_partial_writes)
 {
 	const uint64_t iova = 1ULL << 40;	/* then a hole */
 	uint64_t bits[1] = { 0 };
+	static uint8_t zero[4096];
 	struct migdev_desc d;
 	uint8_t *page;
 	int ret;
@@ -185,12 +188,11 @@ TEST_F(dma, dma_logging_reports_partial_writes)
 	ASSERT_EQ(0, ret);
 	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, iova, 2 * 4096, 0);
 	EXPECT_EQ(MIGDEV_STATUS_BAD_ADDRESS, mdl_run(&self->q, &d));
-	/* The mapped page holds the copy's first bytes... */
-	EXPECT_EQ(0, memcmp(page, self->a.va, 4096))
-		TH_LOG("the first page was not written: nothing to report");
-	/* ...and is reported. */
 	ASSERT_EQ(0, log_report(&self->d, iova, 2 * 4096, bits));
-	EXPECT_TRUE(bits[0] & 1) TH_LOG("the written page is not in the log");
+	if (memcmp(page, zero, 4096))
+		EXPECT_TRUE(bits[0] & 1) TH_LOG("a written page is not in the log");
+	EXPECT_EQ(0, memcmp(page, zero, 4096))
+		TH_LOG("a failed copy wrote part of its destination");
 	/* The device works on. */
 	memset(self->b.va, 0, 4096);
 	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
