@@ -383,7 +383,10 @@ int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
 		void *sva = kmap_local_page(sp[(s >> PAGE_SHIFT) - (src >> PAGE_SHIFT)]);
 		void *dva = kmap_local_page(dp[(d >> PAGE_SHIFT) - (dst >> PAGE_SHIFT)]);
 
-		memcpy(dva + offset_in_page(d), sva + offset_in_page(s), n);
+		if (n == PAGE_SIZE)
+			copy_page(dva, sva);
+		else
+			memcpy(dva + offset_in_page(d), sva + offset_in_page(s), n);
 		kunmap_local(dva);
 		kunmap_local(sva);
 		done += n;
