@@ -280,7 +280,7 @@ bool migdev_pins_ready(struct migdev_device *mdev,
 /*
  * Look up the pinned pages of [iova, iova + len) (writable ones, for
  * @write) into @pages: all or nothing.  Return: how many, or -EFAULT (one
- * is not pinned), -EPERM (one is read-only) or -E2BIG (longer than a
+ * is not pinned), -EPERM (one is read-only) or -EINVAL (longer than a
  * chunk).
  */
 static int migdev_pins_lookup(struct migdev_pins *pins, u64 iova, size_t len,
@@ -290,7 +290,7 @@ static int migdev_pins_lookup(struct migdev_pins *pins, u64 iova, size_t len,
 	unsigned long last = (iova + len - 1) >> PAGE_SHIFT;
 
 	if (last - first >= MIGDEV_PINS_SPAN)
-		return -E2BIG;
+		return -EINVAL;
 	for (index = first; index <= last; index++) {
 		pages[index - first] = xa_load(&pins->pages, index);
 		if (!pages[index - first])
@@ -299,6 +299,24 @@ static int migdev_pins_lookup(struct migdev_pins *pins, u64 iova, size_t len,
 			return -EPERM;
 	}
 	return last - first + 1;
+}
+
+/* migdev_pins_rw() as migdev_pins_each() pieces: a cursor in @buf. */
+struct migdev_pins_buf {
+	u8 *buf;
+	bool write;
+};
+
+static int migdev_pins_buf_piece(void *arg, void *p, size_t n)
+{
+	struct migdev_pins_buf *b = arg;
+
+	if (b->write)
+		memcpy(p, b->buf, n);
+	else
+		memcpy(b->buf, p, n);
+	b->buf += n;
+	return 0;
 }
 
 /**
@@ -318,33 +336,14 @@ static int migdev_pins_lookup(struct migdev_pins *pins, u64 iova, size_t len,
 int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
 		   size_t len, bool write)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
-	struct page *pages[MIGDEV_PINS_SPAN];
-	size_t done = 0, off = offset_in_page(iova);
-	unsigned int i = 0;
-	int ret;
+	struct migdev_pins_buf b = { .buf = buf, .write = write };
 
 	lockdep_assert_held(&mdev->emul.lock);
 	if (!len)
 		return 0;
-	if (READ_ONCE(pins->no_pin))
+	if (READ_ONCE(mdev->pins.no_pin))
 		return vfio_dma_rw(&mdev->vdev, iova, buf, len, write);
-	ret = migdev_pins_lookup(pins, iova, len, write, pages);
-	if (ret < 0)
-		return ret == -E2BIG ? -EINVAL : ret;
-	while (done < len) {
-		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
-		void *va = kmap_local_page(pages[i++]);
-
-		if (write)
-			memcpy(va + off, buf + done, n);
-		else
-			memcpy(buf + done, va + off, n);
-		kunmap_local(va);
-		done += n;
-		off = 0;
-	}
-	return 0;
+	return migdev_pins_each(mdev, iova, len, write, migdev_pins_buf_piece, &b);
 }
 
 /**
@@ -375,7 +374,7 @@ int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
 	if (ret >= 0)
 		ret = migdev_pins_lookup(pins, dst, len, true, dp);
 	if (ret < 0)
-		return ret == -E2BIG ? -EINVAL : ret;
+		return ret;
 	while (done < len) {
 		u64 s = src + done, d = dst + done;
 		size_t n = min3(len - done, PAGE_SIZE - offset_in_page(s),
@@ -423,7 +422,7 @@ int migdev_pins_each(struct migdev_device *mdev, u64 iova, size_t len,
 		return 0;
 	ret = migdev_pins_lookup(pins, iova, len, write, pages);
 	if (ret < 0)
-		return ret == -E2BIG ? -EINVAL : ret;
+		return ret;
 	ret = 0;
 	while (!ret && done < len) {
 		size_t n = min_t(size_t, len - done, PAGE_SIZE - off);
