@@ -427,28 +427,56 @@ TEST_F_TIMEOUT(mig, unread_interrupt_survives_stop, 600)
 	}
 }
 
+/* Ways to reset the device: VFIO_DEVICE_RESET, and an FLR in config space. */
+static void reset_ioctl(struct __test_metadata *_metadata, struct mdl_dev *d)
+{
+	ASSERT_EQ(0, ioctl(d->fd, VFIO_DEVICE_RESET));
+}
+
+static void reset_flr(struct __test_metadata *_metadata, struct mdl_dev *d)
+{
+	uint16_t devctl = mdl_cfg_read(d, MIGDEV_CAP_EXP + PCI_EXP_DEVCTL, 2);
+
+	mdl_cfg_write(d, MIGDEV_CAP_EXP + PCI_EXP_DEVCTL, 2,
+		      devctl | PCI_EXP_DEVCTL_BCR_FLR);
+}
+
+/*
+ * Put @d in state @st with @seed's state in it (mid pre-copy in the
+ * pre-copy states), reset it with @reset, and check that it is back in
+ * RUNNING with its saving or resuming file dead.
+ */
+static void reset_in_state(struct __test_metadata *_metadata, struct mdl_dev *d,
+			   uint32_t st, unsigned int seed,
+			   void (*reset)(struct __test_metadata *, struct mdl_dev *))
+{
+	uint8_t buf[256];
+	int fd;
+
+	mdl_dirty_device(d, seed);
+	ASSERT_EQ(0, goto_state(d, st, &fd)) TH_LOG("state %u", st);
+	if (st == S_PRE_COPY || st == S_PRE_COPY_P2P)
+		ASSERT_GT(read(fd, buf, sizeof(buf)), 0);	/* mid pre-copy */
+	reset(_metadata, d);
+	EXPECT_EQ(S_RUNNING, mdl_mig_get(d)) TH_LOG("state %u", st);
+	if (fd >= 0) {
+		EXPECT_EQ(-1, st == S_RESUMING ? write(fd, buf, 8) :
+				read(fd, buf, sizeof(buf)));
+		EXPECT_EQ(ENODEV, errno) TH_LOG("state %u", st);
+		close(fd);
+	}
+}
+
+static const uint32_t every_state[] = { S_STOP, S_STOP_COPY, S_RESUMING,
+					S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P };
+
 /* A reset in any state: back to RUNNING, fds dead, device usable. */
 TEST_F_TIMEOUT(mig, reset_in_every_state, 600)
 {
-	static const uint32_t st[] = { S_STOP, S_STOP_COPY, S_RESUMING,
-				       S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P };
-	uint8_t buf[256];
 	unsigned int i;
-	int fd;
 
-	for (i = 0; i < ARRAY_SIZE(st); i++) {
-		mdl_dirty_device(&self->src, 10 + i);
-		ASSERT_EQ(0, goto_state(&self->src, st[i], &fd)) TH_LOG("state %u", st[i]);
-		if (st[i] == S_PRE_COPY || st[i] == S_PRE_COPY_P2P)
-			ASSERT_GT(read(fd, buf, sizeof(buf)), 0);	/* mid pre-copy */
-		ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_RESET));
-		EXPECT_EQ(S_RUNNING, mdl_mig_get(&self->src)) TH_LOG("state %u", st[i]);
-		if (fd >= 0) {
-			EXPECT_EQ(-1, st[i] == S_RESUMING ? write(fd, buf, 8) :
-					read(fd, buf, sizeof(buf)));
-			EXPECT_EQ(ENODEV, errno) TH_LOG("state %u", st[i]);
-			close(fd);
-		}
+	for (i = 0; i < ARRAY_SIZE(every_state); i++) {
+		reset_in_state(_metadata, &self->src, every_state[i], 10 + i, reset_ioctl);
 		EXPECT_EQ(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
 		/* And it migrates again. */
 		self->len = mdl_save(&self->src, &self->stream, &self->cap);
@@ -465,29 +493,11 @@ TEST_F_TIMEOUT(mig, reset_in_every_state, 600)
  */
 TEST_F_TIMEOUT(mig, flr_in_every_state, 600)
 {
-	static const uint32_t st[] = { S_STOP, S_STOP_COPY, S_RESUMING,
-				       S_RUNNING_P2P, S_PRE_COPY, S_PRE_COPY_P2P };
 	struct migdev_desc d;
-	uint8_t buf[256];
 	unsigned int i;
-	uint16_t devctl;
-	int fd;
 
-	for (i = 0; i < ARRAY_SIZE(st); i++) {
-		mdl_dirty_device(&self->src, 20 + i);
-		ASSERT_EQ(0, goto_state(&self->src, st[i], &fd)) TH_LOG("state %u", st[i]);
-		if (st[i] == S_PRE_COPY || st[i] == S_PRE_COPY_P2P)
-			ASSERT_GT(read(fd, buf, sizeof(buf)), 0);	/* mid pre-copy */
-		devctl = mdl_cfg_read(&self->src, MIGDEV_CAP_EXP + PCI_EXP_DEVCTL, 2);
-		mdl_cfg_write(&self->src, MIGDEV_CAP_EXP + PCI_EXP_DEVCTL, 2,
-			      devctl | PCI_EXP_DEVCTL_BCR_FLR);
-		EXPECT_EQ(S_RUNNING, mdl_mig_get(&self->src)) TH_LOG("state %u", st[i]);
-		if (fd >= 0) {
-			EXPECT_EQ(-1, st[i] == S_RESUMING ? write(fd, buf, 8) :
-					read(fd, buf, sizeof(buf)));
-			EXPECT_EQ(ENODEV, errno) TH_LOG("state %u", st[i]);
-			close(fd);
-		}
+	for (i = 0; i < ARRAY_SIZE(every_state); i++) {
+		reset_in_state(_metadata, &self->src, every_state[i], 20 + i, reset_flr);
 		/* Reset as an FLR resets: config space too. */
 		EXPECT_EQ(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
 		EXPECT_EQ(0, mdl_cfg_read(&self->src, PCI_BASE_ADDRESS_0, 4));
