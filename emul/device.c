@@ -228,10 +228,10 @@ bool migdev_emul_cfg_write(struct migdev_emul *e, unsigned int off,
 	migdev_emul_lock(e);
 	ev = migdev_cfg_write(&e->cfg, off, size, val);
 	if (!(ev & MIGDEV_CFG_EV_FLR) && (ev & MIGDEV_CFG_EV_COMMAND)) {
-		/* Bus mastering may have been enabled, INTx disabled. */
+		/* Bus mastering may have changed, INTx been disabled. */
 		migdev_intr_update_locked(e);
 		migdev_intr_release_locked(e);
-		migdev_engine_kick_locked(e);
+		migdev_engine_command_locked(e);
 	}
 	mutex_unlock(&e->lock);
 	return ev & MIGDEV_CFG_EV_FLR;

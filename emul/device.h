@@ -33,7 +33,8 @@
  * @tail: MIGDEV_Q_TAIL
  * @error: MIGDEV_Q_ERROR
  * @completed: MIGDEV_Q_COMPLETED
- * @active: @desc is in flight
+ * @active: @desc is in flight; if the queue is not @enabled, it was
+ *	aborted and its ABORTED completion is still to be written
  * @desc: the descriptor in flight, as fetched (little-endian)
  * @done: bytes of @desc done: execution resumes from here
  * @crc: running CRC-32C of the bytes done (checksum opcodes)
@@ -171,6 +172,7 @@ u32 migdev_engine_read32_locked(struct migdev_emul *e, unsigned int q,
 void migdev_engine_write32_locked(struct migdev_emul *e, unsigned int q,
 				  unsigned int reg, u32 val);
 void migdev_engine_kick_locked(struct migdev_emul *e);
+void migdev_engine_command_locked(struct migdev_emul *e);
 void migdev_engine_pause(struct migdev_emul *e);
 void migdev_engine_resume(struct migdev_emul *e);
 int migdev_engine_pause_killable(struct migdev_emul *e);

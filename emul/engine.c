@@ -41,9 +41,16 @@ static bool migdev_dma_allowed(struct migdev_emul *e)
 	return migdev_cfg_command(&e->cfg) & PCI_COMMAND_MASTER;
 }
 
+/* Disabled with a descriptor in flight: its ABORTED record is due. */
+static bool migdev_queue_aborting(const struct migdev_queue *q)
+{
+	return !q->enabled && q->active;
+}
+
 static bool migdev_queue_runnable(struct migdev_queue *q)
 {
-	return q->enabled && !q->halted && (q->active || q->head != q->tail);
+	return migdev_queue_aborting(q) ||
+	       (q->enabled && !q->halted && (q->active || q->head != q->tail));
 }
 
 static bool migdev_engine_runnable_locked(struct migdev_emul *e)
@@ -68,6 +75,29 @@ void migdev_engine_kick_locked(struct migdev_emul *e)
 {
 	if (migdev_engine_runnable_locked(e))
 		e->host->kick(e->host_priv);
+}
+
+/**
+ * migdev_engine_command_locked() - the command register was written
+ * @e: device, locked
+ *
+ * With bus mastering off the device drops the ABORTED records still due,
+ * as it writes none for a queue disabled then (a driver that turns bus
+ * mastering off has stopped waiting for them, and may reuse the memory);
+ * with it on, the engine goes on.
+ */
+void migdev_engine_command_locked(struct migdev_emul *e)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&e->lock);
+	if (migdev_dma_allowed(e)) {
+		migdev_engine_kick_locked(e);
+		return;
+	}
+	for (i = 0; i < e->geom.nr_queues; i++)
+		if (migdev_queue_aborting(&e->queues[i]))
+			e->queues[i].active = false;
 }
 
 /* A queue error: record it, halt the queue, raise the error interrupt. */
@@ -124,6 +154,20 @@ static void migdev_queue_complete(struct migdev_emul *e, unsigned int qi,
 	}
 	if (irq)
 		migdev_intr_queue_locked(e, qi);
+}
+
+/*
+ * Write the ABORTED record of the descriptor in flight on disabled queue
+ * @qi.  A queue that cannot write it records MIGDEV_ERR_COMPL_WRITE, but
+ * does not halt: it is disabled, and enabling it starts afresh.
+ */
+static void migdev_queue_abort(struct migdev_emul *e, unsigned int qi)
+{
+	struct migdev_queue *q = &e->queues[qi];
+
+	migdev_queue_complete(e, qi, MIGDEV_STATUS_ABORTED, 0);
+	q->active = false;
+	q->halted = false;
 }
 
 /* Fill @buf with the FILL pattern as it falls at byte @pos of the transfer. */
@@ -301,6 +345,8 @@ static void migdev_engine_step_locked(struct migdev_emul *e)
 	e->rr = (qi + 1) % e->geom.nr_queues;
 	if (!e->queues[qi].active)
 		migdev_queue_fetch(e, qi);
+	else if (migdev_queue_aborting(&e->queues[qi]))
+		migdev_queue_abort(e, qi);
 	else
 		migdev_queue_run_chunk(e, qi);
 }
@@ -319,8 +365,10 @@ static void migdev_plan_add(struct migdev_dma_plan *p, u64 iova, u64 len,
 /*
  * The guest memory the next step may touch: the completion record of
  * every descriptor in flight (a register write that disables its queue
- * writes ABORTED there, from the user's thread, under the lock), and the
- * next step's descriptor, or its chunk's source and destination.
+ * writes ABORTED there, from the user's thread, under the lock, if it is
+ * ready), and the next step's descriptor, or its chunk's source and
+ * destination.  A step that writes a due ABORTED record needs that record
+ * only.
  */
 static void migdev_engine_plan_locked(struct migdev_emul *e,
 				      struct migdev_dma_plan *p)
@@ -338,10 +386,12 @@ static void migdev_engine_plan_locked(struct migdev_emul *e,
 	qi = migdev_engine_next_locked(e);
 	for (i = 0; i < e->geom.nr_queues; i++) {
 		q = &e->queues[i];
-		if (q->enabled && q->active)
+		if (q->active)
 			migdev_plan_add(p, migdev_queue_compl_at(q), csz, true);
 	}
 	q = &e->queues[qi];
+	if (migdev_queue_aborting(q))
+		return;
 	if (!q->active) {
 		migdev_plan_add(p, migdev_queue_desc_at(q),
 				sizeof(struct migdev_desc), false);
@@ -461,20 +511,37 @@ static void migdev_queue_set_ctrl(struct migdev_emul *e, unsigned int qi,
 	if (enable == q->enabled)
 		return;
 	if (!enable) {
-		/*
-		 * The descriptor in flight is aborted.  Its completion record
-		 * is DMA and its interrupt an MSI: with bus mastering off, or
-		 * while the engine is held still (quiesced for migration,
-		 * when the dirty pages may already have been collected), the
-		 * device does neither, and the descriptor goes without one.
-		 */
-		if (q->active && migdev_dma_allowed(e) && !READ_ONCE(e->paused))
-			migdev_queue_complete(e, qi, MIGDEV_STATUS_ABORTED, 0);
+		struct migdev_dma_range r = {
+			.iova = migdev_queue_compl_at(q),
+			.len = sizeof(struct migdev_completion),
+			.write = true,
+		};
+
 		q->enabled = false;
 		q->halted = false;
-		q->active = false;
+		if (!q->active)
+			return;
+		/*
+		 * The descriptor in flight is aborted.  Its completion record
+		 * is DMA: with bus mastering off the device writes none, and
+		 * the descriptor goes without one.  Otherwise the record is
+		 * written now if its memory is ready (it is in every step's
+		 * plan, so it usually is), and else by the engine, which
+		 * prepares it first: no register write waits for the user's
+		 * memory.  Until then the queue stays BUSY, through a pause
+		 * and a migration too (stream 1.3).
+		 */
+		if (!migdev_dma_allowed(e))
+			q->active = false;
+		else if (!READ_ONCE(e->paused) &&
+			 e->host->dma_ready(e->host_priv, &r, 1))
+			migdev_queue_abort(e, qi);
+		else
+			migdev_engine_kick_locked(e);
 		return;
 	}
+	/* An ABORTED record still due is dropped: the ring starts afresh. */
+	q->active = false;
 	if (!migdev_ring_ok(q->ring_base, q->compl_base, q->ring_size)) {
 		q->error = MIGDEV_ERR_RING_CONFIG;
 		migdev_intr_error_locked(e, qi, MIGDEV_ERR_RING_CONFIG);
@@ -548,6 +615,20 @@ u32 migdev_engine_read32_locked(struct migdev_emul *e, unsigned int qi,
 	return 0;
 }
 
+/* A register that says where the ring and its completion area are. */
+static bool migdev_queue_ring_reg(unsigned int reg)
+{
+	switch (reg) {
+	case MIGDEV_Q_RING_BASE:
+	case MIGDEV_Q_RING_BASE + 4:
+	case MIGDEV_Q_RING_SIZE:
+	case MIGDEV_Q_COMPL_BASE:
+	case MIGDEV_Q_COMPL_BASE + 4:
+		return true;
+	}
+	return false;
+}
+
 /**
  * migdev_engine_write32_locked() - write a queue register
  * @e: device, locked
@@ -561,12 +642,8 @@ void migdev_engine_write32_locked(struct migdev_emul *e, unsigned int qi,
 	struct migdev_queue *q = &e->queues[qi];
 
 	lockdep_assert_held(&e->lock);
-	/* The ring's location is fixed while the queue is enabled. */
-	if (q->enabled && (reg == MIGDEV_Q_RING_BASE ||
-			   reg == MIGDEV_Q_RING_BASE + 4 ||
-			   reg == MIGDEV_Q_RING_SIZE ||
-			   reg == MIGDEV_Q_COMPL_BASE ||
-			   reg == MIGDEV_Q_COMPL_BASE + 4))
+	/* The ring's location is fixed while the queue is enabled or busy. */
+	if ((q->enabled || q->active) && migdev_queue_ring_reg(reg))
 		return;
 
 	switch (reg) {

@@ -60,13 +60,19 @@ size_t migdev_emul_state_size(struct migdev_emul *e)
 }
 
 static void migdev_save_queue(struct migdev_queue *q, unsigned int qi,
-			      struct migdev_rec_queue *r)
+			      struct migdev_rec_queue *r, u16 minor)
 {
+	/*
+	 * Before 1.3 a disabled queue is never busy: its ABORTED record
+	 * still due is dropped, as those streams' devices did when paused.
+	 */
+	bool active = q->active && (q->enabled || minor >= 3);
+
 	memset(r, 0, sizeof(*r));
 	r->index = cpu_to_le32(qi);
 	r->state = cpu_to_le32((q->enabled ? MIGDEV_QSTATE_ENABLED : 0) |
 			       (q->halted ? MIGDEV_QSTATE_HALTED : 0) |
-			       (q->active ? MIGDEV_QSTATE_ACTIVE : 0));
+			       (active ? MIGDEV_QSTATE_ACTIVE : 0));
 	r->ring_base = cpu_to_le64(q->ring_base);
 	r->compl_base = cpu_to_le64(q->compl_base);
 	r->ring_size = cpu_to_le32(q->ring_size);
@@ -74,7 +80,7 @@ static void migdev_save_queue(struct migdev_queue *q, unsigned int qi,
 	r->tail = cpu_to_le32(q->tail);
 	r->error = cpu_to_le32(q->error);
 	r->completed = cpu_to_le64(q->completed);
-	if (q->active) {
+	if (active) {
 		r->done = cpu_to_le64(q->done);
 		r->crc = cpu_to_le32(q->crc);
 		r->desc = q->desc;
@@ -86,7 +92,8 @@ static void migdev_save_queue(struct migdev_queue *q, unsigned int qi,
  * @e: device, stopped
  * @buf: migdev_emul_state_size() bytes
  * @msix_pending: the MSI-X pending bits (kept by the host)
- * @minor: the stream's minor version (the clock latch goes in from 1.2)
+ * @minor: the stream's minor version (the clock latch goes in from 1.2,
+ *	a pending ABORTED record from 1.3)
  *
  * Return: bytes written.
  */
@@ -121,7 +128,7 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
 				      sizeof(msix));
 
 	for (i = 0; i < e->geom.nr_queues; i++) {
-		migdev_save_queue(&e->queues[i], i, &rq);
+		migdev_save_queue(&e->queues[i], i, &rq, minor);
 		n += migdev_stream_put_record(buf + n, MIGDEV_TAG_QUEUE, 0,
 					      &rq, sizeof(rq));
 	}

@@ -351,17 +351,22 @@ static int migdev_dec_queue(struct migdev_stream_dec *dec)
 		return migdev_dec_fail(dec, -EINVAL,
 				       "queue %u: state 0x%x, error %u or reserved field invalid",
 				       qi, st, le32_to_cpu(r->error));
-	if (enabled &&
+	/* From 1.3, a disabled queue may be busy: its ABORTED record is due. */
+	if ((enabled || (active && dec->minor >= 3)) &&
 	    (!migdev_ring_ok(le64_to_cpu(r->ring_base),
 			     le64_to_cpu(r->compl_base), size) ||
 	     le32_to_cpu(r->tail) - le32_to_cpu(r->head) > size))
 		return migdev_dec_fail(dec, -EINVAL,
-				       "queue %u: enabled with an invalid ring (size %u, head %u, tail %u)",
+				       "queue %u: enabled or busy with an invalid ring (size %u, head %u, tail %u)",
 				       qi, size, le32_to_cpu(r->head),
 				       le32_to_cpu(r->tail));
-	if (!enabled && (st & ~MIGDEV_QSTATE_ENABLED))
+	if (!enabled && (st & MIGDEV_QSTATE_HALTED))
 		return migdev_dec_fail(dec, -EINVAL,
-				       "queue %u: halted or busy while disabled", qi);
+				       "queue %u: halted while disabled", qi);
+	if (!enabled && active && dec->minor < 3)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "queue %u: busy while disabled (stream 1.%u; from 1.3 only)",
+				       qi, dec->minor);
 	if (active) {
 		if (st & MIGDEV_QSTATE_HALTED)
 			return migdev_dec_fail(dec, -EINVAL,

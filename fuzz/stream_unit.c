@@ -457,6 +457,52 @@ static void test_bad(void)
 	expect("QUEUE busy with HEAD == TAIL: -EINVAL", small, 1, c.p, c.len,
 	       -EINVAL, "busy with an empty ring");
 
+	/*
+	 * A disabled queue whose ABORTED record is due (busy, not enabled):
+	 * said from 1.3 on, refused in older streams, and held to the rules
+	 * of a busy queue (a valid ring, not halted).
+	 */
+	{
+		static const struct {
+			u16 minor;
+			u32 state;
+			u32 ring_size;
+			int want;
+			const char *msg;
+		} cases[] = {
+			{ 3, MIGDEV_QSTATE_ACTIVE, 64, 0, NULL },
+			{ 2, MIGDEV_QSTATE_ACTIVE, 64, -EINVAL,
+			  "busy while disabled (stream 1.2" },
+			{ 3, MIGDEV_QSTATE_ACTIVE, 3, -EINVAL,
+			  "busy with an invalid ring" },
+			{ 3, MIGDEV_QSTATE_ACTIVE | MIGDEV_QSTATE_HALTED, 64,
+			  -EINVAL, "halted while disabled" },
+		};
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(cases); i++) {
+			struct migdev_rec_queue q;
+			char name[96];
+
+			c.len = 0;
+			off = record_tag(&b, MIGDEV_TAG_QUEUE);
+			sg_header(&c, small, cases[i].minor);
+			sg_append(&c, b.p + HDR, off - HDR);
+			memcpy(&q, b.p + off + REC, sizeof(q));
+			q.state = cpu_to_le32(cases[i].state);
+			q.ring_size = cpu_to_le32(cases[i].ring_size);
+			sg_record(&c, MIGDEV_TAG_QUEUE, 0, &q, sizeof(q));
+			sg_append(&c, b.p + off + REC + sizeof(q),
+				  b.len - off - REC - sizeof(q));
+			snprintf(name, sizeof(name),
+				 "QUEUE disabled, state 0x%x, ring %u, in 1.%u: %d",
+				 cases[i].state, cases[i].ring_size,
+				 cases[i].minor, cases[i].want);
+			expect(name, small, MIGDEV_STREAM_MINOR, c.p, c.len,
+			       cases[i].want, cases[i].msg);
+		}
+	}
+
 	/* The callback's error is the stream's. */
 	{
 		struct sink sink = { .fail_at = 2 };

@@ -396,6 +396,119 @@ TEST_F_TIMEOUT(dma, reset_mid_transfer, 600)
 	mdl_dma_free(&self->d, &big);
 }
 
+/*
+ * Submit a 64 MiB fill into @big and hold the engine (debugfs engine_pause)
+ * once it is in flight.  The descriptor's counter, or ~0 if it finished
+ * first every time.
+ */
+static uint32_t fill_held(struct __test_metadata *_metadata,
+			  const char *uuid, struct mdl_queue *q,
+			  struct mdl_dma *big)
+{
+	struct migdev_desc d;
+	unsigned int i, j;
+	uint32_t n;
+
+	d = mdl_desc(MIGDEV_OP_FILL, 0, big->iova, big->size, 0);
+	d.pattern = htole64(0x5a5a5a5a5a5a5a5aULL);
+	for (i = 0; i < 10; i++) {
+		memset(big->va, 0, big->size);
+		n = mdl_submit(q, &d);
+		for (j = 0; j < 300000 && !st(q, n); j++) {
+			if (mdl_qread32(q->dev, 0, MIGDEV_Q_STATUS) &
+			    MIGDEV_Q_STATUS_BUSY)
+				break;
+			usleep(100);
+		}
+		EXPECT_EQ(0, mdl_pause(uuid, 1));
+		if (!st(q, n) &&
+		    (mdl_qread32(q->dev, 0, MIGDEV_Q_STATUS) &
+		     MIGDEV_Q_STATUS_BUSY))
+			return n;
+		EXPECT_EQ(0, mdl_pause(uuid, 0));
+		EXPECT_NE(0, mdl_wait(q, n, 60000));
+	}
+	return ~0u;
+}
+
+/*
+ * A queue disabled while the engine is held still (as migration holds it)
+ * stays BUSY with its ring fixed, and its ABORTED record is written once
+ * the engine runs again, after the idle engine let its pins go: so the
+ * record's page is pinned again first, and the register write never waits
+ * for it.  Enabling the queue again, or clearing bus mastering, drops a
+ * record still due.  On the module before, a descriptor disabled while held
+ * went without its record.
+ */
+TEST_F_TIMEOUT(dma, disable_while_held_writes_abort_later, 600)
+{
+	struct migdev_desc d;
+	struct mdl_dma big;
+	uint64_t bytes;
+	uint32_t n, base;
+
+	ASSERT_EQ(0, __mdl_dma_map(&self->d, 64u << 20, &big));
+	n = fill_held(_metadata, self->uuid, &self->q, &big);
+	ASSERT_NE(~0u, n) TH_LOG("the fill finished before every pause");
+	usleep(300 * 1000);	/* idle for 100 ms: the pins are let go */
+	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
+	EXPECT_EQ(MIGDEV_Q_STATUS_BUSY, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	/* The ring stays where it is while its record is due. */
+	base = mdl_qread32(&self->d, 0, MIGDEV_Q_COMPL_BASE);
+	mdl_qwrite32(&self->d, 0, MIGDEV_Q_COMPL_BASE, base + 4096);
+	EXPECT_EQ(base, mdl_qread32(&self->d, 0, MIGDEV_Q_COMPL_BASE));
+	usleep(100 * 1000);
+	EXPECT_EQ(0, st(&self->q, n)) TH_LOG("a held device wrote a record");
+	ASSERT_EQ(0, mdl_pause(self->uuid, 0));
+	EXPECT_EQ(MIGDEV_STATUS_ABORTED, mdl_wait(&self->q, n, 10000));
+	bytes = le64toh(mdl_cpl(&self->q, n)->bytes);
+	EXPECT_LT(bytes, big.size);
+	EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	EXPECT_EQ(n + 1, mdl_qread32(&self->d, 0, MIGDEV_Q_HEAD));
+	EXPECT_EQ(MIGDEV_STATUS_ABORTED, mdl_qread32(&self->d, 0, MIGDEV_Q_ERROR));
+	/* The fill went no further than its record says. */
+	usleep(100 * 1000);
+	EXPECT_EQ(0, ((uint8_t *)big.va)[big.size - 1]);
+	if (bytes < big.size)
+		EXPECT_EQ(0, ((uint8_t *)big.va)[bytes]);
+
+	/* Enabled again before the record is written: it is dropped. */
+	mdl_queue_fini(&self->q);
+	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
+	n = fill_held(_metadata, self->uuid, &self->q, &big);
+	ASSERT_NE(~0u, n);
+	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
+	EXPECT_EQ(MIGDEV_Q_STATUS_BUSY, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
+	EXPECT_EQ(MIGDEV_Q_STATUS_ENABLED, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	self->q.tail = 0;
+	ASSERT_EQ(0, mdl_pause(self->uuid, 0));
+	usleep(200 * 1000);
+	EXPECT_EQ(0, st(&self->q, n)) TH_LOG("a dropped record was written");
+	EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_HEAD));
+	memset(self->b.va, 0, 4096);
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+
+	/* Bus mastering cleared before the record is written: dropped too. */
+	n = fill_held(_metadata, self->uuid, &self->q, &big);
+	ASSERT_NE(~0u, n);
+	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
+	EXPECT_EQ(MIGDEV_Q_STATUS_BUSY, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	mdl_bus_master(&self->d, 0);
+	EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	mdl_bus_master(&self->d, 1);
+	ASSERT_EQ(0, mdl_pause(self->uuid, 0));
+	usleep(200 * 1000);
+	EXPECT_EQ(0, st(&self->q, n)) TH_LOG("a dropped record was written");
+	EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+	mdl_queue_fini(&self->q);
+	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	mdl_dma_free(&self->d, &big);
+}
+
 /* Disabling a queue aborts its descriptor in flight; enabled again, it works. */
 TEST_F(dma, disable_mid_transfer)
 {

@@ -764,7 +764,10 @@ static uint32_t start_big_fill(struct mdl_queue *q, struct mdl_dma *big,
  * Finding 11: disabling a queue aborts the descriptor in flight with a
  * completion and an interrupt, but with bus mastering off, or with the
  * engine quiesced for migration, the device may do neither: no DMA, no
- * MSI.  The descriptor then goes without a completion record.
+ * MSI.  With bus mastering off the descriptor goes without a completion
+ * record; quiesced, the record is due (BUSY) and written, with its
+ * interrupt, once the device runs again (issue 25: the engine writes
+ * what a register write cannot at once).
  */
 TEST_F_TIMEOUT(dma, abort_without_dma_when_stopped, 300)
 {
@@ -793,17 +796,23 @@ TEST_F_TIMEOUT(dma, abort_without_dma_when_stopped, 300)
 		EXPECT_EQ(0, st(&self->q, n)) TH_LOG("completion written (%s)",
 						     how ? "P2P" : "no bus master");
 		EXPECT_EQ(0, mdl_eventfd_count(efd, 1, 200));
-		EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
-		if (how == 0)
+		EXPECT_EQ(how ? MIGDEV_Q_STATUS_BUSY : 0,
+			  mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+		if (how == 0) {
 			mdl_bus_master(&self->d, 1);
-		else
+			/* Nothing comes later either. */
+			usleep(100000);
+			EXPECT_EQ(0, st(&self->q, n));
+			EXPECT_EQ(0, mdl_eventfd_count(efd, 1, 100));
+		} else {
 			ASSERT_EQ(0, __mdl_mig_set(&self->d,
 						   VFIO_DEVICE_STATE_RUNNING,
 						   NULL));
-		/* Nothing comes later either. */
-		usleep(100000);
-		EXPECT_EQ(0, st(&self->q, n));
-		EXPECT_EQ(0, mdl_eventfd_count(efd, 1, 100));
+			/* Running again, the device writes it, and signals. */
+			EXPECT_EQ(MIGDEV_STATUS_ABORTED, mdl_wait(&self->q, n, 10000));
+			EXPECT_EQ(1, mdl_eventfd_count(efd, 1, 5000));
+			EXPECT_EQ(0, mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS));
+		}
 		/* Enabled again, the queue works. */
 		mdl_queue_fini(&self->q);
 		ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));

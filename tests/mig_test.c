@@ -361,6 +361,109 @@ TEST_F_TIMEOUT(mig, descriptor_in_flight_moves, 600)
 		close(efd[i]);
 }
 
+static void set_minor(struct __test_metadata *_metadata, const char *uuid,
+		      unsigned int minor)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/mdev/devices/%s/migdev/migration_minor", uuid);
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%u\n", minor);
+	ASSERT_EQ(0, fclose(f));
+}
+
+/*
+ * A queue disabled while migration holds the device (RUNNING_P2P) keeps
+ * its descriptor BUSY, and the ABORTED record is written by whichever
+ * device runs next: the source, when the migration is cancelled, and the
+ * destination, which a 1.3 stream tells.  A 1.2 stream cannot say it: the
+ * record is dropped, and the destination's queue is idle.  On the module
+ * before, the descriptor went without its record, wherever it ran.
+ */
+TEST_F_TIMEOUT(mig, aborted_record_moves, 600)
+{
+	struct migdev_desc d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova,
+					BUF, 0);
+	static const unsigned int minors[] = { MIGDEV_STREAM_MINOR, 2 };
+	struct migdev_completion *cpl;
+	unsigned int m, i;
+	uint32_t slot = 0;
+	uint64_t bytes;
+	int fd;
+
+	mdl_bus_master(&self->dst, 1);
+	for (m = 0; m < ARRAY_SIZE(minors); m++) {
+		set_minor(_metadata, self->su, minors[m]);
+		/* The queue afresh: the destination maps the same ring. */
+		mdl_qwrite32(&self->src, 0, MIGDEV_Q_CTRL, 0);
+		mdl_qwrite32(&self->src, 0, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
+		self->q.tail = 0;
+		memset(self->q.compl.va, 0, self->q.compl.size);
+		for (i = 0; i < 10; i++) {
+			double end;
+
+			memset(self->b.va, 0, BUF);
+			slot = mdl_submit(&self->q, &d);
+			end = mdl_now() + 30;
+			while (!(mdl_qread32(&self->src, 0, MIGDEV_Q_STATUS) &
+				 MIGDEV_Q_STATUS_BUSY) &&
+			       !mdl_cpl(&self->q, slot)->status && mdl_now() < end)
+				usleep(50);
+			ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING_P2P, NULL));
+			if (!mdl_cpl(&self->q, slot)->status)
+				break;
+			TH_LOG("attempt %u: the copy finished before the stop", i);
+			ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+		}
+		ASSERT_LT(i, 10);
+		cpl = mdl_cpl(&self->q, slot);
+		/* Held: the disable leaves the record due. */
+		mdl_qwrite32(&self->src, 0, MIGDEV_Q_CTRL, 0);
+		EXPECT_EQ(MIGDEV_Q_STATUS_BUSY,
+			  mdl_qread32(&self->src, 0, MIGDEV_Q_STATUS));
+		self->len = mdl_save(&self->src, &self->stream, &self->cap);
+		ASSERT_GT(self->len, 0);
+		EXPECT_EQ(minors[m],
+			  ((struct migdev_stream_header *)self->stream)->minor);
+		EXPECT_EQ(0, cpl->status);
+
+		/* Cancelled: the source runs again and writes it. */
+		ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+		EXPECT_EQ(MIGDEV_STATUS_ABORTED, mdl_wait(&self->q, slot, 10000));
+		bytes = le64toh(cpl->bytes);
+		EXPECT_LT(bytes, BUF);
+		EXPECT_EQ(0, mdl_qread32(&self->src, 0, MIGDEV_Q_STATUS));
+		EXPECT_EQ(slot + 1, mdl_qread32(&self->src, 0, MIGDEV_Q_HEAD));
+		EXPECT_EQ(0, ((uint8_t *)self->b.va)[BUF - 1]);
+
+		/* The destination writes it from a 1.3 stream only. */
+		memset(cpl, 0, sizeof(*cpl));
+		ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RESUMING, &fd));
+		ASSERT_EQ(0, mdl_write_all(fd, self->stream, self->len, 64 << 10));
+		close(fd);
+		ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_STOP, NULL));
+		EXPECT_EQ(minors[m] >= 3 ? MIGDEV_Q_STATUS_BUSY : 0,
+			  mdl_qread32(&self->dst, 0, MIGDEV_Q_STATUS));
+		ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RUNNING, NULL));
+		if (minors[m] >= 3) {
+			EXPECT_EQ(MIGDEV_STATUS_ABORTED,
+				  mdl_wait(&self->q, slot, 10000));
+			EXPECT_EQ(bytes, le64toh(cpl->bytes));
+			EXPECT_EQ(slot + 1, mdl_qread32(&self->dst, 0, MIGDEV_Q_HEAD));
+			EXPECT_EQ(MIGDEV_STATUS_ABORTED,
+				  mdl_qread32(&self->dst, 0, MIGDEV_Q_ERROR));
+		} else {
+			usleep(200 * 1000);
+			EXPECT_EQ(0, cpl->status);
+			EXPECT_EQ(slot, mdl_qread32(&self->dst, 0, MIGDEV_Q_HEAD));
+		}
+		EXPECT_EQ(0, mdl_qread32(&self->dst, 0, MIGDEV_Q_STATUS));
+	}
+}
+
 /*
  * An interrupt the user has not read when the device stops is taken back,
  * shows pending, and is delivered once when a device runs: this one again

@@ -291,12 +291,18 @@ static int mgd_chan_init(struct mgd_dev *md, unsigned int q)
 				0, "migdev_dma", mc);
 }
 
+/*
+ * Stop the queues before their rings are freed.  An ABORTED record the
+ * device could not write at once is still due (STATUS.BUSY); clearing bus
+ * mastering drops it, so nothing lands in the freed rings.
+ */
 static void mgd_disable_queues(struct mgd_dev *md)
 {
 	unsigned int q;
 
 	for (q = 0; q < md->nr_queues; q++)
 		writel(0, md->bar0 + MIGDEV_REG_QUEUE(q) + MIGDEV_Q_CTRL);
+	pci_clear_master(md->pdev);
 }
 
 static int mgd_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -592,7 +592,12 @@ int __mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
 	}
 	q->descs = q->ring.va;
 	q->cpl = q->compl.va;
-	mdl_qwrite32(dev, index, MIGDEV_Q_CTRL, 0);
+	ret = mdl_queue_disable(dev, index, 5000);
+	if (ret) {
+		mdl_dma_free(dev, &q->ring);
+		mdl_dma_free(dev, &q->compl);
+		return ret;
+	}
 	mdl_qwrite64(dev, index, MIGDEV_Q_RING_BASE, q->ring.iova);
 	mdl_qwrite32(dev, index, MIGDEV_Q_RING_SIZE, size);
 	mdl_qwrite64(dev, index, MIGDEV_Q_COMPL_BASE, q->compl.iova);
@@ -600,6 +605,21 @@ int __mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
 	if (!(mdl_qread32(dev, index, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_ENABLED))
 		return -EIO;
 	return 0;
+}
+
+int mdl_queue_disable(struct mdl_dev *dev, unsigned int index,
+		      unsigned int timeout_ms)
+{
+	unsigned int i;
+
+	mdl_qwrite32(dev, index, MIGDEV_Q_CTRL, 0);
+	for (i = 0; i <= timeout_ms * 10; i++) {
+		if (!(mdl_qread32(dev, index, MIGDEV_Q_STATUS) &
+		      MIGDEV_Q_STATUS_BUSY))
+			return 0;
+		usleep(100);
+	}
+	return -EBUSY;
 }
 
 void mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,

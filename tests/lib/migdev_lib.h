@@ -126,6 +126,12 @@ int __mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
 void mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
 		    struct mdl_queue *q);
 void mdl_queue_fini(struct mdl_queue *q);
+/*
+ * Disable queue @index and wait up to @timeout_ms for the ABORTED record
+ * of a descriptor in flight (STATUS.BUSY clear).  0, or -EBUSY.
+ */
+int mdl_queue_disable(struct mdl_dev *dev, unsigned int index,
+		      unsigned int timeout_ms);
 struct migdev_desc mdl_desc(uint16_t op, uint64_t src, uint64_t dst,
 			    uint32_t len, uint16_t flags);
 /* Queue @d and ring the doorbell; returns the descriptor's counter. */

@@ -116,7 +116,14 @@
  * COMPL_BASE to 32) and zeroes HEAD, TAIL and COMPLETED; if they are
  * invalid the queue stays disabled and MIGDEV_ERR_RING_CONFIG is recorded.
  * Clearing ENABLE aborts the descriptor in flight (MIGDEV_STATUS_ABORTED)
- * and executes no more.  A queue halts (MIGDEV_Q_STATUS_HALTED) when it
+ * and executes no more.  The ABORTED record is usually written by the time
+ * the register write completes; if not (the device had to prepare the
+ * record's memory first, or the device is stopped for migration),
+ * MIGDEV_Q_STATUS_BUSY stays set until it is, and RING_BASE, RING_SIZE
+ * and COMPL_BASE stay fixed.  A driver that needs the record, or moves the
+ * ring, waits for BUSY to clear; enabling the queue again drops a record
+ * still due, and so does clearing PCI_COMMAND_MASTER: with it clear, no
+ * record is written.  A queue halts (MIGDEV_Q_STATUS_HALTED) when it
  * cannot fetch a descriptor, cannot write a completion, or TAIL runs more
  * than RING_SIZE ahead of HEAD; disable and enable it to recover.
  *
@@ -272,14 +279,18 @@ enum migdev_type_id {
  * MIGDEV_TAG_SOURCE_INFO.  1.2 carries the clock's latch in
  * migdev_rec_regs.clock_latch (reserved bytes before), so a guest that
  * read the clock's low half on the source reads the matching high half on
- * the destination.  A source can be made to emit an older minor (the
+ * the destination.  1.3 carries a queue that was disabled with a
+ * descriptor in flight whose ABORTED completion the device has not yet
+ * written (MIGDEV_QSTATE_ACTIVE without MIGDEV_QSTATE_ENABLED); the
+ * destination writes it once it runs.  A source that emits an older minor
+ * drops such a record.  A source can be made to emit an older minor (the
  * instance's migration_minor attribute) for a destination that only knows
  * that one; a destination given a stream older than 1.2 latches the
  * clock's value at the stop.
  */
 #define MIGDEV_STREAM_MAGIC		0x5344474dU	/* "MGDS" */
 #define MIGDEV_STREAM_MAJOR		1
-#define MIGDEV_STREAM_MINOR		2
+#define MIGDEV_STREAM_MINOR		3
 
 /**
  * struct migdev_stream_header - the first 64 bytes of a stream
