@@ -941,71 +941,118 @@ TEST_F_TIMEOUT(dma, debugfs_pause_waits_killably, 60)
 }
 
 /*
- * Issue 25, item 1: a tenant freezes its own memory under the device, the
- * completion area of a queue on a page of a FUSE file whose daemon holds
- * the read.  On the module before, disabling the queue with a descriptor
- * in flight wrote the ABORTED completion there from the tenant's thread,
- * holding the device's lock; the device's work item blocked on the lock
- * on an engine kworker, and as many such tenants as engines stopped every
- * other instance's DMA until the daemon answered.  Now the tenant's own
- * worker pins the completion record before it fetches the descriptor:
- * that is the only read the daemon holds, no lock is held meanwhile, the
- * tenant's register accesses, arcs, disable and reset return, and the
- * others run on.
+ * Issue 25, item 1: a tenant freezes its own memory under the device: a
+ * page of a FUSE file whose daemon holds the read.  On the module before,
+ * disabling the queue with a descriptor in flight whose completion area
+ * was on such a page wrote the ABORTED completion there from the tenant's
+ * thread, holding the device's lock; the device's work item blocked on the
+ * lock on an engine kworker, and as many such tenants as engines stopped
+ * every other instance's DMA until the daemon answered.  Now the tenant's
+ * own worker pins the memory a step needs before the step, holding nothing:
+ * that is the only read the daemon holds, the tenant's register accesses,
+ * arcs, disable and reset return, and the others run on.  Whichever page
+ * of its memory the tenant freezes (enum fuse_where), and however the
+ * freeze ends (enum fuse_end), the tenant's close then returns, and its
+ * instance goes.
  */
+enum fuse_where {
+	FUSE_COMPLETION,	/* the completion area */
+	FUSE_RING,		/* the descriptor ring */
+	FUSE_SOURCE,		/* a copy's source */
+	FUSE_DESTINATION,	/* a fill's destination */
+	FUSE_NR_WHERE,
+};
+
+enum fuse_end {
+	FUSE_ANSWERS,		/* the daemon answers */
+	FUSE_DIES,		/* the daemon dies: /dev/fuse closed */
+	FUSE_ABORTED,		/* root aborts the connection (fusectl) */
+	FUSE_NR_END,
+};
+
+static const char *const fuse_where_names[] = {
+	"completion", "ring", "source", "destination",
+};
+
+static const char *const fuse_end_names[] = {
+	"answers", "dies", "is aborted",
+};
+
 /*
- * A tenant for fuse_frozen_completion_spares_others, in a process of its
- * own (a thread frozen in a FUSE fault holds its process's mmap_lock):
- * instance @uuid, its completion area on page @i of @fs's file, a 1 GiB
- * fill submitted.  @sh[0] says it submitted; once the test sets @sh[2],
- * it reads a register, stops and restarts the device, disables the queue
- * and resets the device, and sets @sh[1] when all that returned.  Exit
- * status: 0, or the line that failed.
+ * A tenant for fuse_frozen_tenants_spare_others, in a process of its own
+ * (a thread frozen in a FUSE fault holds its process's mmap_lock):
+ * instance @uuid, with page @i of @fs's file where @where says, and work
+ * submitted that needs it.  @sh[0] says it submitted; once the test sets
+ * @sh[2], it reads a register, stops and restarts the device, disables the
+ * queue and resets the device, and sets @sh[1] when all that returned.
+ * Exit status: 0, or the line that failed.
  */
 static int fuse_tenant(const char *uuid, struct mdl_fuse *fs, unsigned int i,
-		       int *sh)
+		       enum fuse_where where, int *sh)
 {
-	const uint64_t fuse_iova = 1ULL << 40, fill_iova = 1ULL << 41;
-	const size_t fill_len = 1ULL << 30;
+	const uint64_t fuse_iova = 1ULL << 40, big_iova = 1ULL << 41;
+	const size_t big_len = 1ULL << 30;
 	struct migdev_desc desc;
 	struct mdl_queue q;
 	struct mdl_dev d;
-	uint8_t *file, *fill;
+	uint8_t *file, *big;
 	uint32_t zero = 0;
 	int fd;
 
+	/* The daemon's /dev/fuse is the test's: its death ends the file. */
+	close(fs->fd);
 	fd = open(fs->path, O_RDWR);
 	if (fd < 0)
 		return __LINE__;
 	/*
 	 * Private: the kernel refuses a long-term pin of a shared mapping of
 	 * a file that needs dirty tracking (unpinnable_memory_refused); a
-	 * private one is read from the file, by the daemon, when pinned.
+	 * private one is read from the file, by the daemon, when pinned.  The
+	 * tenant never touches it: only the device's pin reads it.
 	 */
 	file = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
 		    (off_t)i << 20);
-	fill = mmap(NULL, fill_len, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (file == MAP_FAILED || fill == MAP_FAILED || __mdl_open(uuid, &d))
+	big = mmap(NULL, big_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (file == MAP_FAILED || big == MAP_FAILED || __mdl_open(uuid, &d))
 		return __LINE__;
 	mdl_bus_master(&d, 1);
 	if (__mdl_queue_init(&d, 0, 16, &q) ||
 	    __mdl_dma_map_at(&d, file, PAGE, fuse_iova) ||
-	    __mdl_dma_map_at(&d, fill, fill_len, fill_iova))
+	    __mdl_dma_map_at(&d, big, big_len, big_iova))
 		return __LINE__;
-	/* The completion area moves to the FUSE page. */
-	mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, 0);
-	mdl_qwrite64(&d, 0, MIGDEV_Q_COMPL_BASE, fuse_iova);
-	mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
-	q.tail = 0;
-	desc = mdl_desc(MIGDEV_OP_FILL, 0, fill_iova, fill_len - 4096, 0);
-	mdl_submit(&q, &desc);
+	switch (where) {
+	case FUSE_COMPLETION:
+		/* A 1 GiB fill, its completion record on the FUSE page. */
+		mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, 0);
+		mdl_qwrite64(&d, 0, MIGDEV_Q_COMPL_BASE, fuse_iova);
+		mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
+		q.tail = 0;
+		desc = mdl_desc(MIGDEV_OP_FILL, 0, big_iova, big_len - 4096, 0);
+		mdl_submit(&q, &desc);
+		break;
+	case FUSE_RING:
+		/* The ring on the FUSE page: whatever the file holds there. */
+		mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, 0);
+		mdl_qwrite64(&d, 0, MIGDEV_Q_RING_BASE, fuse_iova);
+		mdl_qwrite32(&d, 0, MIGDEV_Q_CTRL, MIGDEV_Q_CTRL_ENABLE);
+		mdl_qwrite32(&d, 0, MIGDEV_Q_TAIL, 1);
+		break;
+	case FUSE_SOURCE:
+		desc = mdl_desc(MIGDEV_OP_COPY, fuse_iova, big_iova, PAGE, 0);
+		mdl_submit(&q, &desc);
+		break;
+	default:
+		desc = mdl_desc(MIGDEV_OP_FILL, 0, fuse_iova, PAGE, 0);
+		mdl_submit(&q, &desc);
+		break;
+	}
 	__atomic_store_n(&sh[0], 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&sh[2], __ATOMIC_ACQUIRE))
 		usleep(1000);
 	/*
-	 * The daemon holds the read of the completion page, which the
-	 * tenant's worker is pinning: every control path answers.
+	 * The daemon holds the read of the FUSE page, which the tenant's
+	 * worker is pinning: every control path answers.
 	 */
 	if (mdl_read32(&d, MIGDEV_REG_ID) == 0 ||
 	    __mdl_mig_set(&d, VFIO_DEVICE_STATE_STOP, NULL) ||
@@ -1023,41 +1070,50 @@ static int fuse_tenant(const char *uuid, struct mdl_fuse *fs, unsigned int i,
 	return 0;
 }
 
-TEST_F_TIMEOUT(dma, fuse_frozen_completion_spares_others, 180)
+/*
+ * One round: as many tenants as engines freeze @where; another instance
+ * (the fixture's) copies and migrates meanwhile; then the freeze ends as
+ * @end says, and every tenant exits and its instance goes.  Returns the
+ * seconds from the end of the freeze to the last instance removed.
+ */
+static double fuse_round(struct __test_metadata *_metadata,
+			 struct mdl_dev *other, struct mdl_queue *oq,
+			 struct mdl_dma *a, struct mdl_dma *b, unsigned int k,
+			 enum fuse_where where, enum fuse_end end_how)
 {
 	char uuid[8][MDL_UUID_LEN], path[64];
-	int wstatus[8], ret, alive;
-	struct mdl_fuse fs;
-	int *sh;
+	int wstatus[8], alive, *sh;
 	struct migdev_desc desc;
-	long long engines;
+	struct mdl_fuse fs;
 	pid_t pid[8];
-	unsigned int i, k;
+	unsigned int i;
+	double t0, end;
 	uint32_t mine;
-	double end;
 
-	engines = mdl_sysfs_read_ll("/sys/module/migdev/parameters/engines");
-	ASSERT_GT(engines, 0);
-	if (engines > 8)
-		SKIP(return, "%lld engines: the test freezes at most 8", engines);
-	k = engines;
 	/* A page each, 1 MiB apart: each tenant's fault is a read of its own. */
-	ret = mdl_fuse_start(&fs, k << 20);
-	if (ret)
-		SKIP(return, "no FUSE: %s", strerror(-ret));
+	if (mdl_fuse_start(&fs, k << 20))
+		return -1;
 	sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		  -1, 0);
-	ASSERT_NE(MAP_FAILED, sh);
+	if (sh == MAP_FAILED)
+		return -1;
 	memset(sh, 0, PAGE);
 	mdl_fuse_freeze(&fs, 1);
 	for (i = 0; i < k; i++) {
-		ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid[i]));
+		pid[i] = -1;
+		if (__mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuid[i]))
+			break;
 		pid[i] = fork();
-		ASSERT_LE(0, pid[i]);
+		if (pid[i] < 0)
+			break;
 		if (!pid[i])
-			_exit(fuse_tenant(uuid[i], &fs, i, sh + 4 * i));
-		ASSERT_LE(i + 1, mdl_fuse_wait_held(&fs, i + 1, 20000))
-			TH_LOG("tenant %u's completion did not reach the daemon", i);
+			_exit(fuse_tenant(uuid[i], &fs, i, where, sh + 4 * i));
+		EXPECT_LE(i + 1, mdl_fuse_wait_held(&fs, i + 1, 20000))
+			TH_LOG("tenant %u's %s did not reach the daemon", i,
+			       fuse_where_names[where]);
+		for (end = mdl_now() + 10;
+		     !__atomic_load_n(&sh[4 * i], __ATOMIC_ACQUIRE) && mdl_now() < end;)
+			usleep(1000);
 		EXPECT_EQ(1, __atomic_load_n(&sh[4 * i], __ATOMIC_ACQUIRE));
 		/* The read held is the tenant's own thread's. */
 		snprintf(path, sizeof(path), "/proc/%d/task/%u", pid[i], fs.held_tid);
@@ -1070,26 +1126,36 @@ TEST_F_TIMEOUT(dma, fuse_frozen_completion_spares_others, 180)
 		     !__atomic_load_n(&sh[4 * i + 1], __ATOMIC_ACQUIRE) && mdl_now() < end;)
 			usleep(1000);
 		EXPECT_EQ(1, __atomic_load_n(&sh[4 * i + 1], __ATOMIC_ACQUIRE))
-			TH_LOG("tenant %u's control paths waited for its frozen page", i);
+			TH_LOG("tenant %u's control paths waited for its frozen %s",
+			       i, fuse_where_names[where]);
 	}
+	EXPECT_EQ(k, i);
+	k = i;
 
-	/* Every engine's tenant is frozen: this instance still runs. */
-	desc = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, PAGE, 0);
-	memset(self->b.va, 0, PAGE);
-	mine = mdl_submit(&self->q, &desc);
-	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, mine, 20000))
+	/* Every engine's tenant is frozen: this instance still runs... */
+	desc = mdl_desc(MIGDEV_OP_COPY, a->iova, b->iova, PAGE, 0);
+	memset(b->va, 0, PAGE);
+	mine = mdl_submit(oq, &desc);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(oq, mine, 20000))
 		TH_LOG("an instance with ordinary memory waited for frozen tenants");
-	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, PAGE));
+	EXPECT_EQ(0, memcmp(a->va, b->va, PAGE));
+	/* ...and stops and runs for a migration. */
+	EXPECT_EQ(0, __mdl_mig_set(other, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(0, __mdl_mig_set(other, VFIO_DEVICE_STATE_RUNNING, NULL));
 
-	/* The daemon answers: the tenants' closes return, and all goes. */
-	mdl_fuse_freeze(&fs, 0);
+	/* The freeze ends: the tenants' closes return, and all goes. */
+	t0 = mdl_now();
+	if (end_how == FUSE_ANSWERS)
+		mdl_fuse_freeze(&fs, 0);
+	else
+		EXPECT_EQ(0, mdl_fuse_kill(&fs, end_how == FUSE_ABORTED));
 	for (end = mdl_now() + 30, alive = k; alive && mdl_now() < end;) {
 		for (i = 0, alive = 0; i < k; i++)
 			if (pid[i] > 0 && waitpid(pid[i], &wstatus[i], WNOHANG) == pid[i])
 				pid[i] = 0;
 			else if (pid[i] > 0)
 				alive++;
-		usleep(10000);
+		usleep(1000);
 	}
 	for (i = 0; i < k; i++) {
 		EXPECT_EQ(0, pid[i]) TH_LOG("tenant %u did not exit", i);
@@ -1103,8 +1169,48 @@ TEST_F_TIMEOUT(dma, fuse_frozen_completion_spares_others, 180)
 			TH_LOG("tenant %u: line %d", i, WEXITSTATUS(wstatus[i]));
 		EXPECT_EQ(0, __mdl_remove(uuid[i]));
 	}
+	t0 = mdl_now() - t0;
 	mdl_fuse_stop(&fs);
 	munmap(sh, PAGE);
+	return t0;
+}
+
+TEST_F_TIMEOUT(dma, fuse_frozen_tenants_spare_others, 600)
+{
+	char avail_path[160];
+	unsigned int where, end_how, k;
+	long long engines, avail;
+	struct mdl_fuse fs;
+	double secs;
+	int ret;
+
+	if (variant->type != MIGDEV_TYPE_SMALL)
+		SKIP(return, "the tenants' instances are small whatever the fixture's");
+	engines = mdl_sysfs_read_ll("/sys/module/migdev/parameters/engines");
+	ASSERT_GT(engines, 0);
+	if (engines > 8)
+		SKIP(return, "%lld engines: the test freezes at most 8", engines);
+	k = engines;
+	ret = mdl_fuse_start(&fs, 1 << 20);
+	if (ret)
+		SKIP(return, "no FUSE: %s", strerror(-ret));
+	mdl_fuse_stop(&fs);
+	snprintf(avail_path, sizeof(avail_path),
+		 "/sys/class/mdev_bus/%s/mdev_supported_types/migdev-small/available_instances",
+		 mdl_parent());
+	avail = mdl_sysfs_read_ll(avail_path);
+	for (where = 0; where < FUSE_NR_WHERE; where++) {
+		for (end_how = 0; end_how < FUSE_NR_END; end_how++) {
+			secs = fuse_round(_metadata, &self->d, &self->q, &self->a,
+					  &self->b, k, where, end_how);
+			ASSERT_LE(0, secs);
+			/* The parent's capacity is back. */
+			EXPECT_EQ(avail, mdl_sysfs_read_ll(avail_path));
+			printf("# %s frozen, daemon %s: %lld tenants gone in %.3f s\n",
+			       fuse_where_names[where], fuse_end_names[end_how],
+			       engines, secs);
+		}
+	}
 	EXPECT_TRUE(copy_works(&self->q, &self->a, &self->b));
 }
 

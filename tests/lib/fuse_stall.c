@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -283,4 +284,49 @@ void mdl_fuse_stop(struct mdl_fuse *f)
 		close(f->fd);
 	f->fd = -1;
 	rmdir(f->dir);
+}
+
+/* Abort the connection of @f through fusectl, as root can. */
+static int fs_abort(struct mdl_fuse *f)
+{
+	char path[96];
+	struct stat st;
+	int fd, ret = 0;
+
+	if (stat(f->dir, &st))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
+		 minor(st.st_dev));
+	if (access(path, F_OK) &&
+	    mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) &&
+	    errno != EBUSY)
+		return -errno;
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int mdl_fuse_kill(struct mdl_fuse *f, int abort)
+{
+	if (abort)
+		return fs_abort(f);
+	/* The daemon goes, with the reads it holds unanswered. */
+	if (f->running) {
+		__atomic_store_n(&f->stopping, 1, __ATOMIC_RELEASE);
+		pthread_join(f->daemon, NULL);
+		f->running = 0;
+	}
+	pthread_mutex_lock(&f->lock);
+	f->nheld = 0;
+	f->frozen = 0;
+	pthread_mutex_unlock(&f->lock);
+	/* Its last /dev/fuse descriptor: the kernel aborts the connection. */
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	return 0;
 }

@@ -264,5 +264,12 @@ void mdl_fuse_freeze(struct mdl_fuse *f, int on);
 int mdl_fuse_wait_held(struct mdl_fuse *f, unsigned int want, int ms);
 /* Answer what is held, unmount, end the connection. */
 void mdl_fuse_stop(struct mdl_fuse *f);
+/*
+ * End the file system without answering what is held: the daemon dies
+ * (its /dev/fuse closed, @abort 0), or root aborts the connection through
+ * fusectl (@abort 1, the daemon thread then finds it gone).  Held reads
+ * fail; mdl_fuse_stop() cleans up after.  0 or -errno.
+ */
+int mdl_fuse_kill(struct mdl_fuse *f, int abort);
 
 #endif /* MIGDEV_LIB_H */
