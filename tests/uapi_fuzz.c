@@ -14,7 +14,9 @@
  * and touching of BAR2 and the v1 data section, SET_IRQS, the info
  * ioctls with short and over-long argsz, MAP_DMA/UNMAP_DMA under running
  * descriptors, descriptors in guest-memory rings, closing and reopening
- * the device, and removing and recreating instances.  In a lifecycle arena
+ * the device, and removing and recreating instances.  Two chunks of each
+ * instance's guest memory are hostile: one userfaultfd-registered, one a
+ * FUSE file whose daemon holds reads.  In a lifecycle arena
  * of its own (fuzz_lifecycle.c), VFIO's objects (containers, groups,
  * device fds, iommufds, IOASes, vfio cdevs) are opened, attached, used and
  * closed by any thread under the others, with no lock of the fuzzer's.
@@ -54,8 +56,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -470,6 +474,145 @@ fail:
 	close(uffd);
 	uffd = -1;
 	return -errno;
+}
+
+/* ---- FUSE guest memory ---------------------------------------------- */
+
+/*
+ * The chunk before the userfaultfd one is a private mapping of a FUSE
+ * file (tests/lib/fuse_stall.c), a part of it per instance, whose daemon
+ * holds every read for up to 20 ms at a time, as a slow network file
+ * system would: memory the engine does pin, by reading the file, and
+ * waits for in the user's own worker, with the device's locks free.
+ * Every 50 ms the chunk is dropped and the file's cache evicted, so the
+ * next pins read from the daemon again.  The daemon is a process of its
+ * own: one of ours could fault on its own buffer behind an mmap_lock
+ * writer that waits for a reader the daemon holds.
+ */
+#define FUSE_CHUNK	(GMEM_CHUNKS - 2)
+
+static char gfs_dir[64];
+static int gfs_fd = -1;
+static pid_t gfs_pid = -1;
+static pthread_t gfs_tid;
+
+/* The daemon process: serve, freezing now and then, until the parent goes. */
+static void fuse_daemon(int out)
+{
+	unsigned int seed = 7;
+	struct mdl_fuse f;
+	char msg[sizeof(f.dir)] = "";
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(1);
+	ret = mdl_fuse_start(&f, NINST * GMEM_CHUNK);
+	if (!ret)
+		snprintf(msg, sizeof(msg), "%s", f.dir);
+	if (write(out, msg, sizeof(msg)) != sizeof(msg) || ret)
+		_exit(1);
+	close(out);
+	for (;;) {
+		mdl_fuse_freeze(&f, 1);
+		usleep(rand_r(&seed) % 20000);
+		mdl_fuse_freeze(&f, 0);
+		usleep(rand_r(&seed) % 5000);
+	}
+}
+
+static void *fuse_evictor(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	while (!__atomic_load_n(&stop_all, __ATOMIC_RELAXED)) {
+		usleep(50000);
+		for (i = 0; i < NINST; i++)
+			madvise(insts[i].gmem + FUSE_CHUNK * GMEM_CHUNK,
+				GMEM_CHUNK, MADV_DONTNEED);
+		posix_fadvise(gfs_fd, 0, 0, POSIX_FADV_DONTNEED);
+	}
+	return NULL;
+}
+
+static void fuse_stop(void)
+{
+	if (gfs_pid > 0) {
+		kill(gfs_pid, SIGKILL);
+		waitpid(gfs_pid, NULL, 0);
+	}
+	gfs_pid = -1;
+	if (gfs_fd >= 0)
+		close(gfs_fd);
+	gfs_fd = -1;
+	if (gfs_dir[0]) {
+		umount2(gfs_dir, MNT_DETACH);
+		rmdir(gfs_dir);
+	}
+	gfs_dir[0] = 0;
+}
+
+/*
+ * Start the daemon, first thing: a child of the fork must hold none of the
+ * devices, nor anything else of ours (a device it held would never be
+ * released).  0 or -errno.
+ */
+static int fuse_daemon_start(void)
+{
+	int p[2];
+
+	if (pipe(p))
+		return -errno;
+	gfs_pid = fork();
+	if (!gfs_pid) {
+		close(p[0]);
+		fuse_daemon(p[1]);
+	}
+	close(p[1]);
+	if (gfs_pid < 0 || read(p[0], gfs_dir, sizeof(gfs_dir)) != sizeof(gfs_dir) ||
+	    !gfs_dir[0]) {
+		close(p[0]);
+		gfs_dir[0] = 0;
+		fuse_stop();
+		return -ENODEV;
+	}
+	close(p[0]);
+	gfs_dir[sizeof(gfs_dir) - 1] = 0;
+	return 0;
+}
+
+/* Map the chunks over the daemon's file and start evicting; 0 or -errno. */
+static int fuse_start(void)
+{
+	char path[sizeof(gfs_dir) + 2];
+	unsigned int i;
+	int ret;
+
+	if (gfs_pid <= 0)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "%s/f", gfs_dir);
+	gfs_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (gfs_fd < 0)
+		goto fail;
+	/* Type1 resolves an mdev's IOVA to the address's mapping when it pins. */
+	for (i = 0; i < NINST; i++)
+		if (mmap(insts[i].gmem + FUSE_CHUNK * GMEM_CHUNK, GMEM_CHUNK,
+			 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, gfs_fd,
+			 (off_t)i * GMEM_CHUNK) == MAP_FAILED)
+			goto fail;
+	if (!pthread_create(&gfs_tid, NULL, fuse_evictor, NULL))
+		return 0;
+	errno = EAGAIN;
+fail:
+	ret = -errno;
+	/* The chunks are anonymous memory again. */
+	for (i = 0; i < NINST; i++)
+		mmap(insts[i].gmem + FUSE_CHUNK * GMEM_CHUNK, GMEM_CHUNK,
+		     PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	fuse_stop();
+	return ret;
 }
 
 /* ---- instances ------------------------------------------------------- */
@@ -2210,6 +2353,7 @@ int main(int argc, char **argv)
 	printf("# uapi_fuzz: seed %llu, %llu operations, %u threads, bound %.0f s\n",
 	       seed, total_ops, nthreads, bound_s);
 	replay_hint();
+	fuse_daemon_start();
 
 	if (access("/sys/kernel/debug/kcov", F_OK))
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
@@ -2276,8 +2420,11 @@ int main(int argc, char **argv)
 	}
 
 	{
-		int ret = uffd_start();
+		int ret = fuse_start();
 
+		printf("# FUSE guest memory: %s\n", ret ?
+		       strerror(-ret) : "chunk 30 of each instance's");
+		ret = uffd_start();
 		printf("# userfaultfd guest memory: %s\n", ret ?
 		       strerror(-ret) : "chunk 31 of each instance's");
 	}
@@ -2293,6 +2440,8 @@ int main(int argc, char **argv)
 	pthread_join(wd, NULL);
 	if (uffd >= 0)
 		pthread_join(uffd_tid, NULL);
+	if (gfs_pid > 0)
+		pthread_join(gfs_tid, NULL);
 	el = now() - t0;
 	{
 		unsigned long long done = 0;
@@ -2365,6 +2514,7 @@ int main(int argc, char **argv)
 		inst_close(&insts[i]);
 		__mdl_remove(insts[i].uuid);
 	}
+	fuse_stop();
 	printf("# uapi_fuzz: elapsed %.1f s\n", now() - t0);
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n", pass, fail);
 	return fail ? 1 : 0;
