@@ -222,17 +222,21 @@ static void *report_thread(void *arg)
  * a tracked page (2 MiB here) crosses the end of the part of the bitmap
  * the core pinned (512 pages of it, 64 GiB of IOVA at 4 KiB), setting its
  * bits pins the next part.  With that part on a userfaultfd page nobody
- * serves, the report waits, and the device's next write, which it logs,
- * must not wait with it: its engine step would hold an engine and the
- * device's lock for as long as the user likes.
+ * serves (or on a FUSE file whose daemon holds the read), the report
+ * waits, and the device's next write, which it logs, must not wait with
+ * it: its engine step would hold an engine and the device's lock for as
+ * long as the user likes.
  */
-TEST_F(dma, dma_logging_report_stall_blocks_no_dma)
+static void report_stall(struct __test_metadata *_metadata,
+			 struct mdl_dev *dev, struct mdl_queue *q,
+			 struct mdl_dma *a, struct mdl_dma *b, unsigned int kind)
 {
 	const uint64_t base = 1ULL << 40, span = 128ULL << 30, window = 64ULL << 30;
 	const size_t bmsize = span / 4096 / 8;	/* 4 MiB */
-	struct report_call rc = { .d = &self->d };
+	struct report_call rc = { .d = dev };
 	uint64_t pgsize = 2 << 20;
 	struct migdev_desc d;
+	struct mdl_dma m;
 	struct mdl_stall s;
 	uint8_t *bm, *page;
 	uint64_t bit;
@@ -244,19 +248,22 @@ TEST_F(dma, dma_logging_report_stall_blocks_no_dma)
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, bm);
 	ASSERT_NE(MAP_FAILED, page);
-	ret = log_start_pgsize(&self->d, base, span, &pgsize);
+	ret = log_start_pgsize(dev, base, span, &pgsize);
 	if (ret == -ENOTTY)
 		SKIP(return, "no DMA logging: the kernel lacks CONFIG_IOMMUFD_DRIVER");
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(2 << 20, pgsize);
-	ret = mdl_stall_init_at(&s, bm + bmsize / 2);
-	if (ret)
-		SKIP(return, "no userfaultfd: %s", strerror(-ret));
+	ret = kind ? mdl_stall_init_fuse_at(&s, bm + bmsize / 2) :
+		     mdl_stall_init_at(&s, bm + bmsize / 2);
+	if (ret) {
+		TH_LOG("no %s: %s", kind ? "FUSE" : "userfaultfd", strerror(-ret));
+		goto out;
+	}
 
 	/* The device writes the first 2 MiB page past the first window. */
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->d, page, 4096, base + window));
-	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, base + window, 4096, 0);
-	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	ASSERT_EQ(0, __mdl_dma_map_at(dev, page, 4096, base + window));
+	d = mdl_desc(MIGDEV_OP_COPY, a->iova, base + window, 4096, 0);
+	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(q, &d));
 
 	/* A report from 4 KiB on: that page crosses its first window. */
 	rc.iova = base + 4096;
@@ -267,9 +274,9 @@ TEST_F(dma, dma_logging_report_stall_blocks_no_dma)
 		TH_LOG("the report did not reach the stalled part of its bitmap");
 
 	/* Meanwhile the device writes again, logged, and completes. */
-	memset(self->b.va, 0, 4096);
-	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4096, 0);
-	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, mdl_submit(&self->q, &d), 5000))
+	memset(b->va, 0, 4096);
+	d = mdl_desc(MIGDEV_OP_COPY, a->iova, b->iova, 4096, 0);
+	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(q, mdl_submit(q, &d), 5000))
 		TH_LOG("a write waited for the stalled report");
 
 	mdl_stall_release(&s);
@@ -280,10 +287,24 @@ TEST_F(dma, dma_logging_report_stall_blocks_no_dma)
 	EXPECT_TRUE(rc.bits[bit / 64] >> (bit % 64) & 1);
 	bit += 511;
 	EXPECT_TRUE(rc.bits[bit / 64] >> (bit % 64) & 1);
-	EXPECT_EQ(0, memcmp(self->a.va, self->b.va, 4096));
+	EXPECT_EQ(0, memcmp(a->va, b->va, 4096));
+	m.va = page;
+	m.iova = base + window;
+	m.size = 4096;
+	EXPECT_EQ(0, __mdl_dma_unmap_iova(dev, &m));
+out:
 	mdl_stall_fini(&s);
+	EXPECT_EQ(0, logging(dev, VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, NULL, 0));
 	munmap(bm, bmsize);
 	munmap(page, 4096);
+}
+
+/* The bitmap's page stalls on a userfaultfd, and on a FUSE file. */
+TEST_F(dma, dma_logging_report_stall_blocks_no_dma)
+{
+	report_stall(_metadata, &self->d, &self->q, &self->a, &self->b, 0);
+	report_stall(_metadata, &self->d, &self->q, &self->a, &self->b, 1);
 }
 
 TEST_HARNESS_MAIN

@@ -526,50 +526,66 @@ static void arc_beside_stalled_io(struct __test_metadata *_metadata,
 		call_wait(arc, 10000);
 }
 
+/* A stall of @kind: 0 userfaultfd, 1 FUSE.  0 or -errno. */
+static int stall_init(struct mdl_stall *s, unsigned int kind)
+{
+	return kind ? mdl_stall_init_fuse_at(s, NULL) : mdl_stall_init(s);
+}
+
+static const char *const stall_names[] = { "userfaultfd", "FUSE" };
+
 /*
  * Finding 6, the data_fds: read() and write() held the file's lock across
  * the user copy, and the arcs that disable or commit the file waited for
  * it, holding state_mutex: one stalled buffer hung migration and sysfs.
+ * The buffer stalls on a userfaultfd, and on a FUSE file whose daemon
+ * holds the read (the copy then waits uninterruptibly).
  */
 TEST_F_TIMEOUT(dma, data_fd_stalled_buffer_blocks_no_arc, 120)
 {
 	struct call rd = { .fn = do_read }, arc = { .fn = do_mig_running };
 	struct call wr = { .fn = do_write }, stop = { .fn = do_mig_stop };
 	struct mdl_stall s;
+	unsigned int kind;
 	int fd, ret;
 
-	ret = mdl_stall_init(&s);
-	if (ret)
-		SKIP(return, "no userfaultfd: %s", strerror(-ret));
-	/* Saving: a read into the stalled page, then PRE_COPY -> RUNNING. */
-	mdl_dirty_device(&self->d, 3);
-	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
-	rd.fd = fd;
-	arc.dev = &self->d;
-	arc_beside_stalled_io(_metadata, &s, &rd, &arc, "PRE_COPY -> RUNNING");
-	EXPECT_EQ(0, arc.ret);
-	/* The read got the bytes it copied, or the disabled file's -ENODEV. */
-	EXPECT_TRUE(rd.ret > 0 || (rd.ret < 0 && rd.err == ENODEV));
-	/* The file is disabled now. */
-	EXPECT_EQ(-1, read(fd, s.page, 16));
-	EXPECT_EQ(ENODEV, errno);
-	close(fd);
-	mdl_stall_fini(&s);
+	for (kind = 0; kind < 2; kind++) {
+		ret = stall_init(&s, kind);
+		if (ret) {
+			TH_LOG("no %s: %s", stall_names[kind], strerror(-ret));
+			mdl_stall_fini(&s);
+			continue;
+		}
+		/* Saving: a read into the stalled page, then PRE_COPY -> RUNNING. */
+		mdl_dirty_device(&self->d, 3);
+		ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+		rd.fd = fd;
+		arc.dev = &self->d;
+		arc_beside_stalled_io(_metadata, &s, &rd, &arc, "PRE_COPY -> RUNNING");
+		EXPECT_EQ(0, arc.ret) TH_LOG("%s", stall_names[kind]);
+		/* The read got the bytes it copied, or the disabled file's -ENODEV. */
+		EXPECT_TRUE(rd.ret > 0 || (rd.ret < 0 && rd.err == ENODEV));
+		/* The file is disabled now. */
+		EXPECT_EQ(-1, read(fd, s.page, 16));
+		EXPECT_EQ(ENODEV, errno);
+		close(fd);
+		mdl_stall_fini(&s);
 
-	/* Resuming: a write from the stalled page, then RESUMING -> STOP. */
-	ret = mdl_stall_init(&s);
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RESUMING, &fd));
-	wr.fd = fd;
-	stop.dev = &self->d;
-	arc_beside_stalled_io(_metadata, &s, &wr, &stop, "RESUMING -> STOP");
-	/* Nothing was written before the commit: an empty stream, refused. */
-	EXPECT_NE(0, stop.ret);
-	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->d));
-	close(fd);
-	mdl_stall_fini(&s);
-	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
+		/* Resuming: a write from the stalled page, then RESUMING -> STOP. */
+		ret = stall_init(&s, kind);
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, __mdl_mig_set(&self->d, VFIO_DEVICE_STATE_RESUMING, &fd));
+		wr.fd = fd;
+		stop.dev = &self->d;
+		arc_beside_stalled_io(_metadata, &s, &wr, &stop, "RESUMING -> STOP");
+		/* Nothing was written before the commit: an empty stream, refused. */
+		EXPECT_NE(0, stop.ret);
+		EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->d));
+		close(fd);
+		mdl_stall_fini(&s);
+		ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
+		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->d));
+	}
 }
 
 struct reset_racer {

@@ -87,6 +87,11 @@ static void *fs_daemon(void *arg)
 
 	if (!buf)
 		return NULL;
+	/*
+	 * Touched now: a fault here later could wait for the mmap_lock behind
+	 * a writer that waits for a reader this daemon holds.
+	 */
+	memset(buf, 0, FS_BUF);
 	for (;;) {
 		struct fuse_in_header *in = (void *)buf;
 		struct pollfd p = { .fd = f->fd, .events = POLLIN };

@@ -985,6 +985,7 @@ int mdl_stall_init_at(struct mdl_stall *s, void *page)
 
 	s->page = MAP_FAILED;
 	s->owned = !page;
+	s->fuse = NULL;
 	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (s->uffd < 0)
 		return -errno;
@@ -1015,10 +1016,47 @@ int mdl_stall_init(struct mdl_stall *s)
 	return mdl_stall_init_at(s, NULL);
 }
 
+int mdl_stall_init_fuse_at(struct mdl_stall *s, void *page)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	int fd, ret;
+
+	s->uffd = -1;
+	s->ptid = 0;
+	s->page = MAP_FAILED;
+	s->owned = !page;
+	s->fuse = calloc(1, sizeof(*s->fuse));
+	if (!s->fuse)
+		return -ENOMEM;
+	ret = mdl_fuse_start(s->fuse, 1 << 20);
+	if (ret) {
+		free(s->fuse);
+		s->fuse = NULL;
+		return ret;
+	}
+	s->fuse->fill = 0;
+	mdl_fuse_freeze(s->fuse, 1);
+	fd = open(s->fuse->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	s->page = mmap(page, psize, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | (page ? MAP_FIXED : 0), fd, 0);
+	ret = s->page == MAP_FAILED ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 int mdl_stall_wait_fault(struct mdl_stall *s, int ms)
 {
 	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
 	struct uffd_msg msg;
+
+	if (s->fuse) {
+		if (mdl_fuse_wait_held(s->fuse, 1, ms) < 1)
+			return 0;
+		s->ptid = s->fuse->held_tid;
+		return 1;
+	}
 
 	if (poll(&p, 1, ms) != 1)
 		return 0;
@@ -1036,7 +1074,10 @@ void mdl_stall_release(struct mdl_stall *s)
 			   .len = sysconf(_SC_PAGESIZE) },
 	};
 
-	ioctl(s->uffd, UFFDIO_ZEROPAGE, &z);
+	if (s->fuse)
+		mdl_fuse_freeze(s->fuse, 0);
+	else
+		ioctl(s->uffd, UFFDIO_ZEROPAGE, &z);
 }
 
 void mdl_stall_release_with(struct mdl_stall *s, const void *data)
@@ -1055,4 +1096,13 @@ void mdl_stall_fini(struct mdl_stall *s)
 		munmap(s->page, sysconf(_SC_PAGESIZE));
 	if (s->uffd >= 0)
 		close(s->uffd);
+	if (s->fuse) {
+		/* A page of the caller's is anonymous again. */
+		if (s->page != MAP_FAILED && !s->owned)
+			mmap(s->page, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		mdl_fuse_stop(s->fuse);
+		free(s->fuse);
+		s->fuse = NULL;
+	}
 }

@@ -202,17 +202,28 @@ uint64_t mdl_eventfd_count(int fd, uint64_t want, int ms);
  * any access to it, the kernel's copy_from_user() included, blocks until
  * the test resolves the fault.
  */
+struct mdl_fuse;
+
 struct mdl_stall {
 	int uffd;
 	uint8_t *page;
 	int owned;	/* mapped by mdl_stall_init() */
 	uint32_t ptid;	/* the thread that took the last fault, or 0 */
+	struct mdl_fuse *fuse;	/* FUSE-backed (mdl_stall_init_fuse_at()) */
 };
 
 /* 0, or -errno: the kernel has no userfaultfd for us. */
 int mdl_stall_init(struct mdl_stall *s);
 /* The same on @page, a page of the caller's that was never touched. */
 int mdl_stall_init_at(struct mdl_stall *s, void *page);
+/*
+ * The same with a FUSE file instead of a userfaultfd: @page (or a new
+ * page) becomes a private mapping of a page of a file whose daemon holds
+ * the read (fuse_stall.c), which waits uninterruptibly, as on a hung
+ * network file system.  mdl_stall_release() answers with zeros;
+ * mdl_stall_release_with() is for userfaultfd stalls only.
+ */
+int mdl_stall_init_fuse_at(struct mdl_stall *s, void *page);
 /* Wait until something faults on the page: 1, or 0 after @ms. */
 int mdl_stall_wait_fault(struct mdl_stall *s, int ms);
 /* Let the access go on: the page becomes zeros. */
