@@ -228,6 +228,56 @@ u64 migdev_devmem_collect_dirty(struct migdev_devmem *dm, unsigned long *out)
 }
 
 /**
+ * migdev_devmem_next_run() - the next run of allocated pages
+ * @dm: device memory
+ * @from: first page index to look at
+ * @max: most pages in the run
+ * @first: the run's first page
+ *
+ * Return: pages in the run, which starts at the first allocated page at
+ * or after @from; 0 if there is none.
+ */
+u32 migdev_devmem_next_run(struct migdev_devmem *dm, u64 from, u32 max,
+			   u64 *first)
+{
+	unsigned long idx = from, start;
+	struct page *page;
+	u32 count = 0;
+
+	down_read(&dm->lock);
+	page = xa_find(&dm->pages, &idx, ULONG_MAX, XA_PRESENT);
+	start = idx;
+	while (page && count < max && idx == start + count) {
+		count++;
+		idx++;
+		page = xa_find(&dm->pages, &idx, ULONG_MAX, XA_PRESENT);
+	}
+	up_read(&dm->lock);
+	*first = start;
+	return count;
+}
+
+/**
+ * migdev_devmem_count_from() - allocated pages at or after a page
+ * @dm: device memory
+ * @from: first page index to count
+ *
+ * Return: how many.
+ */
+u64 migdev_devmem_count_from(struct migdev_devmem *dm, u64 from)
+{
+	struct page *page;
+	unsigned long idx;
+	u64 n = 0;
+
+	down_read(&dm->lock);
+	xa_for_each_start(&dm->pages, idx, page, from)
+		n++;
+	up_read(&dm->lock);
+	return n;
+}
+
+/**
  * migdev_devmem_resident() - bytes of device memory currently allocated
  * @dm: device memory
  *

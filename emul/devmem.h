@@ -66,6 +66,9 @@ struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
 				       unsigned long idx, bool alloc);
 void migdev_devmem_set_dirty(struct migdev_devmem *dm, unsigned long idx);
 u64 migdev_devmem_collect_dirty(struct migdev_devmem *dm, unsigned long *out);
+u32 migdev_devmem_next_run(struct migdev_devmem *dm, u64 from, u32 max,
+			   u64 *first);
+u64 migdev_devmem_count_from(struct migdev_devmem *dm, u64 from);
 u64 migdev_devmem_dirty_count(struct migdev_devmem *dm);
 int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
 			const void *data);

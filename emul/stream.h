@@ -3,7 +3,8 @@
  * migdev: the migration stream codec (format: include/uapi/linux/migdev.h).
  *
  * Pure code: no VFIO, no allocation, no locks, so it also builds in
- * userspace (for fuzzing).  The decoder is incremental and accepts any
+ * userspace (for fuzzing).  The encoder (stream_enc.c) owns the order of
+ * a stream's records, from the header to END.  The decoder is incremental and accepts any
  * segmentation; it validates every record as it completes and hands
  * device-memory pages to a callback, while device state is kept in the
  * decoder until the caller applies it, after MIGDEV_TAG_END.
@@ -120,5 +121,77 @@ void migdev_stream_header_init(struct migdev_stream_header *h, u32 type_id,
 			       u32 nr_queues, u64 devmem_size, u16 minor);
 size_t migdev_stream_put_record(void *dst, u32 tag, u32 flags,
 				const void *payload, size_t len);
+
+size_t migdev_stream_put_source_info(void *buf, u32 rounds, u64 precopy_bytes);
+
+/* What one call of the encoder produces at most: a full DEVMEM record. */
+#define MIGDEV_STREAM_ENC_BUF \
+	(sizeof(struct migdev_stream_record) + MIGDEV_STREAM_MAX_PAYLOAD)
+
+/**
+ * struct migdev_stream_src_ops - the device memory an encoder sends
+ * @next_run: the first present page at or after @from in *@first, and how
+ *	      many present pages run on from it (at most @max); 0 if none
+ * @read: copy pages [@first, @first + @count) into @buf (absent pages
+ *	  read as zeros)
+ * @collect_dirty: set in @bits the pages written since the last call, and
+ *		   forget them; how many
+ */
+struct migdev_stream_src_ops {
+	u32 (*next_run)(void *priv, u64 from, u32 max, u64 *first);
+	void (*read)(void *priv, u64 first, u32 count, void *buf);
+	u64 (*collect_dirty)(void *priv, unsigned long *bits);
+};
+
+/**
+ * struct migdev_stream_enc - encoder of one outgoing stream (stream_enc.c)
+ * @ops: its page source
+ * @priv: argument for @ops
+ * @geom: the source's geometry
+ * @minor: the minor version emitted
+ * @precopy: saving began while the device ran: dirty pages are collected
+ * @stop_copy: the device stopped: @state is set
+ * @header_sent: the header went out
+ * @cursor: the initial pass's next page
+ * @initial_done: every page present at the start went out
+ * @dirty: collected dirty pages still to send, one bit per page
+ * @nbits: bits in @dirty
+ * @dirty_pending: bits set in @dirty
+ * @stop_collected: the last collection after the stop happened
+ * @rounds: collections that found pages
+ * @state: the device state records (the caller's)
+ * @state_len: bytes at @state
+ * @state_sent: they went out
+ * @end_sent: END went out
+ */
+struct migdev_stream_enc {
+	const struct migdev_stream_src_ops *ops;
+	void *priv;
+	struct migdev_geom geom;
+	u16 minor;
+	bool precopy;
+	bool stop_copy;
+	bool header_sent;
+	u64 cursor;
+	bool initial_done;
+	unsigned long *dirty;
+	u64 nbits;
+	u64 dirty_pending;
+	bool stop_collected;
+	u32 rounds;
+	const void *state;
+	size_t state_len;
+	bool state_sent;
+	bool end_sent;
+};
+
+void migdev_stream_enc_init(struct migdev_stream_enc *enc,
+			    const struct migdev_stream_src_ops *ops, void *priv,
+			    const struct migdev_geom *geom, u16 minor,
+			    bool precopy, unsigned long *dirty);
+void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
+			    size_t len);
+int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
+			   size_t *len);
 
 #endif /* MIGDEV_EMUL_STREAM_H */

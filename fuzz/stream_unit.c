@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bitmap.h>
 #include <linux/kernel.h>
 #include <linux/sizes.h>
 #include <linux/unaligned.h>
@@ -47,6 +48,7 @@ struct sink {
 	u64 bad;
 	unsigned int calls;
 	unsigned int fail_at;	/* 1-based call to fail; 0: never */
+	unsigned long *seen;	/* if set: a bit per page received */
 };
 
 static int sink_devmem(void *priv, u64 first, u32 count, const void *data)
@@ -64,6 +66,9 @@ static int sink_devmem(void *priv, u64 first, u32 count, const void *data)
 	for (i = 0; i < (size_t)count * 4096; i++)
 		if (p[i] != sg_page_byte(first + i / 4096, i % 4096))
 			s->bad++;
+	for (i = 0; s->seen && i < count; i++)
+		s->seen[(first + i) / (8 * sizeof(long))] |=
+			1UL << ((first + i) % (8 * sizeof(long)));
 	s->pages += count;
 	return 0;
 }
@@ -540,6 +545,211 @@ static void test_crc(void)
 	result(crc == 0xe3069283, "CRC-32C check value 0x%08x", crc);
 }
 
+/*
+ * The encoder (emul/stream_enc.c) in userspace: a fake device memory whose
+ * present pages hold sg_page_byte(), and whose writes the test marks dirty.
+ */
+struct fake_mem {
+	u64 npages;
+	unsigned long present[1024 / FZ_BITS_PER_LONG];
+	unsigned long dirty[1024 / FZ_BITS_PER_LONG];
+};
+
+static u32 fake_next_run(void *priv, u64 from, u32 max, u64 *first)
+{
+	struct fake_mem *m = priv;
+	u64 i = find_next_bit(m->present, m->npages, from);
+	u32 n = 0;
+
+	*first = i;
+	while (i + n < m->npages && n < max && fz_test_bit(i + n, m->present))
+		n++;
+	return n;
+}
+
+static void fake_read(void *priv, u64 first, u32 count, void *buf)
+{
+	struct fake_mem *m = priv;
+	u8 *p = buf;
+	size_t i;
+
+	for (i = 0; i < (size_t)count * 4096; i++)
+		p[i] = fz_test_bit(first + i / 4096, m->present) ?
+		       sg_page_byte(first + i / 4096, i % 4096) : 0;
+}
+
+static u64 fake_collect(void *priv, unsigned long *bits)
+{
+	struct fake_mem *m = priv;
+	u64 i, n = 0;
+
+	for (i = 0; i < m->npages; i++)
+		n += fz_test_bit(i, m->dirty);
+	memcpy(bits, m->dirty, sizeof(m->dirty));
+	memset(m->dirty, 0, sizeof(m->dirty));
+	return n;
+}
+
+static const struct migdev_stream_src_ops fake_ops = {
+	.next_run = fake_next_run,
+	.read = fake_read,
+	.collect_dirty = fake_collect,
+};
+
+static void fake_set(unsigned long *b, u64 first, u64 count)
+{
+	for (; count; count--, first++)
+		b[first / FZ_BITS_PER_LONG] |= 1UL << (first % FZ_BITS_PER_LONG);
+}
+
+/* Run @enc until it returns non-zero, appending to @out: that return. */
+static int enc_run(struct migdev_stream_enc *enc, struct sg_buf *out, u8 *buf,
+		   unsigned int *pieces)
+{
+	size_t len;
+	int ret;
+
+	while (!(ret = migdev_stream_enc_next(enc, buf, &len))) {
+		sg_append(out, buf, len);
+		(*pieces)++;
+	}
+	return ret;
+}
+
+/* Where record @tag's payload starts in @s (records from @off), or NULL. */
+static const u8 *find_payload(const struct sg_buf *s, size_t off, u32 tag,
+			      u32 index)
+{
+	while (off + REC <= s->len) {
+		u32 t = get_unaligned_le32(s->p + off);
+		struct migdev_stream_record r;
+		u64 size;
+
+		memcpy(&r, s->p + off, REC);	/* records are not aligned */
+		size = le64_to_cpu(r.size);
+
+		if (t == tag && (tag != MIGDEV_TAG_QUEUE ||
+				 get_unaligned_le32(s->p + off + REC) == index))
+			return s->p + off + REC;
+		off += REC + size;
+	}
+	return NULL;
+}
+
+/*
+ * The encoder's stream: its order (header, the pages present, what was
+ * dirtied in pre-copy and after, the state, END), accepted by the decoder
+ * with every page and every field of the state as sent; and a stream
+ * encoded again from what the decoder received is byte for byte the one
+ * encoded from the source's memory.
+ */
+static void test_encoder(void)
+{
+	const struct migdev_geom *g = &sg_types[MIGDEV_TYPE_SMALL];
+	static struct fake_mem mem, got;
+	unsigned long dirty[1024 / FZ_BITS_PER_LONG] = {};
+	struct migdev_stream_enc enc;
+	struct sg_buf out, st, again, direct;
+	unsigned int pieces = 0, i;
+	struct sink sink = {};
+	const u8 *p;
+	bool same;
+	u8 *buf;
+	int ret;
+
+	buf = malloc(MIGDEV_STREAM_ENC_BUF);
+	sg_init(&out, 8 << 20);
+	sg_init(&st, 1 << 20);
+	sg_init(&again, 8 << 20);
+	sg_init(&direct, 8 << 20);
+	mem.npages = g->devmem_size / 4096;
+	fake_set(mem.present, 0, 3);
+	fake_set(mem.present, 10, 1);
+	fake_set(mem.present, 300, 301);	/* two records and a bit */
+	migdev_stream_enc_init(&enc, &fake_ops, &mem, g, MIGDEV_STREAM_MINOR,
+			       true, dirty);
+	ret = enc_run(&enc, &out, buf, &pieces);
+	/* header, pages 0-2, 10, 300-555, 556-600 */
+	result(ret == -ENOMSG && pieces == 5 && enc.initial_done,
+	       "encoder: the initial pass, then nothing new (%d, %u pieces)",
+	       ret, pieces);
+
+	/* Written while the device runs: a round of dirty pages. */
+	fake_set(mem.dirty, 1, 1);
+	fake_set(mem.dirty, 700, 2);
+	fake_set(mem.present, 700, 2);
+	ret = enc_run(&enc, &out, buf, &pieces);
+	result(ret == -ENOMSG && pieces == 7 && enc.rounds == 1,
+	       "encoder: a pre-copy round of dirty pages (%d, %u pieces, %u rounds)",
+	       ret, pieces, enc.rounds);
+
+	/* The device stops, with one page written since the last round. */
+	fake_set(mem.dirty, 5, 1);
+	fake_set(mem.present, 5, 1);
+	sg_state(&st, g, true, NULL);
+	st.len += migdev_stream_put_source_info(st.p + st.len, enc.rounds, 4242);
+	migdev_stream_enc_stop(&enc, st.p, st.len);
+	ret = enc_run(&enc, &out, buf, &pieces);
+	result(ret == 1 && pieces == 10 && enc.end_sent,
+	       "encoder: stop-copy sends the last page, the state and END (%d, %u pieces)",
+	       ret, pieces);
+	{
+		size_t len;
+
+		result(migdev_stream_enc_next(&enc, buf, &len) == 1 && !len,
+		       "encoder: the end stays the end");
+	}
+
+	sink.seen = got.present;
+	ret = decode(&dec, &sink, g, MIGDEV_STREAM_MINOR, out.p, out.len,
+		     CUT_RANDOM);
+	result(!ret && dec.phase == MIGDEV_DEC_DONE && sink.pages == 309 &&
+	       !sink.bad && !sink.zero_pages,
+	       "encoder: decoded whole, %llu pages as sent (%d: %s)",
+	       (unsigned long long)sink.pages, ret, dec.err);
+
+	/* Every field of the state survives. */
+	same = dec.have_config && dec.have_regs && dec.have_msix &&
+	       dec.have_source_info;
+	p = find_payload(&st, 0, MIGDEV_TAG_CONFIG, 0);
+	same = same && p && !memcmp(p, dec.config, sizeof(dec.config));
+	p = find_payload(&st, 0, MIGDEV_TAG_REGS, 0);
+	same = same && p && !memcmp(p, &dec.regs, sizeof(dec.regs));
+	p = find_payload(&st, 0, MIGDEV_TAG_MSIX, 0);
+	same = same && p && !memcmp(p, &dec.msix, sizeof(dec.msix));
+	for (i = 0; i < g->nr_queues; i++) {
+		p = find_payload(&st, 0, MIGDEV_TAG_QUEUE, i);
+		same = same && p && !memcmp(p, &dec.queues[i], sizeof(dec.queues[i]));
+	}
+	p = find_payload(&st, 0, MIGDEV_TAG_SOURCE_INFO, 0);
+	same = same && p && !memcmp(p, &dec.source_info, sizeof(dec.source_info));
+	result(same, "encoder: every state field decoded as encoded");
+
+	/*
+	 * Encode -> decode -> encode: the pages the decoder received, sent
+	 * again in one stop-copy, make the stream the source's memory makes.
+	 */
+	got.npages = mem.npages;
+	pieces = 0;
+	migdev_stream_enc_init(&enc, &fake_ops, &mem, g, MIGDEV_STREAM_MINOR,
+			       false, dirty);
+	migdev_stream_enc_stop(&enc, st.p, st.len);
+	ret = enc_run(&enc, &direct, buf, &pieces);
+	migdev_stream_enc_init(&enc, &fake_ops, &got, g, MIGDEV_STREAM_MINOR,
+			       false, dirty);
+	migdev_stream_enc_stop(&enc, st.p, st.len);
+	ret |= enc_run(&enc, &again, buf, &pieces) ^ 1;
+	result(ret == 1 && direct.len == again.len &&
+	       !memcmp(direct.p, again.p, direct.len),
+	       "encoder: encode -> decode -> encode is identical (%zu bytes)",
+	       again.len);
+	sg_free(&out);
+	sg_free(&st);
+	sg_free(&again);
+	sg_free(&direct);
+	free(buf);
+}
+
 int main(void)
 {
 	payload = malloc(MIGDEV_STREAM_MAX_PAYLOAD);
@@ -549,6 +759,7 @@ int main(void)
 	test_crc();
 	test_valid();
 	test_bad();
+	test_encoder();
 	printf("1..%u\n", nr_test);
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
 	       nr_pass, nr_fail);

@@ -2,14 +2,15 @@
 /*
  * migdev: the migration data_fd files: saving (read) and resuming (write).
  *
- * Saving produces the stream a record at a time into a buffer of one
- * record, from the header through device memory to the device state and
- * END.  In pre-copy it first sends every page ever written (the initial
- * pass) and then, each time it runs dry, collects the dirty bitmap and
- * sends what changed since; with nothing new, read() returns -ENOMSG.
- * Stop-copy takes the device state when the device stops, sends the pages
- * dirtied since the last collection, the state, END, and then read()
- * returns 0.
+ * Saving hands out the stream the encoder (emul/stream_enc.c) produces a
+ * record at a time into a buffer of one record, from the header through
+ * device memory to the device state and END.  In pre-copy it first sends
+ * every page ever written (the initial pass) and then, each time it runs
+ * dry, collects the dirty bitmap and sends what changed since; with
+ * nothing new, read() returns -ENOMSG.  Stop-copy takes the device state
+ * when the device stops and gives it to the encoder, which sends the pages
+ * dirtied since the last collection, the state, END; then read() returns
+ * 0.
  *
  * Resuming feeds what is written to the stream decoder; pages go to
  * staging memory and the device state stays in the decoder, so nothing
@@ -54,8 +55,6 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
 	      "migdev supports 4 KiB host pages only: PAGE_SIZE must equal the stream's page");
 
 #define MIGDEV_REC	sizeof(struct migdev_stream_record)
-/* One record at a time: the biggest is a full DEVMEM record. */
-#define MIGDEV_SAVE_BUF	(MIGDEV_REC + MIGDEV_STREAM_MAX_PAYLOAD)
 /* Bytes one page costs in the stream, records' headers spread over it. */
 #define MIGDEV_PAGE_COST \
 	(PAGE_SIZE + (MIGDEV_REC + sizeof(struct migdev_rec_devmem)) / \
@@ -71,23 +70,12 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
  * @wq: poll(); woken when the device dirties device memory, stops, or
  *	the file is disabled
  * @disabled: the file is dead: -ENODEV
- * @precopy: opened in a PRE_COPY state
- * @stop_copy: the device stopped: @state holds its state
+ * @enc: the stream's encoder: what goes out, in which order
  * @buf: the record being handed out
  * @len: bytes in @buf
  * @pos: bytes of @buf already read
- * @header_sent: the stream header went out
- * @cursor: the initial pass's next page index
- * @initial_done: every page present at the start was sent
- * @dirty: collected dirty bits still to send
- * @dirty_pending: bits set in @dirty
- * @stop_collected: the last collection after the device stopped happened
+ * @dirty: the encoder's dirty bitmap
  * @state: the device-state records, taken when the device stopped
- * @state_len: bytes in @state
- * @state_sent: they went out
- * @end_sent: END went out: read() returns 0 from now on
- * @minor: stream minor version emitted
- * @rounds: dirty collections that found pages
  * @sent: bytes read so far
  * @precopy_sent: bytes read before stop-copy
  */
@@ -98,23 +86,12 @@ struct migdev_save {
 	struct mutex lock; /* protects the file's state, see above */
 	wait_queue_head_t wq;
 	bool disabled;
-	bool precopy;
-	bool stop_copy;
+	struct migdev_stream_enc enc;
 	u8 *buf;
 	size_t len;
 	size_t pos;
-	bool header_sent;
-	u64 cursor;
-	bool initial_done;
 	unsigned long *dirty;
-	u64 dirty_pending;
-	bool stop_collected;
 	u8 *state;
-	size_t state_len;
-	bool state_sent;
-	bool end_sent;
-	u16 minor;
-	u32 rounds;
 	u64 sent;
 	u64 precopy_sent;
 };
@@ -150,79 +127,29 @@ struct migdev_resume {
 
 #define MIGDEV_RESUME_BOUNCE	(64 * 1024)
 
-/* Pages present at or after @from: what the initial pass has left. */
-static u64 migdev_pages_from(struct migdev_devmem *dm, u64 from)
+/* The encoder's page source: the device's memory. */
+static u32 migdev_save_next_run(void *priv, u64 from, u32 max, u64 *first)
 {
-	struct page *page;
-	unsigned long idx;
-	u64 n = 0;
-
-	down_read(&dm->lock);
-	xa_for_each_start(&dm->pages, idx, page, from)
-		n++;
-	up_read(&dm->lock);
-	return n;
+	return migdev_devmem_next_run(priv, from, max, first);
 }
 
-/* Put a DEVMEM record for pages [first, first + count) into s->buf. */
-static void migdev_save_put_pages(struct migdev_save *s, u64 first, u32 count)
+static void migdev_save_read_pages(void *priv, u64 first, u32 count,
+				   void *buf)
 {
-	struct migdev_devmem *dm = &s->mdev->emul.devmem;
-	struct migdev_rec_devmem *r = (void *)(s->buf + MIGDEV_REC);
-
-	r->first = cpu_to_le64(first);
-	r->count = cpu_to_le32(count);
-	r->reserved = 0;
-	migdev_devmem_read(dm, first << PAGE_SHIFT, r + 1,
+	migdev_devmem_read(priv, first << PAGE_SHIFT, buf,
 			   (size_t)count << PAGE_SHIFT);
-	s->len = migdev_stream_put_record(s->buf, MIGDEV_TAG_DEVMEM, 0, NULL,
-					  sizeof(*r) + ((size_t)count << PAGE_SHIFT));
-	s->pos = 0;
 }
 
-/* The next run of present pages from the cursor, up to a record's worth. */
-static bool migdev_save_initial(struct migdev_save *s)
+static u64 migdev_save_collect_dirty(void *priv, unsigned long *bits)
 {
-	struct migdev_devmem *dm = &s->mdev->emul.devmem;
-	unsigned long idx = s->cursor, first;
-	u32 count = 0;
-	struct page *page;
-
-	down_read(&dm->lock);
-	page = xa_find(&dm->pages, &idx, ULONG_MAX, XA_PRESENT);
-	first = idx;
-	while (page && count < MIGDEV_REC_MAX_PAGES && idx == first + count) {
-		count++;
-		idx++;
-		page = xa_find(&dm->pages, &idx, ULONG_MAX, XA_PRESENT);
-	}
-	up_read(&dm->lock);
-	if (!count) {
-		s->initial_done = true;
-		return false;
-	}
-	s->cursor = first + count;
-	migdev_save_put_pages(s, first, count);
-	return true;
+	return migdev_devmem_collect_dirty(priv, bits);
 }
 
-/* The next run of collected dirty pages. */
-static bool migdev_save_dirty(struct migdev_save *s)
-{
-	unsigned long nbits = migdev_devmem_nr_pfns(&s->mdev->emul.devmem);
-	unsigned long first, end;
-	u32 count;
-
-	if (!s->dirty_pending)
-		return false;
-	first = find_first_bit(s->dirty, nbits);
-	end = find_next_zero_bit(s->dirty, nbits, first);
-	count = min_t(unsigned long, end - first, MIGDEV_REC_MAX_PAGES);
-	bitmap_clear(s->dirty, first, count);
-	s->dirty_pending -= count;
-	migdev_save_put_pages(s, first, count);
-	return true;
-}
+static const struct migdev_stream_src_ops migdev_save_src_ops = {
+	.next_run = migdev_save_next_run,
+	.read = migdev_save_read_pages,
+	.collect_dirty = migdev_save_collect_dirty,
+};
 
 /*
  * Fill s->buf with the next piece of the stream.  Returns 0, -ENOMSG when
@@ -230,54 +157,8 @@ static bool migdev_save_dirty(struct migdev_save *s)
  */
 static int migdev_save_refill(struct migdev_save *s)
 {
-	struct migdev_devmem *dm = &s->mdev->emul.devmem;
-
-	if (!s->header_sent) {
-		struct migdev_emul *e = &s->mdev->emul;
-
-		migdev_stream_header_init((void *)s->buf, e->geom.type_id,
-					  e->geom.nr_queues, e->geom.devmem_size,
-					  s->minor);
-		s->len = sizeof(struct migdev_stream_header);
-		s->pos = 0;
-		s->header_sent = true;
-		return 0;
-	}
-	if (!s->initial_done && migdev_save_initial(s))
-		return 0;
-	if (migdev_save_dirty(s))
-		return 0;
-	if (!s->stop_copy || !s->stop_collected) {
-		/* Pages written since the last collection, if saving began
-		 * while the device ran; a stopped device changes nothing.
-		 */
-		if (s->precopy)
-			s->dirty_pending = migdev_devmem_collect_dirty(dm, s->dirty);
-		if (s->stop_copy)
-			s->stop_collected = true;
-		if (s->dirty_pending) {
-			s->rounds++;
-			migdev_save_dirty(s);
-			return 0;
-		}
-		if (!s->stop_copy)
-			return -ENOMSG;
-	}
-	if (!s->state_sent) {
-		memcpy(s->buf, s->state, s->state_len);
-		s->len = s->state_len;
-		s->pos = 0;
-		s->state_sent = true;
-		return 0;
-	}
-	if (!s->end_sent) {
-		s->len = migdev_stream_put_record(s->buf, MIGDEV_TAG_END, 0,
-						  NULL, 0);
-		s->pos = 0;
-		s->end_sent = true;
-		return 0;
-	}
-	return 1;
+	s->pos = 0;
+	return migdev_stream_enc_next(&s->enc, s->buf, &s->len);
 }
 
 static void migdev_save_free(struct migdev_save *s)
@@ -322,7 +203,7 @@ static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 		mutex_lock(&s->lock);
 		s->pos += c;
 		s->sent += c;
-		if (!s->stop_copy)
+		if (!s->enc.stop_copy)
 			s->precopy_sent += c;
 		mutex_unlock(&s->lock);
 		done += c;
@@ -386,12 +267,13 @@ static u64 migdev_save_left_locked(struct migdev_save *s, u64 *initial)
 	u64 init = 0, dirty;
 
 	lockdep_assert_held(&s->lock);
-	if (!s->header_sent)
+	if (!s->enc.header_sent)
 		init += sizeof(struct migdev_stream_header);
-	if (!s->initial_done)
-		init += migdev_pages_from(dm, s->cursor) * MIGDEV_PAGE_COST;
-	dirty = s->dirty_pending * MIGDEV_PAGE_COST;
-	if (s->precopy && !s->stop_collected)
+	if (!s->enc.initial_done)
+		init += migdev_devmem_count_from(dm, s->enc.cursor) *
+			MIGDEV_PAGE_COST;
+	dirty = s->enc.dirty_pending * MIGDEV_PAGE_COST;
+	if (s->enc.precopy && !s->enc.stop_collected)
 		dirty += migdev_devmem_dirty_count(dm) * MIGDEV_PAGE_COST;
 	dirty += s->len - s->pos;
 	if (initial)
@@ -417,9 +299,9 @@ u64 migdev_save_pending(struct migdev_save *s)
 	if (s->disabled)
 		goto out_unlock;
 	left = migdev_save_left_locked(s, NULL);
-	if (s->stop_copy && !s->state_sent)
-		left += s->state_len;
-	if (s->stop_copy && !s->end_sent)
+	if (s->enc.stop_copy && !s->enc.state_sent)
+		left += s->enc.state_len;
+	if (s->enc.stop_copy && !s->enc.end_sent)
 		left += MIGDEV_REC;
 out_unlock:
 	mutex_unlock(&s->lock);
@@ -453,7 +335,7 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 	mutex_lock(&s->lock);
 	if (s->disabled) {
 		ret = -ENODEV;
-	} else if (!s->precopy || s->stop_copy) {
+	} else if (!s->enc.precopy || s->enc.stop_copy) {
 		ret = -EINVAL;	/* not in a PRE_COPY state */
 	} else {
 		all = migdev_save_left_locked(s, &initial);
@@ -475,7 +357,7 @@ static __poll_t migdev_save_poll(struct file *filp, poll_table *wait)
 	mutex_lock(&s->lock);
 	if (s->disabled)
 		mask = EPOLLERR;
-	else if (s->stop_copy || migdev_save_left_locked(s, NULL))
+	else if (s->enc.stop_copy || migdev_save_left_locked(s, NULL))
 		mask = EPOLLIN | EPOLLRDNORM;
 	mutex_unlock(&s->lock);
 	return mask;
@@ -523,12 +405,13 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 	mutex_init(&s->lock);
 	init_waitqueue_head(&s->wq);
 	s->mdev = mdev;
-	s->precopy = precopy;
-	s->minor = mdev->mig_minor;
-	s->buf = kvmalloc(MIGDEV_SAVE_BUF, GFP_KERNEL_ACCOUNT);
+	s->buf = kvmalloc(MIGDEV_STREAM_ENC_BUF, GFP_KERNEL_ACCOUNT);
 	s->dirty = bitmap_zalloc(nbits, GFP_KERNEL_ACCOUNT);
 	if (!s->buf || !s->dirty)
 		goto out_free;
+	migdev_stream_enc_init(&s->enc, &migdev_save_src_ops,
+			       &mdev->emul.devmem, &mdev->emul.geom,
+			       mdev->mig_minor, precopy, s->dirty);
 
 	filp = anon_inode_getfile("[migdev-save]", &migdev_save_fops, s, O_RDONLY);
 	if (IS_ERR(filp)) {
@@ -574,22 +457,14 @@ int migdev_save_stop_copy(struct migdev_save *s)
 	if (!state)
 		return -ENOMEM;
 	n = migdev_emul_save_state(e, state, migdev_irq_msix_pending(mdev),
-				   s->minor);
+				   s->enc.minor);
 
 	mutex_lock(&s->lock);
-	if (s->minor >= 1) {
-		struct migdev_rec_source_info info = {
-			.precopy_rounds = cpu_to_le32(s->rounds),
-			.precopy_bytes = cpu_to_le64(s->precopy_sent),
-		};
-
-		n += migdev_stream_put_record(state + n, MIGDEV_TAG_SOURCE_INFO,
-					      MIGDEV_REC_F_OPTIONAL, &info,
-					      sizeof(info));
-	}
+	if (s->enc.minor >= 1)
+		n += migdev_stream_put_source_info(state + n, s->enc.rounds,
+						   s->precopy_sent);
 	s->state = state;
-	s->state_len = n;
-	s->stop_copy = true;
+	migdev_stream_enc_stop(&s->enc, state, n);
 	mutex_unlock(&s->lock);
 	wake_up_interruptible(&s->wq);
 	return 0;
@@ -661,13 +536,13 @@ u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s)
 	lockdep_assert_held(&mdev->state_mutex);
 	if (!s)
 		return sizeof(struct migdev_stream_header) +
-		       migdev_pages_from(&e->devmem, 0) * MIGDEV_PAGE_COST +
+		       migdev_devmem_count_from(&e->devmem, 0) * MIGDEV_PAGE_COST +
 		       migdev_emul_state_size(e) + tail;
 	mutex_lock(&s->lock);
 	left = migdev_save_left_locked(s, NULL);
-	if (!s->state_sent)
+	if (!s->enc.state_sent)
 		left += migdev_emul_state_size(e) + tail;
-	else if (!s->end_sent)
+	else if (!s->enc.end_sent)
 		left += MIGDEV_REC;
 	mutex_unlock(&s->lock);
 	return left;

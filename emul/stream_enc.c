@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * migdev: the migration stream's encoder, beside its decoder (stream.c).
+ *
+ * It owns the stream's order: the header; device memory, first every page
+ * present when saving began (the initial pass), then, each time it runs
+ * dry, the pages written since the last collection; once the device has
+ * stopped, the last of those, the device state and END.  It produces one
+ * record at a time into the caller's buffer, reading device memory
+ * through a page source (struct migdev_stream_src_ops), so it knows
+ * nothing of how the device keeps its memory or when it runs: the caller
+ * (mdev/migfile.c) owns the file, its locking and its buffering.
+ *
+ * Pure code, as the decoder: no allocation, no locks.
+ */
+#include <linux/bitmap.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+
+#include "stream.h"
+
+/**
+ * migdev_stream_enc_init() - an encoder at the start of a stream
+ * @enc: encoder
+ * @ops: its page source
+ * @priv: argument for @ops
+ * @geom: the source device's geometry (the header's)
+ * @minor: the stream minor version to emit
+ * @precopy: saving begins while the device runs: collect dirty pages
+ * @dirty: a bitmap of one bit per device-memory page, zeroed, for the
+ *	   encoder's use until the stream ends
+ */
+void migdev_stream_enc_init(struct migdev_stream_enc *enc,
+			    const struct migdev_stream_src_ops *ops, void *priv,
+			    const struct migdev_geom *geom, u16 minor,
+			    bool precopy, unsigned long *dirty)
+{
+	memset(enc, 0, sizeof(*enc));
+	enc->ops = ops;
+	enc->priv = priv;
+	enc->geom = *geom;
+	enc->minor = minor;
+	enc->precopy = precopy;
+	enc->dirty = dirty;
+	enc->nbits = geom->devmem_size >> MIGDEV_STREAM_PAGE_SHIFT;
+}
+
+/**
+ * migdev_stream_enc_stop() - the device stopped: the stream can end
+ * @enc: encoder
+ * @state: its state records (migdev_emul_save_state(), and SOURCE_INFO),
+ *	   kept by the caller until the stream ends
+ * @len: bytes at @state
+ */
+void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
+			    size_t len)
+{
+	enc->state = state;
+	enc->state_len = len;
+	enc->stop_copy = true;
+}
+
+/* A DEVMEM record for pages [first, first + count) into @buf. */
+static size_t migdev_enc_pages(struct migdev_stream_enc *enc, u8 *buf,
+			       u64 first, u32 count)
+{
+	struct migdev_rec_devmem *r =
+		(void *)(buf + sizeof(struct migdev_stream_record));
+
+	r->first = cpu_to_le64(first);
+	r->count = cpu_to_le32(count);
+	r->reserved = 0;
+	enc->ops->read(enc->priv, first, count, r + 1);
+	return migdev_stream_put_record(buf, MIGDEV_TAG_DEVMEM, 0, NULL,
+					sizeof(*r) +
+					((size_t)count << MIGDEV_STREAM_PAGE_SHIFT));
+}
+
+/* The next run of collected dirty pages into @buf: its size, or 0. */
+static size_t migdev_enc_dirty(struct migdev_stream_enc *enc, u8 *buf)
+{
+	unsigned long first, end;
+	u32 count;
+
+	if (!enc->dirty_pending)
+		return 0;
+	first = find_first_bit(enc->dirty, enc->nbits);
+	end = find_next_zero_bit(enc->dirty, enc->nbits, first);
+	count = min_t(unsigned long, end - first, MIGDEV_REC_MAX_PAGES);
+	bitmap_clear(enc->dirty, first, count);
+	enc->dirty_pending -= count;
+	return migdev_enc_pages(enc, buf, first, count);
+}
+
+/**
+ * migdev_stream_enc_next() - the next piece of the stream
+ * @enc: encoder
+ * @buf: MIGDEV_STREAM_ENC_BUF bytes
+ * @len: bytes put in @buf
+ *
+ * Return: 0 with a piece in @buf; -ENOMSG when the device runs (pre-copy)
+ * and nothing is new; 1 once END went out.
+ */
+int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
+			   size_t *len)
+{
+	u32 count;
+	u64 first;
+
+	*len = 0;
+	if (!enc->header_sent) {
+		migdev_stream_header_init(buf, enc->geom.type_id,
+					  enc->geom.nr_queues,
+					  enc->geom.devmem_size, enc->minor);
+		*len = sizeof(struct migdev_stream_header);
+		enc->header_sent = true;
+		return 0;
+	}
+	if (!enc->initial_done) {
+		count = enc->ops->next_run(enc->priv, enc->cursor,
+					   MIGDEV_REC_MAX_PAGES, &first);
+		if (count) {
+			enc->cursor = first + count;
+			*len = migdev_enc_pages(enc, buf, first, count);
+			return 0;
+		}
+		enc->initial_done = true;
+	}
+	*len = migdev_enc_dirty(enc, buf);
+	if (*len)
+		return 0;
+	if (!enc->stop_copy || !enc->stop_collected) {
+		/*
+		 * Pages written since the last collection, if saving began
+		 * while the device ran; a stopped device changes nothing.
+		 */
+		if (enc->precopy)
+			enc->dirty_pending = enc->ops->collect_dirty(enc->priv,
+								     enc->dirty);
+		if (enc->stop_copy)
+			enc->stop_collected = true;
+		if (enc->dirty_pending) {
+			enc->rounds++;
+			*len = migdev_enc_dirty(enc, buf);
+			return 0;
+		}
+		if (!enc->stop_copy)
+			return -ENOMSG;
+	}
+	if (!enc->state_sent) {
+		memcpy(buf, enc->state, enc->state_len);
+		*len = enc->state_len;
+		enc->state_sent = true;
+		return 0;
+	}
+	if (!enc->end_sent) {
+		*len = migdev_stream_put_record(buf, MIGDEV_TAG_END, 0, NULL, 0);
+		enc->end_sent = true;
+		return 0;
+	}
+	return 1;
+}
+
+/**
+ * migdev_stream_put_source_info() - a SOURCE_INFO record (from 1.1)
+ * @buf: where it goes
+ * @rounds: pre-copy's dirty collections that found pages
+ * @precopy_bytes: bytes read before stop-copy
+ *
+ * Return: bytes written.
+ */
+size_t migdev_stream_put_source_info(void *buf, u32 rounds, u64 precopy_bytes)
+{
+	struct migdev_rec_source_info info = {
+		.precopy_rounds = cpu_to_le32(rounds),
+		.precopy_bytes = cpu_to_le64(precopy_bytes),
+	};
+
+	return migdev_stream_put_record(buf, MIGDEV_TAG_SOURCE_INFO,
+					MIGDEV_REC_F_OPTIONAL, &info,
+					sizeof(info));
+}
