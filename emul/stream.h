@@ -123,6 +123,10 @@ size_t migdev_stream_put_record(void *dst, u32 tag, u32 flags,
 				const void *payload, size_t len);
 
 size_t migdev_stream_put_source_info(void *buf, u32 rounds, u64 precopy_bytes);
+size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
+				void (*read)(void *priv, u64 first, u32 count,
+					     void *buf),
+				void *priv);
 
 /* What one call of the encoder produces at most: a full DEVMEM record. */
 #define MIGDEV_STREAM_ENC_BUF \

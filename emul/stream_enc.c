@@ -62,20 +62,39 @@ void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
 	enc->stop_copy = true;
 }
 
-/* A DEVMEM record for pages [first, first + count) into @buf. */
-static size_t migdev_enc_pages(struct migdev_stream_enc *enc, u8 *buf,
-			       u64 first, u32 count)
+/**
+ * migdev_stream_put_devmem() - a DEVMEM record
+ * @buf: where it goes: room for its header and @count pages
+ * @first: its first page
+ * @count: pages, at most MIGDEV_REC_MAX_PAGES
+ * @read: puts pages [@first, @first + @count) at its last argument
+ * @priv: argument for @read
+ *
+ * Return: bytes written.
+ */
+size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
+				void (*read)(void *priv, u64 first, u32 count,
+					     void *buf),
+				void *priv)
 {
 	struct migdev_rec_devmem *r =
-		(void *)(buf + sizeof(struct migdev_stream_record));
+		(void *)((u8 *)buf + sizeof(struct migdev_stream_record));
 
 	r->first = cpu_to_le64(first);
 	r->count = cpu_to_le32(count);
 	r->reserved = 0;
-	enc->ops->read(enc->priv, first, count, r + 1);
+	read(priv, first, count, r + 1);
 	return migdev_stream_put_record(buf, MIGDEV_TAG_DEVMEM, 0, NULL,
 					sizeof(*r) +
 					((size_t)count << MIGDEV_STREAM_PAGE_SHIFT));
+}
+
+/* A DEVMEM record for pages [first, first + count) into @buf. */
+static size_t migdev_enc_pages(struct migdev_stream_enc *enc, u8 *buf,
+			       u64 first, u32 count)
+{
+	return migdev_stream_put_devmem(buf, first, count, enc->ops->read,
+					enc->priv);
 }
 
 /* The next run of collected dirty pages into @buf: its size, or 0. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * migdev fuzzing: build valid migration streams with the codec's own
- * encoder (migdev_stream_header_init(), migdev_stream_put_record()) and
- * config space template (migdev_cfg_init()).
+ * encoder (emul/stream.c and stream_enc.c: the header, DEVMEM and
+ * SOURCE_INFO records as the kernel writes them, and any record's framing)
+ * and config space template (migdev_cfg_init()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,21 +92,23 @@ size_t sg_record(struct sg_buf *b, u32 tag, u32 flags, const void *payload,
 	return off;
 }
 
+/* The built streams' device memory: sg_page_byte() in every page. */
+static void sg_read_pages(void *priv, u64 first, u32 count, void *buf)
+{
+	u8 *data = buf;
+	size_t i;
+
+	for (i = 0; i < (size_t)count * 4096; i++)
+		data[i] = sg_page_byte(first + i / 4096, i % 4096);
+}
+
 void sg_devmem(struct sg_buf *b, u64 first, u32 count)
 {
 	size_t len = sizeof(struct migdev_rec_devmem) + (size_t)count * 4096;
 	u8 *rec = sg_scratch(len);
-	struct migdev_rec_devmem *d = (void *)(rec + sizeof(struct migdev_stream_record));
-	u8 *data = (u8 *)(d + 1);
-	size_t i;
 
-	d->first = cpu_to_le64(first);
-	d->count = cpu_to_le32(count);
-	d->reserved = 0;
-	for (i = 0; i < (size_t)count * 4096; i++)
-		data[i] = sg_page_byte(first + i / 4096, i % 4096);
-	sg_append(b, rec, migdev_stream_put_record(rec, MIGDEV_TAG_DEVMEM, 0,
-						   NULL, len));
+	sg_append(b, rec, migdev_stream_put_devmem(rec, first, count,
+						   sg_read_pages, NULL));
 	free(rec);
 }
 
@@ -226,12 +229,12 @@ void sg_build(struct sg_buf *b, const struct migdev_geom *g,
 	}
 	sg_state(b, g, o->busy, o->desc);
 	if (o->minor >= 1) {
-		struct migdev_rec_source_info si = {
-			.precopy_rounds = cpu_to_le32(3),
-			.precopy_bytes = cpu_to_le64(o->pages * 4096ULL),
-		};
+		/* As the kernel's: optional, so a 1.0 destination skips it. */
+		u8 *rec = sg_scratch(sizeof(struct migdev_rec_source_info));
 
-		sg_record(b, MIGDEV_TAG_SOURCE_INFO, 0, &si, sizeof(si));
+		sg_append(b, rec, migdev_stream_put_source_info(rec, 3,
+								o->pages * 4096ULL));
+		free(rec);
 	}
 	if (!o->no_end)
 		sg_record(b, MIGDEV_TAG_END, 0, NULL, 0);
