@@ -54,6 +54,9 @@ struct migdev_dma_range {
  *		  vectors that are not masked
  * @intx: INTx# is now asserted (@level true) or deasserted
  * @msix_pending: the pending bits of masked MSI-X vectors, for the PBA
+ *		  and the migration stream
+ * @msix_set_pending: the pending bits a migration brought (the device
+ *		      is stopped)
  * @devmem_unmap: make every user mapping of device memory bytes
  *		  [@off, @off + @len) fault on its next access
  * @devmem_dirtied: a page of device memory became dirty (pre-copy has
@@ -63,8 +66,8 @@ struct migdev_dma_range {
  *	  migdev_engine_step() with one of the host's engines held, until
  *	  either returns false; must not sleep
  *
- * All but @dma_prepare, @devmem_unmap and @devmem_dirtied are called with
- * the device's lock held.
+ * All but @dma_prepare, @devmem_unmap, @devmem_dirtied and
+ * @msix_set_pending are called with the device's lock held.
  */
 struct migdev_host_ops {
 	void (*dma_prepare)(void *priv, const struct migdev_dma_range *r,
@@ -81,6 +84,7 @@ struct migdev_host_ops {
 	void (*msix_release)(void *priv);
 	void (*intx)(void *priv, bool level);
 	u64 (*msix_pending)(void *priv);
+	void (*msix_set_pending)(void *priv, u64 pending);
 	void (*devmem_unmap)(void *priv, u64 off, u64 len);
 	void (*devmem_dirtied)(void *priv);
 	void (*kick)(void *priv);

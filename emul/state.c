@@ -91,14 +91,12 @@ static void migdev_save_queue(struct migdev_queue *q, unsigned int qi,
  * migdev_emul_save_state() - write the CONFIG, REGS, MSIX and QUEUE records
  * @e: device, stopped
  * @buf: migdev_emul_state_size() bytes
- * @msix_pending: the MSI-X pending bits (kept by the host)
  * @minor: the stream's minor version (the clock latch goes in from 1.2,
  *	a pending ABORTED record from 1.3)
  *
  * Return: bytes written.
  */
-size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
-			      u64 msix_pending, u16 minor)
+size_t migdev_emul_save_state(struct migdev_emul *e, void *buf, u16 minor)
 {
 	struct migdev_rec_queue rq;
 	struct migdev_rec_regs regs = {};
@@ -123,7 +121,8 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
 				      sizeof(regs));
 
 	memcpy(msix.table, e->msix_table, sizeof(msix.table));
-	msix.pending = cpu_to_le64(msix_pending);
+	/* The host keeps the pending bits, as it sends the edges. */
+	msix.pending = cpu_to_le64(e->host->msix_pending(e->host_priv));
 	n += migdev_stream_put_record(buf + n, MIGDEV_TAG_MSIX, 0, &msix,
 				      sizeof(msix));
 
@@ -136,15 +135,9 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf,
 	return n;
 }
 
-/**
- * migdev_emul_load_state() - the device takes a decoded stream's state
- * @e: device, stopped (its clock frozen)
- * @dec: a decoder that finished without error
- *
- * Return: the MSI-X pending bits, which the host keeps.
- */
-u64 migdev_emul_load_state(struct migdev_emul *e,
-			   const struct migdev_stream_dec *dec)
+/* The device takes a decoded stream's registers; the MSI-X pending bits. */
+static u64 migdev_emul_load_state(struct migdev_emul *e,
+				  const struct migdev_stream_dec *dec)
 {
 	unsigned int i;
 
@@ -189,6 +182,29 @@ u64 migdev_emul_load_state(struct migdev_emul *e,
 	migdev_cfg_set_intx_status(&e->cfg, !!e->int_status);
 	mutex_unlock(&e->lock);
 	return le64_to_cpu(dec->msix.pending);
+}
+
+/**
+ * migdev_emul_apply_state() - the device becomes what a stream carried
+ * @e: device, stopped (its clock frozen)
+ * @dec: a decoder that finished without error
+ * @staged: the device memory the stream carried (emptied on success)
+ *
+ * Device memory, registers and queues, and the MSI-X pending bits the
+ * host keeps, all from one stream, or nothing.
+ *
+ * Return: 0, or -ENOMEM with the device unchanged.
+ */
+int migdev_emul_apply_state(struct migdev_emul *e,
+			    const struct migdev_stream_dec *dec,
+			    struct migdev_devmem *staged)
+{
+	int ret = migdev_devmem_replace(&e->devmem, staged);
+
+	if (ret)
+		return ret;
+	e->host->msix_set_pending(e->host_priv, migdev_emul_load_state(e, dec));
+	return 0;
 }
 
 /**

@@ -92,6 +92,11 @@ static u64 migdev_host_msix_pending(void *priv)
 	return migdev_irq_msix_pending(priv);
 }
 
+static void migdev_host_msix_set_pending(void *priv, u64 pending)
+{
+	migdev_irq_set_msix_pending(priv, pending);
+}
+
 /* Zap user mappings of BAR2 bytes [off, off + len): they fault again. */
 static void migdev_host_devmem_unmap(void *priv, u64 off, u64 len)
 {
@@ -124,6 +129,7 @@ const struct migdev_host_ops migdev_host_ops = {
 	.msix_release = migdev_host_msix_release,
 	.intx = migdev_host_intx,
 	.msix_pending = migdev_host_msix_pending,
+	.msix_set_pending = migdev_host_msix_set_pending,
 	.devmem_unmap = migdev_host_devmem_unmap,
 	.devmem_dirtied = migdev_host_devmem_dirtied,
 	.kick = migdev_host_kick,

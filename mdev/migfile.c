@@ -456,8 +456,7 @@ int migdev_save_stop_copy(struct migdev_save *s)
 	lockdep_assert_held(&mdev->state_mutex);
 	if (!state)
 		return -ENOMEM;
-	n = migdev_emul_save_state(e, state, migdev_irq_msix_pending(mdev),
-				   s->enc.minor);
+	n = migdev_emul_save_state(e, state, s->enc.minor);
 
 	mutex_lock(&s->lock);
 	if (s->enc.minor >= 1)
@@ -762,15 +761,13 @@ int migdev_resume_commit(struct migdev_resume *r)
 		r->logged = true;
 		goto out_unlock;
 	}
-	ret = migdev_devmem_replace(&mdev->emul.devmem, &r->staged);
+	ret = migdev_emul_apply_state(&mdev->emul, r->dec, &r->staged);
 	if (ret) {
 		migdev_user_err(mdev,
 				"migration: no memory to take %llu pages of device memory\n",
 				r->dec->pages);
 		goto out_unlock;
 	}
-	migdev_irq_set_msix_pending(mdev,
-				    migdev_emul_load_state(&mdev->emul, r->dec));
 	if (r->dec->have_source_info)
 		dev_dbg(mdev->vdev.dev,
 			"migrated: stream 1.%u, %llu bytes, source pre-copied %llu bytes in %u rounds\n",
