@@ -57,7 +57,6 @@ struct world {
 };
 
 static const char *const types[] = { "small", "medium", "large", "xlarge" };
-static const uint64_t sizes[] = { 4ULL << 20, 64ULL << 20, 256ULL << 20, 1ULL << 30 };
 
 static void die(const char *what)
 {
@@ -271,7 +270,7 @@ static void setup(struct world *w, int two)
 		mdl_open(w->s[i].uuid, &w->s[i].d);
 		mdl_bus_master(&w->s[i].d, 1);
 	}
-	w->devmem_size = sizes[w->type];
+	w->devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(w->type);
 	w->shadow = calloc(1, w->devmem_size);
 	if (!w->shadow)
 		die("out of memory for the shadow of device memory");

@@ -51,13 +51,10 @@ FIXTURE_VARIANT_ADD(mig, large) { .type = MIGDEV_TYPE_LARGE };
 
 FIXTURE_SETUP(mig)
 {
-	static const uint64_t sizes[] = { 4ULL << 20, 64ULL << 20,
-					  256ULL << 20, 1ULL << 30 };
-
 	self->src.fd = -1;
 	self->dst.fd = -1;
 	self->type = variant->type;
-	self->devmem_size = sizes[variant->type];
+	self->devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(variant->type);
 	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->su));
 	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->du));
 	ASSERT_EQ(0, __mdl_open(self->su, &self->src));

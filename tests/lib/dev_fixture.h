@@ -26,15 +26,11 @@ FIXTURE_VARIANT_ADD(dev, xlarge) { .type = MIGDEV_TYPE_XLARGE };
 
 FIXTURE_SETUP(dev)
 {
-	static const uint32_t queues[] = { 1, 2, 4, 8 };
-	static const uint64_t sizes[] = { 4ULL << 20, 64ULL << 20,
-					  256ULL << 20, 1ULL << 30 };
-
 	self->d.fd = -1;
 	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->uuid));
 	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
-	self->nr_queues = queues[variant->type];
-	self->devmem_size = sizes[variant->type];
+	self->nr_queues = MIGDEV_TYPE_NR_QUEUES(variant->type);
+	self->devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(variant->type);
 }
 
 FIXTURE_TEARDOWN(dev)

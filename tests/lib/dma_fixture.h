@@ -33,16 +33,13 @@ FIXTURE_VARIANT_ADD(dma, xlarge) { .type = MIGDEV_TYPE_XLARGE };
 
 FIXTURE_SETUP(dma)
 {
-	static const uint32_t queues[] = { 1, 2, 4, 8 };
-	static const uint64_t sizes[] = { 4ULL << 20, 64ULL << 20,
-					  256ULL << 20, 1ULL << 30 };
 	unsigned int i;
 
 	self->d.fd = -1;
 	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->uuid));
 	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
-	self->nr_queues = queues[variant->type];
-	self->devmem_size = sizes[variant->type];
+	self->nr_queues = MIGDEV_TYPE_NR_QUEUES(variant->type);
+	self->devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(variant->type);
 	mdl_bus_master(&self->d, 1);
 	ASSERT_EQ(0, __mdl_queue_init(&self->d, 0, 64, &self->q));
 	ASSERT_EQ(0, __mdl_dma_map(&self->d, BUF_SIZE, &self->a));

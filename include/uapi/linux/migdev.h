@@ -258,6 +258,17 @@ enum migdev_type_id {
 };
 
 /*
+ * Each type's shape, the one definition the module, its tests and tools
+ * use: MIGDEV_TYPE_NR_QUEUES(t) DMA queues and MIGDEV_TYPE_DEVMEM_SIZE(t)
+ * bytes of device memory (BAR2).  small: 1 queue, 4 MiB; medium: 2,
+ * 64 MiB; large: 4, 256 MiB; xlarge: 8, 1 GiB.
+ */
+#define MIGDEV_TYPE_NR_QUEUES(t)	(1U << (t))
+/* 4 MiB shifted left by 0, 4, 6 or 8: the nibbles of 0x8640. */
+#define MIGDEV_TYPE_DEVMEM_SIZE(t) \
+	((4ULL << 20) << ((0x8640U >> (4 * (t))) & 0xf))
+
+/*
  * The migration stream (VFIO migration data_fd, and the v1 migration
  * region) is a header followed by records, all little-endian.
  *
