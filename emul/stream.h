@@ -4,10 +4,10 @@
  *
  * Pure code: no VFIO, no allocation, no locks, so it also builds in
  * userspace (for fuzzing).  The encoder (stream_enc.c) owns the order of
- * a stream's records, from the header to END.  The decoder is incremental and accepts any
- * segmentation; it validates every record as it completes and hands
- * device-memory pages to a callback, while device state is kept in the
- * decoder until the caller applies it, after MIGDEV_TAG_END.
+ * a stream's records, from the header to END.  The decoder is incremental
+ * and accepts any segmentation; it validates every record as it completes
+ * and hands device-memory pages to a callback, while device state is kept
+ * in the decoder until the caller applies it, after MIGDEV_TAG_END.
  */
 #ifndef MIGDEV_EMUL_STREAM_H
 #define MIGDEV_EMUL_STREAM_H

@@ -406,7 +406,7 @@ static uint32_t fill_held(struct __test_metadata *_metadata,
 			  struct mdl_dma *big)
 {
 	struct migdev_desc d;
-	unsigned int i, j;
+	unsigned int i;
 	uint32_t n;
 
 	d = mdl_desc(MIGDEV_OP_FILL, 0, big->iova, big->size, 0);
@@ -414,12 +414,7 @@ static uint32_t fill_held(struct __test_metadata *_metadata,
 	for (i = 0; i < 10; i++) {
 		memset(big->va, 0, big->size);
 		n = mdl_submit(q, &d);
-		for (j = 0; j < 300000 && !st(q, n); j++) {
-			if (mdl_qread32(q->dev, 0, MIGDEV_Q_STATUS) &
-			    MIGDEV_Q_STATUS_BUSY)
-				break;
-			usleep(100);
-		}
+		mdl_wait_in_flight(q, n, 30000);
 		EXPECT_EQ(0, mdl_pause(uuid, 1));
 		if (!st(q, n) &&
 		    (mdl_qread32(q->dev, 0, MIGDEV_Q_STATUS) &
@@ -515,7 +510,6 @@ TEST_F(dma, disable_mid_transfer)
 	const uint32_t len = 64u << 20;	/* 512 chunks: still running at the disable */
 	struct migdev_desc d;
 	struct mdl_dma big;
-	unsigned int i;
 	uint32_t n;
 
 	ASSERT_EQ(0, __mdl_dma_map(&self->d, len, &big));
@@ -524,17 +518,8 @@ TEST_F(dma, disable_mid_transfer)
 	d.pattern = htole64(0x3c3c3c3c3c3c3c3cULL);
 	n = mdl_submit(&self->q, &d);
 	ASSERT_EQ(0, mdl_pause(self->uuid, 0));
-	/*
-	 * Disable only once the fill is in flight: a descriptor not yet
-	 * fetched has nothing to abort. On a loaded host the engine may take
-	 * long to get its first turn, so wait for BUSY, not for a fixed time.
-	 */
-	for (i = 0; i < 100000 && !st(&self->q, n); i++) {
-		if (mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS) &
-		    MIGDEV_Q_STATUS_BUSY)
-			break;
-		usleep(100);
-	}
+	/* Disable only once the fill is in flight: one not fetched has nothing to abort. */
+	mdl_wait_in_flight(&self->q, n, 10000);
 	mdl_qwrite32(&self->d, 0, MIGDEV_Q_CTRL, 0);
 	ASSERT_NE(0, st(&self->q, n));
 	if (st(&self->q, n) == MIGDEV_STATUS_OK)

@@ -763,16 +763,10 @@ static uint32_t start_big_fill(struct mdl_queue *q, struct mdl_dma *big,
 	struct migdev_desc d = mdl_desc(MIGDEV_OP_FILL, 0, big->iova, len,
 					MIGDEV_DESC_F_IRQ);
 	uint32_t n;
-	int i;
 
 	d.pattern = htole64(0x3c3c3c3c3c3c3c3cULL);
 	n = mdl_submit(q, &d);
-	for (i = 0; i < 100000 && !st(q, n); i++) {
-		if (mdl_qread32(q->dev, q->index, MIGDEV_Q_STATUS) &
-		    MIGDEV_Q_STATUS_BUSY)
-			break;
-		usleep(100);
-	}
+	mdl_wait_in_flight(q, n, 10000);
 	return n;
 }
 

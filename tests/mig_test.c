@@ -283,13 +283,8 @@ TEST_F_TIMEOUT(mig, descriptor_in_flight_moves, 600)
 	 * copy again.
 	 */
 	for (i = 0; i < 10; i++) {
-		double end;
-
 		slot = mdl_submit(&self->q, &d);
-		end = mdl_now() + 30;
-		while (!(mdl_qread32(&self->src, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY) &&
-		       !mdl_cpl(&self->q, slot)->status && mdl_now() < end)
-			usleep(50);
+		mdl_wait_in_flight(&self->q, slot, 30000);
 		ASSERT_EQ(0, mdl_pause(self->src.uuid, 1));
 		if (!mdl_cpl(&self->q, slot)->status)
 			break;
@@ -400,15 +395,9 @@ TEST_F_TIMEOUT(mig, aborted_record_moves, 600)
 		self->q.tail = 0;
 		memset(self->q.compl.va, 0, self->q.compl.size);
 		for (i = 0; i < 10; i++) {
-			double end;
-
 			memset(self->b.va, 0, BUF);
 			slot = mdl_submit(&self->q, &d);
-			end = mdl_now() + 30;
-			while (!(mdl_qread32(&self->src, 0, MIGDEV_Q_STATUS) &
-				 MIGDEV_Q_STATUS_BUSY) &&
-			       !mdl_cpl(&self->q, slot)->status && mdl_now() < end)
-				usleep(50);
+			mdl_wait_in_flight(&self->q, slot, 30000);
 			ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING_P2P, NULL));
 			if (!mdl_cpl(&self->q, slot)->status)
 				break;

@@ -909,9 +909,7 @@ TEST_F_TIMEOUT(v1, ndma_quiesces, 300)
 	d = mdl_desc(MIGDEV_OP_FILL, 0, big.iova, 64u << 20, 0);
 	d.pattern = htole64(0x5a5a5a5a5a5a5a5aULL);
 	slot = mdl_submit(&self->q, &d);
-	while (!(mdl_qread32(&self->src, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY) &&
-	       !le32toh(mdl_cpl(&self->q, slot)->status))
-		usleep(50);
+	mdl_wait_in_flight(&self->q, slot, 30000);
 	ASSERT_EQ(0, v1_set(&self->src, RUN | NDMA));
 	if (le32toh(mdl_cpl(&self->q, slot)->status))
 		SKIP(return, "the fill finished before NDMA was set");

@@ -622,6 +622,21 @@ int mdl_queue_disable(struct mdl_dev *dev, unsigned int index,
 	return -EBUSY;
 }
 
+int mdl_wait_in_flight(struct mdl_queue *q, uint32_t n, int timeout_ms)
+{
+	double end = mdl_now() + timeout_ms / 1000.0;
+
+	do {
+		if (mdl_qread32(q->dev, q->index, MIGDEV_Q_STATUS) &
+		    MIGDEV_Q_STATUS_BUSY)
+			return 1;
+		if (mdl_cpl(q, n)->status)
+			return 0;
+		usleep(100);
+	} while (mdl_now() < end);
+	return 0;
+}
+
 void mdl_queue_init(struct mdl_dev *dev, unsigned int index, uint32_t size,
 		    struct mdl_queue *q)
 {

@@ -139,6 +139,13 @@ uint32_t mdl_submit(struct mdl_queue *q, const struct migdev_desc *d);
 /* Write @d into the ring without ringing; mdl_doorbell() rings. */
 uint32_t mdl_post(struct mdl_queue *q, const struct migdev_desc *d);
 void mdl_doorbell(struct mdl_queue *q);
+/*
+ * Wait up to @timeout_ms until descriptor @n is in flight (STATUS.BUSY) or
+ * has completed: 1 if it was seen in flight, else 0.  A test that acts on
+ * a descriptor in flight waits here, not for a fixed time: on a loaded
+ * host the engine may take long to get its first turn.
+ */
+int mdl_wait_in_flight(struct mdl_queue *q, uint32_t n, int timeout_ms);
 /* Wait for descriptor @n; its status, or 0 after @timeout_ms. */
 uint32_t mdl_wait(struct mdl_queue *q, uint32_t n, int timeout_ms);
 struct migdev_completion *mdl_cpl(struct mdl_queue *q, uint32_t n);
