@@ -22,6 +22,11 @@
  * found it: on an affected kernel they oops it within seconds, so they
  * run only where the fix is expected or MIGDEV_RACE_UNSAFE=1 says that
  * an oops is wanted (tests/kernel_bugs_test.sh, in a throw-away VM).
+ *
+ * unmap_races_device_open shows a second kernel bug of the same container:
+ * type1 takes its iommu->lock and device_list_lock in both orders around
+ * an emulated device's dma_unmap(), which deadlocks once the device holds
+ * pins (MIGDEV_KERNEL_FIXES names "vfio-type1-lock-order" for the fix).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +45,6 @@
 #include "kselftest_harness.h"
 #include "migdev_lib.h"
 
-#define FIX_NAME	"vfio-container-group-lock"
 /* Far from libmigdev's IOVAs (from 4 GiB up), one window per thread. */
 #define RACE_IOVA	0x100000000000ULL
 #define RACE_SIZE	(64u << 10)
@@ -48,9 +52,7 @@
 /* The kernel is meant to carry the fix: the bug is a failure there. */
 static int fix_expected(void)
 {
-	const char *fixes = getenv("MIGDEV_KERNEL_FIXES");
-
-	return fixes && strstr(fixes, FIX_NAME);
+	return mdl_kernel_has_fix(MDL_FIX_CONTAINER_GROUP_LOCK);
 }
 
 static const char *release(void)
@@ -438,6 +440,125 @@ TEST_F_TIMEOUT(container, ioctls_race_two_groups, 300)
 TEST_F_TIMEOUT(container, ioctls_race_device_close, 300)
 {
 	run_race(_metadata, self, 1, 1);
+}
+
+/* --- type1's lock order: an unmap's notifier against a device's open --- */
+
+#define PINNED_SIZE	(1u << 20)	/* 256 pages, each unpinned alone */
+
+struct opener {
+	pthread_t t;
+	int group;
+	const char *uuid;
+	atomic_int stop;
+	atomic_long opens;
+};
+
+/* Take the second instance's device fd and close it, again and again. */
+static void *opener_thread(void *arg)
+{
+	struct opener *o = arg;
+	int fd;
+
+	while (!atomic_load(&o->stop)) {
+		fd = ioctl(o->group, VFIO_GROUP_GET_DEVICE_FD, o->uuid);
+		if (fd >= 0) {
+			close(fd);
+			atomic_fetch_add(&o->opens, 1);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Two instances' groups in one type1 container.  The first instance's
+ * engine copies a buffer, which pins its pages; the buffer is then
+ * unmapped, so type1 calls the device's dma_unmap() with its
+ * device_list_lock held, and the device unpins page by page, each time
+ * taking type1's iommu->lock.  Meanwhile another thread opens and closes
+ * the second instance's device, which takes iommu->lock and then
+ * device_list_lock (type1's register_device()).  On a kernel without the
+ * lock-order fix the two deadlock in uninterruptible sleeps: so this runs
+ * only where the fix is expected, or where MIGDEV_RACE_UNSAFE=1 asks for
+ * the hang (tests/kernel_bugs_test.sh, whose VM panics on a hung task).
+ */
+TEST_F_TIMEOUT(container, unmap_races_device_open, 300)
+{
+	struct opener op = { .uuid = self->uuid2 };
+	struct mdl_dma src = { 0 }, dst = { 0 };
+	struct mdl_queue q = { 0 };
+	long cycles = 0, bad = 0;
+	struct migdev_desc desc;
+	struct mdl_dev dev, d2;
+	int group2, secs = race_seconds();
+	uint8_t *buf;
+	double end;
+
+	if (!mdl_kernel_has_fix(MDL_FIX_TYPE1_LOCK_ORDER) &&
+	    !getenv("MIGDEV_RACE_UNSAFE"))
+		SKIP(return, "would deadlock %s (known bug, see kernel_bugs_test.sh)",
+		     release());
+	memset(&dev, 0, sizeof(dev));
+	dev.iommufd = -1;
+	dev.next_iova = 1ull << 32;
+	snprintf(dev.uuid, sizeof(dev.uuid), "%s", self->uuid);
+	dev.container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, dev.container);
+	dev.group = open(self->group, O_RDWR);
+	ASSERT_LE(0, dev.group);
+	group2 = open(self->group2, O_RDWR);
+	ASSERT_LE(0, group2);
+	ASSERT_EQ(0, type1_set(dev.group, dev.container));
+	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &dev.container));
+	dev.fd = ioctl(dev.group, VFIO_GROUP_GET_DEVICE_FD, self->uuid);
+	ASSERT_LE(0, dev.fd);
+	mdl_bus_master(&dev, 1);
+	ASSERT_EQ(0, __mdl_queue_init(&dev, 0, 16, &q));
+	ASSERT_EQ(0, __mdl_dma_map(&dev, PINNED_SIZE, &dst));
+	buf = mmap(NULL, PINNED_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	src.va = buf;
+	src.iova = RACE_IOVA;
+	src.size = PINNED_SIZE;
+
+	op.group = group2;
+	ASSERT_EQ(0, pthread_create(&op.t, NULL, opener_thread, &op));
+	end = mdl_now() + secs;
+	while (mdl_now() < end) {
+		ASSERT_EQ(0, __mdl_dma_map_at(&dev, buf, PINNED_SIZE, RACE_IOVA));
+		mdl_fill_random(buf, PINNED_SIZE, cycles);
+		desc = mdl_desc(MIGDEV_OP_COPY, RACE_IOVA, dst.iova, PINNED_SIZE, 0);
+		if (mdl_run(&q, &desc) != MIGDEV_STATUS_OK ||
+		    memcmp(buf, dst.va, PINNED_SIZE))
+			bad++;
+		/* At once, while the engine still holds the pins. */
+		ASSERT_EQ(0, __mdl_dma_unmap_iova(&dev, &src));
+		cycles++;
+	}
+	atomic_store(&op.stop, 1);
+	ASSERT_EQ(0, pthread_join(op.t, NULL));
+	ksft_print_msg("%d s: %ld unmaps of pinned buffers, %ld device opens\n",
+		       secs, cycles, atomic_load(&op.opens));
+	/* Both sides ran, and every copy was right. */
+	EXPECT_LT(0, cycles);
+	EXPECT_LT(0, atomic_load(&op.opens));
+	EXPECT_EQ(0, bad);
+
+	mdl_dma_free(&dev, &dst);
+	mdl_queue_fini(&q);
+	close(dev.fd);
+	close(group2);
+	close(dev.group);
+	close(dev.container);
+	munmap(buf, PINNED_SIZE);
+	/* The instances work after it. */
+	ASSERT_EQ(0, __mdl_open(self->uuid, &d2));
+	EXPECT_EQ(MIGDEV_PCI_VENDOR_ID, mdl_cfg_read(&d2, PCI_VENDOR_ID, 2));
+	mdl_close(&d2);
+	ASSERT_EQ(0, __mdl_open(self->uuid2, &d2));
+	EXPECT_EQ(MIGDEV_PCI_VENDOR_ID, mdl_cfg_read(&d2, PCI_VENDOR_ID, 2));
+	mdl_close(&d2);
 }
 
 TEST_HARNESS_MAIN

@@ -17,9 +17,13 @@
  * fd number is ever reused under a thread.  IOAS ids are shared plainly:
  * another thread may destroy one while it is used.
  *
- * One sequence is left out where the kernel is known to oops on it:
+ * One sequence is left out where the kernel is known to break on it:
  * VFIO_IOMMU_* ioctls on a container whose last group another thread can
- * close ("lc_iommu"), unless MIGDEV_KERNEL_FIXES names the fix.
+ * close ("lc_iommu"), which oopses a kernel without the container fix.
+ * It unmaps, too, while devices in the container hold pins and other
+ * threads open and close devices there, which deadlocks a kernel without
+ * type1's lock-order fix; so it runs only where MIGDEV_KERNEL_FIXES names
+ * both.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +50,6 @@
 #define LC_MEM		(256u << 10)
 /* Guest memory of the arena: rings and buffers, away from uapi_fuzz's. */
 #define LC_IOVA		0x200000000000ULL
-#define LC_FIX		"vfio-container-group-lock"
 
 static struct {
 	pthread_mutex_t lock;	/* the slots below */
@@ -61,7 +64,7 @@ static struct {
 	int cdev[LC_NCDEV];
 	uint8_t *mem;		/* LC_MEM, mapped at LC_IOVA by lc_iommu */
 	int have_iommufd;
-	int container_fixed;
+	int iommu_ops_safe;
 } lc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static long long sret(long long ret)
@@ -130,7 +133,7 @@ static void ioas_set(uint32_t i, uint32_t k, uint32_t id)
 int lc_enabled(unsigned int kind)
 {
 	if (kind == LC_IOMMU)
-		return lc.container_fixed;
+		return lc.iommu_ops_safe;
 	if (kind >= LC_IOMMUFD && kind <= LC_CDEV)
 		return lc.have_iommufd;
 	return kind < NR_LC_OPS;
@@ -138,12 +141,12 @@ int lc_enabled(unsigned int kind)
 
 int lc_init(const char **left_out)
 {
-	const char *fixes = getenv("MIGDEV_KERNEL_FIXES");
 	unsigned int i;
 	int ret;
 
-	lc.container_fixed = fixes && strstr(fixes, LC_FIX);
-	*left_out = lc.container_fixed ? NULL : "lc_iommu";
+	lc.iommu_ops_safe = mdl_kernel_has_fix(MDL_FIX_CONTAINER_GROUP_LOCK) &&
+			     mdl_kernel_has_fix(MDL_FIX_TYPE1_LOCK_ORDER);
+	*left_out = lc.iommu_ops_safe ? NULL : "lc_iommu";
 	for (i = 0; i < LC_NCONT; i++)
 		lc.cont[i] = -1;
 	for (i = 0; i < LC_NDEV; i++)

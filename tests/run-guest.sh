@@ -28,7 +28,8 @@ fi
 # by scripts/debug-kernel.sh): a test of a kernel bug fails where the fix
 # should be, and expects the bug elsewhere (see container_race_test.c).
 case $(uname -r) in
-*-migdev-debug) export MIGDEV_KERNEL_FIXES=vfio-container-group-lock ;;
+*-migdev-debug)
+	export MIGDEV_KERNEL_FIXES="vfio-container-group-lock vfio-type1-lock-order" ;;
 esac
 
 for t in "${tests[@]}"; do

@@ -89,6 +89,18 @@ const char *mdl_parent(void)
 	return "migdev0";
 }
 
+int mdl_kernel_has_fix(const char *name)
+{
+	const char *fixes = getenv("MIGDEV_KERNEL_FIXES"), *p;
+	size_t n = strlen(name);
+
+	/* A whole word of the space-separated list. */
+	for (p = fixes; p && (p = strstr(p, name)); p += n)
+		if ((p == fixes || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
 const char *mdl_type_name(unsigned int type)
 {
 	static const char *const names[MIGDEV_NUM_TYPES] = {

@@ -57,6 +57,15 @@ int mdl_sysfs_read(const char *path, char *buf, size_t len);
 int mdl_sysfs_write(const char *path, const char *val);
 long long mdl_sysfs_read_ll(const char *path);
 const char *mdl_parent(void);	/* first parent, "migdev0" */
+/*
+ * Kernel bugs the suite found (Documentation/migdev.rst, "Kernel bugs
+ * found"), by the names tests/run-guest.sh puts in $MIGDEV_KERNEL_FIXES
+ * for a kernel that carries their fixes (kernel-patches/).
+ */
+#define MDL_FIX_CONTAINER_GROUP_LOCK	"vfio-container-group-lock"
+#define MDL_FIX_TYPE1_LOCK_ORDER	"vfio-type1-lock-order"
+/* Whether the running kernel is meant to carry fix @name. */
+int mdl_kernel_has_fix(const char *name);
 const char *mdl_type_name(unsigned int type);	/* "migdev-small"... */
 long long mdl_available(const char *parent, unsigned int type);
 void mdl_new_uuid(char uuid[MDL_UUID_LEN]);
