@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Fuzz the migration stream decoder in userspace: build fuzz/ (make), run
-# the unit tests (build/stream_unit), then run the libFuzzer target for
+# the unit tests (build/stream_unit; build/emul_unit, the whole device
+# model over a fake host), then run the libFuzzer target for
 # MIGDEV_FUZZ_RUNS executions (default 1000000) with ASan, UBSan and leak
 # detection over a temporary copy of fuzz/corpus/, which stays as it is.
 # Any crash, broken invariant, leak or timeout fails the run; its input
@@ -36,18 +37,21 @@ pass=0 fail=0
 mkdir -p "$out"
 make -s -C "$here"
 
-# The unit tests: their own "# Totals:" line is added to ours.
-urc=0
-"$here/build/stream_unit" | tee "$out/unit.log" || urc=$?
-totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' "$out/unit.log")
-if [ -n "$totals" ]; then
-	read -r p f <<<"$totals"
-	pass=$((pass + p)); fail=$((fail + f))
-	[ "$urc" = 0 ] || [ "$f" != 0 ] || fail=$((fail + 1))
-else
-	echo "not ok - stream_unit exited $urc without totals"
-	fail=$((fail + 1))
-fi
+# The unit tests (the stream codec; the whole device model): each one's
+# "# Totals:" line is added to ours.
+for unit in stream_unit emul_unit; do
+	urc=0
+	"$here/build/$unit" | tee "$out/$unit.log" || urc=$?
+	totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' "$out/$unit.log")
+	if [ -n "$totals" ]; then
+		read -r p f <<<"$totals"
+		pass=$((pass + p)); fail=$((fail + f))
+		[ "$urc" = 0 ] || [ "$f" != 0 ] || fail=$((fail + 1))
+	else
+		echo "not ok - $unit exited $urc without totals"
+		fail=$((fail + 1))
+	fi
+done
 
 # The fuzzer, on a copy of the corpus (new inputs are written there).
 work=$(mktemp -d)

@@ -23,4 +23,10 @@ typedef __s16 s16;
 typedef __s32 s32;
 typedef __s64 s64;
 
+/* What every kernel file has without asking. */
+#include <linux/compiler.h>
+#include <linux/bits.h>
+#include <linux/wordpart.h>
+#include <asm/byteorder.h>
+
 #endif /* MIGDEV_FUZZ_LINUX_TYPES_H */
