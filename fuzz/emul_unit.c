@@ -5,8 +5,10 @@
  * buffer, interrupts are counters, and the engine runs when the test says
  * (as the host's worker would after a kick).  Config space, BAR0's
  * registers, the DMA engine's opcodes and descriptor rules, device
- * memory, and a queue disabled with a descriptor in flight whose record
- * must wait for its memory.
+ * memory, a queue disabled with a descriptor in flight whose record must
+ * wait for its memory, and a working device saved, encoded, decoded and
+ * applied to another (which then encodes to the same bytes, and finishes
+ * the descriptor the source left in flight).
  *
  * Prints KTAP-style "ok N name" lines and a "# Totals:" line; exits 1 if
  * any test failed.  Built with ASan and UBSan (fuzz/Makefile).
@@ -16,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bitmap.h>
 #include <linux/kernel.h>
 #include <linux/pci_regs.h>
 
 #include "device.h"
+#include "stream.h"
 
 static unsigned int nr_test, nr_pass, nr_fail;
 
@@ -549,6 +553,188 @@ static void test_abort_waits_for_memory(void)
 	dev_fini(&d);
 }
 
+/* ---- migration: save -> stream -> apply ------------------------------- */
+
+static u32 src_next_run(void *priv, u64 from, u32 max, u64 *first)
+{
+	return migdev_devmem_next_run(priv, from, max, first);
+}
+
+static void src_read(void *priv, u64 first, u32 count, void *buf)
+{
+	migdev_devmem_read(priv, first << PAGE_SHIFT, buf,
+			   (size_t)count << PAGE_SHIFT);
+}
+
+static u64 src_collect_dirty(void *priv, unsigned long *bits)
+{
+	return migdev_devmem_collect_dirty(priv, bits);
+}
+
+static const struct migdev_stream_src_ops src_ops = {
+	.next_run = src_next_run,
+	.read = src_read,
+	.collect_dirty = src_collect_dirty,
+};
+
+/* The stop-copy stream of a stopped device, as migfile.c makes it. */
+static u8 *encode(struct dev *d, size_t *len)
+{
+	u64 pfns = d->e.geom.devmem_size >> PAGE_SHIFT;
+	unsigned long *dirty = calloc(BITS_TO_LONGS(pfns), sizeof(long));
+	u8 *state = malloc(migdev_emul_state_size(&d->e));
+	size_t cap = 1 << 20, n = 0, piece;
+	u8 *out = malloc(cap), *buf = malloc(MIGDEV_STREAM_ENC_BUF);
+	struct migdev_stream_enc enc;
+	int ret;
+
+	if (!dirty || !state || !out || !buf)
+		exit(1);
+	migdev_stream_enc_init(&enc, &src_ops, &d->e.devmem, &d->e.geom,
+			       MIGDEV_STREAM_MINOR, false, dirty);
+	migdev_stream_enc_stop(&enc, state,
+			       migdev_emul_save_state(&d->e, state,
+						      MIGDEV_STREAM_MINOR));
+	while (!(ret = migdev_stream_enc_next(&enc, buf, &piece))) {
+		if (n + piece > cap) {
+			cap *= 2;
+			out = realloc(out, cap);
+			if (!out)
+				exit(1);
+		}
+		memcpy(out + n, buf, piece);
+		n += piece;
+	}
+	free(buf);
+	free(state);
+	free(dirty);
+	*len = ret == 1 ? n : 0;
+	return out;
+}
+
+static int stage(void *priv, u64 first, u32 count, const void *data)
+{
+	return migdev_devmem_stage(priv, first, count, data);
+}
+
+/* Feed @len bytes of stream to stopped device @d: 0, or the refusal's errno. */
+static int apply(struct dev *d, const u8 *s, size_t len)
+{
+	struct migdev_stream_dec *dec = calloc(1, sizeof(*dec));
+	u8 *payload = malloc(MIGDEV_STREAM_MAX_PAYLOAD);
+	struct migdev_devmem staged;
+	ssize_t n;
+	int ret;
+
+	if (!dec || !payload ||
+	    migdev_devmem_init(&staged, d->e.geom.devmem_size, NULL, NULL, NULL))
+		exit(1);
+	migdev_stream_dec_init(dec, d->e.geom.type_id, d->e.geom.nr_queues,
+			       d->e.geom.devmem_size, MIGDEV_STREAM_MINOR, payload);
+	dec->devmem = stage;
+	dec->priv = &staged;
+	n = migdev_stream_dec_write(dec, s, len);
+	ret = n < 0 ? (int)n : migdev_stream_dec_finish(dec);
+	if (!ret)
+		ret = migdev_emul_apply_state(&d->e, dec, &staged);
+	else
+		printf("# refused at byte %llu: %s\n",
+		       (unsigned long long)dec->offset, dec->err);
+	migdev_devmem_fini(&staged);
+	free(payload);
+	free(dec);
+	return ret;
+}
+
+/* RUNNING -> RUNNING_P2P -> STOP, as migration.c does it. */
+static void stop(struct dev *d)
+{
+	migdev_engine_pause(&d->e);
+	migdev_emul_freeze_clock(&d->e);
+}
+
+static void test_migrate(void)
+{
+	u8 *s1, *s2, *src, *dst;
+	size_t l1, l2;
+	struct dev a, b, c;
+	u32 n_long, n_fill;
+	bool ok;
+
+	dev_init(&a, 2, 1 << 20);
+	bus_master(&a, true);
+	queue_enable(&a);
+	reg_write(&a, MIGDEV_REG_SCRATCH, 0x13572468);
+	src = gva(&a.h, DATA_IOVA, 4 * MIGDEV_CHUNK);
+	fill_random(src, 4 * MIGDEV_CHUNK, 3);
+	post(&a, MIGDEV_OP_TO_DEV, DATA_IOVA, 3 * 4096 + 7, 70000, 0);
+	n_fill = post(&a, MIGDEV_OP_FILL, 0, DATA_IOVA + 0x180000, 100, 0xabULL);
+	n_long = post(&a, MIGDEV_OP_COPY, DATA_IOVA, DATA_IOVA + 0x100000,
+		      4 * MIGDEV_CHUNK, 0);
+	doorbell(&a);
+	/* Step until TO_DEV and FILL are done and the COPY is part way. */
+	for (int i = 0; i < 20 && !(status(&a, n_fill) &&
+				    (q_read(&a, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY)); i++)
+		run_engine(&a, 1);
+	stop(&a);
+	a.h.held = 0x5;	/* MSI-X the host held for the device */
+	s1 = encode(&a, &l1);
+	result(l1 > 70000 && status(&a, n_fill) == MIGDEV_STATUS_OK &&
+	       status(&a, n_long) == 0 &&
+	       (q_read(&a, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_BUSY),
+	       "a stopped source with a COPY in flight encodes (%zu bytes)", l1);
+
+	dev_init(&b, 2, 1 << 20);
+	stop(&b);
+	result(apply(&b, s1, l1) == 0, "the destination decodes and applies it");
+	s2 = encode(&b, &l2);
+	result(l1 == l2 && !memcmp(s1, s2, l1) && b.h.held == 0x5,
+	       "the destination encodes to the same bytes, MSI-X pending bits too");
+	ok = reg_read(&b, MIGDEV_REG_SCRATCH) == 0x13572468 &&
+	     q_read(&b, 0, MIGDEV_Q_TAIL) == a.tail &&
+	     q_read(&b, 0, MIGDEV_Q_HEAD) == q_read(&a, 0, MIGDEV_Q_HEAD) &&
+	     migdev_emul_cfg_read(&b.e, PCI_COMMAND, 2) ==
+	     migdev_emul_cfg_read(&a.e, PCI_COMMAND, 2);
+	result(ok, "registers, queue counters and config space arrived");
+
+	/* Guest memory moves with the VMM; the device goes on there. */
+	memcpy(b.h.gmem, a.h.gmem, GMEM_SIZE);
+	migdev_emul_run(&b.e);
+	run_engine(&b, 100);
+	dst = gva(&b.h, DATA_IOVA + 0x100000, 4 * MIGDEV_CHUNK);
+	result(status(&b, n_long) == MIGDEV_STATUS_OK &&
+	       le64_to_cpu(cpl(&b, n_long)->bytes) == 4 * MIGDEV_CHUNK &&
+	       !memcmp(dst, gva(&b.h, DATA_IOVA, 4 * MIGDEV_CHUNK), 4 * MIGDEV_CHUNK),
+	       "the destination finishes the COPY the source left in flight");
+	{
+		u8 back[70000];
+		u32 n;
+
+		b.tail = a.tail;
+		n = post(&b, MIGDEV_OP_FROM_DEV, 3 * 4096 + 7, DATA_IOVA + 0x1c0000,
+			 70000, 0);
+		doorbell(&b);
+		run_engine(&b, 100);
+		memcpy(back, gva(&b.h, DATA_IOVA + 0x1c0000, 70000), 70000);
+		result(status(&b, n) == MIGDEV_STATUS_OK &&
+		       !memcmp(back, src, 70000),
+		       "device memory arrived: FROM_DEV reads the source's bytes");
+	}
+
+	/* A corrupted stream: refused, the device unchanged. */
+	dev_init(&c, 2, 1 << 20);
+	stop(&c);
+	s1[l1 / 2] ^= 0x40;
+	result(apply(&c, s1, l1) < 0 && reg_read(&c, MIGDEV_REG_SCRATCH) == 0 &&
+	       migdev_devmem_resident(&c.e.devmem) == 0,
+	       "a stream with one bit flipped is refused, and the device is unchanged");
+	free(s1);
+	free(s2);
+	dev_fini(&a);
+	dev_fini(&b);
+	dev_fini(&c);
+}
+
 int main(void)
 {
 	test_power_on();
@@ -556,6 +742,7 @@ int main(void)
 	test_rules();
 	test_bus_master();
 	test_abort_waits_for_memory();
+	test_migrate();
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
 	       nr_pass, nr_fail);
 	return nr_fail ? 1 : 0;
