@@ -444,7 +444,7 @@ TEST_F_TIMEOUT(container, ioctls_race_device_close, 300)
 
 /* --- type1's lock order: an unmap's notifier against a device's open --- */
 
-#define PINNED_SIZE	(1u << 20)	/* 256 pages, each unpinned alone */
+#define PINNED_SIZE	(256u * 4096)	/* 256 pages, each unpinned alone */
 
 struct opener {
 	pthread_t t;
