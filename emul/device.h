@@ -175,6 +175,7 @@ void migdev_engine_kick_locked(struct migdev_emul *e);
 void migdev_engine_command_locked(struct migdev_emul *e);
 void migdev_engine_pause(struct migdev_emul *e);
 void migdev_engine_resume(struct migdev_emul *e);
+bool migdev_engine_paused(struct migdev_emul *e);
 int migdev_engine_pause_killable(struct migdev_emul *e);
 int migdev_engine_resume_killable(struct migdev_emul *e);
 

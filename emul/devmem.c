@@ -83,16 +83,12 @@ void migdev_devmem_clear(struct migdev_devmem *dm)
 	up_write(&dm->lock);
 }
 
-/**
- * migdev_devmem_page_locked() - the page at @idx, allocated if @alloc
- * @dm: device memory, its lock held (read)
- * @idx: page index, below the size in pages
- * @alloc: allocate a zeroed page if there is none
- *
- * Return: the page, NULL if absent and !@alloc, or an ERR_PTR.
+/*
+ * The page at @idx, allocated (zeroed) if @alloc and absent; NULL if absent
+ * and !@alloc, or an ERR_PTR.  With the lock held (read).
  */
-struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
-				       unsigned long idx, bool alloc)
+static struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
+					      unsigned long idx, bool alloc)
 {
 	struct page *page, *old;
 
@@ -190,6 +186,47 @@ int migdev_devmem_write(struct migdev_devmem *dm, u64 off, const void *buf,
 		buf += n;
 		off += n;
 		len -= n;
+	}
+	up_read(&dm->lock);
+	return ret;
+}
+
+/**
+ * migdev_devmem_map() - put page @idx in a user mapping, as its fault does
+ * @dm: device memory
+ * @idx: page index, below the size in pages
+ * @write: the mapping becomes writable: the page goes dirty once mapped
+ * @map: maps @page (the host's fault handler); true if it did, false if
+ *	 the fault was stale and nothing changed
+ * @arg: argument for @map
+ *
+ * The page is allocated if absent.  @map runs under the lock that
+ * migdev_devmem_clear() takes for write after it unmapped every mapping,
+ * so no mapping of a freed page survives; and the dirty bit goes up only
+ * after the writable mapping exists: set before, a collection (which
+ * shares the lock, and makes mappings of what it collects fault again)
+ * could unmap before @map, and the mapping would then stay writable with
+ * its bit clear, its later writes lost to pre-copy.
+ *
+ * Return: 0 (mapped), 1 (stale: nothing done), or -ENOMEM (no memory for
+ * the page: the user's memory cgroup is full).
+ */
+int migdev_devmem_map(struct migdev_devmem *dm, unsigned long idx, bool write,
+		      bool (*map)(void *arg, struct page *page), void *arg)
+{
+	struct page *page;
+	int ret;
+
+	down_read(&dm->lock);
+	page = migdev_devmem_page_locked(dm, idx, true);
+	if (IS_ERR(page)) {
+		ret = PTR_ERR(page);
+	} else if (map(arg, page)) {
+		if (write)
+			migdev_devmem_set_dirty(dm, idx);
+		ret = 0;
+	} else {
+		ret = 1;
 	}
 	up_read(&dm->lock);
 	return ret;

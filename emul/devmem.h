@@ -22,7 +22,8 @@ struct page;
 	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 /**
- * struct migdev_devmem - lazily backed device memory
+ * struct migdev_devmem - lazily backed device memory; its fields are
+ * devmem.c's own: everyone else goes through the functions below
  * @size: bytes, a power of two and a multiple of PAGE_SIZE
  * @pages: page index -> struct page *, present only once written; entries
  *	   are inserted with xa_cmpxchg() so two first writers of a page
@@ -62,8 +63,8 @@ void migdev_devmem_read(struct migdev_devmem *dm, u64 off, void *buf,
 int migdev_devmem_write(struct migdev_devmem *dm, u64 off, const void *buf,
 			size_t len);
 u64 migdev_devmem_resident(struct migdev_devmem *dm);
-struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
-				       unsigned long idx, bool alloc);
+int migdev_devmem_map(struct migdev_devmem *dm, unsigned long idx, bool write,
+		      bool (*map)(void *arg, struct page *page), void *arg);
 void migdev_devmem_set_dirty(struct migdev_devmem *dm, unsigned long idx);
 u64 migdev_devmem_collect_dirty(struct migdev_devmem *dm, unsigned long *out);
 u32 migdev_devmem_next_run(struct migdev_devmem *dm, u64 from, u32 max,

@@ -713,6 +713,19 @@ void migdev_engine_resume(struct migdev_emul *e)
 }
 
 /**
+ * migdev_engine_paused() - whether a pause holds the engine off now
+ * @e: device
+ *
+ * Without the lock, which a step holds: for reporting only.
+ *
+ * Return: the pause flag.
+ */
+bool migdev_engine_paused(struct migdev_emul *e)
+{
+	return READ_ONCE(e->paused);
+}
+
+/**
  * migdev_engine_pause_killable() - migdev_engine_pause() for a caller
  * that gives up when killed (debugfs: a chunk may wait for its user's
  * memory for as long as the user likes)

@@ -553,6 +553,52 @@ static void test_abort_waits_for_memory(void)
 	dev_fini(&d);
 }
 
+/* What migdev_devmem_map() asked of its host's fault handler. */
+struct map_call {
+	struct migdev_devmem *dm;
+	bool stale;
+	unsigned int calls;
+	u64 dirty_during;
+	struct page *page;
+};
+
+static bool map_cb(void *arg, struct page *page)
+{
+	struct map_call *m = arg;
+
+	m->calls++;
+	m->page = page;
+	m->dirty_during = migdev_devmem_dirty_count(m->dm);
+	return !m->stale;
+}
+
+static void test_devmem_map(void)
+{
+	struct map_call m = { 0 };
+	u64 before;
+	struct dev d;
+	int ret;
+
+	dev_init(&d, 1, 1 << 20);
+	m.dm = &d.e.devmem;
+	before = migdev_devmem_dirty_count(m.dm);
+	ret = migdev_devmem_map(m.dm, 7, false, map_cb, &m);
+	result(ret == 0 && m.calls == 1 && m.page &&
+	       migdev_devmem_resident(m.dm) == 4096 &&
+	       migdev_devmem_dirty_count(m.dm) == before,
+	       "a read fault maps a new zeroed page and dirties nothing");
+	ret = migdev_devmem_map(m.dm, 7, true, map_cb, &m);
+	result(ret == 0 && m.dirty_during == before &&
+	       migdev_devmem_dirty_count(m.dm) == before + 1 &&
+	       migdev_devmem_resident(m.dm) == 4096,
+	       "a write fault: the same page, dirty only after it is mapped");
+	m.stale = true;
+	ret = migdev_devmem_map(m.dm, 9, true, map_cb, &m);
+	result(ret == 1 && migdev_devmem_dirty_count(m.dm) == before + 1,
+	       "a stale fault dirties nothing");
+	dev_fini(&d);
+}
+
 /* ---- migration: save -> stream -> apply ------------------------------- */
 
 static u32 src_next_run(void *priv, u64 from, u32 max, u64 *first)
@@ -742,6 +788,7 @@ int main(void)
 	test_rules();
 	test_bus_master();
 	test_abort_waits_for_memory();
+	test_devmem_map();
 	test_migrate();
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
 	       nr_pass, nr_fail);

@@ -110,7 +110,8 @@ static ssize_t migdev_pause_read(struct file *file, char __user *buf,
 
 	/* Two words, each read whole: no lock a stalled chunk may hold. */
 	len = scnprintf(text, sizeof(text), "paused %d last_pause_ns %llu\n",
-			READ_ONCE(mdev->emul.paused), READ_ONCE(mdev->last_pause_ns));
+			migdev_engine_paused(&mdev->emul),
+			READ_ONCE(mdev->last_pause_ns));
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 

@@ -13,12 +13,44 @@
  *
  * Through a mapping, a page costs memory once touched; through region
  * access and DMA, once written.  Before device memory is freed (reset),
- * every mapping of it is zapped under the device-memory lock, which the
- * fault handlers hold while they map a page.
+ * every mapping of it is zapped; migdev_devmem_map() keeps a fault from
+ * mapping a page that is being freed, and orders the dirty bit after the
+ * writable mapping.
  */
 #include <linux/mm.h>
 
 #include "migdev.h"
+
+/* One fault, as migdev_devmem_map() maps its page. */
+struct migdev_mmap_fault {
+	struct vm_fault *vmf;
+	bool mkwrite;
+	bool write;
+	vm_fault_t ret;
+};
+
+static bool migdev_mmap_insert(void *arg, struct page *page)
+{
+	struct migdev_mmap_fault *f = arg;
+	struct vm_fault *vmf = f->vmf;
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (f->mkwrite) {
+		/* A read-only mapping of this page becomes writable. */
+		if (pte_pfn(vmf->orig_pte) != page_to_pfn(page)) {
+			f->ret = VM_FAULT_NOPAGE;	/* stale: fault again */
+			return false;
+		}
+		f->ret = 0;
+	} else if (f->write) {
+		f->ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
+					     vm_get_page_prot(vma->vm_flags));
+	} else {
+		/* vm_page_prot is read-only: we asked for write notification. */
+		f->ret = vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
+	}
+	return true;
+}
 
 static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 {
@@ -28,16 +60,16 @@ static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 	unsigned long base = migdev_region_offset(VFIO_PCI_BAR2_REGION_INDEX) >>
 			     PAGE_SHIFT;
 	unsigned long idx = vmf->pgoff - base;
-	bool write = mkwrite || (vmf->flags & FAULT_FLAG_WRITE);
-	struct page *page;
-	vm_fault_t ret;
+	struct migdev_mmap_fault f = {
+		.vmf = vmf, .mkwrite = mkwrite,
+		.write = mkwrite || (vmf->flags & FAULT_FLAG_WRITE),
+	};
+	int ret;
 
 	if (vmf->pgoff < base || idx >= migdev_devmem_nr_pfns(dm))
 		return VM_FAULT_SIGBUS;
-
-	down_read(&dm->lock);
-	page = migdev_devmem_page_locked(dm, idx, true);
-	if (IS_ERR(page)) {
+	ret = migdev_devmem_map(dm, idx, f.write, migdev_mmap_insert, &f);
+	if (ret < 0) {
 		/*
 		 * The user's memory cgroup is full (device memory is charged
 		 * there and never OOM-kills).  VM_FAULT_OOM would only retry
@@ -46,33 +78,10 @@ static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 		 */
 		migdev_user_warn(mdev,
 				 "BAR2 page %lu: no memory to back it (%pe): SIGBUS\n",
-				 idx, page);
-		ret = VM_FAULT_SIGBUS;
-	} else if (mkwrite) {
-		/* A read-only mapping of this page becomes writable. */
-		if (pte_pfn(vmf->orig_pte) == page_to_pfn(page)) {
-			migdev_devmem_set_dirty(dm, idx);
-			ret = 0;
-		} else {
-			ret = VM_FAULT_NOPAGE;	/* stale: fault again */
-		}
-	} else if (write) {
-		/*
-		 * The bit goes up after the writable entry exists.  Set before,
-		 * a collection that reads it (collectors share dm->lock with
-		 * us) could zap before the entry is installed, and the entry
-		 * would then stay writable with its bit clear: later writes
-		 * through it would be missed by pre-copy.
-		 */
-		ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
-					  vm_get_page_prot(vma->vm_flags));
-		migdev_devmem_set_dirty(dm, idx);
-	} else {
-		/* vm_page_prot is read-only: we asked for write notification. */
-		ret = vmf_insert_pfn(vma, vmf->address, page_to_pfn(page));
+				 idx, ERR_PTR(ret));
+		return VM_FAULT_SIGBUS;
 	}
-	up_read(&dm->lock);
-	return ret;
+	return f.ret;
 }
 
 static vm_fault_t migdev_mmap_fault(struct vm_fault *vmf)
