@@ -30,7 +30,10 @@ const struct migdev_geom sg_types[MIGDEV_NUM_TYPES] = {
 };
 
 const char *const sg_type_names[MIGDEV_NUM_TYPES] = {
-	"small", "medium", "large", "xlarge",
+	MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_SMALL),
+	MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_MEDIUM),
+	MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_LARGE),
+	MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_XLARGE),
 };
 
 void sg_init(struct sg_buf *b, size_t cap)

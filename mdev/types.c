@@ -15,22 +15,26 @@
 
 const struct migdev_profile migdev_profiles[MIGDEV_NUM_TYPES] = {
 	[MIGDEV_TYPE_SMALL] = {
-		.sysfs_name = "small", .pretty_name = "migdev-1q-4M",
+		.sysfs_name = MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_SMALL),
+		.pretty_name = "migdev-1q-4M",
 		.nr_queues = MIGDEV_TYPE_NR_QUEUES(MIGDEV_TYPE_SMALL),
 		.devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(MIGDEV_TYPE_SMALL),
 	},
 	[MIGDEV_TYPE_MEDIUM] = {
-		.sysfs_name = "medium", .pretty_name = "migdev-2q-64M",
+		.sysfs_name = MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_MEDIUM),
+		.pretty_name = "migdev-2q-64M",
 		.nr_queues = MIGDEV_TYPE_NR_QUEUES(MIGDEV_TYPE_MEDIUM),
 		.devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(MIGDEV_TYPE_MEDIUM),
 	},
 	[MIGDEV_TYPE_LARGE] = {
-		.sysfs_name = "large", .pretty_name = "migdev-4q-256M",
+		.sysfs_name = MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_LARGE),
+		.pretty_name = "migdev-4q-256M",
 		.nr_queues = MIGDEV_TYPE_NR_QUEUES(MIGDEV_TYPE_LARGE),
 		.devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(MIGDEV_TYPE_LARGE),
 	},
 	[MIGDEV_TYPE_XLARGE] = {
-		.sysfs_name = "xlarge", .pretty_name = "migdev-8q-1G",
+		.sysfs_name = MIGDEV_TYPE_SUFFIX(MIGDEV_TYPE_XLARGE),
+		.pretty_name = "migdev-8q-1G",
 		.nr_queues = MIGDEV_TYPE_NR_QUEUES(MIGDEV_TYPE_XLARGE),
 		.devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(MIGDEV_TYPE_XLARGE),
 	},

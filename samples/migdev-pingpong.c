@@ -56,8 +56,6 @@ struct world {
 	int quiet;
 };
 
-static const char *const types[] = { "small", "medium", "large", "xlarge" };
-
 static void die(const char *what)
 {
 	fprintf(stderr, "migdev-pingpong: %s\n", what);
@@ -340,7 +338,8 @@ static int file_mode(struct world *w, const char *save, const char *restore)
 		fprintf(f, "%u %llu\n", devmem_crc(w, cur(w)),
 			(unsigned long long)mdl_read64(cur(w), MIGDEV_REG_SCRATCH));
 		fclose(f);
-		printf("saved a %s instance: %zd bytes to %s\n", types[w->type], len, save);
+		printf("saved a %s instance: %zd bytes to %s\n",
+		       MIGDEV_TYPE_SUFFIX(w->type), len, save);
 	} else {
 		f = fopen(restore, "r");
 		if (!f)
@@ -359,7 +358,7 @@ static int file_mode(struct world *w, const char *save, const char *restore)
 		    mdl_read64(cur(w), MIGDEV_REG_SCRATCH) != scratch)
 			die("the restored device differs from the saved one");
 		printf("restored %s from %s (%zd bytes): memory and registers verified\n",
-		       types[w->type], restore, len);
+		       MIGDEV_TYPE_SUFFIX(w->type), restore, len);
 	}
 	teardown(w);
 	return 0;
@@ -384,7 +383,7 @@ int main(int argc, char **argv)
 			hops = strtoul(optarg, NULL, 0);
 			break;
 		case 't':
-			for (k = 0; k < 4 && strcmp(optarg, types[k]); k++)
+			for (k = 0; k < 4 && strcmp(optarg, MIGDEV_TYPE_SUFFIX(k)); k++)
 				;
 			if (k == 4)
 				die("type: small, medium, large or xlarge");
@@ -424,7 +423,7 @@ int main(int argc, char **argv)
 	}
 	verify(&w, hops, 1);
 	printf("migdev-pingpong: %u hops of a %s instance in %.1f s, every hop verified\n",
-	       hops, types[w.type], mdl_now() - t0);
+	       hops, MIGDEV_TYPE_SUFFIX(w.type), mdl_now() - t0);
 	teardown(&w);
 	free(w.shadow);
 	free(w.stream);

@@ -267,6 +267,13 @@ enum migdev_type_id {
 /* 4 MiB shifted left by 0, 4, 6 or 8: the nibbles of 0x8640. */
 #define MIGDEV_TYPE_DEVMEM_SIZE(t) \
 	((4ULL << 20) << ((0x8640U >> (4 * (t))) & 0xf))
+/*
+ * Each type's directory under mdev_supported_types is "migdev-" and its
+ * suffix: "small", "medium", "large" or "xlarge" (7-byte slots of one
+ * string, so that the suffix of a constant type is a constant).
+ */
+#define MIGDEV_TYPE_SUFFIX(t) \
+	(&"small\0\0medium\0large\0\0xlarge"[7 * (t)])
 
 /*
  * The migration stream (VFIO migration data_fd, and the v1 migration
