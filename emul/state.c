@@ -59,8 +59,8 @@ size_t migdev_emul_state_size(struct migdev_emul *e)
 	       e->geom.nr_queues * (rec + sizeof(struct migdev_rec_queue));
 }
 
-static void migdev_save_queue(struct migdev_queue *q, unsigned int qi,
-			      struct migdev_rec_queue *r, u16 minor)
+static void migdev_emul_save_queue(struct migdev_queue *q, unsigned int qi,
+				   struct migdev_rec_queue *r, u16 minor)
 {
 	/*
 	 * Before 1.3 a disabled queue is never busy: its ABORTED record
@@ -127,7 +127,7 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf, u16 minor)
 				      sizeof(msix));
 
 	for (i = 0; i < e->geom.nr_queues; i++) {
-		migdev_save_queue(&e->queues[i], i, &rq, minor);
+		migdev_emul_save_queue(&e->queues[i], i, &rq, minor);
 		n += migdev_stream_put_record(buf + n, MIGDEV_TAG_QUEUE, 0,
 					      &rq, sizeof(rq));
 	}

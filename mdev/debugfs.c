@@ -52,17 +52,17 @@ static int migdev_dirty_open(struct inode *inode, struct file *file)
 	bits = bitmap_zalloc(nbits, GFP_KERNEL);
 	if (!bits)
 		return -ENOMEM;
-	if (mutex_lock_killable(&mdev->state_mutex)) {
+	if (mutex_lock_killable(&mdev->mig.state_mutex)) {
 		bitmap_free(bits);
 		return -EINTR;
 	}
-	if (mdev->save) {
-		mutex_unlock(&mdev->state_mutex);
+	if (mdev->mig.save) {
+		mutex_unlock(&mdev->mig.state_mutex);
 		bitmap_free(bits);
 		return -EBUSY;
 	}
 	n = migdev_devmem_collect_dirty(dm, bits);
-	mutex_unlock(&mdev->state_mutex);
+	mutex_unlock(&mdev->mig.state_mutex);
 	/* At most one range per two pages, each "a-b\n" of two numbers. */
 	cap = min_t(u64, n, nbits / 2 + 1) * 24 + 1;
 	snap = kvmalloc(struct_size(snap, text, cap), GFP_KERNEL);
@@ -153,11 +153,11 @@ static ssize_t migdev_fail_read(struct file *file, char __user *buf,
 	char text[48];
 	int len;
 
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
 	len = scnprintf(text, sizeof(text), "skip %u fail %u\n",
-			mdev->fail_skip, mdev->fail_count);
-	mutex_unlock(&mdev->state_mutex);
+			mdev->mig.fail_skip, mdev->mig.fail_count);
+	mutex_unlock(&mdev->mig.state_mutex);
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
@@ -178,11 +178,11 @@ static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
 	if (n < 1)
 		return -EINVAL;
 
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
-	mdev->fail_count = fail;
-	mdev->fail_skip = fail ? skip : 0;
-	mutex_unlock(&mdev->state_mutex);
+	mdev->mig.fail_count = fail;
+	mdev->mig.fail_skip = fail ? skip : 0;
+	mutex_unlock(&mdev->mig.state_mutex);
 	return count;
 }
 

@@ -136,14 +136,14 @@ const struct migdev_host_ops migdev_host_ops = {
 };
 
 /**
- * migdev_dma_unmap() - the user unmapped an IOVA range from the container
+ * migdev_host_dma_unmap() - the user unmapped an IOVA range from the container
  * @vdev: VFIO device
  * @iova: start
  * @length: bytes
  *
  * Every pin in the range goes before this returns (pins.c).
  */
-void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+void migdev_host_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
 	migdev_pins_unmap(vdev_to_migdev(vdev), iova, length);
 }

@@ -15,7 +15,7 @@
  * error index: migdev never reports AER errors, and an index that can
  * never fire would be a lie.
  *
- * Lock order: the device lock (emul) before irq_lock; nothing here takes
+ * Lock order: the device lock (emul) before irq.lock; nothing here takes
  * the device lock.
  */
 #include <linux/eventfd.h>
@@ -33,8 +33,8 @@
  */
 void migdev_irq_init(struct migdev_device *mdev)
 {
-	mutex_init(&mdev->irq_lock);
-	mdev->irq_index = -1;
+	mutex_init(&mdev->irq.lock);
+	mdev->irq.index = -1;
 }
 
 static unsigned int migdev_irq_count(struct migdev_device *mdev,
@@ -88,19 +88,19 @@ static void migdev_eventfd_replace(struct eventfd_ctx **slot,
 /* Signal INTx unless masked; auto-mask it. */
 static void migdev_intx_fire_locked(struct migdev_device *mdev)
 {
-	lockdep_assert_held(&mdev->irq_lock);
-	if (mdev->intx_masked || !mdev->intx_trigger)
+	lockdep_assert_held(&mdev->irq.lock);
+	if (mdev->irq.intx_masked || !mdev->irq.intx_trigger)
 		return;
-	mdev->intx_masked = true;
-	eventfd_signal(mdev->intx_trigger);
+	mdev->irq.intx_masked = true;
+	eventfd_signal(mdev->irq.intx_trigger);
 }
 
 /* Unmask INTx; a level the device still asserts fires again. */
 static void migdev_intx_unmask_locked(struct migdev_device *mdev)
 {
-	lockdep_assert_held(&mdev->irq_lock);
-	mdev->intx_masked = false;
-	if (mdev->intx_level && mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX)
+	lockdep_assert_held(&mdev->irq.lock);
+	mdev->irq.intx_masked = false;
+	if (mdev->irq.intx_level && mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
 		migdev_intx_fire_locked(mdev);
 }
 
@@ -109,17 +109,17 @@ static void migdev_intx_unmask_thread(void *opaque, void *unused)
 {
 	struct migdev_device *mdev = opaque;
 
-	mutex_lock(&mdev->irq_lock);
+	mutex_lock(&mdev->irq.lock);
 	migdev_intx_unmask_locked(mdev);
-	mutex_unlock(&mdev->irq_lock);
+	mutex_unlock(&mdev->irq.lock);
 }
 
 static void migdev_intx_disable_locked(struct migdev_device *mdev)
 {
-	lockdep_assert_held(&mdev->irq_lock);
-	migdev_eventfd_replace(&mdev->intx_trigger, NULL);
-	mdev->intx_masked = false;
-	mdev->irq_index = -1;
+	lockdep_assert_held(&mdev->irq.lock);
+	migdev_eventfd_replace(&mdev->irq.intx_trigger, NULL);
+	mdev->irq.intx_masked = false;
+	mdev->irq.index = -1;
 }
 
 /* Vector @v's trigger becomes @ctx, from @file (both NULL: none). */
@@ -128,35 +128,35 @@ static void migdev_msix_set_trigger_locked(struct migdev_device *mdev,
 					   struct eventfd_ctx *ctx,
 					   struct file *file)
 {
-	lockdep_assert_held(&mdev->irq_lock);
-	migdev_eventfd_replace(&mdev->msix_trigger[v], ctx);
-	if (mdev->msix_file[v])
-		fput(mdev->msix_file[v]);
-	mdev->msix_file[v] = file;
+	lockdep_assert_held(&mdev->irq.lock);
+	migdev_eventfd_replace(&mdev->irq.msix_trigger[v], ctx);
+	if (mdev->irq.msix_file[v])
+		fput(mdev->irq.msix_file[v]);
+	mdev->irq.msix_file[v] = file;
 }
 
 static void migdev_msix_disable_locked(struct migdev_device *mdev)
 {
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->irq_lock);
+	lockdep_assert_held(&mdev->irq.lock);
 	for (i = 0; i < MIGDEV_MAX_VECTORS; i++)
 		migdev_msix_set_trigger_locked(mdev, i, NULL, NULL);
-	mdev->msix_masked = 0;
-	mdev->msix_pending = 0;
-	mdev->irq_index = -1;
+	mdev->irq.msix_masked = 0;
+	mdev->irq.msix_pending = 0;
+	mdev->irq.index = -1;
 }
 
 /* Deliver MSI-X @v, or hold it pending while masked. */
 static void migdev_msix_fire_locked(struct migdev_device *mdev, unsigned int v)
 {
-	lockdep_assert_held(&mdev->irq_lock);
-	if (mdev->irq_index != VFIO_PCI_MSIX_IRQ_INDEX || !mdev->msix_trigger[v])
+	lockdep_assert_held(&mdev->irq.lock);
+	if (mdev->irq.index != VFIO_PCI_MSIX_IRQ_INDEX || !mdev->irq.msix_trigger[v])
 		return;
-	if (test_bit(v, &mdev->msix_masked))
-		__set_bit(v, &mdev->msix_pending);
+	if (test_bit(v, &mdev->irq.msix_masked))
+		__set_bit(v, &mdev->irq.msix_pending);
 	else
-		eventfd_signal(mdev->msix_trigger[v]);
+		eventfd_signal(mdev->irq.msix_trigger[v]);
 }
 
 static int migdev_set_msix_mask(struct migdev_device *mdev,
@@ -165,7 +165,7 @@ static int migdev_set_msix_mask(struct migdev_device *mdev,
 {
 	unsigned int i, v;
 
-	if (mdev->irq_index != VFIO_PCI_MSIX_IRQ_INDEX)
+	if (mdev->irq.index != VFIO_PCI_MSIX_IRQ_INDEX)
 		return -EINVAL;
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD)
 		return -ENOTTY;
@@ -174,11 +174,11 @@ static int migdev_set_msix_mask(struct migdev_device *mdev,
 		if ((hdr->flags & VFIO_IRQ_SET_DATA_BOOL) && !((u8 *)data)[i])
 			continue;
 		if (!unmask) {
-			__set_bit(v, &mdev->msix_masked);
+			__set_bit(v, &mdev->irq.msix_masked);
 			continue;
 		}
-		__clear_bit(v, &mdev->msix_masked);
-		if (__test_and_clear_bit(v, &mdev->msix_pending))
+		__clear_bit(v, &mdev->irq.msix_masked);
+		if (__test_and_clear_bit(v, &mdev->irq.msix_pending))
 			migdev_msix_fire_locked(mdev, v);
 	}
 	return 0;
@@ -214,14 +214,14 @@ static struct eventfd_ctx *migdev_eventfd_get(s32 fd, struct file **file)
 static int migdev_set_intx_trigger(struct migdev_device *mdev,
 				   struct vfio_irq_set *hdr, void *data)
 {
-	bool is_intx = mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX;
+	bool is_intx = mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX;
 	struct eventfd_ctx *ctx;
 
 	if (is_intx && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
 		migdev_intx_disable_locked(mdev);
 		return 0;
 	}
-	if (!(is_intx || mdev->irq_index == -1) || hdr->start || hdr->count != 1)
+	if (!(is_intx || mdev->irq.index == -1) || hdr->start || hdr->count != 1)
 		return -EINVAL;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
@@ -230,10 +230,10 @@ static int migdev_set_intx_trigger(struct migdev_device *mdev,
 			return PTR_ERR(ctx);
 		if (!ctx && !is_intx)
 			return 0;
-		migdev_eventfd_replace(&mdev->intx_trigger, ctx);
-		mdev->irq_index = ctx ? VFIO_PCI_INTX_IRQ_INDEX : -1;
+		migdev_eventfd_replace(&mdev->irq.intx_trigger, ctx);
+		mdev->irq.index = ctx ? VFIO_PCI_INTX_IRQ_INDEX : -1;
 		if (!ctx)
-			mdev->intx_masked = false;
+			mdev->irq.intx_masked = false;
 		return 0;
 	}
 	if (!is_intx)
@@ -248,7 +248,7 @@ static int migdev_set_intx_mask(struct migdev_device *mdev,
 				struct vfio_irq_set *hdr, void *data,
 				bool unmask)
 {
-	if (mdev->irq_index != VFIO_PCI_INTX_IRQ_INDEX || hdr->start ||
+	if (mdev->irq.index != VFIO_PCI_INTX_IRQ_INDEX || hdr->start ||
 	    hdr->count != 1)
 		return -EINVAL;
 
@@ -259,14 +259,14 @@ static int migdev_set_intx_mask(struct migdev_device *mdev,
 		if (unmask)
 			migdev_intx_unmask_locked(mdev);
 		else
-			mdev->intx_masked = true;
+			mdev->irq.intx_masked = true;
 	}
 	return 0;
 }
 
 /*
- * INTx unmask through an eventfd (virqfd), called without irq_lock: the
- * virqfd worker takes irq_lock, and vfio_virqfd_disable() waits for it.
+ * INTx unmask through an eventfd (virqfd), called without irq.lock: the
+ * virqfd worker takes irq.lock, and vfio_virqfd_disable() waits for it.
  */
 static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
 				     struct vfio_irq_set *hdr, void *data)
@@ -278,9 +278,9 @@ static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
 	if (hdr->start || hdr->count != 1)
 		return -EINVAL;
 	fd = *(s32 *)data;
-	mutex_lock(&mdev->irq_lock);
-	is_intx = mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX;
-	mutex_unlock(&mdev->irq_lock);
+	mutex_lock(&mdev->irq.lock);
+	is_intx = mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX;
+	mutex_unlock(&mdev->irq.lock);
 	if (!is_intx)
 		return -EINVAL;
 	/* A kernel without vfio-pci may lack virqfd: no unmask eventfd. */
@@ -288,17 +288,17 @@ static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
 		return -ENOTTY;
 	if (fd >= 0)
 		return vfio_virqfd_enable(mdev, NULL, migdev_intx_unmask_thread,
-					  NULL, &mdev->intx_unmask, fd);
+					  NULL, &mdev->irq.intx_unmask, fd);
 	if (fd != -1)
 		return -EINVAL;
-	vfio_virqfd_disable(&mdev->intx_unmask);
+	vfio_virqfd_disable(&mdev->irq.intx_unmask);
 	return 0;
 }
 
 static int migdev_set_msix_trigger(struct migdev_device *mdev,
 				   struct vfio_irq_set *hdr, void *data)
 {
-	bool is_msix = mdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX;
+	bool is_msix = mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX;
 	struct eventfd_ctx *ctx[MIGDEV_MAX_VECTORS] = {};
 	struct file *file[MIGDEV_MAX_VECTORS] = {};
 	unsigned int i;
@@ -307,7 +307,7 @@ static int migdev_set_msix_trigger(struct migdev_device *mdev,
 		migdev_msix_disable_locked(mdev);
 		return 0;
 	}
-	if (!(is_msix || mdev->irq_index == -1))
+	if (!(is_msix || mdev->irq.index == -1))
 		return -EINVAL;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
@@ -331,7 +331,7 @@ static int migdev_set_msix_trigger(struct migdev_device *mdev,
 		for (i = 0; i < hdr->count; i++)
 			migdev_msix_set_trigger_locked(mdev, hdr->start + i,
 						       ctx[i], file[i]);
-		mdev->irq_index = VFIO_PCI_MSIX_IRQ_INDEX;
+		mdev->irq.index = VFIO_PCI_MSIX_IRQ_INDEX;
 		return 0;
 	}
 	if (!is_msix)
@@ -348,25 +348,25 @@ static int migdev_set_req_trigger(struct migdev_device *mdev,
 	struct eventfd_ctx *ctx;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_NONE) {
-		if (!mdev->req_trigger)
+		if (!mdev->irq.req_trigger)
 			return -EINVAL;
 		if (hdr->count)
-			eventfd_signal(mdev->req_trigger);
+			eventfd_signal(mdev->irq.req_trigger);
 		else
-			migdev_eventfd_replace(&mdev->req_trigger, NULL);
+			migdev_eventfd_replace(&mdev->irq.req_trigger, NULL);
 		return 0;
 	}
 	if (!hdr->count)
 		return -EINVAL;
 	if (hdr->flags & VFIO_IRQ_SET_DATA_BOOL) {
-		if (*(u8 *)data && mdev->req_trigger)
-			eventfd_signal(mdev->req_trigger);
+		if (*(u8 *)data && mdev->irq.req_trigger)
+			eventfd_signal(mdev->irq.req_trigger);
 		return 0;
 	}
 	ctx = migdev_eventfd_get(*(s32 *)data, NULL);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	migdev_eventfd_replace(&mdev->req_trigger, ctx);
+	migdev_eventfd_replace(&mdev->irq.req_trigger, ctx);
 	return 0;
 }
 
@@ -375,7 +375,7 @@ static int migdev_set_irqs_locked(struct migdev_device *mdev,
 {
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 
-	lockdep_assert_held(&mdev->irq_lock);
+	lockdep_assert_held(&mdev->irq.lock);
 	switch (hdr->index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
@@ -437,9 +437,9 @@ int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
 	    (hdr.flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
 		ret = migdev_set_intx_unmask_fd(mdev, &hdr, data);
 	} else {
-		mutex_lock(&mdev->irq_lock);
+		mutex_lock(&mdev->irq.lock);
 		ret = migdev_set_irqs_locked(mdev, &hdr, data);
-		mutex_unlock(&mdev->irq_lock);
+		mutex_unlock(&mdev->irq.lock);
 	}
 	kfree(data);
 	return ret;
@@ -452,12 +452,12 @@ int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
 void migdev_irq_disable_all(struct migdev_device *mdev)
 {
 	if (IS_ENABLED(CONFIG_VFIO_VIRQFD))
-		vfio_virqfd_disable(&mdev->intx_unmask);
-	mutex_lock(&mdev->irq_lock);
+		vfio_virqfd_disable(&mdev->irq.intx_unmask);
+	mutex_lock(&mdev->irq.lock);
 	migdev_intx_disable_locked(mdev);
 	migdev_msix_disable_locked(mdev);
-	migdev_eventfd_replace(&mdev->req_trigger, NULL);
-	mutex_unlock(&mdev->irq_lock);
+	migdev_eventfd_replace(&mdev->irq.req_trigger, NULL);
+	mutex_unlock(&mdev->irq.lock);
 }
 
 /**
@@ -472,18 +472,18 @@ void migdev_request(struct vfio_device *vdev, unsigned int count)
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
-	mutex_lock(&mdev->irq_lock);
-	if (mdev->req_trigger) {
+	mutex_lock(&mdev->irq.lock);
+	if (mdev->irq.req_trigger) {
 		if (!(count % 10))
 			dev_notice_ratelimited(vdev->dev,
 					       "relaying device request to user (#%u)\n",
 					       count);
-		eventfd_signal(mdev->req_trigger);
+		eventfd_signal(mdev->irq.req_trigger);
 	} else if (count == 0) {
 		dev_notice_ratelimited(vdev->dev,
 				       "no device request channel registered: removal blocked until the user releases the device\n");
 	}
-	mutex_unlock(&mdev->irq_lock);
+	mutex_unlock(&mdev->irq.lock);
 }
 
 /**
@@ -497,9 +497,9 @@ void migdev_request(struct vfio_device *vdev, unsigned int count)
  */
 void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector)
 {
-	mutex_lock(&mdev->irq_lock);
+	mutex_lock(&mdev->irq.lock);
 	migdev_msix_fire_locked(mdev, vector);
-	mutex_unlock(&mdev->irq_lock);
+	mutex_unlock(&mdev->irq.lock);
 }
 
 /**
@@ -513,11 +513,11 @@ void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector)
  */
 void migdev_irq_msix_hold(struct migdev_device *mdev, unsigned int vector)
 {
-	mutex_lock(&mdev->irq_lock);
-	if (mdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX &&
-	    mdev->msix_trigger[vector])
-		__set_bit(vector, &mdev->msix_pending);
-	mutex_unlock(&mdev->irq_lock);
+	mutex_lock(&mdev->irq.lock);
+	if (mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX &&
+	    mdev->irq.msix_trigger[vector])
+		__set_bit(vector, &mdev->irq.msix_pending);
+	mutex_unlock(&mdev->irq.lock);
 }
 
 /**
@@ -527,11 +527,11 @@ void migdev_irq_msix_hold(struct migdev_device *mdev, unsigned int vector)
  */
 void migdev_irq_intx(struct migdev_device *mdev, bool level)
 {
-	mutex_lock(&mdev->irq_lock);
-	mdev->intx_level = level;
-	if (level && mdev->irq_index == VFIO_PCI_INTX_IRQ_INDEX)
+	mutex_lock(&mdev->irq.lock);
+	mdev->irq.intx_level = level;
+	if (level && mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
 		migdev_intx_fire_locked(mdev);
-	mutex_unlock(&mdev->irq_lock);
+	mutex_unlock(&mdev->irq.lock);
 }
 
 /**
@@ -544,9 +544,9 @@ u64 migdev_irq_msix_pending(struct migdev_device *mdev)
 {
 	u64 pending;
 
-	mutex_lock(&mdev->irq_lock);
-	pending = mdev->msix_pending;
-	mutex_unlock(&mdev->irq_lock);
+	mutex_lock(&mdev->irq.lock);
+	pending = mdev->irq.msix_pending;
+	mutex_unlock(&mdev->irq.lock);
 	return pending;
 }
 
@@ -557,9 +557,9 @@ u64 migdev_irq_msix_pending(struct migdev_device *mdev)
  */
 void migdev_irq_set_msix_pending(struct migdev_device *mdev, u64 pending)
 {
-	mutex_lock(&mdev->irq_lock);
-	mdev->msix_pending = pending;
-	mutex_unlock(&mdev->irq_lock);
+	mutex_lock(&mdev->irq.lock);
+	mdev->irq.msix_pending = pending;
+	mutex_unlock(&mdev->irq.lock);
 }
 
 /* Read @file, an eventfd, without waiting: true if it had a count. */
@@ -597,17 +597,17 @@ void migdev_irq_reclaim(struct migdev_device *mdev)
 {
 	unsigned int v, n;
 
-	mutex_lock(&mdev->irq_lock);
-	if (mdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX) {
+	mutex_lock(&mdev->irq.lock);
+	if (mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX) {
 		for (v = 0; v < MIGDEV_MAX_VECTORS; v++) {
-			if (!mdev->msix_file[v])
+			if (!mdev->irq.msix_file[v])
 				continue;
 			/* A semaphore-mode eventfd gives one per read. */
-			for (n = 0; n < 64 && migdev_eventfd_take(mdev->msix_file[v]); n++)
-				__set_bit(v, &mdev->msix_pending);
+			for (n = 0; n < 64 && migdev_eventfd_take(mdev->irq.msix_file[v]); n++)
+				__set_bit(v, &mdev->irq.msix_pending);
 		}
 	}
-	mutex_unlock(&mdev->irq_lock);
+	mutex_unlock(&mdev->irq.lock);
 }
 
 /**
@@ -620,13 +620,13 @@ void migdev_irq_resume(struct migdev_device *mdev)
 {
 	unsigned int v;
 
-	mutex_lock(&mdev->irq_lock);
+	mutex_lock(&mdev->irq.lock);
 	for (v = 0; v < MIGDEV_MAX_VECTORS; v++)
-		if (test_bit(v, &mdev->msix_pending) &&
-		    !test_bit(v, &mdev->msix_masked) && mdev->msix_trigger[v] &&
-		    mdev->irq_index == VFIO_PCI_MSIX_IRQ_INDEX) {
-			__clear_bit(v, &mdev->msix_pending);
-			eventfd_signal(mdev->msix_trigger[v]);
+		if (test_bit(v, &mdev->irq.msix_pending) &&
+		    !test_bit(v, &mdev->irq.msix_masked) && mdev->irq.msix_trigger[v] &&
+		    mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX) {
+			__clear_bit(v, &mdev->irq.msix_pending);
+			eventfd_signal(mdev->irq.msix_trigger[v]);
 		}
-	mutex_unlock(&mdev->irq_lock);
+	mutex_unlock(&mdev->irq.lock);
 }

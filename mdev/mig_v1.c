@@ -135,7 +135,7 @@ static int migdev_v1_reach_locked(struct migdev_device *mdev, u32 v, u32 to)
 
 	/* A stop-copy session stays one until SAVING clears. */
 	if (target == VFIO_DEVICE_STATE_PRE_COPY_P2P && !(v & MIGDEV_V1_RUNNING) &&
-	    mdev->mig_state == VFIO_DEVICE_STATE_STOP_COPY)
+	    mdev->mig.state == VFIO_DEVICE_STATE_STOP_COPY)
 		target = VFIO_DEVICE_STATE_STOP_COPY;
 	f = migdev_mig_set_state_locked(mdev, target);
 	if (IS_ERR(f))
@@ -152,7 +152,7 @@ static int migdev_v1_walk_locked(struct migdev_device *mdev, u32 from, u32 to)
 	unsigned int i;
 	int ret;
 
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 	for (i = 0; i < ARRAY_SIZE(migdev_v1_steps); i++) {
 		u32 bit = migdev_v1_steps[i].bit;
 		bool set = migdev_v1_steps[i].set;
@@ -170,23 +170,23 @@ static int migdev_v1_walk_locked(struct migdev_device *mdev, u32 from, u32 to)
 
 static bool migdev_v1_saving(struct migdev_device *mdev)
 {
-	return mdev->v1.active && (mdev->v1.state & MIGDEV_V1_SAVING) &&
-	       mdev->save;
+	return mdev->mig.v1.active && (mdev->mig.v1.state & MIGDEV_V1_SAVING) &&
+	       mdev->mig.save;
 }
 
 static bool migdev_v1_resuming(struct migdev_device *mdev)
 {
-	return mdev->v1.active && (mdev->v1.state & MIGDEV_V1_RESUMING) &&
-	       mdev->resume;
+	return mdev->mig.v1.active && (mdev->mig.v1.state & MIGDEV_V1_RESUMING) &&
+	       mdev->mig.resume;
 }
 
 /* After device_state changed: drop what the new state has no use for. */
 static void migdev_v1_settle_locked(struct migdev_device *mdev)
 {
-	struct migdev_mig_v1 *v1 = &mdev->v1;
+	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
 
-	v1->active = mdev->mig_state != VFIO_DEVICE_STATE_RUNNING;
-	if (v1->seg_seq != mdev->save_seq || !migdev_v1_saving(mdev)) {
+	v1->active = mdev->mig.state != VFIO_DEVICE_STATE_RUNNING;
+	if (v1->seg_seq != mdev->mig.save_seq || !migdev_v1_saving(mdev)) {
 		v1->seg_seq = 0;
 		v1->seg_len = 0;
 	}
@@ -251,19 +251,19 @@ out_free:
 
 static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 {
-	struct migdev_mig_v1 *v1 = &mdev->v1;
+	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
 	int ret, uret;
 	u32 old;
 
-	lockdep_assert_held(&mdev->state_mutex);
-	if (mdev->mig_state == VFIO_DEVICE_STATE_ERROR) {
+	lockdep_assert_held(&mdev->mig.state_mutex);
+	if (mdev->mig.state == VFIO_DEVICE_STATE_ERROR) {
 		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: the device is in ERROR until VFIO_DEVICE_RESET\n",
 				 new);
 		return -EINVAL;
 	}
-	if (!v1->active && mdev->mig_state != VFIO_DEVICE_STATE_RUNNING) {
+	if (!v1->active && mdev->mig.state != VFIO_DEVICE_STATE_RUNNING) {
 		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: a v2 migration is in progress (state %d)\n",
-				 new, mdev->mig_state);
+				 new, mdev->mig.state);
 		return -EBUSY;
 	}
 	if (new & ~MIGDEV_V1_BITS) {
@@ -297,7 +297,7 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 	}
 
 	/* Undo: the same walk from where the device stands back to @old. */
-	uret = migdev_v1_walk_locked(mdev, migdev_v1_image(mdev->mig_state),
+	uret = migdev_v1_walk_locked(mdev, migdev_v1_image(mdev->mig.state),
 				     old);
 	if (uret) {
 		migdev_user_err(mdev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
@@ -317,11 +317,11 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 
 static u32 migdev_v1_read_state_locked(struct migdev_device *mdev)
 {
-	if (mdev->mig_state == VFIO_DEVICE_STATE_ERROR)
+	if (mdev->mig.state == VFIO_DEVICE_STATE_ERROR)
 		return MIGDEV_V1_ERROR;
-	if (mdev->v1.active)
-		return mdev->v1.state;
-	return migdev_v1_image(mdev->mig_state);
+	if (mdev->mig.v1.active)
+		return mdev->mig.v1.state;
+	return migdev_v1_image(mdev->mig.state);
 }
 
 /* pending_bytes: reading it means the handed-out segment was collected. */
@@ -329,21 +329,21 @@ static u64 migdev_v1_pending_locked(struct migdev_device *mdev)
 {
 	if (!migdev_v1_saving(mdev))
 		return 0;
-	mdev->v1.seg_seq = 0;
-	mdev->v1.seg_len = 0;
-	return migdev_save_pending(mdev->save);
+	mdev->mig.v1.seg_seq = 0;
+	mdev->mig.v1.seg_len = 0;
+	return migdev_save_pending(mdev->mig.save);
 }
 
 /* data_offset: while saving, commits the user to a segment. */
 static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
 {
-	struct migdev_mig_v1 *v1 = &mdev->v1;
+	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
 	ssize_t n;
 
 	*val = MIGDEV_MIG_DATA_OFFSET;
-	if (!migdev_v1_saving(mdev) || v1->seg_seq == mdev->save_seq)
+	if (!migdev_v1_saving(mdev) || v1->seg_seq == mdev->mig.save_seq)
 		return 0;
-	n = migdev_save_read_kernel(mdev->save, v1->sec->va,
+	n = migdev_save_read_kernel(mdev->mig.save, v1->sec->va,
 				    MIGDEV_MIG_DATA_SIZE);
 	if (n == -ENOMSG)
 		n = 0;	/* pre-copy has nothing new: an empty segment */
@@ -352,7 +352,7 @@ static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
 				 ERR_PTR(n));
 		return n;
 	}
-	v1->seg_seq = mdev->save_seq;
+	v1->seg_seq = mdev->mig.save_seq;
 	v1->seg_len = n;
 	return 0;
 }
@@ -360,9 +360,9 @@ static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
 static u64 migdev_v1_data_size_locked(struct migdev_device *mdev)
 {
 	if (migdev_v1_saving(mdev))
-		return mdev->v1.seg_seq == mdev->save_seq ? mdev->v1.seg_len : 0;
+		return mdev->mig.v1.seg_seq == mdev->mig.save_seq ? mdev->mig.v1.seg_len : 0;
 	if (migdev_v1_resuming(mdev))
-		return mdev->v1.data_size;
+		return mdev->mig.v1.data_size;
 	return 0;
 }
 
@@ -380,10 +380,10 @@ static int migdev_v1_set_data_size_locked(struct migdev_device *mdev, u64 val)
 				 val, MIGDEV_MIG_DATA_SIZE);
 		return -EINVAL;
 	}
-	ret = migdev_resume_write_kernel(mdev->resume, mdev->v1.sec->va, val);
+	ret = migdev_resume_write_kernel(mdev->mig.resume, mdev->mig.v1.sec->va, val);
 	if (ret)
 		return ret;
-	mdev->v1.data_size = val;
+	mdev->mig.v1.data_size = val;
 	return 0;
 }
 
@@ -429,7 +429,7 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 				    ubuf, width))
 		return -EFAULT;
 
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
 	switch (off) {
 	case MIGDEV_V1_OFF(device_state):
@@ -454,7 +454,7 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 			val = migdev_v1_data_size_locked(mdev);
 		break;
 	}
-	mutex_unlock(&mdev->state_mutex);
+	mutex_unlock(&mdev->mig.state_mutex);
 	if (ret)
 		return ret;
 	if (!write && copy_to_user(ubuf, width == 4 ? (void *)&val32 : (void *)&val,
@@ -477,11 +477,11 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 				 char __user *ubuf, size_t count, u64 off,
 				 bool write)
 {
-	struct migdev_mig_v1 *v1 = &mdev->v1;
+	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
 	ssize_t ret = count;
 	u8 *p = NULL;
 
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
 	if (write) {
 		if (!migdev_v1_resuming(mdev)) {
@@ -491,7 +491,7 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 			p = v1->sec->va + off;
 		}
 	} else {
-		if (!migdev_v1_saving(mdev) || v1->seg_seq != mdev->save_seq) {
+		if (!migdev_v1_saving(mdev) || v1->seg_seq != mdev->mig.save_seq) {
 			migdev_user_warn(mdev, "migration region: data read refused: no segment handed out (read data_offset while SAVING)\n");
 			ret = -EINVAL;
 		} else if (off >= v1->seg_len || count > v1->seg_len - off) {
@@ -502,7 +502,7 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 			p = v1->sec->va + off;
 		}
 	}
-	mutex_unlock(&mdev->state_mutex);
+	mutex_unlock(&mdev->mig.state_mutex);
 	if (!p)
 		return ret;
 	if (write ? copy_from_user(p, ubuf, count) : copy_to_user(ubuf, p, count))
@@ -635,7 +635,7 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
 				"private mmap of the migration region refused: map it MAP_SHARED\n");
 		return -EINVAL;
 	}
-	sec = migdev_v1_section(&mdev->v1);
+	sec = migdev_v1_section(&mdev->mig.v1);
 	if (!sec)
 		return -ENOMEM;
 	num = vma_pages(vma);
@@ -653,11 +653,11 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
  */
 void migdev_v1_reset_locked(struct migdev_device *mdev)
 {
-	struct migdev_v1_section *sec = mdev->v1.sec;
+	struct migdev_v1_section *sec = mdev->mig.v1.sec;
 
-	lockdep_assert_held(&mdev->state_mutex);
-	memset(&mdev->v1, 0, sizeof(mdev->v1));
-	mdev->v1.sec = sec;
+	lockdep_assert_held(&mdev->mig.state_mutex);
+	memset(&mdev->mig.v1, 0, sizeof(mdev->mig.v1));
+	mdev->mig.v1.sec = sec;
 }
 
 /**
@@ -667,6 +667,6 @@ void migdev_v1_reset_locked(struct migdev_device *mdev)
 void migdev_v1_close_locked(struct migdev_device *mdev)
 {
 	migdev_v1_reset_locked(mdev);
-	migdev_v1_section_free(mdev->v1.sec);
-	mdev->v1.sec = NULL;
+	migdev_v1_section_free(mdev->mig.v1.sec);
+	mdev->mig.v1.sec = NULL;
 }

@@ -21,11 +21,17 @@
  *
  * Outermost first; a lock is only taken while holding locks above it.
  *
+ * - type1's device_list_lock, held by its unmap notifier around our
+ *   dma_unmap().
  * - the pins' lock (struct migdev_pins): pinning, held across
- *   vfio_pin_pages() (the container's lock, the user's mmap_lock and page
+ *   vfio_pin_pages() (type1's iommu->lock, the user's mmap_lock and page
  *   faults) and by the user's dma_unmap; it takes emul.lock to remove
- *   pins, and unpins only after dropping it.  Nothing takes it under
- *   another lock of the device.
+ *   pins, and unpins (iommu->lock again) only after dropping it.  Nothing
+ *   takes it under another lock of the device.  type1 itself takes
+ *   iommu->lock before device_list_lock (a second unmap, a device opened
+ *   in the container): the two deadlock with a pin being dropped, a
+ *   kernel bug (Documentation, "Kernel bugs found"; the fix in
+ *   kernel-patches/6.12/ makes device_list_lock outermost, as here).
  * - state_mutex (struct migdev_device): the migration state machine.
  *   - the I/O lock of a data_fd (read_lock, write_lock in migfile.c):
  *     under state_mutex only for the v1 region's segments, which no user
@@ -38,7 +44,7 @@
  *     only across copies through pinned pages, never a wait for user
  *     memory (but with a type1 v1 container, pins.c)
  *     - devmem lock, then save_wq_lock (a page became dirty)
- *     - irq_lock (interrupts the device raises)
+ *     - irq.lock (interrupts the device raises)
  *     - the worker's lock (a kick, worker.c)
  *     (the device's writes are logged under RCU, not log_lock)
  * - the engines' lock (struct migdev_engines), then a worker's lock (an
@@ -51,7 +57,7 @@
  *   faults on the report's bitmap (mmap_lock), so nothing that the device
  *   or a control path needs is taken under it, nor it under them.
  * - cap_lock (struct migdev_parent) takes nothing else, and neither does
- *   irq_lock.
+ *   irq.lock.
  */
 
 /**
@@ -186,14 +192,9 @@ struct migdev_mig_v1 {
 };
 
 /**
- * struct migdev_device - one mediated device instance
- * @vdev: the VFIO device; its lifetime is this structure's
- * @parent: owning parent
- * @type: type it was created with
- * @emul: the emulated PCI function
- * @worker: the thread that runs @emul's engine while the device is open
- * @irq_lock: serialises interrupt configuration and delivery
- * @irq_index: VFIO_PCI_*_IRQ_INDEX whose triggers are set, or -1
+ * struct migdev_irq - a device's interrupts as VFIO delivers them (irq.c)
+ * @lock: serialises interrupt configuration and delivery: everything below
+ * @index: VFIO_PCI_*_IRQ_INDEX whose triggers are set, or -1
  * @intx_trigger: INTx eventfd
  * @intx_unmask: virqfd that unmasks INTx when its eventfd fires
  * @intx_masked: INTx is masked (auto-masked when it fires)
@@ -203,20 +204,63 @@ struct migdev_mig_v1 {
  * @msix_masked: vectors masked with VFIO_IRQ_SET_ACTION_MASK
  * @msix_pending: masked vectors that fired: delivered on unmask
  * @req_trigger: device request eventfd (VFIO_PCI_REQ_IRQ_INDEX)
- * @debugfs: this instance's debugfs directory
- * @last_pause_ns: how long the last pause through debugfs took
- * @state_mutex: serialises migration: @mig_state, @save, @resume
- * @mig_state: the VFIO migration state
+ */
+struct migdev_irq {
+	struct mutex lock; /* protects everything below */
+	int index;
+	struct eventfd_ctx *intx_trigger;
+	struct virqfd *intx_unmask;
+	bool intx_masked;
+	bool intx_level;
+	struct eventfd_ctx *msix_trigger[MIGDEV_MAX_VECTORS];
+	struct file *msix_file[MIGDEV_MAX_VECTORS];
+	unsigned long msix_masked;
+	unsigned long msix_pending;
+	struct eventfd_ctx *req_trigger;
+};
+
+/**
+ * struct migdev_mig - a device's migration (migration.c, migfile.c,
+ * mig_v1.c)
+ * @state_mutex: serialises migration: everything below but @save_wq
+ * @state: the VFIO migration state
  * @save: the saving data_fd, if any
- * @resume: the resuming data_fd, if any
- * @mig_minor: stream minor version emitted and accepted at most
  * @save_seq: counts saving sessions; the current one's number
+ * @resume: the resuming data_fd, if any
+ * @minor: stream minor version emitted and accepted at most
  * @save_wq_lock: protects @save_wq
  * @save_wq: the poll() queue of the pre-copy data_fd, or NULL: woken when
  *	     device memory gets dirty (migdev_save_dirtied())
  * @fail_skip: fault injection: arcs that still succeed before @fail_count
  * @fail_count: fault injection: arcs that fail after @fail_skip
  * @v1: the v1 migration region's state
+ */
+struct migdev_mig {
+	struct mutex state_mutex; /* protects migration state, see above */
+	enum vfio_device_mig_state state;
+	struct migdev_save *save;
+	u64 save_seq;
+	struct migdev_resume *resume;
+	u16 minor;
+	spinlock_t save_wq_lock; /* protects save_wq */
+	wait_queue_head_t *save_wq;
+	u32 fail_skip;
+	u32 fail_count;
+	struct migdev_mig_v1 v1;
+};
+
+/**
+ * struct migdev_device - one mediated device instance
+ * @vdev: the VFIO device; its lifetime is this structure's
+ * @parent: owning parent
+ * @type: type it was created with
+ * @emul: the emulated PCI function
+ * @worker: the thread that runs @emul's engine while the device is open
+ * @pins: the guest pages it has pinned (pins.c)
+ * @irq: its interrupts as VFIO delivers them (irq.c)
+ * @debugfs: this instance's debugfs directory
+ * @last_pause_ns: how long the last pause through debugfs took
+ * @mig: its migration (migration.c, migfile.c, mig_v1.c)
  * @log_rs: the rate limit of the lines its user can cause
  * @log_lock: serialises the user's start, stop and reports of DMA logging
  *	      (only with CONFIG_IOMMUFD_DRIVER); may be held across a fault
@@ -233,31 +277,11 @@ struct migdev_device {
 	struct migdev_worker worker;
 	struct migdev_pins pins;
 
-	struct mutex irq_lock; /* protects irq_index and the triggers below */
-	int irq_index;
-	struct eventfd_ctx *intx_trigger;
-	struct virqfd *intx_unmask;
-	bool intx_masked;
-	bool intx_level;
-	struct eventfd_ctx *msix_trigger[MIGDEV_MAX_VECTORS];
-	struct file *msix_file[MIGDEV_MAX_VECTORS];
-	unsigned long msix_masked;
-	unsigned long msix_pending;
-	struct eventfd_ctx *req_trigger;
+	struct migdev_irq irq;
 	struct dentry *debugfs;
 	u64 last_pause_ns;
 
-	struct mutex state_mutex; /* protects migration state, see above */
-	enum vfio_device_mig_state mig_state;
-	struct migdev_save *save;
-	u64 save_seq;
-	struct migdev_resume *resume;
-	u16 mig_minor;
-	spinlock_t save_wq_lock; /* protects save_wq */
-	wait_queue_head_t *save_wq;
-	u32 fail_skip;
-	u32 fail_count;
-	struct migdev_mig_v1 v1;
+	struct migdev_mig mig;
 	struct ratelimit_state log_rs;
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 	struct mutex log_lock; /* serialises log changes and reports */
@@ -326,7 +350,7 @@ extern struct mdev_driver migdev_driver;
 
 /* host.c */
 extern const struct migdev_host_ops migdev_host_ops;
-void migdev_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
+void migdev_host_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
 
 /* pins.c */
 extern unsigned int migdev_pin_cache_mb;

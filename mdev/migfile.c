@@ -389,7 +389,7 @@ static const struct file_operations migdev_save_fops = {
  * @precopy: saving starts while the device runs
  *
  * Return: the file (one reference for the caller to hand out; the device
- * keeps another in mdev->save), or an ERR_PTR.
+ * keeps another in mdev->mig.save), or an ERR_PTR.
  */
 struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 {
@@ -397,7 +397,7 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 	struct migdev_save *s;
 	struct file *filp;
 
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
@@ -411,7 +411,7 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 		goto out_free;
 	migdev_stream_enc_init(&s->enc, &migdev_save_src_ops,
 			       &mdev->emul.devmem, &mdev->emul.geom,
-			       mdev->mig_minor, precopy, s->dirty);
+			       mdev->mig.minor, precopy, s->dirty);
 
 	filp = anon_inode_getfile("[migdev-save]", &migdev_save_fops, s, O_RDONLY);
 	if (IS_ERR(filp)) {
@@ -426,8 +426,8 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 		migdev_devmem_collect_dirty(&mdev->emul.devmem, s->dirty);
 	bitmap_zero(s->dirty, nbits);
 	get_file(filp);
-	mdev->save = s;
-	mdev->save_seq++;
+	mdev->mig.save = s;
+	mdev->mig.save_seq++;
 	if (precopy)
 		migdev_mig_set_save_wq(mdev, &s->wq);
 	return filp;
@@ -453,7 +453,7 @@ int migdev_save_stop_copy(struct migdev_save *s)
 	u8 *state = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
 	size_t n;
 
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 	if (!state)
 		return -ENOMEM;
 	n = migdev_emul_save_state(e, state, s->enc.minor);
@@ -500,9 +500,9 @@ void migdev_save_disable(struct migdev_save *s)
  */
 void migdev_mig_set_save_wq(struct migdev_device *mdev, wait_queue_head_t *wq)
 {
-	spin_lock(&mdev->save_wq_lock);
-	mdev->save_wq = wq;
-	spin_unlock(&mdev->save_wq_lock);
+	spin_lock(&mdev->mig.save_wq_lock);
+	mdev->mig.save_wq = wq;
+	spin_unlock(&mdev->mig.save_wq_lock);
 }
 
 /**
@@ -512,10 +512,10 @@ void migdev_mig_set_save_wq(struct migdev_device *mdev, wait_queue_head_t *wq)
  */
 void migdev_save_dirtied(struct migdev_device *mdev)
 {
-	spin_lock(&mdev->save_wq_lock);
-	if (mdev->save_wq)
-		wake_up_interruptible(mdev->save_wq);
-	spin_unlock(&mdev->save_wq_lock);
+	spin_lock(&mdev->mig.save_wq_lock);
+	if (mdev->mig.save_wq)
+		wake_up_interruptible(mdev->mig.save_wq);
+	spin_unlock(&mdev->mig.save_wq_lock);
 }
 
 /**
@@ -532,7 +532,7 @@ u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s)
 		   MIGDEV_REC;	/* SOURCE_INFO and END */
 	u64 left;
 
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 	if (!s)
 		return sizeof(struct migdev_stream_header) +
 		       migdev_devmem_count_from(&e->devmem, 0) * MIGDEV_PAGE_COST +
@@ -688,7 +688,7 @@ static const struct file_operations migdev_resume_fops = {
  * migdev_resume_open() - a data_fd to write a stream into
  * @mdev: device, state_mutex held
  *
- * Return: the file (one reference for the caller, one in mdev->resume),
+ * Return: the file (one reference for the caller, one in mdev->mig.resume),
  * or an ERR_PTR.
  */
 struct file *migdev_resume_open(struct migdev_device *mdev)
@@ -697,7 +697,7 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 	struct migdev_resume *r;
 	struct file *filp;
 
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
@@ -715,7 +715,7 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 		goto out_free;
 	}
 	migdev_stream_dec_init(r->dec, e->geom.type_id, e->geom.nr_queues,
-			       e->geom.devmem_size, mdev->mig_minor, r->payload);
+			       e->geom.devmem_size, mdev->mig.minor, r->payload);
 	r->dec->devmem = migdev_resume_stage;
 	r->dec->priv = r;
 
@@ -730,7 +730,7 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 	stream_open(filp->f_inode, filp);
 	r->filp = filp;
 	get_file(filp);
-	mdev->resume = r;
+	mdev->mig.resume = r;
 	return filp;
 
 out_free:

@@ -37,24 +37,24 @@
 
 static void migdev_mig_disable_files(struct migdev_device *mdev)
 {
-	lockdep_assert_held(&mdev->state_mutex);
-	if (mdev->save) {
-		migdev_save_disable(mdev->save);
-		mdev->save = NULL;
+	lockdep_assert_held(&mdev->mig.state_mutex);
+	if (mdev->mig.save) {
+		migdev_save_disable(mdev->mig.save);
+		mdev->mig.save = NULL;
 	}
-	if (mdev->resume) {
-		migdev_resume_disable(mdev->resume);
-		mdev->resume = NULL;
+	if (mdev->mig.resume) {
+		migdev_resume_disable(mdev->mig.resume);
+		mdev->mig.resume = NULL;
 	}
 }
 
 /* Back to RUNNING with no migration, as after a reset. */
 static void migdev_mig_reset_locked(struct migdev_device *mdev)
 {
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 	migdev_mig_disable_files(mdev);
 	migdev_v1_reset_locked(mdev);
-	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	migdev_emul_run(&mdev->emul);
 }
 
@@ -75,22 +75,22 @@ static void migdev_mig_reset_locked(struct migdev_device *mdev)
  */
 int migdev_mig_reset(struct migdev_device *mdev, enum migdev_reset_kind kind)
 {
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
 	migdev_emul_reset(&mdev->emul, kind);
 	migdev_mig_reset_locked(mdev);
-	mutex_unlock(&mdev->state_mutex);
+	mutex_unlock(&mdev->mig.state_mutex);
 	return 0;
 }
 
 static struct file *migdev_step_locked(struct migdev_device *mdev,
 				       enum vfio_device_mig_state new)
 {
-	enum vfio_device_mig_state cur = mdev->mig_state;
+	enum vfio_device_mig_state cur = mdev->mig.state;
 	struct migdev_emul *e = &mdev->emul;
 	int ret;
 
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 
 	/*
 	 * RUNNING -> RUNNING_P2P, PRE_COPY -> PRE_COPY_P2P: quiesce.  Returns
@@ -160,7 +160,7 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 
 		if (IS_ERR(f))
 			return f;
-		ret = migdev_save_stop_copy(mdev->save);
+		ret = migdev_save_stop_copy(mdev->mig.save);
 		if (ret) {
 			migdev_mig_disable_files(mdev);
 			fput(f);
@@ -174,7 +174,7 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
 		migdev_emul_freeze_clock(e);
 		migdev_irq_reclaim(mdev);
-		ret = migdev_save_stop_copy(mdev->save);
+		ret = migdev_save_stop_copy(mdev->mig.save);
 		if (ret) {
 			migdev_emul_thaw_clock(e);
 			return ERR_PTR(ret);
@@ -200,7 +200,7 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	 */
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    new == VFIO_DEVICE_STATE_STOP) {
-		ret = migdev_resume_commit(mdev->resume);
+		ret = migdev_resume_commit(mdev->mig.resume);
 		if (ret)
 			return ERR_PTR(ret);
 		migdev_mig_disable_files(mdev);
@@ -217,14 +217,14 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
  */
 static bool migdev_mig_inject_locked(struct migdev_device *mdev)
 {
-	lockdep_assert_held(&mdev->state_mutex);
-	if (!mdev->fail_count)
+	lockdep_assert_held(&mdev->mig.state_mutex);
+	if (!mdev->mig.fail_count)
 		return false;
-	if (mdev->fail_skip) {
-		mdev->fail_skip--;
+	if (mdev->mig.fail_skip) {
+		mdev->mig.fail_skip--;
 		return false;
 	}
-	mdev->fail_count--;
+	mdev->mig.fail_count--;
 	return true;
 }
 
@@ -248,25 +248,25 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
 	struct file *res = NULL;
 	int ret;
 
-	lockdep_assert_held(&mdev->state_mutex);
-	while (new != mdev->mig_state) {
-		ret = vfio_mig_get_next_state(vdev, mdev->mig_state, new, &next);
+	lockdep_assert_held(&mdev->mig.state_mutex);
+	while (new != mdev->mig.state) {
+		ret = vfio_mig_get_next_state(vdev, mdev->mig.state, new, &next);
 		if (ret)
 			return ERR_PTR(ret);
 		if (migdev_mig_inject_locked(mdev)) {
 			migdev_user_info(mdev, "migration: arc %d -> %d fails by fault injection\n",
-					 mdev->mig_state, next);
+					 mdev->mig.state, next);
 			res = ERR_PTR(-EIO);
 		} else {
 			res = migdev_step_locked(mdev, next);
 		}
 		if (IS_ERR(res)) {
 			migdev_user_err(mdev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
-					mdev->mig_state, next, res, mdev->mig_state);
+					mdev->mig.state, next, res, mdev->mig.state);
 			return res;
 		}
-		mdev->mig_state = next;
-		if (WARN_ON(res && new != mdev->mig_state)) {
+		mdev->mig.state = next;
+		if (WARN_ON(res && new != mdev->mig.state)) {
 			fput(res);
 			return ERR_PTR(-EINVAL);
 		}
@@ -283,11 +283,11 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
  */
 void migdev_mig_error_locked(struct migdev_device *mdev)
 {
-	lockdep_assert_held(&mdev->state_mutex);
+	lockdep_assert_held(&mdev->mig.state_mutex);
 	migdev_mig_disable_files(mdev);
 	migdev_engine_pause(&mdev->emul);
 	migdev_emul_freeze_clock(&mdev->emul);
-	mdev->mig_state = VFIO_DEVICE_STATE_ERROR;
+	mdev->mig.state = VFIO_DEVICE_STATE_ERROR;
 	migdev_user_err(mdev, "migration: device in ERROR until reset\n");
 }
 
@@ -298,18 +298,18 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 	struct file *res;
 
 	/* Killable: an arc may wait for a chunk stalled on user memory. */
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return ERR_PTR(-EINTR);
 	/* One interface at a time: the v1 region is migrating the device. */
-	if (mdev->v1.active) {
+	if (mdev->mig.v1.active) {
 		migdev_user_warn(mdev,
 				 "migration: state %d refused: the v1 migration region is in use (device_state 0x%x)\n",
-				 new, mdev->v1.state);
+				 new, mdev->mig.v1.state);
 		res = ERR_PTR(-EBUSY);
 	} else {
 		res = migdev_mig_set_state_locked(mdev, new);
 	}
-	mutex_unlock(&mdev->state_mutex);
+	mutex_unlock(&mdev->mig.state_mutex);
 	return res;
 }
 
@@ -318,10 +318,10 @@ static int migdev_get_state(struct vfio_device *vdev,
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
-	*state = mdev->mig_state;
-	mutex_unlock(&mdev->state_mutex);
+	*state = mdev->mig.state;
+	mutex_unlock(&mdev->mig.state_mutex);
 	return 0;
 }
 
@@ -330,10 +330,10 @@ static int migdev_get_data_size(struct vfio_device *vdev,
 {
 	struct migdev_device *mdev = vdev_to_migdev(vdev);
 
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
-	*stop_copy_length = migdev_save_estimate(mdev, mdev->save);
-	mutex_unlock(&mdev->state_mutex);
+	*stop_copy_length = migdev_save_estimate(mdev, mdev->mig.save);
+	mutex_unlock(&mdev->mig.state_mutex);
 	return 0;
 }
 
@@ -349,10 +349,10 @@ static const struct vfio_migration_ops migdev_mig_ops = {
  */
 void migdev_mig_init(struct migdev_device *mdev)
 {
-	mutex_init(&mdev->state_mutex);
-	spin_lock_init(&mdev->save_wq_lock);
-	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	mdev->mig_minor = migdev_stream_minor;
+	mutex_init(&mdev->mig.state_mutex);
+	spin_lock_init(&mdev->mig.save_wq_lock);
+	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
+	mdev->mig.minor = migdev_stream_minor;
 	mdev->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY |
 				     VFIO_MIGRATION_P2P |
 				     VFIO_MIGRATION_PRE_COPY;
@@ -365,12 +365,12 @@ void migdev_mig_init(struct migdev_device *mdev)
  */
 void migdev_mig_open(struct migdev_device *mdev)
 {
-	mutex_lock(&mdev->state_mutex);
+	mutex_lock(&mdev->mig.state_mutex);
 	migdev_v1_reset_locked(mdev);
-	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	/* A user that closed a stopped device left its clock standing. */
 	migdev_emul_thaw_clock(&mdev->emul);
-	mutex_unlock(&mdev->state_mutex);
+	mutex_unlock(&mdev->mig.state_mutex);
 }
 
 /**
@@ -379,9 +379,9 @@ void migdev_mig_open(struct migdev_device *mdev)
  */
 void migdev_mig_close(struct migdev_device *mdev)
 {
-	mutex_lock(&mdev->state_mutex);
+	mutex_lock(&mdev->mig.state_mutex);
 	migdev_mig_disable_files(mdev);
 	migdev_v1_close_locked(mdev);
-	mdev->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	mutex_unlock(&mdev->state_mutex);
+	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
+	mutex_unlock(&mdev->mig.state_mutex);
 }

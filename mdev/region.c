@@ -68,8 +68,8 @@ int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg)
  * Config space: any length, split into naturally aligned accesses of at
  * most 4 bytes (QEMU reads the whole space with one pread()).
  */
-static ssize_t migdev_cfg_rw(struct migdev_device *mdev, char __user *ubuf,
-			     size_t count, unsigned int off, bool write)
+static ssize_t migdev_region_cfg_rw(struct migdev_device *mdev, char __user *ubuf,
+				    size_t count, unsigned int off, bool write)
 {
 	size_t done = 0;
 
@@ -109,8 +109,8 @@ static ssize_t migdev_cfg_rw(struct migdev_device *mdev, char __user *ubuf,
 }
 
 /* BAR0: registers, one aligned 4- or 8-byte access at a time. */
-static ssize_t migdev_bar0_rw(struct migdev_device *mdev, char __user *ubuf,
-			      size_t count, unsigned int off, bool write)
+static ssize_t migdev_region_bar0_rw(struct migdev_device *mdev, char __user *ubuf,
+				     size_t count, unsigned int off, bool write)
 {
 	__le64 le = 0;
 	u64 val;
@@ -137,8 +137,8 @@ static ssize_t migdev_bar0_rw(struct migdev_device *mdev, char __user *ubuf,
 }
 
 /* BAR2: device memory, any width, bounced through a kernel page. */
-static ssize_t migdev_bar2_rw(struct migdev_device *mdev, char __user *ubuf,
-			      size_t count, u64 off, bool write)
+static ssize_t migdev_region_bar2_rw(struct migdev_device *mdev, char __user *ubuf,
+				     size_t count, u64 off, bool write)
 {
 	size_t done = 0;
 	void *bounce;
@@ -180,8 +180,8 @@ static ssize_t migdev_bar2_rw(struct migdev_device *mdev, char __user *ubuf,
 	return done ? done : ret;
 }
 
-static ssize_t migdev_rw(struct migdev_device *mdev, char __user *ubuf,
-			 size_t count, loff_t *ppos, bool write)
+static ssize_t migdev_region_rw(struct migdev_device *mdev, char __user *ubuf,
+				size_t count, loff_t *ppos, bool write)
 {
 	u64 pos = *ppos;
 	unsigned int index = pos >> MIGDEV_REGION_SHIFT;
@@ -208,13 +208,13 @@ static ssize_t migdev_rw(struct migdev_device *mdev, char __user *ubuf,
 
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
-		ret = migdev_cfg_rw(mdev, ubuf, count, off, write);
+		ret = migdev_region_cfg_rw(mdev, ubuf, count, off, write);
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX:
-		ret = migdev_bar0_rw(mdev, ubuf, count, off, write);
+		ret = migdev_region_bar0_rw(mdev, ubuf, count, off, write);
 		break;
 	case VFIO_PCI_BAR2_REGION_INDEX:
-		ret = migdev_bar2_rw(mdev, ubuf, count, off, write);
+		ret = migdev_region_bar2_rw(mdev, ubuf, count, off, write);
 		break;
 	case MIGDEV_MIG_REGION_INDEX:
 		ret = migdev_v1_rw(mdev, ubuf, count, off, write);
@@ -240,7 +240,7 @@ static ssize_t migdev_rw(struct migdev_device *mdev, char __user *ubuf,
 ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		    loff_t *ppos)
 {
-	return migdev_rw(vdev_to_migdev(vdev), buf, count, ppos, false);
+	return migdev_region_rw(vdev_to_migdev(vdev), buf, count, ppos, false);
 }
 
 /**
@@ -255,6 +255,6 @@ ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
 ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
 		     size_t count, loff_t *ppos)
 {
-	return migdev_rw(vdev_to_migdev(vdev), (char __user *)buf, count, ppos,
+	return migdev_region_rw(vdev_to_migdev(vdev), (char __user *)buf, count, ppos,
 			 true);
 }

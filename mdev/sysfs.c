@@ -57,7 +57,7 @@ static ssize_t migration_minor_show(struct device *dev,
 	 * Without state_mutex: the file is world-readable, and a reader
 	 * must not wait for an arc that waits for a user's stalled memory.
 	 */
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mdev->mig_minor));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mdev->mig.minor));
 }
 
 static ssize_t migration_minor_store(struct device *dev,
@@ -76,13 +76,13 @@ static ssize_t migration_minor_store(struct device *dev,
 				    minor, migdev_stream_minor);
 		return -EINVAL;
 	}
-	if (mutex_lock_killable(&mdev->state_mutex))
+	if (mutex_lock_killable(&mdev->mig.state_mutex))
 		return -EINTR;
-	if (mdev->save || mdev->resume)
+	if (mdev->mig.save || mdev->mig.resume)
 		ret = -EBUSY;
 	else
-		WRITE_ONCE(mdev->mig_minor, minor);
-	mutex_unlock(&mdev->state_mutex);
+		WRITE_ONCE(mdev->mig.minor, minor);
+	mutex_unlock(&mdev->mig.state_mutex);
 	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(migration_minor);

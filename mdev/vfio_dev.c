@@ -45,8 +45,8 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	if (ret) {
 		migdev_pins_fini(&mdev->pins);
 		migdev_dma_log_fini(mdev);
-		mutex_destroy(&mdev->state_mutex);
-		mutex_destroy(&mdev->irq_lock);
+		mutex_destroy(&mdev->mig.state_mutex);
+		mutex_destroy(&mdev->irq.lock);
 		migdev_capacity_release(parent, type->profile);
 		return ret;
 	}
@@ -60,8 +60,8 @@ static void migdev_release_dev(struct vfio_device *vdev)
 	ratelimit_state_exit(&mdev->log_rs);	/* says what it held back */
 	migdev_pins_fini(&mdev->pins);
 	migdev_dma_log_fini(mdev);
-	mutex_destroy(&mdev->state_mutex);
-	mutex_destroy(&mdev->irq_lock);
+	mutex_destroy(&mdev->mig.state_mutex);
+	mutex_destroy(&mdev->irq.lock);
 	migdev_emul_fini(&mdev->emul);
 	migdev_capacity_release(mdev->parent, mdev->type->profile);
 }
@@ -158,7 +158,7 @@ static const struct vfio_device_ops migdev_dev_ops = {
 	.ioctl = migdev_ioctl,
 	.mmap = migdev_mmap,
 	.request = migdev_request,
-	.dma_unmap = migdev_dma_unmap,
+	.dma_unmap = migdev_host_dma_unmap,
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,
 	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
