@@ -15,13 +15,8 @@ pass=0 fail=0 skip=0
 
 tests=("$@")
 if [ ${#tests[@]} = 0 ]; then
-	tests=(sysfs_test vfio_basic_test config_test region_test irq_test
-	       dma_test intr_test devmem_test fair_test mig_test stream_test
-	       dma_log_test cdev_test mig_v1_test hostile_test
-	       container_race_test uapi_fuzz
-	       pingpong_test.sh qemu_pingpong_test.sh qemu72_pingpong_test.sh
-	       linux_guest_test.sh
-	       mdevctl_test.sh module_test.sh)
+	# The one list of the suite, which tests/Makefile builds from too.
+	mapfile -t tests < <(sed -e '/^#/d' tests/TESTS)
 fi
 
 # The kernel fixes the running kernel carries (kernel-patches/, applied
