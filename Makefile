@@ -6,10 +6,8 @@
 # make demo       scripts/demo.sh: boot the VM and show instances
 # KDIR=...        build against another kernel tree
 
-MIGDEV_CACHE ?= $(or $(XDG_CACHE_HOME),$(or $(HOME),/root)/.cache)/migdev
-KVER ?= $(shell cat $(MIGDEV_CACHE)/kernel/current 2>/dev/null || uname -r)
+include $(dir $(lastword $(MAKEFILE_LIST)))scripts/paths.mk
 KDIR ?= /lib/modules/$(KVER)/build
-KSRC ?= $(MIGDEV_CACHE)/linux-source-6.12
 
 CHECKPATCH = $(KSRC)/scripts/checkpatch.pl --no-tree --strict --quiet \
 	--show-types -f
