@@ -42,198 +42,6 @@ static const uint32_t valid[] = {
 	NDMA, RUN | NDMA, SAV | NDMA, SAV | RUN | NDMA, RES | NDMA,
 };
 
-/* A stream and the sizes of the segments it was read in. */
-struct segs {
-	uint8_t *buf;
-	size_t len, cap;
-	uint32_t *sz;
-	size_t n, ncap;
-};
-
-static void segs_free(struct segs *s)
-{
-	free(s->buf);
-	free(s->sz);
-	memset(s, 0, sizeof(*s));
-}
-
-static int segs_add(struct segs *s, size_t len)
-{
-	if (s->len + len > s->cap) {
-		size_t cap = (s->len + len) * 2 + (1 << 20);
-		uint8_t *b = realloc(s->buf, cap);
-
-		if (!b)
-			return -ENOMEM;
-		s->buf = b;
-		s->cap = cap;
-	}
-	if (s->n == s->ncap) {
-		size_t ncap = s->ncap * 2 + 64;
-		uint32_t *sz = realloc(s->sz, ncap * sizeof(*sz));
-
-		if (!sz)
-			return -ENOMEM;
-		s->sz = sz;
-		s->ncap = ncap;
-	}
-	s->sz[s->n++] = len;
-	return 0;
-}
-
-static uint32_t v1_state(struct mdl_dev *d)
-{
-	uint32_t v = ~0u;
-
-	if (mdl_pread(d, MIG, F_STATE, &v, 4) != 4)
-		return ~0u;
-	return v;
-}
-
-static int v1_set(struct mdl_dev *d, uint32_t v)
-{
-	ssize_t n = mdl_pwrite(d, MIG, F_STATE, &v, 4);
-
-	return n < 0 ? n : n == 4 ? 0 : -EIO;
-}
-
-static int v1_get64(struct mdl_dev *d, unsigned int off, uint64_t *v)
-{
-	ssize_t n = mdl_pread(d, MIG, off, v, 8);
-
-	return n < 0 ? n : n == 8 ? 0 : -EIO;
-}
-
-static int v1_set64(struct mdl_dev *d, unsigned int off, uint64_t v)
-{
-	ssize_t n = mdl_pwrite(d, MIG, off, &v, 8);
-
-	return n < 0 ? n : n == 8 ? 0 : -EIO;
-}
-
-/* The v2 state a device_state value stands for. */
-static uint32_t v2_of(uint32_t v)
-{
-	if (v & RES)
-		return VFIO_DEVICE_STATE_RESUMING;
-	if (v & SAV) {
-		if (!(v & RUN))
-			return VFIO_DEVICE_STATE_STOP_COPY;
-		return v & NDMA ? VFIO_DEVICE_STATE_PRE_COPY_P2P :
-				  VFIO_DEVICE_STATE_PRE_COPY;
-	}
-	if (v & RUN)
-		return v & NDMA ? VFIO_DEVICE_STATE_RUNNING_P2P :
-				  VFIO_DEVICE_STATE_RUNNING;
-	return VFIO_DEVICE_STATE_STOP;
-}
-
-/*
- * While SAVING: collect segments until pending_bytes is 0 (or, in
- * pre-copy, until a segment comes back empty), reading each in @chunk
- * byte pieces.
- */
-static int v1_drain(struct mdl_dev *d, struct segs *s, size_t chunk)
-{
-	for (;;) {
-		uint64_t pending, off, size, done;
-		int ret;
-
-		ret = v1_get64(d, F_PENDING, &pending);
-		if (ret || !pending)
-			return ret;
-		ret = v1_get64(d, F_OFFSET, &off);
-		if (!ret)
-			ret = v1_get64(d, F_SIZE, &size);
-		if (ret)
-			return ret;
-		if (!size)
-			return 0;
-		ret = segs_add(s, size);
-		if (ret)
-			return ret;
-		for (done = 0; done < size;) {
-			size_t n = size - done < chunk ? size - done : chunk;
-			ssize_t r = mdl_pread(d, MIG, off + done, s->buf + s->len + done, n);
-
-			if (r < 0)
-				return r;
-			if ((size_t)r != n)
-				return -EIO;
-			done += n;
-		}
-		s->len += size;
-	}
-}
-
-/* While RESUMING: write the segments back, in order and size. */
-static int v1_put(struct mdl_dev *d, const uint8_t *buf, const uint32_t *sz,
-		  size_t n, size_t chunk)
-{
-	size_t i, pos = 0;
-
-	for (i = 0; i < n; i++) {
-		uint64_t off, done;
-		int ret = v1_get64(d, F_OFFSET, &off);
-
-		if (ret)
-			return ret;
-		for (done = 0; done < sz[i];) {
-			size_t c = sz[i] - done < chunk ? sz[i] - done : chunk;
-			ssize_t w = mdl_pwrite(d, MIG, off + done, buf + pos + done, c);
-
-			if (w < 0)
-				return w;
-			done += c;
-		}
-		ret = v1_set64(d, F_SIZE, sz[i]);
-		if (ret)
-			return ret;
-		pos += sz[i];
-	}
-	return 0;
-}
-
-/* A stream in arbitrary segments: @seg bytes each, the last what is left. */
-static int v1_put_stream(struct mdl_dev *d, const uint8_t *buf, size_t len,
-			 size_t seg)
-{
-	size_t pos;
-
-	for (pos = 0; pos < len; pos += seg) {
-		uint32_t sz = len - pos < seg ? len - pos : seg;
-		int ret = v1_put(d, buf + pos, &sz, 1, 1 << 20);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Save from RUNNING through the region, stop-copy only: SAVING, drain, 0. */
-static int v1_save(struct mdl_dev *d, struct segs *s)
-{
-	int ret = v1_set(d, SAV);
-
-	if (!ret)
-		ret = v1_drain(d, s, 1 << 20);
-	if (!ret)
-		ret = v1_set(d, 0);
-	return ret;
-}
-
-/* Resume from RUNNING through the region and run. */
-static int v1_load(struct mdl_dev *d, const struct segs *s)
-{
-	int ret = v1_set(d, RES);
-
-	if (!ret)
-		ret = v1_put(d, s->buf, s->sz, s->n, 1 << 20);
-	if (!ret)
-		ret = v1_set(d, RUN);
-	return ret;
-}
-
 static int fail_arm(const char *uuid, unsigned int fail, unsigned int skip)
 {
 	char path[256], val[32];
@@ -408,11 +216,11 @@ TEST_F(v1, data_section_mmap_refusals)
 	/* Nothing changed: the region still saves and the device runs. */
 	map = v1_map(&self->src);
 	ASSERT_NE(NULL, map);
-	EXPECT_EQ(RUN, v1_state(&self->src));
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &v));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
 	EXPECT_GT(v, 0);
-	ASSERT_EQ(0, v1_set(&self->src, RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 	munmap(map, MIGDEV_MIG_DATA_SIZE);
 }
 
@@ -424,7 +232,7 @@ TEST_F(v1, data_section_mmap_refusals)
 TEST_F_TIMEOUT(v1, save_and_restore_through_mmap, 300)
 {
 	uint8_t *smap, *dmap, *copy = malloc(MIGDEV_MIG_DATA_SIZE);
-	struct segs s = {};
+	struct mdl_v1_segs s = {};
 	uint64_t pending, off, size;
 	size_t i, pos;
 
@@ -435,40 +243,40 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_mmap, 300)
 	dmap = v1_map(&self->dst);
 	ASSERT_NE(NULL, dmap);
 
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	for (;;) {
-		ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
 		if (!pending)
 			break;
-		ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &off));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &off));
 		EXPECT_EQ(MIGDEV_MIG_DATA_OFFSET, off);
-		ASSERT_EQ(0, v1_get64(&self->src, F_SIZE, &size));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &size));
 		ASSERT_GT(size, 0);
 		ASSERT_LE(size, MIGDEV_MIG_DATA_SIZE);
 		ASSERT_EQ((ssize_t)size, mdl_pread(&self->src, MIG, off, copy, size));
 		ASSERT_EQ(0, memcmp(copy, smap, size))
 			TH_LOG("segment %zu: the mapping and pread() differ", s.n);
-		ASSERT_EQ(0, segs_add(&s, size));
+		ASSERT_EQ(0, mdl_v1_segs_add(&s, size));
 		memcpy(s.buf + s.len, smap, size);
 		s.len += size;
 	}
-	ASSERT_EQ(0, v1_set(&self->src, 0));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
 	ASSERT_GT(s.n, 0);
 
-	ASSERT_EQ(0, v1_set(&self->dst, RES));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
 	for (i = 0, pos = 0; i < s.n; pos += s.sz[i++]) {
-		ASSERT_EQ(0, v1_get64(&self->dst, F_OFFSET, &off));
+		ASSERT_EQ(0, mdl_v1_get64(&self->dst, F_OFFSET, &off));
 		memcpy(dmap, s.buf + pos, s.sz[i]);
 		/* The kernel took its copy: scribbling now changes nothing. */
-		ASSERT_EQ(0, v1_set64(&self->dst, F_SIZE, s.sz[i]));
+		ASSERT_EQ(0, mdl_v1_set64(&self->dst, F_SIZE, s.sz[i]));
 		memset(dmap, 0xff, s.sz[i]);
 	}
-	ASSERT_EQ(0, v1_set(&self->dst, RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RUN));
 	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 
 	munmap(smap, MIGDEV_MIG_DATA_SIZE);
 	munmap(dmap, MIGDEV_MIG_DATA_SIZE);
-	segs_free(&s);
+	mdl_v1_segs_free(&s);
 	free(copy);
 }
 
@@ -477,12 +285,12 @@ TEST_F(v1, initial_fields)
 	uint64_t v;
 	uint32_t r = 1;
 
-	EXPECT_EQ(RUN, v1_state(&self->src));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &v));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
 	EXPECT_EQ(0, v);
-	ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &v));
 	EXPECT_EQ(MIGDEV_MIG_DATA_OFFSET, v);
-	ASSERT_EQ(0, v1_get64(&self->src, F_SIZE, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &v));
 	EXPECT_EQ(0, v);
 	ASSERT_EQ(4, mdl_pread(&self->src, MIG, F_RESERVED, &r, 4));
 	EXPECT_EQ(0, r);
@@ -506,20 +314,22 @@ TEST_F_TIMEOUT(v1, every_valid_transition, 900)
 				      (to & (SAV | RUN)) == (SAV | RUN);
 			int ret;
 
-			ASSERT_EQ(0, v1_set(&self->dst, from)) TH_LOG("reaching 0x%x", from);
+			ASSERT_EQ(0, mdl_v1_set(&self->dst, from)) TH_LOG("reaching 0x%x", from);
 			if ((from & RES) && !(to & RES))
-				ASSERT_EQ(0, v1_put_stream(&self->dst, self->stream,
-							   self->len, 1 << 20));
-			ret = v1_set(&self->dst, to);
+				ASSERT_EQ(0, mdl_v1_put_stream(&self->dst,
+							       self->stream,
+							       self->len,
+							       1 << 20));
+			ret = mdl_v1_set(&self->dst, to);
 			if (refused) {
 				EXPECT_EQ(-EINVAL, ret) TH_LOG("0x%x -> 0x%x", from, to);
-				EXPECT_EQ(from, v1_state(&self->dst));
-				EXPECT_EQ(v2_of(from), mdl_mig_get(&self->dst));
+				EXPECT_EQ(from, mdl_v1_state(&self->dst));
+				EXPECT_EQ(mdl_v1_to_v2(from), mdl_mig_get(&self->dst));
 			} else {
 				EXPECT_EQ(0, ret) TH_LOG("0x%x -> 0x%x", from, to);
-				EXPECT_EQ(to, v1_state(&self->dst))
+				EXPECT_EQ(to, mdl_v1_state(&self->dst))
 					TH_LOG("0x%x -> 0x%x", from, to);
-				EXPECT_EQ(v2_of(to), mdl_mig_get(&self->dst))
+				EXPECT_EQ(mdl_v1_to_v2(to), mdl_mig_get(&self->dst))
 					TH_LOG("0x%x -> 0x%x", from, to);
 				n++;
 			}
@@ -527,14 +337,14 @@ TEST_F_TIMEOUT(v1, every_valid_transition, 900)
 			if (!ret && (to & SAV) && !(from & SAV)) {
 				uint64_t pending = 0;
 
-				EXPECT_EQ(0, v1_get64(&self->dst, F_PENDING, &pending));
+				EXPECT_EQ(0, mdl_v1_get64(&self->dst, F_PENDING, &pending));
 				EXPECT_GT(pending, 0) TH_LOG("0x%x -> 0x%x", from, to);
 			}
-			if (v1_state(&self->dst) & RES)
+			if (mdl_v1_state(&self->dst) & RES)
 				ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
-			ASSERT_EQ(0, v1_set(&self->dst, RUN))
+			ASSERT_EQ(0, mdl_v1_set(&self->dst, RUN))
 				TH_LOG("back from 0x%x -> 0x%x", from, to);
-			ASSERT_EQ(RUN, v1_state(&self->dst));
+			ASSERT_EQ(RUN, mdl_v1_state(&self->dst));
 			ASSERT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->dst));
 		}
 	}
@@ -554,15 +364,15 @@ TEST_F_TIMEOUT(v1, every_invalid_value, 600)
 	for (i = 0; i < ARRAY_SIZE(valid); i++) {
 		uint32_t from = valid[i];
 
-		ASSERT_EQ(0, v1_set(&self->dst, from));
+		ASSERT_EQ(0, mdl_v1_set(&self->dst, from));
 		for (j = 0; j < ARRAY_SIZE(bad); j++) {
-			EXPECT_EQ(-EINVAL, v1_set(&self->dst, bad[j]))
+			EXPECT_EQ(-EINVAL, mdl_v1_set(&self->dst, bad[j]))
 				TH_LOG("0x%x -> 0x%x", from, bad[j]);
-			EXPECT_EQ(from, v1_state(&self->dst));
-			EXPECT_EQ(v2_of(from), mdl_mig_get(&self->dst));
+			EXPECT_EQ(from, mdl_v1_state(&self->dst));
+			EXPECT_EQ(mdl_v1_to_v2(from), mdl_mig_get(&self->dst));
 		}
 		ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
-		ASSERT_EQ(RUN, v1_state(&self->dst));
+		ASSERT_EQ(RUN, mdl_v1_state(&self->dst));
 	}
 }
 
@@ -572,43 +382,43 @@ TEST_F(v1, unwind_to_previous_state)
 	char path[256], buf[64];
 
 	ASSERT_EQ(0, fail_arm(self->su, 1, 1));
-	EXPECT_EQ(-EIO, v1_set(&self->src, 0));
-	EXPECT_EQ(RUN, v1_state(&self->src));
+	EXPECT_EQ(-EIO, mdl_v1_set(&self->src, 0));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->src));
 	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/mig_fail", self->su);
 	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
 	EXPECT_STREQ("skip 0 fail 0", buf);
 	/* The device works and migrates. */
-	EXPECT_EQ(0, v1_set(&self->src, SAV | RUN));
-	EXPECT_EQ(0, v1_set(&self->src, RUN));
+	EXPECT_EQ(0, mdl_v1_set(&self->src, SAV | RUN));
+	EXPECT_EQ(0, mdl_v1_set(&self->src, RUN));
 }
 
 /* The undo fails too: ERROR, which only a reset leaves. */
 TEST_F(v1, unwind_fails_error_until_reset)
 {
-	struct segs s = {};
+	struct mdl_v1_segs s = {};
 
 	mdl_dirty_device(&self->src, 3);
 	ASSERT_EQ(0, fail_arm(self->su, 2, 1));
-	EXPECT_EQ(-EIO, v1_set(&self->src, 0));
-	EXPECT_EQ(V1_ERR, v1_state(&self->src));
+	EXPECT_EQ(-EIO, mdl_v1_set(&self->src, 0));
+	EXPECT_EQ(V1_ERR, mdl_v1_state(&self->src));
 	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, mdl_mig_get(&self->src));
 	/* Nothing moves it: neither interface. */
-	EXPECT_EQ(-EINVAL, v1_set(&self->src, RUN));
-	EXPECT_EQ(-EINVAL, v1_set(&self->src, 0));
+	EXPECT_EQ(-EINVAL, mdl_v1_set(&self->src, RUN));
+	EXPECT_EQ(-EINVAL, mdl_v1_set(&self->src, 0));
 	EXPECT_EQ(-EBUSY, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_EQ(V1_ERR, v1_state(&self->src));
+	EXPECT_EQ(V1_ERR, mdl_v1_state(&self->src));
 	/* Reset: RUNNING, a fresh device that migrates again. */
 	ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(RUN, v1_state(&self->src));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->src));
 	EXPECT_EQ(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
 	mdl_write64(&self->src, MIGDEV_REG_SCRATCH, 42);
-	ASSERT_EQ(0, v1_save(&self->src, &s));
+	ASSERT_EQ(0, mdl_v1_save(&self->src, &s));
 	EXPECT_GT(s.len, 64);
-	ASSERT_EQ(0, v1_load(&self->dst, &s));
+	ASSERT_EQ(0, mdl_v1_load(&self->dst, &s));
 	EXPECT_EQ(42, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
-	segs_free(&s);
+	mdl_v1_segs_free(&s);
 }
 
 /*
@@ -636,28 +446,32 @@ TEST_F_TIMEOUT(v1, unwind_at_every_arc, 1200)
 				for (k = 0; k < 16; k++) {
 					int ret;
 
-					ASSERT_EQ(0, v1_set(&self->dst, from));
+					ASSERT_EQ(0, mdl_v1_set(&self->dst, from));
 					if ((from & RES) && !(to & RES))
-						ASSERT_EQ(0, v1_put_stream(&self->dst, self->stream,
-									   self->len, 1 << 20));
+						ASSERT_EQ(0,
+							  mdl_v1_put_stream(&self->dst,
+									    self->stream,
+									    self->len,
+									    1 << 20));
 					ASSERT_EQ(0, fail_arm(self->du, fails, k));
-					ret = v1_set(&self->dst, to);
+					ret = mdl_v1_set(&self->dst, to);
 					ASSERT_EQ(0, fail_arm(self->du, 0, 0));
 					if (!ret) {
 						/* k is past the last arc. */
-						EXPECT_EQ(to, v1_state(&self->dst));
+						EXPECT_EQ(to, mdl_v1_state(&self->dst));
 						break;
 					}
 					EXPECT_EQ(-EIO, ret)
 						TH_LOG("0x%x -> 0x%x arc %u", from, to, k);
 					if (fails == 1 || k == 0) {
-						EXPECT_EQ(from, v1_state(&self->dst))
+						EXPECT_EQ(from, mdl_v1_state(&self->dst))
 							TH_LOG("0x%x -> 0x%x arc %u fails %u",
 							       from, to, k, fails);
-						EXPECT_EQ(v2_of(from), mdl_mig_get(&self->dst));
+						EXPECT_EQ(mdl_v1_to_v2(from),
+							  mdl_mig_get(&self->dst));
 						undone++;
 					} else {
-						EXPECT_EQ(V1_ERR, v1_state(&self->dst))
+						EXPECT_EQ(V1_ERR, mdl_v1_state(&self->dst))
 							TH_LOG("0x%x -> 0x%x arc %u fails %u",
 							       from, to, k, fails);
 						EXPECT_EQ(VFIO_DEVICE_STATE_ERROR,
@@ -665,12 +479,12 @@ TEST_F_TIMEOUT(v1, unwind_at_every_arc, 1200)
 						errors++;
 					}
 					ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
-					ASSERT_EQ(RUN, v1_state(&self->dst));
+					ASSERT_EQ(RUN, mdl_v1_state(&self->dst));
 				}
 				ASSERT_LT(k, 16);
-				if (v1_state(&self->dst) & RES)
+				if (mdl_v1_state(&self->dst) & RES)
 					ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
-				ASSERT_EQ(0, v1_set(&self->dst, RUN));
+				ASSERT_EQ(0, mdl_v1_set(&self->dst, RUN));
 			}
 		}
 	}
@@ -685,20 +499,20 @@ TEST_F(v1, bad_stream_keeps_resuming)
 	static uint8_t junk[4096];
 
 	mdl_fill_random(junk, sizeof(junk), 5);
-	ASSERT_EQ(0, v1_set(&self->dst, RES));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
 	/* A header that is not one is refused when its segment arrives. */
-	EXPECT_GT(0, v1_put_stream(&self->dst, junk, sizeof(junk), sizeof(junk)));
-	EXPECT_EQ(RES, v1_state(&self->dst));
+	EXPECT_GT(0, mdl_v1_put_stream(&self->dst, junk, sizeof(junk), sizeof(junk)));
+	EXPECT_EQ(RES, mdl_v1_state(&self->dst));
 	/* Nothing (valid) was received: RUNNING is refused, RESUMING stays. */
-	EXPECT_GT(0, v1_set(&self->dst, RUN));
-	EXPECT_EQ(RES, v1_state(&self->dst));
+	EXPECT_GT(0, mdl_v1_set(&self->dst, RUN));
+	EXPECT_EQ(RES, mdl_v1_state(&self->dst));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->dst));
 	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(RUN, v1_state(&self->dst));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->dst));
 	/* An empty stream too. */
-	ASSERT_EQ(0, v1_set(&self->dst, RES));
-	EXPECT_GT(0, v1_set(&self->dst, RUN));
-	EXPECT_EQ(RES, v1_state(&self->dst));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
+	EXPECT_GT(0, mdl_v1_set(&self->dst, RUN));
+	EXPECT_EQ(RES, mdl_v1_state(&self->dst));
 }
 
 /*
@@ -709,7 +523,7 @@ TEST_F(v1, bad_stream_keeps_resuming)
 TEST_F_TIMEOUT(v1, save_and_restore_through_region, 600)
 {
 	const size_t big_size = 64u << 20;
-	struct segs s = {};
+	struct mdl_v1_segs s = {};
 	struct mdl_dma big;
 	struct migdev_desc d;
 	uint64_t pending, off;
@@ -724,26 +538,26 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_region, 600)
 	ASSERT_EQ(0, __mdl_dma_map(&self->src, big_size, &big));
 	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, big.va, big_size, big.iova));
 
-	ASSERT_EQ(0, v1_set(&self->src, SAV | RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV | RUN));
 	d = mdl_desc(MIGDEV_OP_FILL, 0, big.iova, big_size, 0);
 	d.pattern = htole64(0x5a5a5a5a5a5a5a5aULL);
 	slot = mdl_submit(&self->q, &d);
-	ASSERT_EQ(0, v1_drain(&self->src, &s, 4096));
+	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 4096));
 	ASSERT_GT(s.len, BUF);
 	/* Stop-and-copy with the fill checkpointed in the stream. */
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	ASSERT_EQ(0, le32toh(mdl_cpl(&self->q, slot)->status))
 		TH_LOG("the fill finished before the stop");
-	ASSERT_EQ(0, v1_drain(&self->src, &s, 1 << 16));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 16));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
 	EXPECT_EQ(0, pending);
-	ASSERT_EQ(0, v1_set(&self->src, 0));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
 	TH_LOG("%zu bytes in %zu segments", s.len, s.n);
 
 	mdl_bus_master(&self->dst, 1);
-	ASSERT_EQ(0, v1_set(&self->dst, RES));
-	ASSERT_EQ(0, v1_put(&self->dst, s.buf, s.sz, s.n, 4096));
-	ASSERT_EQ(0, v1_set(&self->dst, RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
+	ASSERT_EQ(0, mdl_v1_put(&self->dst, s.buf, s.sz, s.n, 4096));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RUN));
 	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, slot, 120000));
 	EXPECT_EQ(big_size, le64toh(mdl_cpl(&self->q, slot)->bytes));
 	for (i = 0; i < big_size; i++)
@@ -757,27 +571,27 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_region, 600)
 	}
 	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 	mdl_dma_free(&self->src, &big);
-	segs_free(&s);
+	mdl_v1_segs_free(&s);
 }
 
 /* The data section in QEMU's pieces: 8, 4, 2 and 1 bytes, any alignment. */
 TEST_F_TIMEOUT(v1, data_section_any_width, 300)
 {
 	static const size_t w[] = { 8, 4, 2, 1, 3, 8, 7, 4096 };
-	struct segs s = {};
+	struct mdl_v1_segs s = {};
 	uint64_t off, size, done, pending;
 	unsigned int k = 0;
 
 	mdl_dirty_device(&self->src, 8);
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	for (;;) {
-		ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
 		if (!pending)
 			break;
-		ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &off));
-		ASSERT_EQ(0, v1_get64(&self->src, F_SIZE, &size));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &off));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &size));
 		ASSERT_GT(size, 0);
-		ASSERT_EQ(0, segs_add(&s, size));
+		ASSERT_EQ(0, mdl_v1_segs_add(&s, size));
 		for (done = 0; done < size; k++) {
 			size_t n = w[k % ARRAY_SIZE(w)];
 
@@ -789,58 +603,58 @@ TEST_F_TIMEOUT(v1, data_section_any_width, 300)
 		}
 		s.len += size;
 	}
-	ASSERT_EQ(0, v1_set(&self->src, 0));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
 	ASSERT_EQ(0, mdl_load(&self->dst, s.buf, s.len, 32 << 10));
-	ASSERT_EQ(0, v1_set(&self->src, RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
-	segs_free(&s);
+	mdl_v1_segs_free(&s);
 }
 
 /* pending_bytes in pre-copy: 0 when drained, non-zero again when dirtied. */
 TEST_F_TIMEOUT(v1, precopy_pending, 300)
 {
 	static uint8_t page[4096];
-	struct segs s = {};
+	struct mdl_v1_segs s = {};
 	uint64_t pending, off, size;
 
 	mdl_dirty_device(&self->src, 10);
-	ASSERT_EQ(0, v1_set(&self->src, SAV | RUN));
-	ASSERT_EQ(0, v1_drain(&self->src, &s, 1 << 20));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV | RUN));
+	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 20));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
 	EXPECT_EQ(0, pending);
 	/* Nothing now: an empty segment, not the end. */
-	ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &off));
-	ASSERT_EQ(0, v1_get64(&self->src, F_SIZE, &size));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &off));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &size));
 	EXPECT_EQ(0, size);
 	mdl_fill_random(page, sizeof(page), 77);
 	ASSERT_EQ(4096, mdl_pwrite(&self->src, BAR2, 9 << 12, page, 4096));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
 	EXPECT_GE(pending, 4096);
-	ASSERT_EQ(0, v1_drain(&self->src, &s, 1 << 20));
+	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 20));
 	/* Stopped: the device state is still to come, then the end. */
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
 	EXPECT_GT(pending, 0);
-	ASSERT_EQ(0, v1_drain(&self->src, &s, 1 << 20));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 20));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
 	EXPECT_EQ(0, pending);
-	ASSERT_EQ(0, v1_set(&self->src, 0));
-	ASSERT_EQ(0, v1_load(&self->dst, &s));
-	ASSERT_EQ(0, v1_set(&self->src, RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
+	ASSERT_EQ(0, mdl_v1_load(&self->dst, &s));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
-	segs_free(&s);
+	mdl_v1_segs_free(&s);
 }
 
 /* One stream: saved through the region, restored through data_fd. */
 TEST_F_TIMEOUT(v1, region_to_data_fd, 600)
 {
-	struct segs s = {};
+	struct mdl_v1_segs s = {};
 
 	mdl_dirty_device(&self->src, 5);
-	ASSERT_EQ(0, v1_save(&self->src, &s));
+	ASSERT_EQ(0, mdl_v1_save(&self->src, &s));
 	ASSERT_EQ(0, mdl_load(&self->dst, s.buf, s.len, 32 << 10));
 	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
-	segs_free(&s);
+	mdl_v1_segs_free(&s);
 }
 
 /* And saved through data_fd, restored through the region, in any cuts. */
@@ -853,10 +667,10 @@ TEST_F_TIMEOUT(v1, data_fd_to_region, 600)
 	self->len = mdl_save(&self->src, &self->stream, &self->cap);
 	ASSERT_GT(self->len, 64);
 	for (i = 0; i < ARRAY_SIZE(cuts); i++) {
-		ASSERT_EQ(0, v1_set(&self->dst, RES));
-		ASSERT_EQ(0, v1_put_stream(&self->dst, self->stream, self->len, cuts[i]))
+		ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
+		ASSERT_EQ(0, mdl_v1_put_stream(&self->dst, self->stream, self->len, cuts[i]))
 			TH_LOG("segments of %zu", cuts[i]);
-		ASSERT_EQ(0, v1_set(&self->dst, RUN));
+		ASSERT_EQ(0, mdl_v1_set(&self->dst, RUN));
 		expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 		ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
 	}
@@ -869,29 +683,29 @@ TEST_F(v1, v1_v2_exclusion)
 
 	/* v2 is migrating: the region refuses to start. */
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
-	EXPECT_EQ(-EBUSY, v1_set(&self->src, SAV | RUN));
-	EXPECT_EQ(-EBUSY, v1_set(&self->src, RUN));
-	EXPECT_EQ(SAV | RUN, v1_state(&self->src));	/* reads are fine */
+	EXPECT_EQ(-EBUSY, mdl_v1_set(&self->src, SAV | RUN));
+	EXPECT_EQ(-EBUSY, mdl_v1_set(&self->src, RUN));
+	EXPECT_EQ(SAV | RUN, mdl_v1_state(&self->src));	/* reads are fine */
 	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY, mdl_mig_get(&self->src));
 	close(fd);
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 
 	/* The region is migrating: v2 refuses, in every state it reaches. */
-	ASSERT_EQ(0, v1_set(&self->src, RUN | NDMA));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN | NDMA));
 	EXPECT_EQ(-EBUSY, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
-	ASSERT_EQ(0, v1_set(&self->src, SAV | RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV | RUN));
 	EXPECT_EQ(-EBUSY, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP, NULL));
 	EXPECT_EQ(-EBUSY, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, NULL));
 	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY, mdl_mig_get(&self->src));
-	ASSERT_EQ(0, v1_set(&self->src, 0));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
 	EXPECT_EQ(-EBUSY, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	/* Back to RUNNING through the region: v2 may start. */
-	ASSERT_EQ(0, v1_set(&self->src, RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP, NULL));
-	EXPECT_EQ(0, v1_state(&self->src));
+	EXPECT_EQ(0, mdl_v1_state(&self->src));
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	/* A reset ends the region's migration too. */
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_RESET));
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP, NULL));
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
@@ -910,7 +724,7 @@ TEST_F_TIMEOUT(v1, ndma_quiesces, 300)
 	d.pattern = htole64(0x5a5a5a5a5a5a5a5aULL);
 	slot = mdl_submit(&self->q, &d);
 	mdl_wait_in_flight(&self->q, slot, 30000);
-	ASSERT_EQ(0, v1_set(&self->src, RUN | NDMA));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN | NDMA));
 	if (le32toh(mdl_cpl(&self->q, slot)->status))
 		SKIP(return, "the fill finished before NDMA was set");
 	done1 = mdl_read64(&self->src, MIGDEV_REG_QUEUE(0) + MIGDEV_Q_COMPLETED);
@@ -921,7 +735,7 @@ TEST_F_TIMEOUT(v1, ndma_quiesces, 300)
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING_P2P, mdl_mig_get(&self->src));
 	/* The device still answers. */
 	EXPECT_EQ(MIGDEV_ID_MAGIC, mdl_read32(&self->src, MIGDEV_REG_ID));
-	ASSERT_EQ(0, v1_set(&self->src, RUN));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 	EXPECT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, slot, 120000));
 	EXPECT_EQ(0x5a, ((uint8_t *)big.va)[(64u << 20) - 1]);
 	mdl_dma_free(&self->src, &big);
@@ -953,48 +767,48 @@ TEST_F(v1, hostile_accesses)
 			       (unsigned long long)bad[i].off);
 	}
 	/* Read-only fields. */
-	EXPECT_EQ(-EINVAL, v1_set64(&self->src, F_PENDING, 1));
-	EXPECT_EQ(-EINVAL, v1_set64(&self->src, F_OFFSET, 0));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_PENDING, 1));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_OFFSET, 0));
 	/* reserved reads 0 and ignores writes. */
 	r = 0xdead;
 	EXPECT_EQ(4, mdl_pwrite(&self->src, MIG, F_RESERVED, &r, 4));
 	ASSERT_EQ(4, mdl_pread(&self->src, MIG, F_RESERVED, &r, 4));
 	EXPECT_EQ(0, r);
 	/* data_size and the data section outside their states. */
-	EXPECT_EQ(-EINVAL, v1_set64(&self->src, F_SIZE, 16));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_SIZE, 16));
 	EXPECT_EQ(-EINVAL, mdl_pwrite(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 16));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 16));
-	EXPECT_EQ(RUN, v1_state(&self->src));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
 
 	/* Saving: no reads before data_offset, none past the segment. */
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
-	ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &v));
-	ASSERT_EQ(0, v1_get64(&self->src, F_SIZE, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &v));
 	ASSERT_GT(v, 0);
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET + v, data, 1));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET + v - 4, data, 8));
 	EXPECT_EQ(4, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET + v - 4, data, 4));
 	EXPECT_EQ(-EINVAL, mdl_pwrite(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
-	EXPECT_EQ(-EINVAL, v1_set64(&self->src, F_SIZE, 8));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_SIZE, 8));
 	/* Collected: the segment is gone. */
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
-	EXPECT_EQ(SAV, v1_state(&self->src));
-	ASSERT_EQ(0, v1_set(&self->src, RUN));
+	EXPECT_EQ(SAV, mdl_v1_state(&self->src));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 
 	/* Resuming: data_size past the section, and reads, are refused. */
-	ASSERT_EQ(0, v1_set(&self->dst, RES));
-	EXPECT_EQ(-EINVAL, v1_set64(&self->dst, F_SIZE, big));
-	EXPECT_EQ(-EINVAL, v1_set64(&self->dst, F_SIZE, ~0ULL));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->dst, F_SIZE, big));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->dst, F_SIZE, ~0ULL));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->dst, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
-	EXPECT_EQ(RES, v1_state(&self->dst));
+	EXPECT_EQ(RES, mdl_v1_state(&self->dst));
 	/* Nothing was fed to the stream: a real one still loads. */
 	mdl_dirty_device(&self->src, 9);
 	self->len = mdl_save(&self->src, &self->stream, &self->cap);
 	ASSERT_GT(self->len, 64);
-	ASSERT_EQ(0, v1_put_stream(&self->dst, self->stream, self->len, 100000));
-	ASSERT_EQ(0, v1_set(&self->dst, RUN));
+	ASSERT_EQ(0, mdl_v1_put_stream(&self->dst, self->stream, self->len, 100000));
+	ASSERT_EQ(0, mdl_v1_set(&self->dst, RUN));
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	expect_same_device(_metadata, &self->src, &self->dst, SMALL_DEVMEM);
 }
@@ -1005,18 +819,18 @@ TEST_F(v1, reset_and_close_mid_save)
 	uint64_t v;
 	uint8_t b[8];
 
-	ASSERT_EQ(0, v1_set(&self->src, SAV | RUN));
-	ASSERT_EQ(0, v1_get64(&self->src, F_OFFSET, &v));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV | RUN));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &v));
 	ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(RUN, v1_state(&self->src));
-	ASSERT_EQ(0, v1_get64(&self->src, F_PENDING, &v));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, b, 8));
 
-	ASSERT_EQ(0, v1_set(&self->src, SAV));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	mdl_close(&self->src);
 	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
-	EXPECT_EQ(RUN, v1_state(&self->src));
+	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->src));
 }
 

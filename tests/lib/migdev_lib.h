@@ -197,6 +197,40 @@ int mdl_write_all(int fd, const void *buf, size_t len, size_t chunk);
 ssize_t mdl_save(struct mdl_dev *src, uint8_t **buf, size_t *cap);
 /* Load a stream into @dst (RUNNING) and run it: 0 or -errno. */
 int mdl_load(struct mdl_dev *dst, const void *buf, size_t len, size_t chunk);
+
+/*
+ * The v1 migration region (mig_v1.c), as a client drives it.  A stream
+ * and the sizes of the segments it was read in:
+ */
+struct mdl_v1_segs {
+	uint8_t *buf;
+	size_t len, cap;
+	uint32_t *sz;
+	size_t n, ncap;
+};
+
+void mdl_v1_segs_free(struct mdl_v1_segs *s);
+int mdl_v1_segs_add(struct mdl_v1_segs *s, size_t len);	/* 0 or -ENOMEM */
+/* device_state, or ~0 if it cannot be read. */
+uint32_t mdl_v1_state(struct mdl_dev *d);
+/* Write device_state: 0 or -errno. */
+int mdl_v1_set(struct mdl_dev *d, uint32_t v);
+/* A 64-bit field of struct vfio_device_migration_info at @off. */
+int mdl_v1_get64(struct mdl_dev *d, unsigned int off, uint64_t *v);
+int mdl_v1_set64(struct mdl_dev *d, unsigned int off, uint64_t v);
+/* The v2 state a device_state value stands for. */
+uint32_t mdl_v1_to_v2(uint32_t v);
+/* While SAVING: segments until pending_bytes is 0 (or one is empty). */
+int mdl_v1_drain(struct mdl_dev *d, struct mdl_v1_segs *s, size_t chunk);
+/* While RESUMING: segments back, in order and size, @chunk bytes a write. */
+int mdl_v1_put(struct mdl_dev *d, const uint8_t *buf, const uint32_t *sz,
+	       size_t n, size_t chunk);
+/* A stream in segments of @seg bytes, the last what is left. */
+int mdl_v1_put_stream(struct mdl_dev *d, const uint8_t *buf, size_t len,
+		      size_t seg);
+/* Save from RUNNING, stop-copy only; resume from RUNNING and run. */
+int mdl_v1_save(struct mdl_dev *d, struct mdl_v1_segs *s);
+int mdl_v1_load(struct mdl_dev *d, const struct mdl_v1_segs *s);
 int __mdl_dma_map_at(struct mdl_dev *dev, void *va, size_t size, uint64_t iova);
 
 int mdl_eventfd(void);
