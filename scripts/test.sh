@@ -35,9 +35,21 @@ finish() {
 				head -n 20 | sed "s|^|#   ${f#out/}: |"
 		done
 	fi
+	[ -z "$lanes" ] || echo "# lanes: $lanes; in all $(($(date +%s) - run_t0)) s"
 	echo "$pass passed, $fail failed"
 	[ "$fail" = 0 ]
 	exit
+}
+
+# lane NAME: the lane that ran since the last call ends here; say how long
+# it took ("# lane NAME: N s"), and a summary of all at the end.
+lane_t0=$(date +%s) run_t0=$lane_t0 lanes=""
+lane() {
+	local now
+	now=$(date +%s)
+	echo "# lane $1: $((now - lane_t0)) s"
+	lanes="$lanes${lanes:+, }$1 $((now - lane_t0)) s"
+	lane_t0=$now
 }
 
 # ktap_totals FILE LABEL: add the counts of FILE's "# Totals:" line (also
@@ -52,6 +64,7 @@ ktap_totals() {
 }
 
 bash scripts/setup.sh || { echo "setup failed"; fail=1; finish; }
+lane setup
 kver=$(migdev_kver)
 ksrc="$MIGDEV_CACHE/linux-source-6.12"
 mkdir -p out
@@ -82,6 +95,7 @@ result "checkpatch --strict clean" $rc
 rc=$?
 result "test programs and samples build" $rc
 [ $rc = 0 ] || { cat out/tests-build.log; finish; }
+lane "build and style"
 
 # The stream decoder, built in userspace with ASan and UBSan: its unit
 # tests and a million libFuzzer executions over fuzz/corpus/.
@@ -94,6 +108,7 @@ else
 	tail -n 30 out/fuzz.log
 	result "fuzz/run.sh ran (build, unit tests, fuzzer)" 1
 fi
+lane "userspace (fuzz/)"
 
 # vm_totals RESULTS_DIR VM_RC [LABEL]: add the VM's test counts.
 vm_totals() {
@@ -115,6 +130,7 @@ vm_totals() {
 tests/vm/run.sh tests/run-guest.sh "$@" </dev/null
 vm_rc=$?
 vm_totals out/vm $vm_rc
+lane "Debian's kernel"
 
 # Two test VMs as two hosts on a link of their own: a guest migrated
 # between them over TCP, also to a module on the previous stream version
@@ -123,6 +139,7 @@ if [ $# = 0 ]; then
 	tests/crosshost_test.sh </dev/null | tee out/crosshost.ktap
 	ktap_totals out/crosshost.ktap "across two hosts" ||
 		result "tests/crosshost_test.sh ran" 1
+	lane "two hosts"
 fi
 
 # Kernel bugs the suite found, on Debian's kernel: each reproducer in a
@@ -133,6 +150,7 @@ if [ $# = 0 ]; then
 	tests/kernel_bugs_test.sh </dev/null | tee out/kernel-bugs.ktap
 	ktap_totals out/kernel-bugs.ktap "kernel bugs on Debian's kernel" ||
 		result "tests/kernel_bugs_test.sh ran" 1
+	lane "kernel bugs"
 fi
 
 # The same suite on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
@@ -150,6 +168,7 @@ if [ "${MIGDEV_DEBUG_KERNEL:-1}" != 0 ]; then
 		vm_rc=$?
 		vm_totals out/debug/vm $vm_rc " (debug kernel)"
 	fi
+	lane "debug kernel (its build included)"
 else
 	echo "debug kernel: skipped (MIGDEV_DEBUG_KERNEL=0)"
 fi
