@@ -17,29 +17,12 @@
 #include <linux/unaligned.h>
 
 #include "streamgen.h"
+#include "ktap.h"
 
 #define HDR	sizeof(struct migdev_stream_header)
 #define REC	sizeof(struct migdev_stream_record)
 
-static unsigned int nr_test, nr_pass, nr_fail;
 static u8 *payload;
-
-static __printf(2, 3) void result(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_test++;
-	if (ok)
-		nr_pass++;
-	else
-		nr_fail++;
-	printf("%sok %u ", ok ? "" : "not ", nr_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 /* What the device-memory callback saw; it can be told to fail. */
 struct sink {
@@ -761,8 +744,6 @@ int main(void)
 	test_bad();
 	test_encoder();
 	printf("1..%u\n", nr_test);
-	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
-	       nr_pass, nr_fail);
 	free(payload);
-	return nr_fail ? 1 : 0;
+	return ktap_totals();
 }
