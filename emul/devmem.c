@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 
 #include "devmem.h"
+#include "stream.h"
 
 /**
  * migdev_devmem_init() - set up empty device memory
@@ -450,3 +451,28 @@ u64 migdev_devmem_dirty_count(struct migdev_devmem *dm)
 {
 	return bitmap_weight(dm->dirty, migdev_devmem_nr_pfns(dm));
 }
+
+/* The encoder's page source (stream_enc.c): device memory itself. */
+static u32 migdev_devmem_src_next_run(void *priv, u64 from, u32 max,
+				      u64 *first)
+{
+	return migdev_devmem_next_run(priv, from, max, first);
+}
+
+static void migdev_devmem_src_read(void *priv, u64 first, u32 count,
+				   void *buf)
+{
+	migdev_devmem_read(priv, first << PAGE_SHIFT, buf,
+			   (size_t)count << PAGE_SHIFT);
+}
+
+static u64 migdev_devmem_src_collect_dirty(void *priv, unsigned long *bits)
+{
+	return migdev_devmem_collect_dirty(priv, bits);
+}
+
+const struct migdev_stream_src_ops migdev_devmem_src_ops = {
+	.next_run = migdev_devmem_src_next_run,
+	.read = migdev_devmem_src_read,
+	.collect_dirty = migdev_devmem_src_collect_dirty,
+};

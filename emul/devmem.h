@@ -12,6 +12,7 @@
 #include <linux/xarray.h>
 
 struct page;
+struct migdev_stream_src_ops;
 
 /*
  * Device memory is the user's memory: charged to its memory cgroup, and
@@ -74,5 +75,8 @@ u64 migdev_devmem_dirty_count(struct migdev_devmem *dm);
 int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
 			const void *data);
 int migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st);
+
+/* What the stream's encoder sends device memory from: its priv is @dm. */
+extern const struct migdev_stream_src_ops migdev_devmem_src_ops;
 
 #endif /* MIGDEV_EMUL_DEVMEM_H */

@@ -23,26 +23,8 @@
 #include <linux/pci_regs.h>
 
 #include "device.h"
+#include "ktap.h"
 #include "stream.h"
-
-static unsigned int nr_test, nr_pass, nr_fail;
-
-static __printf(2, 3) void result(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	nr_test++;
-	if (ok)
-		nr_pass++;
-	else
-		nr_fail++;
-	printf("%sok %u ", ok ? "" : "not ", nr_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 /* ---- the fake host ---------------------------------------------------- */
 
@@ -601,28 +583,6 @@ static void test_devmem_map(void)
 
 /* ---- migration: save -> stream -> apply ------------------------------- */
 
-static u32 src_next_run(void *priv, u64 from, u32 max, u64 *first)
-{
-	return migdev_devmem_next_run(priv, from, max, first);
-}
-
-static void src_read(void *priv, u64 first, u32 count, void *buf)
-{
-	migdev_devmem_read(priv, first << PAGE_SHIFT, buf,
-			   (size_t)count << PAGE_SHIFT);
-}
-
-static u64 src_collect_dirty(void *priv, unsigned long *bits)
-{
-	return migdev_devmem_collect_dirty(priv, bits);
-}
-
-static const struct migdev_stream_src_ops src_ops = {
-	.next_run = src_next_run,
-	.read = src_read,
-	.collect_dirty = src_collect_dirty,
-};
-
 /* The stop-copy stream of a stopped device, as migfile.c makes it. */
 static u8 *encode(struct dev *d, size_t *len)
 {
@@ -636,8 +596,8 @@ static u8 *encode(struct dev *d, size_t *len)
 
 	if (!dirty || !state || !out || !buf)
 		exit(1);
-	migdev_stream_enc_init(&enc, &src_ops, &d->e.devmem, &d->e.geom,
-			       MIGDEV_STREAM_MINOR, false, dirty);
+	migdev_stream_enc_init(&enc, &migdev_devmem_src_ops, &d->e.devmem,
+			       &d->e.geom, MIGDEV_STREAM_MINOR, false, dirty);
 	migdev_stream_enc_stop(&enc, state,
 			       migdev_emul_save_state(&d->e, state,
 						      MIGDEV_STREAM_MINOR));
@@ -790,7 +750,5 @@ int main(void)
 	test_abort_waits_for_memory();
 	test_devmem_map();
 	test_migrate();
-	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
-	       nr_pass, nr_fail);
-	return nr_fail ? 1 : 0;
+	return ktap_totals();
 }

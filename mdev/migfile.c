@@ -127,30 +127,6 @@ struct migdev_resume {
 
 #define MIGDEV_RESUME_BOUNCE	(64 * 1024)
 
-/* The encoder's page source: the device's memory. */
-static u32 migdev_save_next_run(void *priv, u64 from, u32 max, u64 *first)
-{
-	return migdev_devmem_next_run(priv, from, max, first);
-}
-
-static void migdev_save_read_pages(void *priv, u64 first, u32 count,
-				   void *buf)
-{
-	migdev_devmem_read(priv, first << PAGE_SHIFT, buf,
-			   (size_t)count << PAGE_SHIFT);
-}
-
-static u64 migdev_save_collect_dirty(void *priv, unsigned long *bits)
-{
-	return migdev_devmem_collect_dirty(priv, bits);
-}
-
-static const struct migdev_stream_src_ops migdev_save_src_ops = {
-	.next_run = migdev_save_next_run,
-	.read = migdev_save_read_pages,
-	.collect_dirty = migdev_save_collect_dirty,
-};
-
 /*
  * Fill s->buf with the next piece of the stream.  Returns 0, -ENOMSG when
  * pre-copy has nothing new, or 1 at the end of the stream.
@@ -409,7 +385,7 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 	s->dirty = bitmap_zalloc(nbits, GFP_KERNEL_ACCOUNT);
 	if (!s->buf || !s->dirty)
 		goto out_free;
-	migdev_stream_enc_init(&s->enc, &migdev_save_src_ops,
+	migdev_stream_enc_init(&s->enc, &migdev_devmem_src_ops,
 			       &mdev->emul.devmem, &mdev->emul.geom,
 			       mdev->mig.minor, precopy, s->dirty);
 
