@@ -1501,22 +1501,9 @@ static long long op_dma_log(struct thread *t, struct inst *in, struct op *o)
 static int unmap_serialized;
 static pthread_mutex_t unmap_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static long long op_unmap_dma(struct inst *in, struct op *o);
-
-static long long op_map_dma(struct inst *in, struct op *o, int unmap)
+static long long op_map_dma(struct inst *in, struct op *o)
 {
 	unsigned int k = o->a % GMEM_CHUNKS;
-
-	if (unmap) {
-		long long ret;
-
-		if (unmap_serialized)
-			pthread_mutex_lock(&unmap_lock);
-		ret = op_unmap_dma(in, o);
-		if (unmap_serialized)
-			pthread_mutex_unlock(&unmap_lock);
-		return ret;
-	}
 
 	if (o->b % 4) {
 		if (o->b % 4 == 1) {
@@ -1543,28 +1530,27 @@ static long long op_map_dma(struct inst *in, struct op *o, int unmap)
 
 static long long op_unmap_dma(struct inst *in, struct op *o)
 {
-	unsigned int k = o->a % GMEM_CHUNKS;
+	struct mdl_dma m = {
+		.iova = GMEM_IOVA + (uint64_t)(o->a % GMEM_CHUNKS) * GMEM_CHUNK,
+		.size = o->b % 8 == 1 ? GMEM_SIZE : GMEM_CHUNK,	/* or all of it */
+	};
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = pick_argsz(o->d, sizeof(u)),
+		.flags = o->c % 3 ? 0 : o->c,
+		.iova = o->x % 3 ? GMEM_IOVA + (o->x & (GMEM_SIZE - 1)) : o->x,
+		.size = o->y % 3 ? 4096 << (o->y % 8) : o->y,
+	};
+	long long ret;
 
-	if (o->b % 4) {
-		struct mdl_dma m = {
-			.iova = GMEM_IOVA + (uint64_t)k * GMEM_CHUNK,
-			.size = GMEM_CHUNK,
-		};
-
-		if (o->b % 8 == 1)
-			m.size = GMEM_SIZE;	/* all of it */
-		return __mdl_dma_unmap_iova(&in->dev, &m);
-	}
-	{
-		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = pick_argsz(o->d, sizeof(u)),
-			.flags = o->c % 3 ? 0 : o->c,
-			.iova = o->x % 3 ? GMEM_IOVA + (o->x & (GMEM_SIZE - 1)) : o->x,
-			.size = o->y % 3 ? 4096 << (o->y % 8) : o->y,
-		};
-
-		return sysret(ioctl(in->dev.container, VFIO_IOMMU_UNMAP_DMA, &u));
-	}
+	if (unmap_serialized)
+		pthread_mutex_lock(&unmap_lock);
+	if (o->b % 4)
+		ret = __mdl_dma_unmap_iova(&in->dev, &m);
+	else
+		ret = sysret(ioctl(in->dev.container, VFIO_IOMMU_UNMAP_DMA, &u));
+	if (unmap_serialized)
+		pthread_mutex_unlock(&unmap_lock);
+	return ret;
 }
 
 static uint32_t ring_sz(struct op *o)
@@ -1863,8 +1849,10 @@ static long long exec_op(struct thread *t, struct op *o)
 		ret = op_get_info(t, in, o);
 		break;
 	case OP_MAP_DMA:
+		ret = op_map_dma(in, o);
+		break;
 	case OP_UNMAP_DMA:
-		ret = op_map_dma(in, o, o->kind == OP_UNMAP_DMA);
+		ret = op_unmap_dma(in, o);
 		break;
 	case OP_QUEUE_SETUP:
 		ret = op_queue_setup(in, o);
