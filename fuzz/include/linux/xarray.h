@@ -132,16 +132,29 @@ static inline void *fz_xa_set(struct xarray *xa, unsigned long index, void *e)
 	return NULL;
 }
 
+/* Slot @index's entry (fz_xa_zero if reserved), or NULL if it has none. */
+static inline void *fz_xa_slot(const struct xarray *xa, unsigned long index)
+{
+	size_t i = fz_xa_pos(xa, index);
+
+	return i < xa->n && xa->slots[i].index == index ?
+	       xa->slots[i].entry : NULL;
+}
+
+/* What the kernel's xa_load() sees at @index: a reserved slot reads NULL. */
+static inline void *fz_xa_get(const struct xarray *xa, unsigned long index)
+{
+	void *e = fz_xa_slot(xa, index);
+
+	return e == fz_xa_zero ? NULL : e;
+}
+
 static inline void *xa_load(struct xarray *xa, unsigned long index)
 {
-	void *e = NULL;
-	size_t i;
+	void *e;
 
 	pthread_mutex_lock(&xa->lock);
-	i = fz_xa_pos(xa, index);
-	if (i < xa->n && xa->slots[i].index == index &&
-	    xa->slots[i].entry != fz_xa_zero)
-		e = xa->slots[i].entry;
+	e = fz_xa_get(xa, index);
 	pthread_mutex_unlock(&xa->lock);
 	return e;
 }
@@ -165,14 +178,10 @@ static inline void *xa_erase(struct xarray *xa, unsigned long index)
 static inline void *xa_cmpxchg(struct xarray *xa, unsigned long index,
 			       void *old, void *e, gfp_t gfp)
 {
-	void *cur = NULL, *ret;
-	size_t i;
+	void *cur, *ret;
 
 	pthread_mutex_lock(&xa->lock);
-	i = fz_xa_pos(xa, index);
-	if (i < xa->n && xa->slots[i].index == index &&
-	    xa->slots[i].entry != fz_xa_zero)
-		cur = xa->slots[i].entry;
+	cur = fz_xa_get(xa, index);
 	if (cur == old) {
 		ret = fz_xa_set(xa, index, e);
 		if (xa_is_err(ret))
@@ -185,11 +194,9 @@ static inline void *xa_cmpxchg(struct xarray *xa, unsigned long index,
 static inline int xa_reserve(struct xarray *xa, unsigned long index, gfp_t gfp)
 {
 	void *ret = NULL;
-	size_t i;
 
 	pthread_mutex_lock(&xa->lock);
-	i = fz_xa_pos(xa, index);
-	if (i == xa->n || xa->slots[i].index != index)
+	if (!fz_xa_slot(xa, index))
 		ret = fz_xa_set(xa, index, fz_xa_zero);
 	pthread_mutex_unlock(&xa->lock);
 	return xa_err(ret);
@@ -197,12 +204,8 @@ static inline int xa_reserve(struct xarray *xa, unsigned long index, gfp_t gfp)
 
 static inline void xa_release(struct xarray *xa, unsigned long index)
 {
-	size_t i;
-
 	pthread_mutex_lock(&xa->lock);
-	i = fz_xa_pos(xa, index);
-	if (i < xa->n && xa->slots[i].index == index &&
-	    xa->slots[i].entry == fz_xa_zero)
+	if (fz_xa_slot(xa, index) == fz_xa_zero)
 		fz_xa_set(xa, index, NULL);
 	pthread_mutex_unlock(&xa->lock);
 }
