@@ -41,8 +41,8 @@ struct migdev_dirty_snapshot {
 
 static int migdev_dirty_open(struct inode *inode, struct file *file)
 {
-	struct migdev_device *mdev = inode->i_private;
-	struct migdev_devmem *dm = &mdev->emul.devmem;
+	struct migdev_device *mvdev = inode->i_private;
+	struct migdev_devmem *dm = &mvdev->emul.devmem;
 	unsigned long nbits = migdev_devmem_nr_pfns(dm), rs, re;
 	struct migdev_dirty_snapshot *snap;
 	unsigned long *bits;
@@ -52,17 +52,17 @@ static int migdev_dirty_open(struct inode *inode, struct file *file)
 	bits = bitmap_zalloc(nbits, GFP_KERNEL);
 	if (!bits)
 		return -ENOMEM;
-	if (mutex_lock_killable(&mdev->mig.state_mutex)) {
+	if (mutex_lock_killable(&mvdev->mig.state_mutex)) {
 		bitmap_free(bits);
 		return -EINTR;
 	}
-	if (mdev->mig.save) {
-		mutex_unlock(&mdev->mig.state_mutex);
+	if (mvdev->mig.save) {
+		mutex_unlock(&mvdev->mig.state_mutex);
 		bitmap_free(bits);
 		return -EBUSY;
 	}
 	n = migdev_devmem_collect_dirty(dm, bits);
-	mutex_unlock(&mdev->mig.state_mutex);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	/* At most one range per two pages, each "a-b\n" of two numbers. */
 	cap = min_t(u64, n, nbits / 2 + 1) * 24 + 1;
 	snap = kvmalloc(struct_size(snap, text, cap), GFP_KERNEL);
@@ -104,21 +104,21 @@ static const struct file_operations migdev_dirty_fops = {
 static ssize_t migdev_pause_read(struct file *file, char __user *buf,
 				 size_t count, loff_t *ppos)
 {
-	struct migdev_device *mdev = file->private_data;
+	struct migdev_device *mvdev = file->private_data;
 	char text[64];
 	int len;
 
 	/* Two words, each read whole: no lock a stalled chunk may hold. */
 	len = scnprintf(text, sizeof(text), "paused %d last_pause_ns %llu\n",
-			migdev_engine_paused(&mdev->emul),
-			READ_ONCE(mdev->last_pause_ns));
+			migdev_engine_paused(&mvdev->emul),
+			READ_ONCE(mvdev->last_pause_ns));
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
 static ssize_t migdev_pause_write(struct file *file, const char __user *buf,
 				  size_t count, loff_t *ppos)
 {
-	struct migdev_device *mdev = file->private_data;
+	struct migdev_device *mvdev = file->private_data;
 	bool pause;
 	u64 t0;
 	int ret;
@@ -129,11 +129,11 @@ static ssize_t migdev_pause_write(struct file *file, const char __user *buf,
 	/* Killable: a chunk may wait for its user's memory for ever. */
 	if (pause) {
 		t0 = ktime_get_ns();
-		ret = migdev_engine_pause_killable(&mdev->emul);
+		ret = migdev_engine_pause_killable(&mvdev->emul);
 		if (!ret)
-			WRITE_ONCE(mdev->last_pause_ns, ktime_get_ns() - t0);
+			WRITE_ONCE(mvdev->last_pause_ns, ktime_get_ns() - t0);
 	} else {
-		ret = migdev_engine_resume_killable(&mdev->emul);
+		ret = migdev_engine_resume_killable(&mvdev->emul);
 	}
 	return ret ? ret : count;
 }
@@ -149,22 +149,22 @@ static const struct file_operations migdev_pause_fops = {
 static ssize_t migdev_fail_read(struct file *file, char __user *buf,
 				size_t count, loff_t *ppos)
 {
-	struct migdev_device *mdev = file->private_data;
+	struct migdev_device *mvdev = file->private_data;
 	char text[48];
 	int len;
 
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
 	len = scnprintf(text, sizeof(text), "skip %u fail %u\n",
-			mdev->mig.fail_skip, mdev->mig.fail_count);
-	mutex_unlock(&mdev->mig.state_mutex);
+			mvdev->mig.fail_skip, mvdev->mig.fail_count);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
 static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
 				 size_t count, loff_t *ppos)
 {
-	struct migdev_device *mdev = file->private_data;
+	struct migdev_device *mvdev = file->private_data;
 	unsigned int fail, skip = 0;
 	char text[32];
 	int n;
@@ -178,11 +178,11 @@ static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
 	if (n < 1)
 		return -EINVAL;
 
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
-	mdev->mig.fail_count = fail;
-	mdev->mig.fail_skip = fail ? skip : 0;
-	mutex_unlock(&mdev->mig.state_mutex);
+	mvdev->mig.fail_count = fail;
+	mvdev->mig.fail_skip = fail ? skip : 0;
+	mutex_unlock(&mvdev->mig.state_mutex);
 	return count;
 }
 
@@ -212,25 +212,25 @@ void migdev_debugfs_exit(void)
 
 /**
  * migdev_debugfs_add() - an instance's directory
- * @mdev: instance, registered
+ * @mvdev: instance, registered
  */
-void migdev_debugfs_add(struct migdev_device *mdev)
+void migdev_debugfs_add(struct migdev_device *mvdev)
 {
-	mdev->debugfs = debugfs_create_dir(dev_name(mdev->vdev.dev),
-					   migdev_debugfs_dir);
-	debugfs_create_file("devmem_dirty", 0400, mdev->debugfs, mdev,
+	mvdev->debugfs = debugfs_create_dir(dev_name(mvdev->vdev.dev),
+					    migdev_debugfs_dir);
+	debugfs_create_file("devmem_dirty", 0400, mvdev->debugfs, mvdev,
 			    &migdev_dirty_fops);
-	debugfs_create_file("engine_pause", 0600, mdev->debugfs, mdev,
+	debugfs_create_file("engine_pause", 0600, mvdev->debugfs, mvdev,
 			    &migdev_pause_fops);
-	debugfs_create_file("mig_fail", 0600, mdev->debugfs, mdev,
+	debugfs_create_file("mig_fail", 0600, mvdev->debugfs, mvdev,
 			    &migdev_fail_fops);
 }
 
 /**
  * migdev_debugfs_remove() - remove an instance's directory
- * @mdev: instance
+ * @mvdev: instance
  */
-void migdev_debugfs_remove(struct migdev_device *mdev)
+void migdev_debugfs_remove(struct migdev_device *mvdev)
 {
-	debugfs_remove_recursive(mdev->debugfs);
+	debugfs_remove_recursive(mvdev->debugfs);
 }

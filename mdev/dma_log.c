@@ -77,17 +77,17 @@ static void migdev_dma_log_free_rcu(struct rcu_head *rcu)
 }
 
 /* The log, for its user's paths, which hold log_lock. */
-static struct migdev_dma_log *migdev_log_locked(struct migdev_device *mdev)
+static struct migdev_dma_log *migdev_log_locked(struct migdev_device *mvdev)
 {
-	return rcu_dereference_protected(mdev->log,
-					 lockdep_is_held(&mdev->log_lock));
+	return rcu_dereference_protected(mvdev->log,
+					 lockdep_is_held(&mvdev->log_lock));
 }
 
 static int migdev_log_start(struct vfio_device *vdev,
 			    struct rb_root_cached *ranges, u32 nnodes,
 			    u64 *page_size)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct interval_tree_node *node;
 	struct migdev_dma_log *log;
 	u64 pgsize = *page_size, pages = 0;
@@ -98,7 +98,7 @@ static int migdev_log_start(struct vfio_device *vdev,
 	 * PAGE_SIZE the device tracks whole pages (the uAPI lets it pick).
 	 */
 	if (!is_power_of_2(pgsize) || pgsize > MIGDEV_LOG_MAX_PGSIZE) {
-		migdev_user_warn(mdev,
+		migdev_user_warn(mvdev,
 				 "DMA logging refused: page size 0x%llx is not a power of two up to 0x%llx\n",
 				 pgsize, MIGDEV_LOG_MAX_PGSIZE);
 		return -EINVAL;
@@ -108,7 +108,7 @@ static int migdev_log_start(struct vfio_device *vdev,
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
 		pages += (node->last - node->start) / pgsize + 1;
 	if (pages > MIGDEV_LOG_MAX_PAGES) {
-		migdev_user_warn(mdev,
+		migdev_user_warn(mvdev,
 				 "DMA logging of %llu pages refused: at most %lu\n",
 				 pages, MIGDEV_LOG_MAX_PAGES);
 		return -E2BIG;
@@ -131,31 +131,31 @@ static int migdev_log_start(struct vfio_device *vdev,
 		}
 	}
 
-	if (mutex_lock_killable(&mdev->log_lock)) {
+	if (mutex_lock_killable(&mvdev->log_lock)) {
 		migdev_dma_log_free(log);
 		return -EINTR;
 	}
-	if (migdev_log_locked(mdev)) {
-		mutex_unlock(&mdev->log_lock);
+	if (migdev_log_locked(mvdev)) {
+		mutex_unlock(&mvdev->log_lock);
 		migdev_dma_log_free(log);
 		return -EBUSY;	/* started twice without a stop */
 	}
-	rcu_assign_pointer(mdev->log, log);
-	mutex_unlock(&mdev->log_lock);
+	rcu_assign_pointer(mvdev->log, log);
+	mutex_unlock(&mvdev->log_lock);
 	*page_size = pgsize;
 	return 0;
 }
 
 static int migdev_log_stop(struct vfio_device *vdev)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct migdev_dma_log *log;
 
 	/* Also from close: whoever reports waits, but only on its bitmap. */
-	mutex_lock(&mdev->log_lock);
-	log = migdev_log_locked(mdev);
-	RCU_INIT_POINTER(mdev->log, NULL);
-	mutex_unlock(&mdev->log_lock);
+	mutex_lock(&mvdev->log_lock);
+	log = migdev_log_locked(mvdev);
+	RCU_INIT_POINTER(mvdev->log, NULL);
+	mutex_unlock(&mvdev->log_lock);
 	if (log)
 		call_rcu(&log->rcu, migdev_dma_log_free_rcu);
 	return 0;
@@ -165,15 +165,15 @@ static int migdev_log_read_and_clear(struct vfio_device *vdev,
 				     unsigned long iova, unsigned long length,
 				     struct iova_bitmap *dirty)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	unsigned long last = iova + length - 1;
 	struct migdev_dma_log *log;
 	int ret = 0;
 	u32 i;
 
-	if (mutex_lock_killable(&mdev->log_lock))
+	if (mutex_lock_killable(&mvdev->log_lock))
 		return -EINTR;
-	log = migdev_log_locked(mdev);
+	log = migdev_log_locked(mvdev);
 	if (!log) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -196,7 +196,7 @@ static int migdev_log_read_and_clear(struct vfio_device *vdev,
 		}
 	}
 out_unlock:
-	mutex_unlock(&mdev->log_lock);
+	mutex_unlock(&mvdev->log_lock);
 	return ret;
 }
 
@@ -208,20 +208,20 @@ static const struct vfio_log_ops migdev_log_ops = {
 
 /**
  * migdev_dma_log_record() - the device wrote guest memory
- * @mdev: device
+ * @mvdev: device
  * @iova: where
  * @len: bytes
  */
-void migdev_dma_log_record(struct migdev_device *mdev, u64 iova, size_t len)
+void migdev_dma_log_record(struct migdev_device *mvdev, u64 iova, size_t len)
 {
 	struct migdev_dma_log *log;
 	u64 last = iova + len - 1;
 	u32 i;
 
-	if (!len || !rcu_access_pointer(mdev->log))
+	if (!len || !rcu_access_pointer(mvdev->log))
 		return;
 	rcu_read_lock();
-	log = rcu_dereference(mdev->log);
+	log = rcu_dereference(mvdev->log);
 	for (i = 0; log && i < log->nr; i++) {
 		struct migdev_log_range *r = &log->r[i];
 		u64 from = max_t(u64, iova, r->start), to = min_t(u64, last, r->last);
@@ -239,36 +239,36 @@ void migdev_dma_log_record(struct migdev_device *mdev, u64 iova, size_t len)
 
 /**
  * migdev_dma_log_init() - offer DMA logging
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_dma_log_init(struct migdev_device *mdev)
+void migdev_dma_log_init(struct migdev_device *mvdev)
 {
-	mutex_init(&mdev->log_lock);
-	mdev->vdev.log_ops = &migdev_log_ops;
+	mutex_init(&mvdev->log_lock);
+	mvdev->vdev.log_ops = &migdev_log_ops;
 }
 
 /**
  * migdev_dma_log_close() - the user closed the device: stop logging
- * @mdev: device
+ * @mvdev: device
  *
  * A log must not outlive its user: QEMU 10 closes a migration source's
  * device with logging still started, and the next user's
  * DMA_LOGGING_START would be refused with -EBUSY.  mlx5 and pds stop
  * their trackers in close_device too.
  */
-void migdev_dma_log_close(struct migdev_device *mdev)
+void migdev_dma_log_close(struct migdev_device *mvdev)
 {
-	migdev_log_stop(&mdev->vdev);
+	migdev_log_stop(&mvdev->vdev);
 }
 
 /**
  * migdev_dma_log_fini() - stop logging and free it
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_dma_log_fini(struct migdev_device *mdev)
+void migdev_dma_log_fini(struct migdev_device *mvdev)
 {
-	migdev_log_stop(&mdev->vdev);
-	mutex_destroy(&mdev->log_lock);
+	migdev_log_stop(&mvdev->vdev);
+	mutex_destroy(&mvdev->log_lock);
 }
 
 #endif /* CONFIG_IOMMUFD_DRIVER */

@@ -34,24 +34,24 @@ static int migdev_host_dma_read(void *priv, u64 iova, void *buf, size_t len)
 static int migdev_host_dma_write(void *priv, u64 iova, const void *buf,
 				 size_t len)
 {
-	struct migdev_device *mdev = priv;
-	int ret = migdev_pins_rw(mdev, iova, (void *)buf, len, true);
+	struct migdev_device *mvdev = priv;
+	int ret = migdev_pins_rw(mvdev, iova, (void *)buf, len, true);
 
 	/*
 	 * Logged even when it failed: in a v1 container, vfio_dma_rw()
 	 * copies page by page and may have written a prefix.
 	 */
-	migdev_dma_log_record(mdev, iova, len);
+	migdev_dma_log_record(mvdev, iova, len);
 	return ret;
 }
 
 static int migdev_host_dma_copy(void *priv, u64 dst, u64 src, size_t len)
 {
-	struct migdev_device *mdev = priv;
-	int ret = migdev_pins_copy(mdev, dst, src, len);
+	struct migdev_device *mvdev = priv;
+	int ret = migdev_pins_copy(mvdev, dst, src, len);
 
 	if (ret != -EOPNOTSUPP)
-		migdev_dma_log_record(mdev, dst, len);
+		migdev_dma_log_record(mvdev, dst, len);
 	return ret;
 }
 
@@ -59,11 +59,11 @@ static int migdev_host_dma_each(void *priv, u64 iova, size_t len, bool write,
 				int (*fn)(void *arg, void *p, size_t n),
 				void *arg)
 {
-	struct migdev_device *mdev = priv;
-	int ret = migdev_pins_each(mdev, iova, len, write, fn, arg);
+	struct migdev_device *mvdev = priv;
+	int ret = migdev_pins_each(mvdev, iova, len, write, fn, arg);
 
 	if (write && ret != -EOPNOTSUPP)
-		migdev_dma_log_record(mdev, iova, len);
+		migdev_dma_log_record(mvdev, iova, len);
 	return ret;
 }
 
@@ -100,9 +100,9 @@ static void migdev_host_msix_set_pending(void *priv, u64 pending)
 /* Zap user mappings of BAR2 bytes [off, off + len): they fault again. */
 static void migdev_host_devmem_unmap(void *priv, u64 off, u64 len)
 {
-	struct migdev_device *mdev = priv;
+	struct migdev_device *mvdev = priv;
 
-	unmap_mapping_range(mdev->vdev.inode->i_mapping,
+	unmap_mapping_range(mvdev->vdev.inode->i_mapping,
 			    migdev_region_offset(VFIO_PCI_BAR2_REGION_INDEX) + off,
 			    len, true);
 }

@@ -29,15 +29,15 @@
 
 /**
  * migdev_irq_init() - no interrupt configured
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_irq_init(struct migdev_device *mdev)
+void migdev_irq_init(struct migdev_device *mvdev)
 {
-	mutex_init(&mdev->irq.lock);
-	mdev->irq.index = -1;
+	mutex_init(&mvdev->irq.lock);
+	mvdev->irq.index = -1;
 }
 
-static unsigned int migdev_irq_count(struct migdev_device *mdev,
+static unsigned int migdev_irq_count(struct migdev_device *mvdev,
 				     unsigned int index)
 {
 	switch (index) {
@@ -45,19 +45,19 @@ static unsigned int migdev_irq_count(struct migdev_device *mdev,
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		return 1;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
-		return migdev_geom_nr_vectors(&mdev->emul.geom);
+		return migdev_geom_nr_vectors(&mvdev->emul.geom);
 	}
 	return 0;
 }
 
 /**
  * migdev_ioctl_get_irq_info() - VFIO_DEVICE_GET_IRQ_INFO
- * @mdev: device
+ * @mvdev: device
  * @arg: user's struct vfio_irq_info
  *
  * Return: 0 or a negative errno.
  */
-int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg)
+int migdev_ioctl_get_irq_info(struct migdev_device *mvdev, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
 	struct vfio_irq_info info;
@@ -67,7 +67,7 @@ int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg)
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 
-	info.count = migdev_irq_count(mdev, info.index);
+	info.count = migdev_irq_count(mvdev, info.index);
 	info.flags = info.count ? VFIO_IRQ_INFO_EVENTFD : 0;
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
@@ -86,86 +86,86 @@ static void migdev_eventfd_replace(struct eventfd_ctx **slot,
 }
 
 /* Signal INTx unless masked; auto-mask it. */
-static void migdev_intx_fire_locked(struct migdev_device *mdev)
+static void migdev_intx_fire_locked(struct migdev_device *mvdev)
 {
-	lockdep_assert_held(&mdev->irq.lock);
-	if (mdev->irq.intx_masked || !mdev->irq.intx_trigger)
+	lockdep_assert_held(&mvdev->irq.lock);
+	if (mvdev->irq.intx_masked || !mvdev->irq.intx_trigger)
 		return;
-	mdev->irq.intx_masked = true;
-	eventfd_signal(mdev->irq.intx_trigger);
+	mvdev->irq.intx_masked = true;
+	eventfd_signal(mvdev->irq.intx_trigger);
 }
 
 /* Unmask INTx; a level the device still asserts fires again. */
-static void migdev_intx_unmask_locked(struct migdev_device *mdev)
+static void migdev_intx_unmask_locked(struct migdev_device *mvdev)
 {
-	lockdep_assert_held(&mdev->irq.lock);
-	mdev->irq.intx_masked = false;
-	if (mdev->irq.intx_level && mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
-		migdev_intx_fire_locked(mdev);
+	lockdep_assert_held(&mvdev->irq.lock);
+	mvdev->irq.intx_masked = false;
+	if (mvdev->irq.intx_level && mvdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
+		migdev_intx_fire_locked(mvdev);
 }
 
 /* Runs from the virqfd workqueue (process context) when the eventfd fires. */
 static void migdev_intx_unmask_thread(void *opaque, void *unused)
 {
-	struct migdev_device *mdev = opaque;
+	struct migdev_device *mvdev = opaque;
 
-	mutex_lock(&mdev->irq.lock);
-	migdev_intx_unmask_locked(mdev);
-	mutex_unlock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
+	migdev_intx_unmask_locked(mvdev);
+	mutex_unlock(&mvdev->irq.lock);
 }
 
-static void migdev_intx_disable_locked(struct migdev_device *mdev)
+static void migdev_intx_disable_locked(struct migdev_device *mvdev)
 {
-	lockdep_assert_held(&mdev->irq.lock);
-	migdev_eventfd_replace(&mdev->irq.intx_trigger, NULL);
-	mdev->irq.intx_masked = false;
-	mdev->irq.index = -1;
+	lockdep_assert_held(&mvdev->irq.lock);
+	migdev_eventfd_replace(&mvdev->irq.intx_trigger, NULL);
+	mvdev->irq.intx_masked = false;
+	mvdev->irq.index = -1;
 }
 
 /* Vector @v's trigger becomes @ctx, from @file (both NULL: none). */
-static void migdev_msix_set_trigger_locked(struct migdev_device *mdev,
+static void migdev_msix_set_trigger_locked(struct migdev_device *mvdev,
 					   unsigned int v,
 					   struct eventfd_ctx *ctx,
 					   struct file *file)
 {
-	lockdep_assert_held(&mdev->irq.lock);
-	migdev_eventfd_replace(&mdev->irq.msix_trigger[v], ctx);
-	if (mdev->irq.msix_file[v])
-		fput(mdev->irq.msix_file[v]);
-	mdev->irq.msix_file[v] = file;
+	lockdep_assert_held(&mvdev->irq.lock);
+	migdev_eventfd_replace(&mvdev->irq.msix_trigger[v], ctx);
+	if (mvdev->irq.msix_file[v])
+		fput(mvdev->irq.msix_file[v]);
+	mvdev->irq.msix_file[v] = file;
 }
 
-static void migdev_msix_disable_locked(struct migdev_device *mdev)
+static void migdev_msix_disable_locked(struct migdev_device *mvdev)
 {
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->irq.lock);
+	lockdep_assert_held(&mvdev->irq.lock);
 	for (i = 0; i < MIGDEV_MAX_VECTORS; i++)
-		migdev_msix_set_trigger_locked(mdev, i, NULL, NULL);
-	mdev->irq.msix_masked = 0;
-	mdev->irq.msix_pending = 0;
-	mdev->irq.index = -1;
+		migdev_msix_set_trigger_locked(mvdev, i, NULL, NULL);
+	mvdev->irq.msix_masked = 0;
+	mvdev->irq.msix_pending = 0;
+	mvdev->irq.index = -1;
 }
 
 /* Deliver MSI-X @v, or hold it pending while masked. */
-static void migdev_msix_fire_locked(struct migdev_device *mdev, unsigned int v)
+static void migdev_msix_fire_locked(struct migdev_device *mvdev, unsigned int v)
 {
-	lockdep_assert_held(&mdev->irq.lock);
-	if (mdev->irq.index != VFIO_PCI_MSIX_IRQ_INDEX || !mdev->irq.msix_trigger[v])
+	lockdep_assert_held(&mvdev->irq.lock);
+	if (mvdev->irq.index != VFIO_PCI_MSIX_IRQ_INDEX || !mvdev->irq.msix_trigger[v])
 		return;
-	if (test_bit(v, &mdev->irq.msix_masked))
-		__set_bit(v, &mdev->irq.msix_pending);
+	if (test_bit(v, &mvdev->irq.msix_masked))
+		__set_bit(v, &mvdev->irq.msix_pending);
 	else
-		eventfd_signal(mdev->irq.msix_trigger[v]);
+		eventfd_signal(mvdev->irq.msix_trigger[v]);
 }
 
-static int migdev_set_msix_mask(struct migdev_device *mdev,
+static int migdev_set_msix_mask(struct migdev_device *mvdev,
 				struct vfio_irq_set *hdr, void *data,
 				bool unmask)
 {
 	unsigned int i, v;
 
-	if (mdev->irq.index != VFIO_PCI_MSIX_IRQ_INDEX)
+	if (mvdev->irq.index != VFIO_PCI_MSIX_IRQ_INDEX)
 		return -EINVAL;
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD)
 		return -ENOTTY;
@@ -174,12 +174,12 @@ static int migdev_set_msix_mask(struct migdev_device *mdev,
 		if ((hdr->flags & VFIO_IRQ_SET_DATA_BOOL) && !((u8 *)data)[i])
 			continue;
 		if (!unmask) {
-			__set_bit(v, &mdev->irq.msix_masked);
+			__set_bit(v, &mvdev->irq.msix_masked);
 			continue;
 		}
-		__clear_bit(v, &mdev->irq.msix_masked);
-		if (__test_and_clear_bit(v, &mdev->irq.msix_pending))
-			migdev_msix_fire_locked(mdev, v);
+		__clear_bit(v, &mvdev->irq.msix_masked);
+		if (__test_and_clear_bit(v, &mvdev->irq.msix_pending))
+			migdev_msix_fire_locked(mvdev, v);
 	}
 	return 0;
 }
@@ -211,17 +211,17 @@ static struct eventfd_ctx *migdev_eventfd_get(s32 fd, struct file **file)
 	return ctx;
 }
 
-static int migdev_set_intx_trigger(struct migdev_device *mdev,
+static int migdev_set_intx_trigger(struct migdev_device *mvdev,
 				   struct vfio_irq_set *hdr, void *data)
 {
-	bool is_intx = mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX;
+	bool is_intx = mvdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX;
 	struct eventfd_ctx *ctx;
 
 	if (is_intx && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
-		migdev_intx_disable_locked(mdev);
+		migdev_intx_disable_locked(mvdev);
 		return 0;
 	}
-	if (!(is_intx || mdev->irq.index == -1) || hdr->start || hdr->count != 1)
+	if (!(is_intx || mvdev->irq.index == -1) || hdr->start || hdr->count != 1)
 		return -EINVAL;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
@@ -230,25 +230,25 @@ static int migdev_set_intx_trigger(struct migdev_device *mdev,
 			return PTR_ERR(ctx);
 		if (!ctx && !is_intx)
 			return 0;
-		migdev_eventfd_replace(&mdev->irq.intx_trigger, ctx);
-		mdev->irq.index = ctx ? VFIO_PCI_INTX_IRQ_INDEX : -1;
+		migdev_eventfd_replace(&mvdev->irq.intx_trigger, ctx);
+		mvdev->irq.index = ctx ? VFIO_PCI_INTX_IRQ_INDEX : -1;
 		if (!ctx)
-			mdev->irq.intx_masked = false;
+			mvdev->irq.intx_masked = false;
 		return 0;
 	}
 	if (!is_intx)
 		return -EINVAL;
 	/* Loopback: fire as the device would. */
 	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data)
-		migdev_intx_fire_locked(mdev);
+		migdev_intx_fire_locked(mvdev);
 	return 0;
 }
 
-static int migdev_set_intx_mask(struct migdev_device *mdev,
+static int migdev_set_intx_mask(struct migdev_device *mvdev,
 				struct vfio_irq_set *hdr, void *data,
 				bool unmask)
 {
-	if (mdev->irq.index != VFIO_PCI_INTX_IRQ_INDEX || hdr->start ||
+	if (mvdev->irq.index != VFIO_PCI_INTX_IRQ_INDEX || hdr->start ||
 	    hdr->count != 1)
 		return -EINVAL;
 
@@ -257,9 +257,9 @@ static int migdev_set_intx_mask(struct migdev_device *mdev,
 		return -ENOTTY;
 	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data) {
 		if (unmask)
-			migdev_intx_unmask_locked(mdev);
+			migdev_intx_unmask_locked(mvdev);
 		else
-			mdev->irq.intx_masked = true;
+			mvdev->irq.intx_masked = true;
 	}
 	return 0;
 }
@@ -268,7 +268,7 @@ static int migdev_set_intx_mask(struct migdev_device *mdev,
  * INTx unmask through an eventfd (virqfd), called without irq.lock: the
  * virqfd worker takes irq.lock, and vfio_virqfd_disable() waits for it.
  */
-static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
+static int migdev_set_intx_unmask_fd(struct migdev_device *mvdev,
 				     struct vfio_irq_set *hdr, void *data)
 {
 	bool is_intx;
@@ -278,36 +278,36 @@ static int migdev_set_intx_unmask_fd(struct migdev_device *mdev,
 	if (hdr->start || hdr->count != 1)
 		return -EINVAL;
 	fd = *(s32 *)data;
-	mutex_lock(&mdev->irq.lock);
-	is_intx = mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX;
-	mutex_unlock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
+	is_intx = mvdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX;
+	mutex_unlock(&mvdev->irq.lock);
 	if (!is_intx)
 		return -EINVAL;
 	/* A kernel without vfio-pci may lack virqfd: no unmask eventfd. */
 	if (!IS_ENABLED(CONFIG_VFIO_VIRQFD))
 		return -ENOTTY;
 	if (fd >= 0)
-		return vfio_virqfd_enable(mdev, NULL, migdev_intx_unmask_thread,
-					  NULL, &mdev->irq.intx_unmask, fd);
+		return vfio_virqfd_enable(mvdev, NULL, migdev_intx_unmask_thread,
+					  NULL, &mvdev->irq.intx_unmask, fd);
 	if (fd != -1)
 		return -EINVAL;
-	vfio_virqfd_disable(&mdev->irq.intx_unmask);
+	vfio_virqfd_disable(&mvdev->irq.intx_unmask);
 	return 0;
 }
 
-static int migdev_set_msix_trigger(struct migdev_device *mdev,
+static int migdev_set_msix_trigger(struct migdev_device *mvdev,
 				   struct vfio_irq_set *hdr, void *data)
 {
-	bool is_msix = mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX;
+	bool is_msix = mvdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX;
 	struct eventfd_ctx *ctx[MIGDEV_MAX_VECTORS] = {};
 	struct file *file[MIGDEV_MAX_VECTORS] = {};
 	unsigned int i;
 
 	if (is_msix && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
-		migdev_msix_disable_locked(mdev);
+		migdev_msix_disable_locked(mvdev);
 		return 0;
 	}
-	if (!(is_msix || mdev->irq.index == -1))
+	if (!(is_msix || mvdev->irq.index == -1))
 		return -EINVAL;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
@@ -329,73 +329,73 @@ static int migdev_set_msix_trigger(struct migdev_device *mdev,
 			}
 		}
 		for (i = 0; i < hdr->count; i++)
-			migdev_msix_set_trigger_locked(mdev, hdr->start + i,
+			migdev_msix_set_trigger_locked(mvdev, hdr->start + i,
 						       ctx[i], file[i]);
-		mdev->irq.index = VFIO_PCI_MSIX_IRQ_INDEX;
+		mvdev->irq.index = VFIO_PCI_MSIX_IRQ_INDEX;
 		return 0;
 	}
 	if (!is_msix)
 		return -EINVAL;
 	for (i = 0; i < hdr->count; i++)
 		if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || ((u8 *)data)[i])
-			migdev_msix_fire_locked(mdev, hdr->start + i);
+			migdev_msix_fire_locked(mvdev, hdr->start + i);
 	return 0;
 }
 
-static int migdev_set_req_trigger(struct migdev_device *mdev,
+static int migdev_set_req_trigger(struct migdev_device *mvdev,
 				  struct vfio_irq_set *hdr, void *data)
 {
 	struct eventfd_ctx *ctx;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_NONE) {
-		if (!mdev->irq.req_trigger)
+		if (!mvdev->irq.req_trigger)
 			return -EINVAL;
 		if (hdr->count)
-			eventfd_signal(mdev->irq.req_trigger);
+			eventfd_signal(mvdev->irq.req_trigger);
 		else
-			migdev_eventfd_replace(&mdev->irq.req_trigger, NULL);
+			migdev_eventfd_replace(&mvdev->irq.req_trigger, NULL);
 		return 0;
 	}
 	if (!hdr->count)
 		return -EINVAL;
 	if (hdr->flags & VFIO_IRQ_SET_DATA_BOOL) {
-		if (*(u8 *)data && mdev->irq.req_trigger)
-			eventfd_signal(mdev->irq.req_trigger);
+		if (*(u8 *)data && mvdev->irq.req_trigger)
+			eventfd_signal(mvdev->irq.req_trigger);
 		return 0;
 	}
 	ctx = migdev_eventfd_get(*(s32 *)data, NULL);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	migdev_eventfd_replace(&mdev->irq.req_trigger, ctx);
+	migdev_eventfd_replace(&mvdev->irq.req_trigger, ctx);
 	return 0;
 }
 
-static int migdev_set_irqs_locked(struct migdev_device *mdev,
+static int migdev_set_irqs_locked(struct migdev_device *mvdev,
 				  struct vfio_irq_set *hdr, void *data)
 {
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 
-	lockdep_assert_held(&mdev->irq.lock);
+	lockdep_assert_held(&mvdev->irq.lock);
 	switch (hdr->index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return migdev_set_intx_trigger(mdev, hdr, data);
+			return migdev_set_intx_trigger(mvdev, hdr, data);
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
-			return migdev_set_intx_mask(mdev, hdr, data, false);
+			return migdev_set_intx_mask(mvdev, hdr, data, false);
 		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-			return migdev_set_intx_mask(mdev, hdr, data, true);
+			return migdev_set_intx_mask(mvdev, hdr, data, true);
 		break;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return migdev_set_msix_trigger(mdev, hdr, data);
+			return migdev_set_msix_trigger(mvdev, hdr, data);
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
-			return migdev_set_msix_mask(mdev, hdr, data, false);
+			return migdev_set_msix_mask(mvdev, hdr, data, false);
 		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-			return migdev_set_msix_mask(mdev, hdr, data, true);
+			return migdev_set_msix_mask(mvdev, hdr, data, true);
 		break;
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return migdev_set_req_trigger(mdev, hdr, data);
+			return migdev_set_req_trigger(mvdev, hdr, data);
 		break;
 	}
 	return -ENOTTY;
@@ -403,12 +403,12 @@ static int migdev_set_irqs_locked(struct migdev_device *mdev,
 
 /**
  * migdev_ioctl_set_irqs() - VFIO_DEVICE_SET_IRQS
- * @mdev: device
+ * @mvdev: device
  * @arg: user's struct vfio_irq_set and its data
  *
  * Return: 0 or a negative errno; on error nothing changed.
  */
-int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
+int migdev_ioctl_set_irqs(struct migdev_device *mvdev, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
 	struct vfio_irq_set hdr;
@@ -421,7 +421,7 @@ int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
 	/* Validates argsz, index, flags, start and count against the index. */
 	ret = vfio_set_irqs_validate_and_prepare(&hdr,
 						 hdr.index < VFIO_PCI_NUM_IRQS ?
-						 migdev_irq_count(mdev, hdr.index) : 0,
+						 migdev_irq_count(mvdev, hdr.index) : 0,
 						 VFIO_PCI_NUM_IRQS, &data_size);
 	if (ret)
 		return ret;
@@ -435,11 +435,11 @@ int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
 	    (hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) ==
 	    VFIO_IRQ_SET_ACTION_UNMASK &&
 	    (hdr.flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
-		ret = migdev_set_intx_unmask_fd(mdev, &hdr, data);
+		ret = migdev_set_intx_unmask_fd(mvdev, &hdr, data);
 	} else {
-		mutex_lock(&mdev->irq.lock);
-		ret = migdev_set_irqs_locked(mdev, &hdr, data);
-		mutex_unlock(&mdev->irq.lock);
+		mutex_lock(&mvdev->irq.lock);
+		ret = migdev_set_irqs_locked(mvdev, &hdr, data);
+		mutex_unlock(&mvdev->irq.lock);
 	}
 	kfree(data);
 	return ret;
@@ -447,17 +447,17 @@ int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg)
 
 /**
  * migdev_irq_disable_all() - drop every eventfd (the user closed the device)
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_irq_disable_all(struct migdev_device *mdev)
+void migdev_irq_disable_all(struct migdev_device *mvdev)
 {
 	if (IS_ENABLED(CONFIG_VFIO_VIRQFD))
-		vfio_virqfd_disable(&mdev->irq.intx_unmask);
-	mutex_lock(&mdev->irq.lock);
-	migdev_intx_disable_locked(mdev);
-	migdev_msix_disable_locked(mdev);
-	migdev_eventfd_replace(&mdev->irq.req_trigger, NULL);
-	mutex_unlock(&mdev->irq.lock);
+		vfio_virqfd_disable(&mvdev->irq.intx_unmask);
+	mutex_lock(&mvdev->irq.lock);
+	migdev_intx_disable_locked(mvdev);
+	migdev_msix_disable_locked(mvdev);
+	migdev_eventfd_replace(&mvdev->irq.req_trigger, NULL);
+	mutex_unlock(&mvdev->irq.lock);
 }
 
 /**
@@ -470,96 +470,96 @@ void migdev_irq_disable_all(struct migdev_device *mdev)
  */
 void migdev_request(struct vfio_device *vdev, unsigned int count)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 
-	mutex_lock(&mdev->irq.lock);
-	if (mdev->irq.req_trigger) {
+	mutex_lock(&mvdev->irq.lock);
+	if (mvdev->irq.req_trigger) {
 		if (!(count % 10))
 			dev_notice_ratelimited(vdev->dev,
 					       "relaying device request to user (#%u)\n",
 					       count);
-		eventfd_signal(mdev->irq.req_trigger);
+		eventfd_signal(mvdev->irq.req_trigger);
 	} else if (count == 0) {
 		dev_notice_ratelimited(vdev->dev,
 				       "no device request channel registered: removal blocked until the user releases the device\n");
 	}
-	mutex_unlock(&mdev->irq.lock);
+	mutex_unlock(&mvdev->irq.lock);
 }
 
 /**
  * migdev_irq_msix() - the device sends an edge on MSI-X @vector
- * @mdev: device
+ * @mvdev: device
  * @vector: vector, below the MSI-X count
  *
  * Delivered if the user enabled MSI-X with an eventfd for @vector; held
  * pending while the vector is masked; dropped otherwise, as on hardware
  * whose MSI-X is off.
  */
-void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector)
+void migdev_irq_msix(struct migdev_device *mvdev, unsigned int vector)
 {
-	mutex_lock(&mdev->irq.lock);
-	migdev_msix_fire_locked(mdev, vector);
-	mutex_unlock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
+	migdev_msix_fire_locked(mvdev, vector);
+	mutex_unlock(&mvdev->irq.lock);
 }
 
 /**
  * migdev_irq_msix_hold() - the device raised MSI-X @vector but may not
  * send it now (bus mastering off, held by migration)
- * @mdev: device
+ * @mvdev: device
  * @vector: vector, below the MSI-X count
  *
  * Pending, as on a masked vector, if the user enabled MSI-X with an
  * eventfd for @vector: migdev_irq_resume() or an unmask sends it.
  */
-void migdev_irq_msix_hold(struct migdev_device *mdev, unsigned int vector)
+void migdev_irq_msix_hold(struct migdev_device *mvdev, unsigned int vector)
 {
-	mutex_lock(&mdev->irq.lock);
-	if (mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX &&
-	    mdev->irq.msix_trigger[vector])
-		__set_bit(vector, &mdev->irq.msix_pending);
-	mutex_unlock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
+	if (mvdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX &&
+	    mvdev->irq.msix_trigger[vector])
+		__set_bit(vector, &mvdev->irq.msix_pending);
+	mutex_unlock(&mvdev->irq.lock);
 }
 
 /**
  * migdev_irq_intx() - the device asserts or deasserts INTx#
- * @mdev: device
+ * @mvdev: device
  * @level: asserted
  */
-void migdev_irq_intx(struct migdev_device *mdev, bool level)
+void migdev_irq_intx(struct migdev_device *mvdev, bool level)
 {
-	mutex_lock(&mdev->irq.lock);
-	mdev->irq.intx_level = level;
-	if (level && mdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
-		migdev_intx_fire_locked(mdev);
-	mutex_unlock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
+	mvdev->irq.intx_level = level;
+	if (level && mvdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
+		migdev_intx_fire_locked(mvdev);
+	mutex_unlock(&mvdev->irq.lock);
 }
 
 /**
  * migdev_irq_msix_pending() - the MSI-X pending bits, for the PBA
- * @mdev: device
+ * @mvdev: device
  *
  * Return: bit v set if vector v fired while masked.
  */
-u64 migdev_irq_msix_pending(struct migdev_device *mdev)
+u64 migdev_irq_msix_pending(struct migdev_device *mvdev)
 {
 	u64 pending;
 
-	mutex_lock(&mdev->irq.lock);
-	pending = mdev->irq.msix_pending;
-	mutex_unlock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
+	pending = mvdev->irq.msix_pending;
+	mutex_unlock(&mvdev->irq.lock);
 	return pending;
 }
 
 /**
  * migdev_irq_set_msix_pending() - pending MSI-X bits, from a migration
- * @mdev: device
+ * @mvdev: device
  * @pending: bit v: vector v fired while masked on the source
  */
-void migdev_irq_set_msix_pending(struct migdev_device *mdev, u64 pending)
+void migdev_irq_set_msix_pending(struct migdev_device *mvdev, u64 pending)
 {
-	mutex_lock(&mdev->irq.lock);
-	mdev->irq.msix_pending = pending;
-	mutex_unlock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
+	mvdev->irq.msix_pending = pending;
+	mutex_unlock(&mvdev->irq.lock);
 }
 
 /* Read @file, an eventfd, without waiting: true if it had a count. */
@@ -579,7 +579,7 @@ static bool migdev_eventfd_take(struct file *file)
 /**
  * migdev_irq_reclaim() - the device stopped: take back the MSI-X signals
  * the user has not read yet
- * @mdev: device
+ * @mvdev: device
  *
  * An edge the device sent just before it stopped may still sit unread in
  * its eventfd.  A VMM that reads its eventfds in a thread the stop holds
@@ -593,40 +593,40 @@ static bool migdev_eventfd_take(struct file *file)
  * (With KVM's irqfd the kernel consumes the signal at once, and nothing
  * is left to take.)
  */
-void migdev_irq_reclaim(struct migdev_device *mdev)
+void migdev_irq_reclaim(struct migdev_device *mvdev)
 {
 	unsigned int v, n;
 
-	mutex_lock(&mdev->irq.lock);
-	if (mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX) {
+	mutex_lock(&mvdev->irq.lock);
+	if (mvdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX) {
 		for (v = 0; v < MIGDEV_MAX_VECTORS; v++) {
-			if (!mdev->irq.msix_file[v])
+			if (!mvdev->irq.msix_file[v])
 				continue;
 			/* A semaphore-mode eventfd gives one per read. */
-			for (n = 0; n < 64 && migdev_eventfd_take(mdev->irq.msix_file[v]); n++)
-				__set_bit(v, &mdev->irq.msix_pending);
+			for (n = 0; n < 64 && migdev_eventfd_take(mvdev->irq.msix_file[v]); n++)
+				__set_bit(v, &mvdev->irq.msix_pending);
 		}
 	}
-	mutex_unlock(&mdev->irq.lock);
+	mutex_unlock(&mvdev->irq.lock);
 }
 
 /**
  * migdev_irq_resume() - the device runs again: deliver what is pending on
  * vectors that are not masked (a migrated device's held edges, and those
  * it raised while it could not send them)
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_irq_resume(struct migdev_device *mdev)
+void migdev_irq_resume(struct migdev_device *mvdev)
 {
 	unsigned int v;
 
-	mutex_lock(&mdev->irq.lock);
+	mutex_lock(&mvdev->irq.lock);
 	for (v = 0; v < MIGDEV_MAX_VECTORS; v++)
-		if (test_bit(v, &mdev->irq.msix_pending) &&
-		    !test_bit(v, &mdev->irq.msix_masked) && mdev->irq.msix_trigger[v] &&
-		    mdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX) {
-			__clear_bit(v, &mdev->irq.msix_pending);
-			eventfd_signal(mdev->irq.msix_trigger[v]);
+		if (test_bit(v, &mvdev->irq.msix_pending) &&
+		    !test_bit(v, &mvdev->irq.msix_masked) && mvdev->irq.msix_trigger[v] &&
+		    mvdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX) {
+			__clear_bit(v, &mvdev->irq.msix_pending);
+			eventfd_signal(mvdev->irq.msix_trigger[v]);
 		}
-	mutex_unlock(&mdev->irq.lock);
+	mutex_unlock(&mvdev->irq.lock);
 }

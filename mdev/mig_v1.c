@@ -128,16 +128,16 @@ static enum vfio_device_mig_state migdev_v1_to_v2(u32 v, u32 to)
 }
 
 /* One step: reach @v's v2 state.  A data_fd it opens stays the device's. */
-static int migdev_v1_reach_locked(struct migdev_device *mdev, u32 v, u32 to)
+static int migdev_v1_reach_locked(struct migdev_device *mvdev, u32 v, u32 to)
 {
 	enum vfio_device_mig_state target = migdev_v1_to_v2(v, to);
 	struct file *f;
 
 	/* A stop-copy session stays one until SAVING clears. */
 	if (target == VFIO_DEVICE_STATE_PRE_COPY_P2P && !(v & MIGDEV_V1_RUNNING) &&
-	    mdev->mig.state == VFIO_DEVICE_STATE_STOP_COPY)
+	    mvdev->mig.state == VFIO_DEVICE_STATE_STOP_COPY)
 		target = VFIO_DEVICE_STATE_STOP_COPY;
-	f = migdev_mig_set_state_locked(mdev, target);
+	f = migdev_mig_set_state_locked(mvdev, target);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	if (f)
@@ -146,13 +146,13 @@ static int migdev_v1_reach_locked(struct migdev_device *mdev, u32 v, u32 to)
 }
 
 /* Walk from @from to @to a bit at a time. */
-static int migdev_v1_walk_locked(struct migdev_device *mdev, u32 from, u32 to)
+static int migdev_v1_walk_locked(struct migdev_device *mvdev, u32 from, u32 to)
 {
 	u32 cur = from;
 	unsigned int i;
 	int ret;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
 	for (i = 0; i < ARRAY_SIZE(migdev_v1_steps); i++) {
 		u32 bit = migdev_v1_steps[i].bit;
 		bool set = migdev_v1_steps[i].set;
@@ -160,37 +160,37 @@ static int migdev_v1_walk_locked(struct migdev_device *mdev, u32 from, u32 to)
 		if (!!(cur & bit) == set || !!(to & bit) != set)
 			continue;
 		cur ^= bit;
-		ret = migdev_v1_reach_locked(mdev, cur, to);
+		ret = migdev_v1_reach_locked(mvdev, cur, to);
 		if (ret)
 			return ret;
 	}
 	/* Steps that change nothing in v2 (NDMA while stopped) end here. */
-	return migdev_v1_reach_locked(mdev, to, to);
+	return migdev_v1_reach_locked(mvdev, to, to);
 }
 
-static bool migdev_v1_saving(struct migdev_device *mdev)
+static bool migdev_v1_saving(struct migdev_device *mvdev)
 {
-	return mdev->mig.v1.active && (mdev->mig.v1.state & MIGDEV_V1_SAVING) &&
-	       mdev->mig.save;
+	return mvdev->mig.v1.active && (mvdev->mig.v1.state & MIGDEV_V1_SAVING) &&
+	       mvdev->mig.save;
 }
 
-static bool migdev_v1_resuming(struct migdev_device *mdev)
+static bool migdev_v1_resuming(struct migdev_device *mvdev)
 {
-	return mdev->mig.v1.active && (mdev->mig.v1.state & MIGDEV_V1_RESUMING) &&
-	       mdev->mig.resume;
+	return mvdev->mig.v1.active && (mvdev->mig.v1.state & MIGDEV_V1_RESUMING) &&
+	       mvdev->mig.resume;
 }
 
 /* After device_state changed: drop what the new state has no use for. */
-static void migdev_v1_settle_locked(struct migdev_device *mdev)
+static void migdev_v1_settle_locked(struct migdev_device *mvdev)
 {
-	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
+	struct migdev_mig_v1 *v1 = &mvdev->mig.v1;
 
-	v1->active = mdev->mig.state != VFIO_DEVICE_STATE_RUNNING;
-	if (v1->seg_seq != mdev->mig.save_seq || !migdev_v1_saving(mdev)) {
+	v1->active = mvdev->mig.state != VFIO_DEVICE_STATE_RUNNING;
+	if (v1->seg_seq != mvdev->mig.save_seq || !migdev_v1_saving(mvdev)) {
 		v1->seg_seq = 0;
 		v1->seg_len = 0;
 	}
-	if (!migdev_v1_resuming(mdev))
+	if (!migdev_v1_resuming(mvdev))
 		v1->data_size = 0;
 }
 
@@ -249,31 +249,31 @@ out_free:
 	return NULL;
 }
 
-static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
+static int migdev_v1_write_state_locked(struct migdev_device *mvdev, u32 new)
 {
-	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
+	struct migdev_mig_v1 *v1 = &mvdev->mig.v1;
 	int ret, uret;
 	u32 old;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
-	if (mdev->mig.state == VFIO_DEVICE_STATE_ERROR) {
-		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: the device is in ERROR until VFIO_DEVICE_RESET\n",
+	lockdep_assert_held(&mvdev->mig.state_mutex);
+	if (mvdev->mig.state == VFIO_DEVICE_STATE_ERROR) {
+		migdev_user_warn(mvdev, "migration region: device_state 0x%x refused: the device is in ERROR until VFIO_DEVICE_RESET\n",
 				 new);
 		return -EINVAL;
 	}
-	if (!v1->active && mdev->mig.state != VFIO_DEVICE_STATE_RUNNING) {
-		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: a v2 migration is in progress (state %d)\n",
-				 new, mdev->mig.state);
+	if (!v1->active && mvdev->mig.state != VFIO_DEVICE_STATE_RUNNING) {
+		migdev_user_warn(mvdev, "migration region: device_state 0x%x refused: a v2 migration is in progress (state %d)\n",
+				 new, mvdev->mig.state);
 		return -EBUSY;
 	}
 	if (new & ~MIGDEV_V1_BITS) {
-		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: reserved bits 0x%x set\n",
+		migdev_user_warn(mvdev, "migration region: device_state 0x%x refused: reserved bits 0x%x set\n",
 				 new, new & ~MIGDEV_V1_BITS);
 		return -EINVAL;
 	}
 	if ((new & MIGDEV_V1_RESUMING) &&
 	    (new & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING))) {
-		migdev_user_warn(mdev, "migration region: device_state 0x%x refused: RESUMING goes with neither SAVING nor RUNNING\n",
+		migdev_user_warn(mvdev, "migration region: device_state 0x%x refused: RESUMING goes with neither SAVING nor RUNNING\n",
 				 new);
 		return -EINVAL;
 	}
@@ -281,7 +281,7 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 	if ((old & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) == MIGDEV_V1_SAVING &&
 	    (new & (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) ==
 	    (MIGDEV_V1_SAVING | MIGDEV_V1_RUNNING)) {
-		migdev_user_warn(mdev, "migration region: device_state 0x%x -> 0x%x refused: stop-and-copy cannot go back to pre-copy; clear SAVING first\n",
+		migdev_user_warn(mvdev, "migration region: device_state 0x%x -> 0x%x refused: stop-and-copy cannot go back to pre-copy; clear SAVING first\n",
 				 old, new);
 		return -EINVAL;
 	}
@@ -289,106 +289,106 @@ static int migdev_v1_write_state_locked(struct migdev_device *mdev, u32 new)
 	    !migdev_v1_section(v1))
 		return -ENOMEM;
 
-	ret = migdev_v1_walk_locked(mdev, old, new);
+	ret = migdev_v1_walk_locked(mvdev, old, new);
 	if (!ret) {
 		v1->state = new;
-		migdev_v1_settle_locked(mdev);
+		migdev_v1_settle_locked(mvdev);
 		return 0;
 	}
 
 	/* Undo: the same walk from where the device stands back to @old. */
-	uret = migdev_v1_walk_locked(mdev, migdev_v1_image(mdev->mig.state),
+	uret = migdev_v1_walk_locked(mvdev, migdev_v1_image(mvdev->mig.state),
 				     old);
 	if (uret) {
-		migdev_user_err(mdev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
+		migdev_user_err(mvdev, "migration region: device_state 0x%x -> 0x%x failed (%pe), and going back failed too (%pe)\n",
 				old, new, ERR_PTR(ret), ERR_PTR(uret));
-		migdev_mig_error_locked(mdev);
+		migdev_mig_error_locked(mvdev);
 		v1->state = MIGDEV_V1_ERROR;
 		v1->active = true;
-		migdev_v1_settle_locked(mdev);
+		migdev_v1_settle_locked(mvdev);
 		return ret;
 	}
-	migdev_user_warn(mdev, "migration region: device_state 0x%x -> 0x%x failed (%pe); back to 0x%x\n",
+	migdev_user_warn(mvdev, "migration region: device_state 0x%x -> 0x%x failed (%pe); back to 0x%x\n",
 			 old, new, ERR_PTR(ret), old);
 	v1->state = old;
-	migdev_v1_settle_locked(mdev);
+	migdev_v1_settle_locked(mvdev);
 	return ret;
 }
 
-static u32 migdev_v1_read_state_locked(struct migdev_device *mdev)
+static u32 migdev_v1_read_state_locked(struct migdev_device *mvdev)
 {
-	if (mdev->mig.state == VFIO_DEVICE_STATE_ERROR)
+	if (mvdev->mig.state == VFIO_DEVICE_STATE_ERROR)
 		return MIGDEV_V1_ERROR;
-	if (mdev->mig.v1.active)
-		return mdev->mig.v1.state;
-	return migdev_v1_image(mdev->mig.state);
+	if (mvdev->mig.v1.active)
+		return mvdev->mig.v1.state;
+	return migdev_v1_image(mvdev->mig.state);
 }
 
 /* pending_bytes: reading it means the handed-out segment was collected. */
-static u64 migdev_v1_pending_locked(struct migdev_device *mdev)
+static u64 migdev_v1_pending_locked(struct migdev_device *mvdev)
 {
-	if (!migdev_v1_saving(mdev))
+	if (!migdev_v1_saving(mvdev))
 		return 0;
-	mdev->mig.v1.seg_seq = 0;
-	mdev->mig.v1.seg_len = 0;
-	return migdev_save_pending(mdev->mig.save);
+	mvdev->mig.v1.seg_seq = 0;
+	mvdev->mig.v1.seg_len = 0;
+	return migdev_save_pending(mvdev->mig.save);
 }
 
 /* data_offset: while saving, commits the user to a segment. */
-static int migdev_v1_data_offset_locked(struct migdev_device *mdev, u64 *val)
+static int migdev_v1_data_offset_locked(struct migdev_device *mvdev, u64 *val)
 {
-	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
+	struct migdev_mig_v1 *v1 = &mvdev->mig.v1;
 	ssize_t n;
 
 	*val = MIGDEV_MIG_DATA_OFFSET;
-	if (!migdev_v1_saving(mdev) || v1->seg_seq == mdev->mig.save_seq)
+	if (!migdev_v1_saving(mvdev) || v1->seg_seq == mvdev->mig.save_seq)
 		return 0;
-	n = migdev_save_read_kernel(mdev->mig.save, v1->sec->va,
+	n = migdev_save_read_kernel(mvdev->mig.save, v1->sec->va,
 				    MIGDEV_MIG_DATA_SIZE);
 	if (n == -ENOMSG)
 		n = 0;	/* pre-copy has nothing new: an empty segment */
 	if (n < 0) {
-		migdev_user_warn(mdev, "migration region: no segment: %pe\n",
+		migdev_user_warn(mvdev, "migration region: no segment: %pe\n",
 				 ERR_PTR(n));
 		return n;
 	}
-	v1->seg_seq = mdev->mig.save_seq;
+	v1->seg_seq = mvdev->mig.save_seq;
 	v1->seg_len = n;
 	return 0;
 }
 
-static u64 migdev_v1_data_size_locked(struct migdev_device *mdev)
+static u64 migdev_v1_data_size_locked(struct migdev_device *mvdev)
 {
-	if (migdev_v1_saving(mdev))
-		return mdev->mig.v1.seg_seq == mdev->mig.save_seq ? mdev->mig.v1.seg_len : 0;
-	if (migdev_v1_resuming(mdev))
-		return mdev->mig.v1.data_size;
+	if (migdev_v1_saving(mvdev))
+		return mvdev->mig.v1.seg_seq == mvdev->mig.save_seq ? mvdev->mig.v1.seg_len : 0;
+	if (migdev_v1_resuming(mvdev))
+		return mvdev->mig.v1.data_size;
 	return 0;
 }
 
 /* data_size written while resuming: the segment goes to the stream. */
-static int migdev_v1_set_data_size_locked(struct migdev_device *mdev, u64 val)
+static int migdev_v1_set_data_size_locked(struct migdev_device *mvdev, u64 val)
 {
 	int ret;
 
-	if (!migdev_v1_resuming(mdev)) {
-		migdev_user_warn(mdev, "migration region: data_size write refused: the region is not RESUMING\n");
+	if (!migdev_v1_resuming(mvdev)) {
+		migdev_user_warn(mvdev, "migration region: data_size write refused: the region is not RESUMING\n");
 		return -EINVAL;
 	}
 	if (val > MIGDEV_MIG_DATA_SIZE) {
-		migdev_user_warn(mdev, "migration region: data_size %llu refused: the data section holds %u bytes\n",
+		migdev_user_warn(mvdev, "migration region: data_size %llu refused: the data section holds %u bytes\n",
 				 val, MIGDEV_MIG_DATA_SIZE);
 		return -EINVAL;
 	}
-	ret = migdev_resume_write_kernel(mdev->mig.resume, mdev->mig.v1.sec->va, val);
+	ret = migdev_resume_write_kernel(mvdev->mig.resume, mvdev->mig.v1.sec->va, val);
 	if (ret)
 		return ret;
-	mdev->mig.v1.data_size = val;
+	mvdev->mig.v1.data_size = val;
 	return 0;
 }
 
 /* The fields of struct vfio_device_migration_info. */
-static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
+static ssize_t migdev_v1_field_rw(struct migdev_device *mvdev,
 				  char __user *ubuf, size_t count,
 				  unsigned int off, bool write)
 {
@@ -409,18 +409,18 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 		width = 8;
 		break;
 	default:
-		migdev_user_warn(mdev, "migration region: %s of %zu bytes at 0x%x refused: not the start of a field\n",
+		migdev_user_warn(mvdev, "migration region: %s of %zu bytes at 0x%x refused: not the start of a field\n",
 				 op, count, off);
 		return -EINVAL;
 	}
 	if (count != width) {
-		migdev_user_warn(mdev, "migration region: %s of %zu bytes at 0x%x refused: the field takes %u-byte accesses\n",
+		migdev_user_warn(mvdev, "migration region: %s of %zu bytes at 0x%x refused: the field takes %u-byte accesses\n",
 				 op, count, off, width);
 		return -EINVAL;
 	}
 	if (write && (off == MIGDEV_V1_OFF(pending_bytes) ||
 		      off == MIGDEV_V1_OFF(data_offset))) {
-		migdev_user_warn(mdev, "migration region: write at 0x%x refused: %s is read-only\n",
+		migdev_user_warn(mvdev, "migration region: write at 0x%x refused: %s is read-only\n",
 				 off, off == MIGDEV_V1_OFF(data_offset) ?
 				 "data_offset" : "pending_bytes");
 		return -EINVAL;
@@ -429,32 +429,32 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
 				    ubuf, width))
 		return -EFAULT;
 
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
 	switch (off) {
 	case MIGDEV_V1_OFF(device_state):
 		if (write)
-			ret = migdev_v1_write_state_locked(mdev, val32);
+			ret = migdev_v1_write_state_locked(mvdev, val32);
 		else
-			val32 = migdev_v1_read_state_locked(mdev);
+			val32 = migdev_v1_read_state_locked(mvdev);
 		break;
 	case MIGDEV_V1_OFF(reserved):
 		val32 = 0;	/* reads 0, writes ignored */
 		break;
 	case MIGDEV_V1_OFF(pending_bytes):
-		val = migdev_v1_pending_locked(mdev);
+		val = migdev_v1_pending_locked(mvdev);
 		break;
 	case MIGDEV_V1_OFF(data_offset):
-		ret = migdev_v1_data_offset_locked(mdev, &val);
+		ret = migdev_v1_data_offset_locked(mvdev, &val);
 		break;
 	case MIGDEV_V1_OFF(data_size):
 		if (write)
-			ret = migdev_v1_set_data_size_locked(mdev, val);
+			ret = migdev_v1_set_data_size_locked(mvdev, val);
 		else
-			val = migdev_v1_data_size_locked(mdev);
+			val = migdev_v1_data_size_locked(mvdev);
 		break;
 	}
-	mutex_unlock(&mdev->mig.state_mutex);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	if (ret)
 		return ret;
 	if (!write && copy_to_user(ubuf, width == 4 ? (void *)&val32 : (void *)&val,
@@ -473,36 +473,36 @@ static ssize_t migdev_v1_field_rw(struct migdev_device *mdev,
  * and it lives until the device is closed, which cannot happen during an
  * access through the device's file.
  */
-static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
+static ssize_t migdev_v1_data_rw(struct migdev_device *mvdev,
 				 char __user *ubuf, size_t count, u64 off,
 				 bool write)
 {
-	struct migdev_mig_v1 *v1 = &mdev->mig.v1;
+	struct migdev_mig_v1 *v1 = &mvdev->mig.v1;
 	ssize_t ret = count;
 	u8 *p = NULL;
 
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
 	if (write) {
-		if (!migdev_v1_resuming(mdev)) {
-			migdev_user_warn(mdev, "migration region: data write refused: the region is not RESUMING\n");
+		if (!migdev_v1_resuming(mvdev)) {
+			migdev_user_warn(mvdev, "migration region: data write refused: the region is not RESUMING\n");
 			ret = -EINVAL;
 		} else {
 			p = v1->sec->va + off;
 		}
 	} else {
-		if (!migdev_v1_saving(mdev) || v1->seg_seq != mdev->mig.save_seq) {
-			migdev_user_warn(mdev, "migration region: data read refused: no segment handed out (read data_offset while SAVING)\n");
+		if (!migdev_v1_saving(mvdev) || v1->seg_seq != mvdev->mig.save_seq) {
+			migdev_user_warn(mvdev, "migration region: data read refused: no segment handed out (read data_offset while SAVING)\n");
 			ret = -EINVAL;
 		} else if (off >= v1->seg_len || count > v1->seg_len - off) {
-			migdev_user_warn(mdev, "migration region: data read of %zu bytes at 0x%llx refused: the segment has %llu bytes\n",
+			migdev_user_warn(mvdev, "migration region: data read of %zu bytes at 0x%llx refused: the segment has %llu bytes\n",
 					 count, off, v1->seg_len);
 			ret = -EINVAL;
 		} else {
 			p = v1->sec->va + off;
 		}
 	}
-	mutex_unlock(&mdev->mig.state_mutex);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	if (!p)
 		return ret;
 	if (write ? copy_from_user(p, ubuf, count) : copy_to_user(ubuf, p, count))
@@ -512,7 +512,7 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
 
 /**
  * migdev_v1_rw() - an access to the v1 migration region
- * @mdev: device
+ * @mvdev: device
  * @ubuf: user buffer
  * @count: bytes, at least 1
  * @off: offset in the region; @off + @count is inside it (region.c)
@@ -520,18 +520,18 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mdev,
  *
  * Return: @count or a negative errno.
  */
-ssize_t migdev_v1_rw(struct migdev_device *mdev, char __user *ubuf,
+ssize_t migdev_v1_rw(struct migdev_device *mvdev, char __user *ubuf,
 		     size_t count, u64 off, bool write)
 {
 	if (off >= MIGDEV_MIG_DATA_OFFSET)
-		return migdev_v1_data_rw(mdev, ubuf, count,
+		return migdev_v1_data_rw(mvdev, ubuf, count,
 					 off - MIGDEV_MIG_DATA_OFFSET, write);
-	return migdev_v1_field_rw(mdev, ubuf, count, off, write);
+	return migdev_v1_field_rw(mvdev, ubuf, count, off, write);
 }
 
 /**
  * migdev_v1_region_info() - VFIO_DEVICE_GET_REGION_INFO of the region
- * @mdev: device
+ * @mvdev: device
  * @info: the user's struct, its index the migration region's
  * @arg: where it came from; capabilities go after it
  *
@@ -540,7 +540,7 @@ ssize_t migdev_v1_rw(struct migdev_device *mdev, char __user *ubuf,
  *
  * Return: 0 or a negative errno.
  */
-int migdev_v1_region_info(struct migdev_device *mdev,
+int migdev_v1_region_info(struct migdev_device *mvdev,
 			  struct vfio_region_info *info, void __user *arg)
 {
 	struct vfio_region_info_cap_type type = {
@@ -602,7 +602,7 @@ out_free:
 
 /**
  * migdev_v1_mmap() - mmap() of the region: the data section only
- * @mdev: device
+ * @mvdev: device
  * @vma: the new mapping
  * @off: its offset in the region
  *
@@ -614,7 +614,7 @@ out_free:
  *
  * Return: 0 or a negative errno.
  */
-int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
+int migdev_v1_mmap(struct migdev_device *mvdev, struct vm_area_struct *vma,
 		   u64 off)
 {
 	u64 size = vma->vm_end - vma->vm_start;
@@ -624,18 +624,18 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
 	if (off < MIGDEV_MIG_DATA_OFFSET ||
 	    off - MIGDEV_MIG_DATA_OFFSET >= MIGDEV_MIG_DATA_SIZE ||
 	    size > MIGDEV_MIG_DATA_SIZE - (off - MIGDEV_MIG_DATA_OFFSET)) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"mmap of 0x%llx bytes at 0x%llx of the migration region refused: only the data section (0x%x bytes at 0x%x) can be mapped\n",
 				size, off, MIGDEV_MIG_DATA_SIZE,
 				MIGDEV_MIG_DATA_OFFSET);
 		return -EINVAL;
 	}
 	if (!(vma->vm_flags & VM_SHARED)) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"private mmap of the migration region refused: map it MAP_SHARED\n");
 		return -EINVAL;
 	}
-	sec = migdev_v1_section(&mdev->mig.v1);
+	sec = migdev_v1_section(&mvdev->mig.v1);
 	if (!sec)
 		return -ENOMEM;
 	num = vma_pages(vma);
@@ -647,26 +647,26 @@ int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
 
 /**
  * migdev_v1_reset_locked() - the region starts over (reset, open)
- * @mdev: device, state_mutex held
+ * @mvdev: device, state_mutex held
  *
  * The data section stays: the user may have it mapped.
  */
-void migdev_v1_reset_locked(struct migdev_device *mdev)
+void migdev_v1_reset_locked(struct migdev_device *mvdev)
 {
-	struct migdev_v1_section *sec = mdev->mig.v1.sec;
+	struct migdev_v1_section *sec = mvdev->mig.v1.sec;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
-	memset(&mdev->mig.v1, 0, sizeof(mdev->mig.v1));
-	mdev->mig.v1.sec = sec;
+	lockdep_assert_held(&mvdev->mig.state_mutex);
+	memset(&mvdev->mig.v1, 0, sizeof(mvdev->mig.v1));
+	mvdev->mig.v1.sec = sec;
 }
 
 /**
  * migdev_v1_close_locked() - the user let go: the data section goes too
- * @mdev: device, state_mutex held; no mapping of the device is left
+ * @mvdev: device, state_mutex held; no mapping of the device is left
  */
-void migdev_v1_close_locked(struct migdev_device *mdev)
+void migdev_v1_close_locked(struct migdev_device *mvdev)
 {
-	migdev_v1_reset_locked(mdev);
-	migdev_v1_section_free(mdev->mig.v1.sec);
-	mdev->mig.v1.sec = NULL;
+	migdev_v1_reset_locked(mvdev);
+	migdev_v1_section_free(mvdev->mig.v1.sec);
+	mvdev->mig.v1.sec = NULL;
 }

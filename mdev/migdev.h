@@ -268,6 +268,8 @@ struct migdev_mig {
  * @log: the pages the device wrote, per tracked range, or NULL; changed
  *	 under @log_lock, read by the device under RCU, freed after a grace
  *	 period
+ *
+ * Named mvdev throughout mdev/; mdev is the mdev core's struct mdev_device.
  */
 struct migdev_device {
 	struct vfio_device vdev;
@@ -297,20 +299,20 @@ struct migdev_device {
  */
 #define MIGDEV_LOG_BURST	50
 
-#define migdev_user_log(mdev, level, fmt, ...)				\
+#define migdev_user_log(mvdev, level, fmt, ...)				\
 	do {								\
-		struct migdev_device *__md = (mdev);			\
+		struct migdev_device *__md = (mvdev);			\
 									\
 		if (__ratelimit(&__md->log_rs))				\
 			dev_printk(level, migdev_dev(__md), fmt,	\
 				   ##__VA_ARGS__);			\
 	} while (0)
-#define migdev_user_err(mdev, fmt, ...) \
-	migdev_user_log(mdev, KERN_ERR, fmt, ##__VA_ARGS__)
-#define migdev_user_warn(mdev, fmt, ...) \
-	migdev_user_log(mdev, KERN_WARNING, fmt, ##__VA_ARGS__)
-#define migdev_user_info(mdev, fmt, ...) \
-	migdev_user_log(mdev, KERN_INFO, fmt, ##__VA_ARGS__)
+#define migdev_user_err(mvdev, fmt, ...) \
+	migdev_user_log(mvdev, KERN_ERR, fmt, ##__VA_ARGS__)
+#define migdev_user_warn(mvdev, fmt, ...) \
+	migdev_user_log(mvdev, KERN_WARNING, fmt, ##__VA_ARGS__)
+#define migdev_user_info(mvdev, fmt, ...) \
+	migdev_user_log(mvdev, KERN_INFO, fmt, ##__VA_ARGS__)
 
 /* VFIO_PCI_* regions, then the v1 migration region. */
 #define MIGDEV_NUM_REGIONS	(MIGDEV_MIG_REGION_INDEX + 1)
@@ -328,9 +330,9 @@ static inline struct migdev_device *vdev_to_migdev(struct vfio_device *vdev)
 	return container_of(vdev, struct migdev_device, vdev);
 }
 
-static inline struct device *migdev_dev(struct migdev_device *mdev)
+static inline struct device *migdev_dev(struct migdev_device *mvdev)
 {
-	return mdev->vdev.dev;
+	return mvdev->vdev.dev;
 }
 
 /* types.c */
@@ -356,74 +358,74 @@ void migdev_host_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
 extern unsigned int migdev_pin_cache_mb;
 void migdev_pins_init(struct migdev_pins *pins);
 void migdev_pins_fini(struct migdev_pins *pins);
-void migdev_pins_prepare(struct migdev_device *mdev,
+void migdev_pins_prepare(struct migdev_device *mvdev,
 			 const struct migdev_dma_range *r, unsigned int n);
-bool migdev_pins_ready(struct migdev_device *mdev,
+bool migdev_pins_ready(struct migdev_device *mvdev,
 		       const struct migdev_dma_range *r, unsigned int n);
-int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
+int migdev_pins_rw(struct migdev_device *mvdev, u64 iova, void *buf,
 		   size_t len, bool write);
-int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
+int migdev_pins_copy(struct migdev_device *mvdev, u64 dst, u64 src,
 		     size_t len);
-int migdev_pins_each(struct migdev_device *mdev, u64 iova, size_t len,
+int migdev_pins_each(struct migdev_device *mvdev, u64 iova, size_t len,
 		     bool write, int (*fn)(void *arg, void *p, size_t n),
 		     void *arg);
-void migdev_pins_unmap(struct migdev_device *mdev, u64 iova, u64 len);
-void migdev_pins_flush(struct migdev_device *mdev);
-void migdev_pins_release(struct migdev_device *mdev);
+void migdev_pins_unmap(struct migdev_device *mvdev, u64 iova, u64 len);
+void migdev_pins_flush(struct migdev_device *mvdev);
+void migdev_pins_release(struct migdev_device *mvdev);
 
 /* worker.c */
-void migdev_worker_init(struct migdev_device *mdev);
-int migdev_worker_start(struct migdev_device *mdev);
-void migdev_worker_kick(struct migdev_device *mdev);
-void migdev_worker_stop(struct migdev_device *mdev);
+void migdev_worker_init(struct migdev_device *mvdev);
+int migdev_worker_start(struct migdev_device *mvdev);
+void migdev_worker_kick(struct migdev_device *mvdev);
+void migdev_worker_stop(struct migdev_device *mvdev);
 
 /* migration.c */
-void migdev_mig_init(struct migdev_device *mdev);
-void migdev_mig_open(struct migdev_device *mdev);
-void migdev_mig_close(struct migdev_device *mdev);
-int migdev_mig_reset(struct migdev_device *mdev, enum migdev_reset_kind kind);
-struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
+void migdev_mig_init(struct migdev_device *mvdev);
+void migdev_mig_open(struct migdev_device *mvdev);
+void migdev_mig_close(struct migdev_device *mvdev);
+int migdev_mig_reset(struct migdev_device *mvdev, enum migdev_reset_kind kind);
+struct file *migdev_mig_set_state_locked(struct migdev_device *mvdev,
 					 enum vfio_device_mig_state new);
-void migdev_mig_error_locked(struct migdev_device *mdev);
+void migdev_mig_error_locked(struct migdev_device *mvdev);
 
 /* migfile.c */
 struct migdev_save;
 struct migdev_resume;
-struct file *migdev_save_open(struct migdev_device *mdev, bool precopy);
+struct file *migdev_save_open(struct migdev_device *mvdev, bool precopy);
 ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len);
 u64 migdev_save_pending(struct migdev_save *s);
 int migdev_save_stop_copy(struct migdev_save *s);
 void migdev_save_disable(struct migdev_save *s);
-void migdev_mig_set_save_wq(struct migdev_device *mdev, wait_queue_head_t *wq);
-void migdev_save_dirtied(struct migdev_device *mdev);
-u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s);
-struct file *migdev_resume_open(struct migdev_device *mdev);
+void migdev_mig_set_save_wq(struct migdev_device *mvdev, wait_queue_head_t *wq);
+void migdev_save_dirtied(struct migdev_device *mvdev);
+u64 migdev_save_estimate(struct migdev_device *mvdev, struct migdev_save *s);
+struct file *migdev_resume_open(struct migdev_device *mvdev);
 int migdev_resume_commit(struct migdev_resume *r);
 int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
 			       size_t len);
 void migdev_resume_disable(struct migdev_resume *r);
 
 /* mig_v1.c: the v1 migration region */
-int migdev_v1_region_info(struct migdev_device *mdev,
+int migdev_v1_region_info(struct migdev_device *mvdev,
 			  struct vfio_region_info *info, void __user *arg);
-ssize_t migdev_v1_rw(struct migdev_device *mdev, char __user *ubuf,
+ssize_t migdev_v1_rw(struct migdev_device *mvdev, char __user *ubuf,
 		     size_t count, u64 off, bool write);
-int migdev_v1_mmap(struct migdev_device *mdev, struct vm_area_struct *vma,
+int migdev_v1_mmap(struct migdev_device *mvdev, struct vm_area_struct *vma,
 		   u64 off);
-void migdev_v1_reset_locked(struct migdev_device *mdev);
-void migdev_v1_close_locked(struct migdev_device *mdev);
+void migdev_v1_reset_locked(struct migdev_device *mvdev);
+void migdev_v1_close_locked(struct migdev_device *mvdev);
 
 /* dma_log.c: DMA logging, only where the kernel has IOMMUFD_DRIVER. */
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
-void migdev_dma_log_init(struct migdev_device *mdev);
-void migdev_dma_log_fini(struct migdev_device *mdev);
-void migdev_dma_log_close(struct migdev_device *mdev);
-void migdev_dma_log_record(struct migdev_device *mdev, u64 iova, size_t len);
+void migdev_dma_log_init(struct migdev_device *mvdev);
+void migdev_dma_log_fini(struct migdev_device *mvdev);
+void migdev_dma_log_close(struct migdev_device *mvdev);
+void migdev_dma_log_record(struct migdev_device *mvdev, u64 iova, size_t len);
 #else
-static inline void migdev_dma_log_init(struct migdev_device *mdev) {}
-static inline void migdev_dma_log_fini(struct migdev_device *mdev) {}
-static inline void migdev_dma_log_close(struct migdev_device *mdev) {}
-static inline void migdev_dma_log_record(struct migdev_device *mdev, u64 iova,
+static inline void migdev_dma_log_init(struct migdev_device *mvdev) {}
+static inline void migdev_dma_log_fini(struct migdev_device *mvdev) {}
+static inline void migdev_dma_log_close(struct migdev_device *mvdev) {}
+static inline void migdev_dma_log_record(struct migdev_device *mvdev, u64 iova,
 					 size_t len) {}
 #endif
 
@@ -433,29 +435,29 @@ int migdev_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 /* debugfs.c */
 void migdev_debugfs_init(void);
 void migdev_debugfs_exit(void);
-void migdev_debugfs_add(struct migdev_device *mdev);
-void migdev_debugfs_remove(struct migdev_device *mdev);
+void migdev_debugfs_add(struct migdev_device *mvdev);
+void migdev_debugfs_remove(struct migdev_device *mvdev);
 
 /* region.c */
-int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg);
+int migdev_ioctl_get_region_info(struct migdev_device *mvdev, void __user *arg);
 ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		    loff_t *ppos);
 ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
 		     size_t count, loff_t *ppos);
 
 /* irq.c */
-void migdev_irq_init(struct migdev_device *mdev);
-void migdev_irq_disable_all(struct migdev_device *mdev);
-int migdev_ioctl_get_irq_info(struct migdev_device *mdev, void __user *arg);
-int migdev_ioctl_set_irqs(struct migdev_device *mdev, void __user *arg);
+void migdev_irq_init(struct migdev_device *mvdev);
+void migdev_irq_disable_all(struct migdev_device *mvdev);
+int migdev_ioctl_get_irq_info(struct migdev_device *mvdev, void __user *arg);
+int migdev_ioctl_set_irqs(struct migdev_device *mvdev, void __user *arg);
 void migdev_request(struct vfio_device *vdev, unsigned int count);
-void migdev_irq_msix_hold(struct migdev_device *mdev, unsigned int vector);
-void migdev_irq_msix(struct migdev_device *mdev, unsigned int vector);
-void migdev_irq_intx(struct migdev_device *mdev, bool level);
-u64 migdev_irq_msix_pending(struct migdev_device *mdev);
-void migdev_irq_set_msix_pending(struct migdev_device *mdev, u64 pending);
-void migdev_irq_reclaim(struct migdev_device *mdev);
-void migdev_irq_resume(struct migdev_device *mdev);
+void migdev_irq_msix_hold(struct migdev_device *mvdev, unsigned int vector);
+void migdev_irq_msix(struct migdev_device *mvdev, unsigned int vector);
+void migdev_irq_intx(struct migdev_device *mvdev, bool level);
+u64 migdev_irq_msix_pending(struct migdev_device *mvdev);
+void migdev_irq_set_msix_pending(struct migdev_device *mvdev, u64 pending);
+void migdev_irq_reclaim(struct migdev_device *mvdev);
+void migdev_irq_resume(struct migdev_device *mvdev);
 
 /* sysfs.c */
 extern const struct attribute_group *migdev_dev_groups[];

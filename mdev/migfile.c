@@ -24,7 +24,7 @@
  * they copy through; it is held across the user copy, taken killably, and
  * the state machine never takes it.  So read() may come from any thread.
  *
- * Lifetime: the file reaches its device (s->mdev, r->mdev) only under its
+ * Lifetime: the file reaches its device (s->mvdev, r->mvdev) only under its
  * lock and while not disabled.  The device disables its files under that
  * lock before it closes (migdev_mig_close()), and it cannot be freed while
  * open, so nothing a data_fd does can touch a device that is gone, however
@@ -63,7 +63,7 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
 /**
  * struct migdev_save - a saving data_fd
  * @filp: the file
- * @mdev: its device; touched only under @lock, and not once @disabled
+ * @mvdev: its device; touched only under @lock, and not once @disabled
  * @read_lock: serialises read() calls; owns @buf, @len and @pos (held
  *	       across the copy to the user, never by the state machine)
  * @lock: protects everything below
@@ -81,7 +81,7 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
  */
 struct migdev_save {
 	struct file *filp;
-	struct migdev_device *mdev;
+	struct migdev_device *mvdev;
 	struct mutex read_lock; /* serialises readers, owns buf, see above */
 	struct mutex lock; /* protects the file's state, see above */
 	wait_queue_head_t wq;
@@ -99,7 +99,7 @@ struct migdev_save {
 /**
  * struct migdev_resume - a resuming data_fd
  * @filp: the file
- * @mdev: its device; touched only under @lock, and not once @disabled
+ * @mvdev: its device; touched only under @lock, and not once @disabled
  * @write_lock: serialises write() calls and owns @bounce (held across
  *		the copy from the user, never by the state machine)
  * @bounce: user data on its way to the decoder
@@ -113,7 +113,7 @@ struct migdev_save {
  */
 struct migdev_resume {
 	struct file *filp;
-	struct migdev_device *mdev;
+	struct migdev_device *mvdev;
 	struct mutex write_lock; /* serialises writers, owns bounce */
 	u8 *bounce;
 	struct mutex lock; /* protects the file's state, see above */
@@ -239,7 +239,7 @@ ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len)
 /* What saving has left to send, the device state excluded. */
 static u64 migdev_save_left_locked(struct migdev_save *s, u64 *initial)
 {
-	struct migdev_devmem *dm = &s->mdev->emul.devmem;
+	struct migdev_devmem *dm = &s->mvdev->emul.devmem;
 	u64 init = 0, dirty;
 
 	lockdep_assert_held(&s->lock);
@@ -361,33 +361,33 @@ static const struct file_operations migdev_save_fops = {
 
 /**
  * migdev_save_open() - a data_fd that saves the device
- * @mdev: device, state_mutex held
+ * @mvdev: device, state_mutex held
  * @precopy: saving starts while the device runs
  *
  * Return: the file (one reference for the caller to hand out; the device
- * keeps another in mdev->mig.save), or an ERR_PTR.
+ * keeps another in mvdev->mig.save), or an ERR_PTR.
  */
-struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
+struct file *migdev_save_open(struct migdev_device *mvdev, bool precopy)
 {
-	unsigned long nbits = migdev_devmem_nr_pfns(&mdev->emul.devmem);
+	unsigned long nbits = migdev_devmem_nr_pfns(&mvdev->emul.devmem);
 	struct migdev_save *s;
 	struct file *filp;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&s->read_lock);
 	mutex_init(&s->lock);
 	init_waitqueue_head(&s->wq);
-	s->mdev = mdev;
+	s->mvdev = mvdev;
 	s->buf = kvmalloc(MIGDEV_STREAM_ENC_BUF, GFP_KERNEL_ACCOUNT);
 	s->dirty = bitmap_zalloc(nbits, GFP_KERNEL_ACCOUNT);
 	if (!s->buf || !s->dirty)
 		goto out_free;
 	migdev_stream_enc_init(&s->enc, &migdev_devmem_src_ops,
-			       &mdev->emul.devmem, &mdev->emul.geom,
-			       mdev->mig.minor, precopy, s->dirty);
+			       &mvdev->emul.devmem, &mvdev->emul.geom,
+			       mvdev->mig.minor, precopy, s->dirty);
 
 	filp = anon_inode_getfile("[migdev-save]", &migdev_save_fops, s, O_RDONLY);
 	if (IS_ERR(filp)) {
@@ -399,13 +399,13 @@ struct file *migdev_save_open(struct migdev_device *mdev, bool precopy)
 	s->filp = filp;
 	/* Everything present goes in the initial pass: start tracking now. */
 	if (precopy)
-		migdev_devmem_collect_dirty(&mdev->emul.devmem, s->dirty);
+		migdev_devmem_collect_dirty(&mvdev->emul.devmem, s->dirty);
 	bitmap_zero(s->dirty, nbits);
 	get_file(filp);
-	mdev->mig.save = s;
-	mdev->mig.save_seq++;
+	mvdev->mig.save = s;
+	mvdev->mig.save_seq++;
 	if (precopy)
-		migdev_mig_set_save_wq(mdev, &s->wq);
+		migdev_mig_set_save_wq(mvdev, &s->wq);
 	return filp;
 
 out_free:
@@ -422,14 +422,14 @@ out_free:
  */
 int migdev_save_stop_copy(struct migdev_save *s)
 {
-	struct migdev_device *mdev = s->mdev;
-	struct migdev_emul *e = &mdev->emul;
+	struct migdev_device *mvdev = s->mvdev;
+	struct migdev_emul *e = &mvdev->emul;
 	size_t cap = migdev_emul_state_size(e) + MIGDEV_REC +
 		     sizeof(struct migdev_rec_source_info);
 	u8 *state = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
 	size_t n;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
 	if (!state)
 		return -ENOMEM;
 	n = migdev_emul_save_state(e, state, s->enc.minor);
@@ -454,7 +454,7 @@ void migdev_save_disable(struct migdev_save *s)
 	/* No reader: the buffers go now, else the reader frees them. */
 	bool idle = mutex_trylock(&s->read_lock);
 
-	migdev_mig_set_save_wq(s->mdev, NULL);
+	migdev_mig_set_save_wq(s->mvdev, NULL);
 	mutex_lock(&s->lock);
 	s->disabled = true;
 	if (idle)
@@ -468,47 +468,47 @@ void migdev_save_disable(struct migdev_save *s)
 
 /**
  * migdev_mig_set_save_wq() - which poll() queue device memory wakes
- * @mdev: device
+ * @mvdev: device
  * @wq: the pre-copy data_fd's queue, or NULL
  *
  * The queue is the file's, and the file outlives the pointer: it is
  * cleared in migdev_save_disable() before the device lets go of the file.
  */
-void migdev_mig_set_save_wq(struct migdev_device *mdev, wait_queue_head_t *wq)
+void migdev_mig_set_save_wq(struct migdev_device *mvdev, wait_queue_head_t *wq)
 {
-	spin_lock(&mdev->mig.save_wq_lock);
-	mdev->mig.save_wq = wq;
-	spin_unlock(&mdev->mig.save_wq_lock);
+	spin_lock(&mvdev->mig.save_wq_lock);
+	mvdev->mig.save_wq = wq;
+	spin_unlock(&mvdev->mig.save_wq_lock);
 }
 
 /**
  * migdev_save_dirtied() - a page of device memory became dirty: a pre-copy
  * data_fd has data to read again
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_save_dirtied(struct migdev_device *mdev)
+void migdev_save_dirtied(struct migdev_device *mvdev)
 {
-	spin_lock(&mdev->mig.save_wq_lock);
-	if (mdev->mig.save_wq)
-		wake_up_interruptible(mdev->mig.save_wq);
-	spin_unlock(&mdev->mig.save_wq_lock);
+	spin_lock(&mvdev->mig.save_wq_lock);
+	if (mvdev->mig.save_wq)
+		wake_up_interruptible(mvdev->mig.save_wq);
+	spin_unlock(&mvdev->mig.save_wq_lock);
 }
 
 /**
  * migdev_save_estimate() - VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
- * @mdev: device, state_mutex held
+ * @mvdev: device, state_mutex held
  * @s: its saving file, or NULL
  *
  * Return: the bytes stop-copy still has to send, in any state.
  */
-u64 migdev_save_estimate(struct migdev_device *mdev, struct migdev_save *s)
+u64 migdev_save_estimate(struct migdev_device *mvdev, struct migdev_save *s)
 {
-	struct migdev_emul *e = &mdev->emul;
+	struct migdev_emul *e = &mvdev->emul;
 	u64 tail = MIGDEV_REC + sizeof(struct migdev_rec_source_info) +
 		   MIGDEV_REC;	/* SOURCE_INFO and END */
 	u64 left;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
 	if (!s)
 		return sizeof(struct migdev_stream_header) +
 		       migdev_devmem_count_from(&e->devmem, 0) * MIGDEV_PAGE_COST +
@@ -542,7 +542,7 @@ static int migdev_resume_feed_locked(struct migdev_resume *r, const void *buf,
 	if (ret < 0) {
 		/* Once per session: later writes get the same error. */
 		if (!r->logged)
-			migdev_user_err(r->mdev,
+			migdev_user_err(r->mvdev,
 					"migration stream refused at byte %llu: %s\n",
 					r->dec->offset, r->dec->err);
 		r->logged = true;
@@ -662,24 +662,24 @@ static const struct file_operations migdev_resume_fops = {
 
 /**
  * migdev_resume_open() - a data_fd to write a stream into
- * @mdev: device, state_mutex held
+ * @mvdev: device, state_mutex held
  *
- * Return: the file (one reference for the caller, one in mdev->mig.resume),
+ * Return: the file (one reference for the caller, one in mvdev->mig.resume),
  * or an ERR_PTR.
  */
-struct file *migdev_resume_open(struct migdev_device *mdev)
+struct file *migdev_resume_open(struct migdev_device *mvdev)
 {
-	struct migdev_emul *e = &mdev->emul;
+	struct migdev_emul *e = &mvdev->emul;
 	struct migdev_resume *r;
 	struct file *filp;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&r->write_lock);
 	mutex_init(&r->lock);
-	r->mdev = mdev;
+	r->mvdev = mvdev;
 	r->dec = kzalloc(sizeof(*r->dec), GFP_KERNEL_ACCOUNT);
 	r->payload = kvmalloc(MIGDEV_STREAM_MAX_PAYLOAD, GFP_KERNEL_ACCOUNT);
 	r->bounce = kvmalloc(MIGDEV_RESUME_BOUNCE, GFP_KERNEL_ACCOUNT);
@@ -691,7 +691,7 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 		goto out_free;
 	}
 	migdev_stream_dec_init(r->dec, e->geom.type_id, e->geom.nr_queues,
-			       e->geom.devmem_size, mdev->mig.minor, r->payload);
+			       e->geom.devmem_size, mvdev->mig.minor, r->payload);
 	r->dec->devmem = migdev_resume_stage;
 	r->dec->priv = r;
 
@@ -706,7 +706,7 @@ struct file *migdev_resume_open(struct migdev_device *mdev)
 	stream_open(filp->f_inode, filp);
 	r->filp = filp;
 	get_file(filp);
-	mdev->mig.resume = r;
+	mvdev->mig.resume = r;
 	return filp;
 
 out_free:
@@ -724,28 +724,28 @@ out_free:
  */
 int migdev_resume_commit(struct migdev_resume *r)
 {
-	struct migdev_device *mdev = r->mdev;
+	struct migdev_device *mvdev = r->mvdev;
 	int ret;
 
 	mutex_lock(&r->lock);
 	ret = migdev_stream_dec_finish(r->dec);
 	if (ret) {
 		if (!r->logged)
-			migdev_user_err(mdev,
+			migdev_user_err(mvdev,
 					"migration stream refused after %llu bytes: %s\n",
 					r->received, r->dec->err);
 		r->logged = true;
 		goto out_unlock;
 	}
-	ret = migdev_emul_apply_state(&mdev->emul, r->dec, &r->staged);
+	ret = migdev_emul_apply_state(&mvdev->emul, r->dec, &r->staged);
 	if (ret) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"migration: no memory to take %llu pages of device memory\n",
 				r->dec->pages);
 		goto out_unlock;
 	}
 	if (r->dec->have_source_info)
-		dev_dbg(mdev->vdev.dev,
+		dev_dbg(mvdev->vdev.dev,
 			"migrated: stream 1.%u, %llu bytes, source pre-copied %llu bytes in %u rounds\n",
 			r->dec->minor, r->received,
 			le64_to_cpu(r->dec->source_info.precopy_bytes),

@@ -35,33 +35,33 @@
 
 #include "migdev.h"
 
-static void migdev_mig_disable_files(struct migdev_device *mdev)
+static void migdev_mig_disable_files(struct migdev_device *mvdev)
 {
-	lockdep_assert_held(&mdev->mig.state_mutex);
-	if (mdev->mig.save) {
-		migdev_save_disable(mdev->mig.save);
-		mdev->mig.save = NULL;
+	lockdep_assert_held(&mvdev->mig.state_mutex);
+	if (mvdev->mig.save) {
+		migdev_save_disable(mvdev->mig.save);
+		mvdev->mig.save = NULL;
 	}
-	if (mdev->mig.resume) {
-		migdev_resume_disable(mdev->mig.resume);
-		mdev->mig.resume = NULL;
+	if (mvdev->mig.resume) {
+		migdev_resume_disable(mvdev->mig.resume);
+		mvdev->mig.resume = NULL;
 	}
 }
 
 /* Back to RUNNING with no migration, as after a reset. */
-static void migdev_mig_reset_locked(struct migdev_device *mdev)
+static void migdev_mig_reset_locked(struct migdev_device *mvdev)
 {
-	lockdep_assert_held(&mdev->mig.state_mutex);
-	migdev_mig_disable_files(mdev);
-	migdev_v1_reset_locked(mdev);
-	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
-	migdev_emul_run(&mdev->emul);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
+	migdev_mig_disable_files(mvdev);
+	migdev_v1_reset_locked(mvdev);
+	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
+	migdev_emul_run(&mvdev->emul);
 }
 
 /**
  * migdev_mig_reset() - a reset: the device is cleared and its migration
  * starts over, at once and together
- * @mdev: device
+ * @mvdev: device
  * @kind: MIGDEV_RESET_DEVICE (VFIO_DEVICE_RESET) or MIGDEV_RESET_FLR (a
  *	  function-level reset initiated through config space)
  *
@@ -73,24 +73,24 @@ static void migdev_mig_reset_locked(struct migdev_device *mdev)
  *
  * Return: 0, or -EINTR if a fatal signal came while it waited for an arc.
  */
-int migdev_mig_reset(struct migdev_device *mdev, enum migdev_reset_kind kind)
+int migdev_mig_reset(struct migdev_device *mvdev, enum migdev_reset_kind kind)
 {
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
-	migdev_emul_reset(&mdev->emul, kind);
-	migdev_mig_reset_locked(mdev);
-	mutex_unlock(&mdev->mig.state_mutex);
+	migdev_emul_reset(&mvdev->emul, kind);
+	migdev_mig_reset_locked(mvdev);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	return 0;
 }
 
-static struct file *migdev_step_locked(struct migdev_device *mdev,
+static struct file *migdev_step_locked(struct migdev_device *mvdev,
 				       enum vfio_device_mig_state new)
 {
-	enum vfio_device_mig_state cur = mdev->mig.state;
-	struct migdev_emul *e = &mdev->emul;
+	enum vfio_device_mig_state cur = mvdev->mig.state;
+	struct migdev_emul *e = &mvdev->emul;
 	int ret;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
 
 	/*
 	 * RUNNING -> RUNNING_P2P, PRE_COPY -> PRE_COPY_P2P: quiesce.  Returns
@@ -108,7 +108,7 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
 	    new == VFIO_DEVICE_STATE_RUNNING) {
 		migdev_emul_run(e);
-		migdev_irq_resume(mdev);
+		migdev_irq_resume(mvdev);
 		return NULL;
 	}
 
@@ -126,7 +126,7 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP) {
 		migdev_emul_freeze_clock(e);
-		migdev_irq_reclaim(mdev);
+		migdev_irq_reclaim(mvdev);
 		return NULL;
 	}
 
@@ -142,27 +142,27 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	     new == VFIO_DEVICE_STATE_PRE_COPY) ||
 	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
 	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P))
-		return migdev_save_open(mdev, true);
+		return migdev_save_open(mvdev, true);
 
 	/* PRE_COPY -> RUNNING, PRE_COPY_P2P -> RUNNING_P2P: saving ends. */
 	if ((cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_RUNNING) ||
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	     new == VFIO_DEVICE_STATE_RUNNING_P2P)) {
-		migdev_mig_disable_files(mdev);
+		migdev_mig_disable_files(mvdev);
 		return NULL;
 	}
 
 	/* STOP -> STOP_COPY: a new data_fd with the whole device. */
 	if (cur == VFIO_DEVICE_STATE_STOP &&
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
-		struct file *f = migdev_save_open(mdev, false);
+		struct file *f = migdev_save_open(mvdev, false);
 
 		if (IS_ERR(f))
 			return f;
-		ret = migdev_save_stop_copy(mdev->mig.save);
+		ret = migdev_save_stop_copy(mvdev->mig.save);
 		if (ret) {
-			migdev_mig_disable_files(mdev);
+			migdev_mig_disable_files(mvdev);
 			fput(f);
 			return ERR_PTR(ret);
 		}
@@ -173,8 +173,8 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	    new == VFIO_DEVICE_STATE_STOP_COPY) {
 		migdev_emul_freeze_clock(e);
-		migdev_irq_reclaim(mdev);
-		ret = migdev_save_stop_copy(mdev->mig.save);
+		migdev_irq_reclaim(mvdev);
+		ret = migdev_save_stop_copy(mvdev->mig.save);
 		if (ret) {
 			migdev_emul_thaw_clock(e);
 			return ERR_PTR(ret);
@@ -185,14 +185,14 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	/* STOP_COPY -> STOP: saving ends. */
 	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
 	    new == VFIO_DEVICE_STATE_STOP) {
-		migdev_mig_disable_files(mdev);
+		migdev_mig_disable_files(mvdev);
 		return NULL;
 	}
 
 	/* STOP -> RESUMING: a data_fd to write the stream into. */
 	if (cur == VFIO_DEVICE_STATE_STOP &&
 	    new == VFIO_DEVICE_STATE_RESUMING)
-		return migdev_resume_open(mdev);
+		return migdev_resume_open(mvdev);
 
 	/*
 	 * RESUMING -> STOP: apply what was received, only if it is a whole
@@ -200,10 +200,10 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
 	 */
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    new == VFIO_DEVICE_STATE_STOP) {
-		ret = migdev_resume_commit(mdev->mig.resume);
+		ret = migdev_resume_commit(mvdev->mig.resume);
 		if (ret)
 			return ERR_PTR(ret);
-		migdev_mig_disable_files(mdev);
+		migdev_mig_disable_files(mvdev);
 		return NULL;
 	}
 
@@ -215,22 +215,22 @@ static struct file *migdev_step_locked(struct migdev_device *mdev,
  * Fault injection (debugfs mig_fail): after fail_skip more arcs succeed,
  * the next fail_count arcs fail.
  */
-static bool migdev_mig_inject_locked(struct migdev_device *mdev)
+static bool migdev_mig_inject_locked(struct migdev_device *mvdev)
 {
-	lockdep_assert_held(&mdev->mig.state_mutex);
-	if (!mdev->mig.fail_count)
+	lockdep_assert_held(&mvdev->mig.state_mutex);
+	if (!mvdev->mig.fail_count)
 		return false;
-	if (mdev->mig.fail_skip) {
-		mdev->mig.fail_skip--;
+	if (mvdev->mig.fail_skip) {
+		mvdev->mig.fail_skip--;
 		return false;
 	}
-	mdev->mig.fail_count--;
+	mvdev->mig.fail_count--;
 	return true;
 }
 
 /**
  * migdev_mig_set_state_locked() - go to @new an arc at a time
- * @mdev: device, state_mutex held
+ * @mvdev: device, state_mutex held
  * @new: the state to reach
  *
  * Both front ends come here: VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE and the
@@ -240,33 +240,33 @@ static bool migdev_mig_inject_locked(struct migdev_device *mdev)
  * Return: the new data_fd's file if the last arc opened one, NULL, or an
  * ERR_PTR.
  */
-struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
+struct file *migdev_mig_set_state_locked(struct migdev_device *mvdev,
 					 enum vfio_device_mig_state new)
 {
-	struct vfio_device *vdev = &mdev->vdev;
+	struct vfio_device *vdev = &mvdev->vdev;
 	enum vfio_device_mig_state next;
 	struct file *res = NULL;
 	int ret;
 
-	lockdep_assert_held(&mdev->mig.state_mutex);
-	while (new != mdev->mig.state) {
-		ret = vfio_mig_get_next_state(vdev, mdev->mig.state, new, &next);
+	lockdep_assert_held(&mvdev->mig.state_mutex);
+	while (new != mvdev->mig.state) {
+		ret = vfio_mig_get_next_state(vdev, mvdev->mig.state, new, &next);
 		if (ret)
 			return ERR_PTR(ret);
-		if (migdev_mig_inject_locked(mdev)) {
-			migdev_user_info(mdev, "migration: arc %d -> %d fails by fault injection\n",
-					 mdev->mig.state, next);
+		if (migdev_mig_inject_locked(mvdev)) {
+			migdev_user_info(mvdev, "migration: arc %d -> %d fails by fault injection\n",
+					 mvdev->mig.state, next);
 			res = ERR_PTR(-EIO);
 		} else {
-			res = migdev_step_locked(mdev, next);
+			res = migdev_step_locked(mvdev, next);
 		}
 		if (IS_ERR(res)) {
-			migdev_user_err(mdev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
-					mdev->mig.state, next, res, mdev->mig.state);
+			migdev_user_err(mvdev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
+					mvdev->mig.state, next, res, mvdev->mig.state);
 			return res;
 		}
-		mdev->mig.state = next;
-		if (WARN_ON(res && new != mdev->mig.state)) {
+		mvdev->mig.state = next;
+		if (WARN_ON(res && new != mvdev->mig.state)) {
 			fput(res);
 			return ERR_PTR(-EINVAL);
 		}
@@ -276,64 +276,64 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mdev,
 
 /**
  * migdev_mig_error_locked() - a failure could not be undone: ERROR
- * @mdev: device, state_mutex held
+ * @mvdev: device, state_mutex held
  *
  * The device is held still (no DMA, no interrupt, the clock stopped) and
  * its migration files stop working; only a reset brings it back.
  */
-void migdev_mig_error_locked(struct migdev_device *mdev)
+void migdev_mig_error_locked(struct migdev_device *mvdev)
 {
-	lockdep_assert_held(&mdev->mig.state_mutex);
-	migdev_mig_disable_files(mdev);
-	migdev_engine_pause(&mdev->emul);
-	migdev_emul_freeze_clock(&mdev->emul);
-	mdev->mig.state = VFIO_DEVICE_STATE_ERROR;
-	migdev_user_err(mdev, "migration: device in ERROR until reset\n");
+	lockdep_assert_held(&mvdev->mig.state_mutex);
+	migdev_mig_disable_files(mvdev);
+	migdev_engine_pause(&mvdev->emul);
+	migdev_emul_freeze_clock(&mvdev->emul);
+	mvdev->mig.state = VFIO_DEVICE_STATE_ERROR;
+	migdev_user_err(mvdev, "migration: device in ERROR until reset\n");
 }
 
 static struct file *migdev_set_state(struct vfio_device *vdev,
 				     enum vfio_device_mig_state new)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct file *res;
 
 	/* Killable: an arc may wait for a chunk stalled on user memory. */
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return ERR_PTR(-EINTR);
 	/* One interface at a time: the v1 region is migrating the device. */
-	if (mdev->mig.v1.active) {
-		migdev_user_warn(mdev,
+	if (mvdev->mig.v1.active) {
+		migdev_user_warn(mvdev,
 				 "migration: state %d refused: the v1 migration region is in use (device_state 0x%x)\n",
-				 new, mdev->mig.v1.state);
+				 new, mvdev->mig.v1.state);
 		res = ERR_PTR(-EBUSY);
 	} else {
-		res = migdev_mig_set_state_locked(mdev, new);
+		res = migdev_mig_set_state_locked(mvdev, new);
 	}
-	mutex_unlock(&mdev->mig.state_mutex);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	return res;
 }
 
 static int migdev_get_state(struct vfio_device *vdev,
 			    enum vfio_device_mig_state *state)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
-	*state = mdev->mig.state;
-	mutex_unlock(&mdev->mig.state_mutex);
+	*state = mvdev->mig.state;
+	mutex_unlock(&mvdev->mig.state_mutex);
 	return 0;
 }
 
 static int migdev_get_data_size(struct vfio_device *vdev,
 				unsigned long *stop_copy_length)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
-	*stop_copy_length = migdev_save_estimate(mdev, mdev->mig.save);
-	mutex_unlock(&mdev->mig.state_mutex);
+	*stop_copy_length = migdev_save_estimate(mvdev, mvdev->mig.save);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	return 0;
 }
 
@@ -345,43 +345,43 @@ static const struct vfio_migration_ops migdev_mig_ops = {
 
 /**
  * migdev_mig_init() - set up migration for a new device
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_mig_init(struct migdev_device *mdev)
+void migdev_mig_init(struct migdev_device *mvdev)
 {
-	mutex_init(&mdev->mig.state_mutex);
-	spin_lock_init(&mdev->mig.save_wq_lock);
-	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
-	mdev->mig.minor = migdev_stream_minor;
-	mdev->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY |
+	mutex_init(&mvdev->mig.state_mutex);
+	spin_lock_init(&mvdev->mig.save_wq_lock);
+	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
+	mvdev->mig.minor = migdev_stream_minor;
+	mvdev->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY |
 				     VFIO_MIGRATION_P2P |
 				     VFIO_MIGRATION_PRE_COPY;
-	mdev->vdev.mig_ops = &migdev_mig_ops;
+	mvdev->vdev.mig_ops = &migdev_mig_ops;
 }
 
 /**
  * migdev_mig_open() - a user opens the device: RUNNING, no migration
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_mig_open(struct migdev_device *mdev)
+void migdev_mig_open(struct migdev_device *mvdev)
 {
-	mutex_lock(&mdev->mig.state_mutex);
-	migdev_v1_reset_locked(mdev);
-	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
+	mutex_lock(&mvdev->mig.state_mutex);
+	migdev_v1_reset_locked(mvdev);
+	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	/* A user that closed a stopped device left its clock standing. */
-	migdev_emul_thaw_clock(&mdev->emul);
-	mutex_unlock(&mdev->mig.state_mutex);
+	migdev_emul_thaw_clock(&mvdev->emul);
+	mutex_unlock(&mvdev->mig.state_mutex);
 }
 
 /**
  * migdev_mig_close() - the user let go: migration files stop working
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_mig_close(struct migdev_device *mdev)
+void migdev_mig_close(struct migdev_device *mvdev)
 {
-	mutex_lock(&mdev->mig.state_mutex);
-	migdev_mig_disable_files(mdev);
-	migdev_v1_close_locked(mdev);
-	mdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
-	mutex_unlock(&mdev->mig.state_mutex);
+	mutex_lock(&mvdev->mig.state_mutex);
+	migdev_mig_disable_files(mvdev);
+	migdev_v1_close_locked(mvdev);
+	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
+	mutex_unlock(&mvdev->mig.state_mutex);
 }

@@ -55,8 +55,8 @@ static bool migdev_mmap_insert(void *arg, struct page *page)
 static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct migdev_device *mdev = vma->vm_private_data;
-	struct migdev_devmem *dm = &mdev->emul.devmem;
+	struct migdev_device *mvdev = vma->vm_private_data;
+	struct migdev_devmem *dm = &mvdev->emul.devmem;
 	unsigned long base = migdev_region_offset(VFIO_PCI_BAR2_REGION_INDEX) >>
 			     PAGE_SHIFT;
 	unsigned long idx = vmf->pgoff - base;
@@ -76,7 +76,7 @@ static vm_fault_t migdev_mmap_map(struct vm_fault *vmf, bool mkwrite)
 		 * the fault for ever: the access gets SIGBUS, as one to device
 		 * memory the device cannot back.
 		 */
-		migdev_user_warn(mdev,
+		migdev_user_warn(mvdev,
 				 "BAR2 page %lu: no memory to back it (%pe): SIGBUS\n",
 				 idx, ERR_PTR(ret));
 		return VM_FAULT_SIGBUS;
@@ -109,34 +109,34 @@ static const struct vm_operations_struct migdev_mmap_ops = {
  */
 int migdev_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	u64 pos = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	unsigned int index = pos >> MIGDEV_REGION_SHIFT;
 	u64 off = pos & (migdev_region_offset(1) - 1);
 	u64 size = vma->vm_end - vma->vm_start;
 
 	if (index == MIGDEV_MIG_REGION_INDEX)
-		return migdev_v1_mmap(mdev, vma, off);
+		return migdev_v1_mmap(mvdev, vma, off);
 	if (index != VFIO_PCI_BAR2_REGION_INDEX) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"mmap of region %u refused: only BAR2 (device memory) and the migration region's data section can be mapped\n",
 				index);
 		return -EINVAL;
 	}
-	if (off >= mdev->emul.geom.devmem_size ||
-	    size > mdev->emul.geom.devmem_size - off) {
-		migdev_user_err(mdev,
+	if (off >= mvdev->emul.geom.devmem_size ||
+	    size > mvdev->emul.geom.devmem_size - off) {
+		migdev_user_err(mvdev,
 				"mmap of 0x%llx bytes at 0x%llx of BAR2 refused: BAR2 has 0x%llx bytes\n",
-				size, off, mdev->emul.geom.devmem_size);
+				size, off, mvdev->emul.geom.devmem_size);
 		return -EINVAL;
 	}
 	if (!(vma->vm_flags & VM_SHARED)) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"private mmap of BAR2 refused: device memory is shared, map it MAP_SHARED\n");
 		return -EINVAL;
 	}
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP | VM_IO);
 	vma->vm_ops = &migdev_mmap_ops;
-	vma->vm_private_data = mdev;
+	vma->vm_private_data = mvdev;
 	return 0;
 }

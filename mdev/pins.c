@@ -63,19 +63,19 @@ void migdev_pins_fini(struct migdev_pins *pins)
 	mutex_destroy(&pins->lock);
 }
 
-static struct migdev_pins *migdev_pins_of(struct migdev_device *mdev)
+static struct migdev_pins *migdev_pins_of(struct migdev_device *mvdev)
 {
-	return &mdev->pins;
+	return &mvdev->pins;
 }
 
 /*
  * Drop the pins on IOVA pages [first, last]: out of the cache under the
  * device lock, a batch at a time, then unpinned without it.
  */
-static void migdev_pins_drop_locked(struct migdev_device *mdev,
+static void migdev_pins_drop_locked(struct migdev_device *mvdev,
 				    unsigned long first, unsigned long last)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 	unsigned long batch[64], index;
 	unsigned int n, i;
 	void *entry;
@@ -83,7 +83,7 @@ static void migdev_pins_drop_locked(struct migdev_device *mdev,
 	lockdep_assert_held(&pins->lock);
 	do {
 		n = 0;
-		migdev_emul_lock(&mdev->emul);
+		migdev_emul_lock(&mvdev->emul);
 		xa_for_each_range(&pins->pages, index, entry, first, last) {
 			xa_erase(&pins->pages, index);
 			batch[n++] = index;
@@ -91,9 +91,9 @@ static void migdev_pins_drop_locked(struct migdev_device *mdev,
 				break;
 		}
 		pins->nr -= n;
-		mutex_unlock(&mdev->emul.lock);
+		mutex_unlock(&mvdev->emul.lock);
 		for (i = 0; i < n; i++)
-			vfio_unpin_pages(&mdev->vdev,
+			vfio_unpin_pages(&mvdev->vdev,
 					 (dma_addr_t)batch[i] << PAGE_SHIFT, 1);
 	} while (n == ARRAY_SIZE(batch));
 }
@@ -101,7 +101,7 @@ static void migdev_pins_drop_locked(struct migdev_device *mdev,
 /**
  * migdev_pins_unmap() - the user unmapped IOVA range [@iova, @iova + @len):
  * no pin in it survives
- * @mdev: device
+ * @mvdev: device
  * @iova: start
  * @len: bytes
  *
@@ -109,68 +109,68 @@ static void migdev_pins_drop_locked(struct migdev_device *mdev,
  * memory: the user's own unmap waits with it, as it would for the
  * container's lock) and for a step that copies (never long).
  */
-void migdev_pins_unmap(struct migdev_device *mdev, u64 iova, u64 len)
+void migdev_pins_unmap(struct migdev_device *mvdev, u64 iova, u64 len)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 
 	if (!len)
 		return;
 	mutex_lock(&pins->lock);
-	migdev_pins_drop_locked(mdev, iova >> PAGE_SHIFT,
+	migdev_pins_drop_locked(mvdev, iova >> PAGE_SHIFT,
 				(iova + len - 1) >> PAGE_SHIFT);
 	mutex_unlock(&pins->lock);
 }
 
 /**
  * migdev_pins_flush() - unpin everything: the device closes
- * @mdev: device, whose worker has stopped
+ * @mvdev: device, whose worker has stopped
  */
-void migdev_pins_flush(struct migdev_device *mdev)
+void migdev_pins_flush(struct migdev_device *mvdev)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 
 	mutex_lock(&pins->lock);
-	migdev_pins_drop_locked(mdev, 0, ULONG_MAX);
+	migdev_pins_drop_locked(mvdev, 0, ULONG_MAX);
 	WRITE_ONCE(pins->no_pin, false);
 	mutex_unlock(&pins->lock);
 }
 
 /**
  * migdev_pins_release() - unpin everything: the engine has been idle
- * @mdev: device
+ * @mvdev: device
  *
  * The worker, holding nothing (unpinning takes the user's mmap_lock).
  */
-void migdev_pins_release(struct migdev_device *mdev)
+void migdev_pins_release(struct migdev_device *mvdev)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 
 	if (mutex_lock_killable(&pins->lock))
 		return;
-	migdev_pins_drop_locked(mdev, 0, ULONG_MAX);
+	migdev_pins_drop_locked(mvdev, 0, ULONG_MAX);
 	mutex_unlock(&pins->lock);
 }
 
 /* Pin IOVA page @index into the cache, writable if the mapping is. */
-static int migdev_pins_add(struct migdev_device *mdev, unsigned long index)
+static int migdev_pins_add(struct migdev_device *mvdev, unsigned long index)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 	dma_addr_t iova = (dma_addr_t)index << PAGE_SHIFT;
 	struct page *page;
 	bool ro = false;
 	int ret;
 
-	ret = vfio_pin_pages(&mdev->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE,
+	ret = vfio_pin_pages(&mvdev->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE,
 			     &page);
 	if (ret == -EPERM) {
 		ro = true;
-		ret = vfio_pin_pages(&mdev->vdev, iova, 1, IOMMU_READ, &page);
+		ret = vfio_pin_pages(&mvdev->vdev, iova, 1, IOMMU_READ, &page);
 	}
 	if (ret != 1)
 		return ret < 0 ? ret : -EFAULT;
 	ret = xa_err(xa_store(&pins->pages, index, page, GFP_KERNEL_ACCOUNT));
 	if (ret) {
-		vfio_unpin_pages(&mdev->vdev, iova, 1);
+		vfio_unpin_pages(&mvdev->vdev, iova, 1);
 		return ret;
 	}
 	if (ro)
@@ -194,7 +194,7 @@ static unsigned long migdev_pins_count(const struct migdev_dma_range *r,
 /**
  * migdev_pins_prepare() - pin the pages of @n ranges at @r that are not
  * yet pinned
- * @mdev: device
+ * @mvdev: device
  * @r: ranges
  * @n: how many
  *
@@ -203,10 +203,10 @@ static unsigned long migdev_pins_count(const struct migdev_dma_range *r,
  * (not mapped) stays out; the step that needs it fails as the device does
  * on an unmapped address.
  */
-void migdev_pins_prepare(struct migdev_device *mdev,
+void migdev_pins_prepare(struct migdev_device *mvdev,
 			 const struct migdev_dma_range *r, unsigned int n)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 	unsigned long index, last;
 	bool retried = false;
 	unsigned int i;
@@ -218,7 +218,7 @@ void migdev_pins_prepare(struct migdev_device *mdev,
 		goto out;
 	if (pins->nr + migdev_pins_count(r, n) >
 	    (max(migdev_pin_cache_mb, 1U) << (20 - PAGE_SHIFT)))
-		migdev_pins_drop_locked(mdev, 0, ULONG_MAX);
+		migdev_pins_drop_locked(mvdev, 0, ULONG_MAX);
 again:
 	for (i = 0; i < n; i++) {
 		last = (r[i].iova + r[i].len - 1) >> PAGE_SHIFT;
@@ -227,17 +227,17 @@ again:
 				continue;
 			if (fatal_signal_pending(current))
 				goto out;
-			ret = migdev_pins_add(mdev, index);
+			ret = migdev_pins_add(mvdev, index);
 			if (ret == -ENOMEM && pins->nr && !retried) {
 				/* RLIMIT_MEMLOCK: keep only what this step needs. */
-				migdev_pins_drop_locked(mdev, 0, ULONG_MAX);
+				migdev_pins_drop_locked(mvdev, 0, ULONG_MAX);
 				retried = true;
 				goto again;
 			}
 			if (ret == -EACCES) {
 				/* A type1 v1 container: no pinning at all. */
 				WRITE_ONCE(pins->no_pin, true);
-				migdev_user_info(mdev,
+				migdev_user_info(mvdev,
 						 "the container refuses vfio_pin_pages() (type1 v1?): DMA goes through vfio_dma_rw() under the device lock\n");
 				goto out;
 			}
@@ -249,20 +249,20 @@ out:
 
 /**
  * migdev_pins_ready() - whether every page of @n ranges at @r is pinned
- * @mdev: device, locked (emul)
+ * @mvdev: device, locked (emul)
  * @r: ranges
  * @n: how many
  *
  * Return: true if a step that touches them never waits.
  */
-bool migdev_pins_ready(struct migdev_device *mdev,
+bool migdev_pins_ready(struct migdev_device *mvdev,
 		       const struct migdev_dma_range *r, unsigned int n)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 	unsigned long index, last;
 	unsigned int i;
 
-	lockdep_assert_held(&mdev->emul.lock);
+	lockdep_assert_held(&mvdev->emul.lock);
 	if (READ_ONCE(pins->no_pin))
 		return true;
 	for (i = 0; i < n; i++) {
@@ -321,7 +321,7 @@ static int migdev_pins_buf_piece(void *arg, void *p, size_t n)
 
 /**
  * migdev_pins_rw() - copy between @buf and guest memory through the pins
- * @mdev: device, locked (emul)
+ * @mvdev: device, locked (emul)
  * @iova: guest address
  * @buf: kernel buffer
  * @len: bytes
@@ -333,23 +333,23 @@ static int migdev_pins_buf_piece(void *arg, void *p, size_t n)
  * Return: 0, or -EFAULT (a page is not pinned: not mapped) or -EPERM (a
  * write to a read-only mapping), with nothing copied.
  */
-int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
+int migdev_pins_rw(struct migdev_device *mvdev, u64 iova, void *buf,
 		   size_t len, bool write)
 {
 	struct migdev_pins_buf b = { .buf = buf, .write = write };
 
-	lockdep_assert_held(&mdev->emul.lock);
+	lockdep_assert_held(&mvdev->emul.lock);
 	if (!len)
 		return 0;
-	if (READ_ONCE(mdev->pins.no_pin))
-		return vfio_dma_rw(&mdev->vdev, iova, buf, len, write);
-	return migdev_pins_each(mdev, iova, len, write, migdev_pins_buf_piece, &b);
+	if (READ_ONCE(mvdev->pins.no_pin))
+		return vfio_dma_rw(&mvdev->vdev, iova, buf, len, write);
+	return migdev_pins_each(mvdev, iova, len, write, migdev_pins_buf_piece, &b);
 }
 
 /**
  * migdev_pins_copy() - copy guest memory to guest memory through the pins,
  * in one pass
- * @mdev: device, locked (emul)
+ * @mvdev: device, locked (emul)
  * @dst: guest address to copy to
  * @src: guest address to copy from
  * @len: bytes
@@ -357,15 +357,15 @@ int migdev_pins_rw(struct migdev_device *mdev, u64 iova, void *buf,
  * Return: 0; -EFAULT or -EPERM as migdev_pins_rw(), with nothing copied;
  * or -EOPNOTSUPP in a v1 container (nothing is pinned there).
  */
-int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
+int migdev_pins_copy(struct migdev_device *mvdev, u64 dst, u64 src,
 		     size_t len)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 	struct page *sp[MIGDEV_PINS_SPAN], *dp[MIGDEV_PINS_SPAN];
 	size_t done = 0;
 	int ret;
 
-	lockdep_assert_held(&mdev->emul.lock);
+	lockdep_assert_held(&mvdev->emul.lock);
 	if (READ_ONCE(pins->no_pin))
 		return -EOPNOTSUPP;
 	if (!len)
@@ -395,7 +395,7 @@ int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
 
 /**
  * migdev_pins_each() - work on guest memory in place through the pins
- * @mdev: device, locked (emul)
+ * @mvdev: device, locked (emul)
  * @iova: guest address
  * @len: bytes
  * @write: @fn writes the pieces (else it reads them)
@@ -405,17 +405,17 @@ int migdev_pins_copy(struct migdev_device *mdev, u64 dst, u64 src,
  * Return: 0, @fn's first error, -EFAULT or -EPERM as migdev_pins_rw()
  * with @fn never called, or -EOPNOTSUPP in a v1 container.
  */
-int migdev_pins_each(struct migdev_device *mdev, u64 iova, size_t len,
+int migdev_pins_each(struct migdev_device *mvdev, u64 iova, size_t len,
 		     bool write, int (*fn)(void *arg, void *p, size_t n),
 		     void *arg)
 {
-	struct migdev_pins *pins = migdev_pins_of(mdev);
+	struct migdev_pins *pins = migdev_pins_of(mvdev);
 	struct page *pages[MIGDEV_PINS_SPAN];
 	size_t done = 0, off = offset_in_page(iova);
 	unsigned int i = 0;
 	int ret;
 
-	lockdep_assert_held(&mdev->emul.lock);
+	lockdep_assert_held(&mvdev->emul.lock);
 	if (READ_ONCE(pins->no_pin))
 		return -EOPNOTSUPP;
 	if (!len)

@@ -17,7 +17,7 @@
 
 #define MIGDEV_REGION_MASK	(migdev_region_offset(1) - 1)
 
-static u64 migdev_region_size(struct migdev_device *mdev, unsigned int index)
+static u64 migdev_region_size(struct migdev_device *mvdev, unsigned int index)
 {
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -25,7 +25,7 @@ static u64 migdev_region_size(struct migdev_device *mdev, unsigned int index)
 	case VFIO_PCI_BAR0_REGION_INDEX:
 		return MIGDEV_BAR0_SIZE;
 	case VFIO_PCI_BAR2_REGION_INDEX:
-		return mdev->emul.geom.devmem_size;
+		return mvdev->emul.geom.devmem_size;
 	case MIGDEV_MIG_REGION_INDEX:
 		return MIGDEV_MIG_REGION_SIZE;
 	}
@@ -34,12 +34,12 @@ static u64 migdev_region_size(struct migdev_device *mdev, unsigned int index)
 
 /**
  * migdev_ioctl_get_region_info() - VFIO_DEVICE_GET_REGION_INFO
- * @mdev: device
+ * @mvdev: device
  * @arg: user's struct vfio_region_info
  *
  * Return: 0 or a negative errno.
  */
-int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg)
+int migdev_ioctl_get_region_info(struct migdev_device *mvdev, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
 	struct vfio_region_info info;
@@ -51,10 +51,10 @@ int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg)
 	if (info.index >= MIGDEV_NUM_REGIONS)
 		return -EINVAL;
 	if (info.index == MIGDEV_MIG_REGION_INDEX)
-		return migdev_v1_region_info(mdev, &info, arg);
+		return migdev_v1_region_info(mvdev, &info, arg);
 
 	info.offset = migdev_region_offset(info.index);
-	info.size = migdev_region_size(mdev, info.index);
+	info.size = migdev_region_size(mvdev, info.index);
 	info.flags = info.size ?
 		     VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE : 0;
 	if (info.index == VFIO_PCI_BAR2_REGION_INDEX)
@@ -68,7 +68,7 @@ int migdev_ioctl_get_region_info(struct migdev_device *mdev, void __user *arg)
  * Config space: any length, split into naturally aligned accesses of at
  * most 4 bytes (QEMU reads the whole space with one pread()).
  */
-static ssize_t migdev_region_cfg_rw(struct migdev_device *mdev, char __user *ubuf,
+static ssize_t migdev_region_cfg_rw(struct migdev_device *mvdev, char __user *ubuf,
 				    size_t count, unsigned int off, bool write)
 {
 	size_t done = 0;
@@ -91,14 +91,14 @@ static ssize_t migdev_region_cfg_rw(struct migdev_device *mdev, char __user *ubu
 			if (copy_from_user(&le, ubuf + done, sz))
 				return -EFAULT;
 			val = le32_to_cpu(le) & (sz == 4 ? U32_MAX : BIT(8 * sz) - 1);
-			if (migdev_emul_cfg_write(&mdev->emul, pos, sz, val)) {
-				int ret = migdev_mig_reset(mdev, MIGDEV_RESET_FLR);
+			if (migdev_emul_cfg_write(&mvdev->emul, pos, sz, val)) {
+				int ret = migdev_mig_reset(mvdev, MIGDEV_RESET_FLR);
 
 				if (ret)
 					return ret;
 			}
 		} else {
-			val = migdev_emul_cfg_read(&mdev->emul, pos, sz);
+			val = migdev_emul_cfg_read(&mvdev->emul, pos, sz);
 			le = cpu_to_le32(val);
 			if (copy_to_user(ubuf + done, &le, sz))
 				return -EFAULT;
@@ -109,7 +109,7 @@ static ssize_t migdev_region_cfg_rw(struct migdev_device *mdev, char __user *ubu
 }
 
 /* BAR0: registers, one aligned 4- or 8-byte access at a time. */
-static ssize_t migdev_region_bar0_rw(struct migdev_device *mdev, char __user *ubuf,
+static ssize_t migdev_region_bar0_rw(struct migdev_device *mvdev, char __user *ubuf,
 				     size_t count, unsigned int off, bool write)
 {
 	__le64 le = 0;
@@ -117,7 +117,7 @@ static ssize_t migdev_region_bar0_rw(struct migdev_device *mdev, char __user *ub
 	int ret;
 
 	if ((count != 4 && count != 8) || !IS_ALIGNED(off, count)) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"BAR0 %s of %zu bytes at 0x%x refused: registers take naturally aligned 4- or 8-byte accesses\n",
 				write ? "write" : "read", count, off);
 		return -EINVAL;
@@ -125,10 +125,10 @@ static ssize_t migdev_region_bar0_rw(struct migdev_device *mdev, char __user *ub
 	if (write) {
 		if (copy_from_user(&le, ubuf, count))
 			return -EFAULT;
-		ret = migdev_emul_bar0_write(&mdev->emul, off, count,
+		ret = migdev_emul_bar0_write(&mvdev->emul, off, count,
 					     le64_to_cpu(le));
 	} else {
-		ret = migdev_emul_bar0_read(&mdev->emul, off, count, &val);
+		ret = migdev_emul_bar0_read(&mvdev->emul, off, count, &val);
 		le = cpu_to_le64(val);
 		if (!ret && copy_to_user(ubuf, &le, count))
 			return -EFAULT;
@@ -137,7 +137,7 @@ static ssize_t migdev_region_bar0_rw(struct migdev_device *mdev, char __user *ub
 }
 
 /* BAR2: device memory, any width, bounced through a kernel page. */
-static ssize_t migdev_region_bar2_rw(struct migdev_device *mdev, char __user *ubuf,
+static ssize_t migdev_region_bar2_rw(struct migdev_device *mvdev, char __user *ubuf,
 				     size_t count, u64 off, bool write)
 {
 	size_t done = 0;
@@ -156,12 +156,12 @@ static ssize_t migdev_region_bar2_rw(struct migdev_device *mdev, char __user *ub
 				ret = -EFAULT;
 				break;
 			}
-			ret = migdev_devmem_write(&mdev->emul.devmem, off + done,
+			ret = migdev_devmem_write(&mvdev->emul.devmem, off + done,
 						  bounce, n);
 			if (ret)
 				break;
 		} else {
-			migdev_devmem_read(&mdev->emul.devmem, off + done,
+			migdev_devmem_read(&mvdev->emul.devmem, off + done,
 					   bounce, n);
 			if (copy_to_user(ubuf + done, bounce, n)) {
 				ret = -EFAULT;
@@ -180,7 +180,7 @@ static ssize_t migdev_region_bar2_rw(struct migdev_device *mdev, char __user *ub
 	return done ? done : ret;
 }
 
-static ssize_t migdev_region_rw(struct migdev_device *mdev, char __user *ubuf,
+static ssize_t migdev_region_rw(struct migdev_device *mvdev, char __user *ubuf,
 				size_t count, loff_t *ppos, bool write)
 {
 	u64 pos = *ppos;
@@ -190,16 +190,16 @@ static ssize_t migdev_region_rw(struct migdev_device *mdev, char __user *ubuf,
 	ssize_t ret;
 
 	if (*ppos < 0 || index >= MIGDEV_NUM_REGIONS) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"%s at offset 0x%llx refused: no such region\n",
 				write ? "write" : "read", pos);
 		return -EINVAL;
 	}
-	size = migdev_region_size(mdev, index);
+	size = migdev_region_size(mvdev, index);
 	if (!count)
 		return 0;
 	if (off >= size || count > size - off) {
-		migdev_user_err(mdev,
+		migdev_user_err(mvdev,
 				"%s of %zu bytes at 0x%llx of region %u refused: the region has 0x%llx bytes\n",
 				write ? "write" : "read", count, off, index,
 				size);
@@ -208,16 +208,16 @@ static ssize_t migdev_region_rw(struct migdev_device *mdev, char __user *ubuf,
 
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
-		ret = migdev_region_cfg_rw(mdev, ubuf, count, off, write);
+		ret = migdev_region_cfg_rw(mvdev, ubuf, count, off, write);
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX:
-		ret = migdev_region_bar0_rw(mdev, ubuf, count, off, write);
+		ret = migdev_region_bar0_rw(mvdev, ubuf, count, off, write);
 		break;
 	case VFIO_PCI_BAR2_REGION_INDEX:
-		ret = migdev_region_bar2_rw(mdev, ubuf, count, off, write);
+		ret = migdev_region_bar2_rw(mvdev, ubuf, count, off, write);
 		break;
 	case MIGDEV_MIG_REGION_INDEX:
-		ret = migdev_v1_rw(mdev, ubuf, count, off, write);
+		ret = migdev_v1_rw(mvdev, ubuf, count, off, write);
 		break;
 	default:
 		ret = -EINVAL;	/* unreachable: other regions have size 0 */

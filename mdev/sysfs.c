@@ -51,20 +51,20 @@ static DEVICE_ATTR_RO(devmem_resident);
 static ssize_t migration_minor_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
-	struct migdev_device *mdev = migdev_from_dev(dev);
+	struct migdev_device *mvdev = migdev_from_dev(dev);
 
 	/*
 	 * Without state_mutex: the file is world-readable, and a reader
 	 * must not wait for an arc that waits for a user's stalled memory.
 	 */
-	return sysfs_emit(buf, "%u\n", READ_ONCE(mdev->mig.minor));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(mvdev->mig.minor));
 }
 
 static ssize_t migration_minor_store(struct device *dev,
 				     struct device_attribute *attr,
 				     const char *buf, size_t count)
 {
-	struct migdev_device *mdev = migdev_from_dev(dev);
+	struct migdev_device *mvdev = migdev_from_dev(dev);
 	u16 minor;
 	int ret;
 
@@ -76,13 +76,13 @@ static ssize_t migration_minor_store(struct device *dev,
 				    minor, migdev_stream_minor);
 		return -EINVAL;
 	}
-	if (mutex_lock_killable(&mdev->mig.state_mutex))
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
-	if (mdev->mig.save || mdev->mig.resume)
+	if (mvdev->mig.save || mvdev->mig.resume)
 		ret = -EBUSY;
 	else
-		WRITE_ONCE(mdev->mig.minor, minor);
-	mutex_unlock(&mdev->mig.state_mutex);
+		WRITE_ONCE(mvdev->mig.minor, minor);
+	mutex_unlock(&mvdev->mig.state_mutex);
 	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(migration_minor);

@@ -10,12 +10,12 @@
 
 static int migdev_init_dev(struct vfio_device *vdev)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
-	struct mdev_device *mdevice = to_mdev_device(vdev->dev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
+	struct mdev_device *mdev = to_mdev_device(vdev->dev);
 	struct migdev_type *type =
-		container_of(mdevice->type, struct migdev_type, mtype);
+		container_of(mdev->type, struct migdev_type, mtype);
 	struct migdev_parent *parent =
-		container_of(mdevice->type->parent, struct migdev_parent,
+		container_of(mdev->type->parent, struct migdev_parent,
 			     mparent);
 	struct migdev_geom geom = {
 		.type_id = type->id,
@@ -31,22 +31,22 @@ static int migdev_init_dev(struct vfio_device *vdev)
 				     dev_name(&parent->dev), type->profile->sysfs_name);
 		return ret;
 	}
-	mdev->parent = parent;
-	mdev->type = type;
-	ratelimit_state_init(&mdev->log_rs, DEFAULT_RATELIMIT_INTERVAL,
+	mvdev->parent = parent;
+	mvdev->type = type;
+	ratelimit_state_init(&mvdev->log_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     MIGDEV_LOG_BURST);
-	ratelimit_set_flags(&mdev->log_rs, RATELIMIT_MSG_ON_RELEASE);
-	migdev_irq_init(mdev);
-	migdev_mig_init(mdev);
-	migdev_dma_log_init(mdev);
-	migdev_worker_init(mdev);
-	migdev_pins_init(&mdev->pins);
-	ret = migdev_emul_init(&mdev->emul, &geom, &migdev_host_ops, mdev);
+	ratelimit_set_flags(&mvdev->log_rs, RATELIMIT_MSG_ON_RELEASE);
+	migdev_irq_init(mvdev);
+	migdev_mig_init(mvdev);
+	migdev_dma_log_init(mvdev);
+	migdev_worker_init(mvdev);
+	migdev_pins_init(&mvdev->pins);
+	ret = migdev_emul_init(&mvdev->emul, &geom, &migdev_host_ops, mvdev);
 	if (ret) {
-		migdev_pins_fini(&mdev->pins);
-		migdev_dma_log_fini(mdev);
-		mutex_destroy(&mdev->mig.state_mutex);
-		mutex_destroy(&mdev->irq.lock);
+		migdev_pins_fini(&mvdev->pins);
+		migdev_dma_log_fini(mvdev);
+		mutex_destroy(&mvdev->mig.state_mutex);
+		mutex_destroy(&mvdev->irq.lock);
 		migdev_capacity_release(parent, type->profile);
 		return ret;
 	}
@@ -55,53 +55,53 @@ static int migdev_init_dev(struct vfio_device *vdev)
 
 static void migdev_release_dev(struct vfio_device *vdev)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 
-	ratelimit_state_exit(&mdev->log_rs);	/* says what it held back */
-	migdev_pins_fini(&mdev->pins);
-	migdev_dma_log_fini(mdev);
-	mutex_destroy(&mdev->mig.state_mutex);
-	mutex_destroy(&mdev->irq.lock);
-	migdev_emul_fini(&mdev->emul);
-	migdev_capacity_release(mdev->parent, mdev->type->profile);
+	ratelimit_state_exit(&mvdev->log_rs);	/* says what it held back */
+	migdev_pins_fini(&mvdev->pins);
+	migdev_dma_log_fini(mvdev);
+	mutex_destroy(&mvdev->mig.state_mutex);
+	mutex_destroy(&mvdev->irq.lock);
+	migdev_emul_fini(&mvdev->emul);
+	migdev_capacity_release(mvdev->parent, mvdev->type->profile);
 }
 
 static int migdev_open_device(struct vfio_device *vdev)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	int ret;
 
 	/* Every user starts from a device fresh out of power-on reset. */
-	ret = migdev_emul_open(&mdev->emul);
+	ret = migdev_emul_open(&mvdev->emul);
 	if (ret)
 		return ret;
 	/* The engine runs in a thread of the opening process. */
-	ret = migdev_worker_start(mdev);
+	ret = migdev_worker_start(mvdev);
 	if (ret) {
-		migdev_emul_close(&mdev->emul);
+		migdev_emul_close(&mvdev->emul);
 		return ret;
 	}
-	migdev_mig_open(mdev);
+	migdev_mig_open(mvdev);
 	return 0;
 }
 
 static void migdev_close_device(struct vfio_device *vdev)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 
 	/* A chunk waiting for the user's memory ends; no more execute. */
-	migdev_worker_stop(mdev);
-	migdev_mig_close(mdev);
+	migdev_worker_stop(mvdev);
+	migdev_mig_close(mvdev);
 	/* Clear all work, give back the device memory the user wrote. */
-	migdev_emul_close(&mdev->emul);
+	migdev_emul_close(&mvdev->emul);
 	/* No step or register write reaches guest memory any more. */
-	migdev_pins_flush(mdev);
-	migdev_irq_disable_all(mdev);
+	migdev_pins_flush(mvdev);
+	migdev_irq_disable_all(mvdev);
 	/* The engine is stopped: nothing records into the log any more. */
-	migdev_dma_log_close(mdev);
+	migdev_dma_log_close(mvdev);
 }
 
-static int migdev_ioctl_get_info(struct migdev_device *mdev,
+static int migdev_ioctl_get_info(struct migdev_device *mvdev,
 				 struct vfio_device_info __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
@@ -121,28 +121,28 @@ static int migdev_ioctl_get_info(struct migdev_device *mdev,
 }
 
 /* The device is cleared and migration goes back to RUNNING, together. */
-static int migdev_ioctl_reset(struct migdev_device *mdev)
+static int migdev_ioctl_reset(struct migdev_device *mvdev)
 {
-	return migdev_mig_reset(mdev, MIGDEV_RESET_DEVICE);
+	return migdev_mig_reset(mvdev, MIGDEV_RESET_DEVICE);
 }
 
 static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			 unsigned long arg)
 {
-	struct migdev_device *mdev = vdev_to_migdev(vdev);
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
-		return migdev_ioctl_get_info(mdev, uarg);
+		return migdev_ioctl_get_info(mvdev, uarg);
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return migdev_ioctl_get_region_info(mdev, uarg);
+		return migdev_ioctl_get_region_info(mvdev, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return migdev_ioctl_get_irq_info(mdev, uarg);
+		return migdev_ioctl_get_irq_info(mvdev, uarg);
 	case VFIO_DEVICE_SET_IRQS:
-		return migdev_ioctl_set_irqs(mdev, uarg);
+		return migdev_ioctl_set_irqs(mvdev, uarg);
 	case VFIO_DEVICE_RESET:
-		return migdev_ioctl_reset(mdev);
+		return migdev_ioctl_reset(mvdev);
 	}
 	return -ENOTTY;
 }
@@ -165,25 +165,25 @@ static const struct vfio_device_ops migdev_dev_ops = {
 	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
 };
 
-static int migdev_probe(struct mdev_device *mdevice)
+static int migdev_probe(struct mdev_device *mdev)
 {
-	struct migdev_device *mdev;
+	struct migdev_device *mvdev;
 	int ret;
 
-	mdev = vfio_alloc_device(migdev_device, vdev, &mdevice->dev,
-				 &migdev_dev_ops);
-	if (IS_ERR(mdev))
-		return PTR_ERR(mdev);
+	mvdev = vfio_alloc_device(migdev_device, vdev, &mdev->dev,
+				  &migdev_dev_ops);
+	if (IS_ERR(mvdev))
+		return PTR_ERR(mvdev);
 
-	ret = vfio_register_emulated_iommu_dev(&mdev->vdev);
+	ret = vfio_register_emulated_iommu_dev(&mvdev->vdev);
 	if (ret)
 		goto out_put_vdev;
-	dev_set_drvdata(&mdevice->dev, mdev);
-	migdev_debugfs_add(mdev);
+	dev_set_drvdata(&mdev->dev, mvdev);
+	migdev_debugfs_add(mvdev);
 	return 0;
 
 out_put_vdev:
-	vfio_put_device(&mdev->vdev);
+	vfio_put_device(&mvdev->vdev);
 	return ret;
 }
 
@@ -191,13 +191,13 @@ out_put_vdev:
  * Unregistering waits until no user holds the device, calling
  * migdev_request() meanwhile to ask them to let go.
  */
-static void migdev_remove(struct mdev_device *mdevice)
+static void migdev_remove(struct mdev_device *mdev)
 {
-	struct migdev_device *mdev = dev_get_drvdata(&mdevice->dev);
+	struct migdev_device *mvdev = dev_get_drvdata(&mdev->dev);
 
-	migdev_debugfs_remove(mdev);
-	vfio_unregister_group_dev(&mdev->vdev);
-	vfio_put_device(&mdev->vdev);
+	migdev_debugfs_remove(mvdev);
+	vfio_unregister_group_dev(&mvdev->vdev);
+	vfio_put_device(&mvdev->vdev);
 }
 
 struct mdev_driver migdev_driver = {

@@ -96,9 +96,9 @@ static void migdev_worker_idle(struct work_struct *work)
 
 static bool migdev_worker_fn(void *data)
 {
-	struct migdev_device *mdev = data;
-	struct migdev_worker *w = &mdev->worker;
-	struct migdev_engines *eng = &mdev->parent->engines;
+	struct migdev_device *mvdev = data;
+	struct migdev_worker *w = &mvdev->worker;
+	struct migdev_engines *eng = &mvdev->parent->engines;
 	bool more;
 
 	/*
@@ -113,7 +113,7 @@ static bool migdev_worker_fn(void *data)
 	    !test_bit(MIGDEV_WORKER_PREPARED, &w->flags)) {
 		__set_current_state(TASK_RUNNING);
 		if (migdev_worker_enter(w)) {
-			migdev_pins_release(mdev);
+			migdev_pins_release(mvdev);
 			migdev_worker_leave(w);
 		}
 		return true;
@@ -127,7 +127,7 @@ static bool migdev_worker_fn(void *data)
 		/* Pin what the next step needs: no engine held, no lock. */
 		if (!migdev_worker_enter(w))
 			return true;
-		if (migdev_engine_prepare(&mdev->emul))
+		if (migdev_engine_prepare(&mvdev->emul))
 			set_bit(MIGDEV_WORKER_PREPARED, &w->flags);
 		else
 			migdev_worker_idle_later(w);
@@ -142,7 +142,7 @@ static bool migdev_worker_fn(void *data)
 		migdev_engines_put(eng, &w->turn);
 		return true;
 	}
-	more = migdev_engine_step(&mdev->emul);
+	more = migdev_engine_step(&mvdev->emul);
 	clear_bit(MIGDEV_WORKER_PREPARED, &w->flags);
 	migdev_worker_leave(w);
 	migdev_engines_put(eng, &w->turn);
@@ -157,18 +157,18 @@ static bool migdev_worker_fn(void *data)
 /* The process died: the worker is gone, and so is its place in line. */
 static void migdev_worker_killed(void *data)
 {
-	struct migdev_device *mdev = data;
+	struct migdev_device *mvdev = data;
 
-	migdev_engines_put(&mdev->parent->engines, &mdev->worker.turn);
+	migdev_engines_put(&mvdev->parent->engines, &mvdev->worker.turn);
 }
 
 /**
  * migdev_worker_init() - a device with no worker yet
- * @mdev: device
+ * @mvdev: device
  */
-void migdev_worker_init(struct migdev_device *mdev)
+void migdev_worker_init(struct migdev_device *mvdev)
 {
-	struct migdev_worker *w = &mdev->worker;
+	struct migdev_worker *w = &mvdev->worker;
 
 	spin_lock_init(&w->lock);
 	init_waitqueue_head(&w->idle);
@@ -182,18 +182,18 @@ void migdev_worker_init(struct migdev_device *mdev)
 /**
  * migdev_worker_start() - the device's user opened it: its worker, a
  * thread of the calling process
- * @mdev: device
+ * @mvdev: device
  *
  * Return: 0 or a negative errno.
  */
-int migdev_worker_start(struct migdev_device *mdev)
+int migdev_worker_start(struct migdev_device *mvdev)
 {
-	struct migdev_worker *w = &mdev->worker;
+	struct migdev_worker *w = &mvdev->worker;
 	char name[TASK_COMM_LEN];
 	struct vhost_task *vtsk;
 
-	snprintf(name, sizeof(name), "migdev-%.8s", dev_name(mdev->vdev.dev));
-	vtsk = vhost_task_create(migdev_worker_fn, migdev_worker_killed, mdev,
+	snprintf(name, sizeof(name), "migdev-%.8s", dev_name(mvdev->vdev.dev));
+	vtsk = vhost_task_create(migdev_worker_fn, migdev_worker_killed, mvdev,
 				 name);
 	if (IS_ERR(vtsk))
 		return PTR_ERR(vtsk);
@@ -208,13 +208,13 @@ int migdev_worker_start(struct migdev_device *mdev)
 
 /**
  * migdev_worker_kick() - the device has work for its engine
- * @mdev: device
+ * @mvdev: device
  *
  * Any context that may take a spinlock; the device's lock is held.
  */
-void migdev_worker_kick(struct migdev_device *mdev)
+void migdev_worker_kick(struct migdev_device *mvdev)
 {
-	struct migdev_worker *w = &mdev->worker;
+	struct migdev_worker *w = &mvdev->worker;
 
 	set_bit(MIGDEV_WORKER_PENDING, &w->flags);
 	spin_lock(&w->lock);
@@ -225,16 +225,16 @@ void migdev_worker_kick(struct migdev_device *mdev)
 
 /**
  * migdev_worker_stop() - the device closes: its worker ends
- * @mdev: device
+ * @mvdev: device
  *
  * Returns once the worker has exited and its engine is back.  A chunk in
  * execution ends first; the caller waits for it killably (it may wait for
  * the user's memory), and a killed caller is the user dying, whose worker
  * dies too.
  */
-void migdev_worker_stop(struct migdev_device *mdev)
+void migdev_worker_stop(struct migdev_device *mvdev)
 {
-	struct migdev_worker *w = &mdev->worker;
+	struct migdev_worker *w = &mvdev->worker;
 	struct vhost_task *vtsk;
 
 	spin_lock(&w->lock);
@@ -244,9 +244,9 @@ void migdev_worker_stop(struct migdev_device *mdev)
 	if (!vtsk)
 		return;
 	if (wait_event_killable(w->idle, !READ_ONCE(w->in_step)))
-		dev_dbg(mdev->vdev.dev, "closed by a dying user in a chunk\n");
+		dev_dbg(mvdev->vdev.dev, "closed by a dying user in a chunk\n");
 	vhost_task_stop(vtsk);
 	/* The worker is gone: nothing arms the idle timer again. */
 	cancel_delayed_work_sync(&w->idle_work);
-	migdev_engines_put(&mdev->parent->engines, &w->turn);
+	migdev_engines_put(&mvdev->parent->engines, &w->turn);
 }
