@@ -111,7 +111,7 @@ static ssize_t migdev_pause_read(struct file *file, char __user *buf,
 	/* Two words, each read whole: no lock a stalled chunk may hold. */
 	len = scnprintf(text, sizeof(text), "paused %d last_pause_ns %llu\n",
 			migdev_engine_paused(&mvdev->emul),
-			READ_ONCE(mvdev->last_pause_ns));
+			READ_ONCE(mvdev->debug.last_pause_ns));
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
@@ -131,7 +131,7 @@ static ssize_t migdev_pause_write(struct file *file, const char __user *buf,
 		t0 = ktime_get_ns();
 		ret = migdev_engine_pause_killable(&mvdev->emul);
 		if (!ret)
-			WRITE_ONCE(mvdev->last_pause_ns, ktime_get_ns() - t0);
+			WRITE_ONCE(mvdev->debug.last_pause_ns, ktime_get_ns() - t0);
 	} else {
 		ret = migdev_engine_resume_killable(&mvdev->emul);
 	}
@@ -216,13 +216,13 @@ void migdev_debugfs_exit(void)
  */
 void migdev_debugfs_add(struct migdev_device *mvdev)
 {
-	mvdev->debugfs = debugfs_create_dir(dev_name(mvdev->vdev.dev),
-					    migdev_debugfs_dir);
-	debugfs_create_file("devmem_dirty", 0400, mvdev->debugfs, mvdev,
+	mvdev->debug.dir = debugfs_create_dir(dev_name(mvdev->vdev.dev),
+					      migdev_debugfs_dir);
+	debugfs_create_file("devmem_dirty", 0400, mvdev->debug.dir, mvdev,
 			    &migdev_dirty_fops);
-	debugfs_create_file("engine_pause", 0600, mvdev->debugfs, mvdev,
+	debugfs_create_file("engine_pause", 0600, mvdev->debug.dir, mvdev,
 			    &migdev_pause_fops);
-	debugfs_create_file("mig_fail", 0600, mvdev->debugfs, mvdev,
+	debugfs_create_file("mig_fail", 0600, mvdev->debug.dir, mvdev,
 			    &migdev_fail_fops);
 }
 
@@ -232,5 +232,5 @@ void migdev_debugfs_add(struct migdev_device *mvdev)
  */
 void migdev_debugfs_remove(struct migdev_device *mvdev)
 {
-	debugfs_remove_recursive(mvdev->debugfs);
+	debugfs_remove_recursive(mvdev->debug.dir);
 }

@@ -14,7 +14,7 @@
  * which marks the pages in the ranges the user asked to track.  It runs in
  * the engine's step, so it takes no lock a user can hold for long: a
  * report may fault on the user's bitmap (iova_bitmap_set() pins more of it
- * when a tracked page crosses the window the core pinned) under log_lock.
+ * when a tracked page crosses the window the core pinned) under dma_log.lock.
  * The device reads the log under RCU and sets its bits atomically; a
  * report clears them atomically; a stop frees the log after a grace
  * period.
@@ -76,11 +76,11 @@ static void migdev_dma_log_free_rcu(struct rcu_head *rcu)
 	migdev_dma_log_free(container_of(rcu, struct migdev_dma_log, rcu));
 }
 
-/* The log, for its user's paths, which hold log_lock. */
+/* The log, for its user's paths, which hold dma_log.lock. */
 static struct migdev_dma_log *migdev_log_locked(struct migdev_device *mvdev)
 {
-	return rcu_dereference_protected(mvdev->log,
-					 lockdep_is_held(&mvdev->log_lock));
+	return rcu_dereference_protected(mvdev->dma_log.log,
+					 lockdep_is_held(&mvdev->dma_log.lock));
 }
 
 static int migdev_log_start(struct vfio_device *vdev,
@@ -131,17 +131,17 @@ static int migdev_log_start(struct vfio_device *vdev,
 		}
 	}
 
-	if (mutex_lock_killable(&mvdev->log_lock)) {
+	if (mutex_lock_killable(&mvdev->dma_log.lock)) {
 		migdev_dma_log_free(log);
 		return -EINTR;
 	}
 	if (migdev_log_locked(mvdev)) {
-		mutex_unlock(&mvdev->log_lock);
+		mutex_unlock(&mvdev->dma_log.lock);
 		migdev_dma_log_free(log);
 		return -EBUSY;	/* started twice without a stop */
 	}
-	rcu_assign_pointer(mvdev->log, log);
-	mutex_unlock(&mvdev->log_lock);
+	rcu_assign_pointer(mvdev->dma_log.log, log);
+	mutex_unlock(&mvdev->dma_log.lock);
 	*page_size = pgsize;
 	return 0;
 }
@@ -152,10 +152,10 @@ static int migdev_log_stop(struct vfio_device *vdev)
 	struct migdev_dma_log *log;
 
 	/* Also from close: whoever reports waits, but only on its bitmap. */
-	mutex_lock(&mvdev->log_lock);
+	mutex_lock(&mvdev->dma_log.lock);
 	log = migdev_log_locked(mvdev);
-	RCU_INIT_POINTER(mvdev->log, NULL);
-	mutex_unlock(&mvdev->log_lock);
+	RCU_INIT_POINTER(mvdev->dma_log.log, NULL);
+	mutex_unlock(&mvdev->dma_log.lock);
 	if (log)
 		call_rcu(&log->rcu, migdev_dma_log_free_rcu);
 	return 0;
@@ -171,7 +171,7 @@ static int migdev_log_read_and_clear(struct vfio_device *vdev,
 	int ret = 0;
 	u32 i;
 
-	if (mutex_lock_killable(&mvdev->log_lock))
+	if (mutex_lock_killable(&mvdev->dma_log.lock))
 		return -EINTR;
 	log = migdev_log_locked(mvdev);
 	if (!log) {
@@ -196,7 +196,7 @@ static int migdev_log_read_and_clear(struct vfio_device *vdev,
 		}
 	}
 out_unlock:
-	mutex_unlock(&mvdev->log_lock);
+	mutex_unlock(&mvdev->dma_log.lock);
 	return ret;
 }
 
@@ -218,10 +218,10 @@ void migdev_dma_log_record(struct migdev_device *mvdev, u64 iova, size_t len)
 	u64 last = iova + len - 1;
 	u32 i;
 
-	if (!len || !rcu_access_pointer(mvdev->log))
+	if (!len || !rcu_access_pointer(mvdev->dma_log.log))
 		return;
 	rcu_read_lock();
-	log = rcu_dereference(mvdev->log);
+	log = rcu_dereference(mvdev->dma_log.log);
 	for (i = 0; log && i < log->nr; i++) {
 		struct migdev_log_range *r = &log->r[i];
 		u64 from = max_t(u64, iova, r->start), to = min_t(u64, last, r->last);
@@ -243,7 +243,7 @@ void migdev_dma_log_record(struct migdev_device *mvdev, u64 iova, size_t len)
  */
 void migdev_dma_log_init(struct migdev_device *mvdev)
 {
-	mutex_init(&mvdev->log_lock);
+	mutex_init(&mvdev->dma_log.lock);
 	mvdev->vdev.log_ops = &migdev_log_ops;
 }
 
@@ -268,7 +268,7 @@ void migdev_dma_log_close(struct migdev_device *mvdev)
 void migdev_dma_log_fini(struct migdev_device *mvdev)
 {
 	migdev_log_stop(&mvdev->vdev);
-	mutex_destroy(&mvdev->log_lock);
+	mutex_destroy(&mvdev->dma_log.lock);
 }
 
 #endif /* CONFIG_IOMMUFD_DRIVER */

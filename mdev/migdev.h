@@ -46,14 +46,14 @@
  *     - devmem lock, then save_wq_lock (a page became dirty)
  *     - irq.lock (interrupts the device raises)
  *     - the worker's lock (a kick, worker.c)
- *     (the device's writes are logged under RCU, not log_lock)
+ *     (the device's writes are logged under RCU, not dma_log.lock)
  * - the engines' lock (struct migdev_engines), then a worker's lock (an
  *   engine handed to a waiting turn wakes its worker); a worker holds an
  *   engine while it executes a chunk, so the engines come before emul.lock
  *   in time, but no lock is held across: the engine is a token.
  * - mmap_lock, then devmem lock (BAR2 faults, mmap.c); nothing here takes
  *   state_mutex or emul.lock under mmap_lock.
- * - log_lock: a user's DMA logging start, stop or report; held across
+ * - dma_log.lock: a user's DMA logging start, stop or report; held across
  *   faults on the report's bitmap (mmap_lock), so nothing that the device
  *   or a control path needs is taken under it, nor it under them.
  * - cap_lock (struct migdev_parent) takes nothing else, and neither does
@@ -250,6 +250,31 @@ struct migdev_mig {
 };
 
 /**
+ * struct migdev_debug - an instance's debugfs files (debugfs.c)
+ * @dir: its directory
+ * @last_pause_ns: how long the last pause through engine_pause took;
+ *		   written and read with WRITE_ONCE() and READ_ONCE()
+ */
+struct migdev_debug {
+	struct dentry *dir;
+	u64 last_pause_ns;
+};
+
+/**
+ * struct migdev_dma_logging - the device's DMA logging (dma_log.c)
+ * @lock: serialises the user's start, stop and reports; may be held
+ *	  across a fault on the user's report bitmap, so the device never
+ *	  takes it
+ * @log: the pages the device wrote, per tracked range, or NULL; changed
+ *	 under @lock, read by the device under RCU, freed after a grace
+ *	 period
+ */
+struct migdev_dma_logging {
+	struct mutex lock; /* serialises log changes and reports */
+	struct migdev_dma_log __rcu *log;
+};
+
+/**
  * struct migdev_device - one mediated device instance
  * @vdev: the VFIO device; its lifetime is this structure's
  * @parent: owning parent
@@ -258,16 +283,10 @@ struct migdev_mig {
  * @worker: the thread that runs @emul's engine while the device is open
  * @pins: the guest pages it has pinned (pins.c)
  * @irq: its interrupts as VFIO delivers them (irq.c)
- * @debugfs: this instance's debugfs directory
- * @last_pause_ns: how long the last pause through debugfs took
+ * @debug: its debugfs files (debugfs.c)
  * @mig: its migration (migration.c, migfile.c, mig_v1.c)
  * @log_rs: the rate limit of the lines its user can cause
- * @log_lock: serialises the user's start, stop and reports of DMA logging
- *	      (only with CONFIG_IOMMUFD_DRIVER); may be held across a fault
- *	      on the user's report bitmap, so the device never takes it
- * @log: the pages the device wrote, per tracked range, or NULL; changed
- *	 under @log_lock, read by the device under RCU, freed after a grace
- *	 period
+ * @dma_log: DMA logging (dma_log.c, only with CONFIG_IOMMUFD_DRIVER)
  *
  * Named mvdev throughout mdev/; mdev is the mdev core's struct mdev_device.
  */
@@ -280,14 +299,11 @@ struct migdev_device {
 	struct migdev_pins pins;
 
 	struct migdev_irq irq;
-	struct dentry *debugfs;
-	u64 last_pause_ns;
-
+	struct migdev_debug debug;
 	struct migdev_mig mig;
 	struct ratelimit_state log_rs;
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
-	struct mutex log_lock; /* serialises log changes and reports */
-	struct migdev_dma_log __rcu *log;
+	struct migdev_dma_logging dma_log;
 #endif
 };
 
