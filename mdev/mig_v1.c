@@ -651,7 +651,7 @@ int migdev_v1_mmap(struct migdev_device *mvdev, struct vm_area_struct *vma,
  *
  * The data section stays: the user may have it mapped.
  */
-void migdev_v1_reset_locked(struct migdev_device *mvdev)
+static void migdev_v1_reset_locked(struct migdev_device *mvdev)
 {
 	struct migdev_v1_section *sec = mvdev->mig.v1.sec;
 
@@ -664,9 +664,23 @@ void migdev_v1_reset_locked(struct migdev_device *mvdev)
  * migdev_v1_close_locked() - the user let go: the data section goes too
  * @mvdev: device, state_mutex held; no mapping of the device is left
  */
-void migdev_v1_close_locked(struct migdev_device *mvdev)
+static void migdev_v1_close_locked(struct migdev_device *mvdev)
 {
 	migdev_v1_reset_locked(mvdev);
 	migdev_v1_section_free(mvdev->mig.v1.sec);
 	mvdev->mig.v1.sec = NULL;
+}
+
+static const struct migdev_mig_iface migdev_v1_iface = {
+	.reset_locked = migdev_v1_reset_locked,
+	.close_locked = migdev_v1_close_locked,
+};
+
+/**
+ * migdev_v1_init() - the v1 region hears when the state machine starts over
+ * @mvdev: device, being initialised
+ */
+void migdev_v1_init(struct migdev_device *mvdev)
+{
+	mvdev->mig.iface = &migdev_v1_iface;
 }

@@ -219,6 +219,22 @@ struct migdev_irq {
 	struct eventfd_ctx *req_trigger;
 };
 
+struct migdev_device;
+
+/**
+ * struct migdev_mig_iface - an interface to the state machine besides the
+ * v2 uAPI, which keeps migration state of its own (the v1 region,
+ * mig_v1.c); the machine calls it, so that it does not depend on it
+ * @reset_locked: the machine is back to RUNNING with no migration (a
+ *		  reset, an open): forget that state; state_mutex held
+ * @close_locked: the user let go of the device: free what it held too;
+ *		  state_mutex held, no mapping of the device left
+ */
+struct migdev_mig_iface {
+	void (*reset_locked)(struct migdev_device *mvdev);
+	void (*close_locked)(struct migdev_device *mvdev);
+};
+
 /**
  * struct migdev_mig - a device's migration (migration.c, migfile.c,
  * mig_v1.c)
@@ -233,6 +249,8 @@ struct migdev_irq {
  *	     device memory gets dirty (migdev_save_dirtied())
  * @fail_skip: fault injection: arcs that still succeed before @fail_count
  * @fail_count: fault injection: arcs that fail after @fail_skip
+ * @iface: the second interface to the state machine (the v1 region), told
+ *	   when the machine starts over; set once at init, or NULL
  * @v1: the v1 migration region's state
  */
 struct migdev_mig {
@@ -246,6 +264,7 @@ struct migdev_mig {
 	wait_queue_head_t *save_wq;
 	u32 fail_skip;
 	u32 fail_count;
+	const struct migdev_mig_iface *iface;
 	struct migdev_mig_v1 v1;
 };
 
@@ -412,7 +431,6 @@ ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len);
 u64 migdev_save_pending(struct migdev_save *s);
 int migdev_save_stop_copy(struct migdev_save *s);
 void migdev_save_disable(struct migdev_save *s);
-void migdev_mig_set_save_wq(struct migdev_device *mvdev, wait_queue_head_t *wq);
 void migdev_save_dirtied(struct migdev_device *mvdev);
 u64 migdev_save_estimate(struct migdev_device *mvdev, struct migdev_save *s);
 struct file *migdev_resume_open(struct migdev_device *mvdev);
@@ -428,8 +446,7 @@ ssize_t migdev_v1_rw(struct migdev_device *mvdev, char __user *ubuf,
 		     size_t count, u64 off, bool write);
 int migdev_v1_mmap(struct migdev_device *mvdev, struct vm_area_struct *vma,
 		   u64 off);
-void migdev_v1_reset_locked(struct migdev_device *mvdev);
-void migdev_v1_close_locked(struct migdev_device *mvdev);
+void migdev_v1_init(struct migdev_device *mvdev);
 
 /* dma_log.c: DMA logging, only where the kernel has IOMMUFD_DRIVER. */
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)

@@ -360,6 +360,22 @@ static const struct file_operations migdev_save_fops = {
 };
 
 /**
+ * migdev_save_set_wq() - which poll() queue device memory wakes
+ * @mvdev: device
+ * @wq: the pre-copy data_fd's queue, or NULL
+ *
+ * The queue is the file's, and the file outlives the pointer: it is
+ * cleared in migdev_save_disable() before the device lets go of the file.
+ */
+static void migdev_save_set_wq(struct migdev_device *mvdev,
+			       wait_queue_head_t *wq)
+{
+	spin_lock(&mvdev->mig.save_wq_lock);
+	mvdev->mig.save_wq = wq;
+	spin_unlock(&mvdev->mig.save_wq_lock);
+}
+
+/**
  * migdev_save_open() - a data_fd that saves the device
  * @mvdev: device, state_mutex held
  * @precopy: saving starts while the device runs
@@ -405,7 +421,7 @@ struct file *migdev_save_open(struct migdev_device *mvdev, bool precopy)
 	mvdev->mig.save = s;
 	mvdev->mig.save_seq++;
 	if (precopy)
-		migdev_mig_set_save_wq(mvdev, &s->wq);
+		migdev_save_set_wq(mvdev, &s->wq);
 	return filp;
 
 out_free:
@@ -454,7 +470,7 @@ void migdev_save_disable(struct migdev_save *s)
 	/* No reader: the buffers go now, else the reader frees them. */
 	bool idle = mutex_trylock(&s->read_lock);
 
-	migdev_mig_set_save_wq(s->mvdev, NULL);
+	migdev_save_set_wq(s->mvdev, NULL);
 	mutex_lock(&s->lock);
 	s->disabled = true;
 	if (idle)
@@ -464,21 +480,6 @@ void migdev_save_disable(struct migdev_save *s)
 		mutex_unlock(&s->read_lock);
 	wake_up_interruptible(&s->wq);
 	fput(s->filp);
-}
-
-/**
- * migdev_mig_set_save_wq() - which poll() queue device memory wakes
- * @mvdev: device
- * @wq: the pre-copy data_fd's queue, or NULL
- *
- * The queue is the file's, and the file outlives the pointer: it is
- * cleared in migdev_save_disable() before the device lets go of the file.
- */
-void migdev_mig_set_save_wq(struct migdev_device *mvdev, wait_queue_head_t *wq)
-{
-	spin_lock(&mvdev->mig.save_wq_lock);
-	mvdev->mig.save_wq = wq;
-	spin_unlock(&mvdev->mig.save_wq_lock);
 }
 
 /**

@@ -48,12 +48,19 @@ static void migdev_mig_disable_files(struct migdev_device *mvdev)
 	}
 }
 
+/* The v1 region, if any, forgets its migration too. */
+static void migdev_mig_iface_reset(struct migdev_device *mvdev)
+{
+	if (mvdev->mig.iface)
+		mvdev->mig.iface->reset_locked(mvdev);
+}
+
 /* Back to RUNNING with no migration, as after a reset. */
 static void migdev_mig_reset_locked(struct migdev_device *mvdev)
 {
 	lockdep_assert_held(&mvdev->mig.state_mutex);
 	migdev_mig_disable_files(mvdev);
-	migdev_v1_reset_locked(mvdev);
+	migdev_mig_iface_reset(mvdev);
 	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	migdev_emul_run(&mvdev->emul);
 }
@@ -366,7 +373,7 @@ void migdev_mig_init(struct migdev_device *mvdev)
 void migdev_mig_open(struct migdev_device *mvdev)
 {
 	mutex_lock(&mvdev->mig.state_mutex);
-	migdev_v1_reset_locked(mvdev);
+	migdev_mig_iface_reset(mvdev);
 	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	/* A user that closed a stopped device left its clock standing. */
 	migdev_emul_thaw_clock(&mvdev->emul);
@@ -381,7 +388,8 @@ void migdev_mig_close(struct migdev_device *mvdev)
 {
 	mutex_lock(&mvdev->mig.state_mutex);
 	migdev_mig_disable_files(mvdev);
-	migdev_v1_close_locked(mvdev);
+	if (mvdev->mig.iface)
+		mvdev->mig.iface->close_locked(mvdev);
 	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	mutex_unlock(&mvdev->mig.state_mutex);
 }

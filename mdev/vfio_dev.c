@@ -38,6 +38,7 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	ratelimit_set_flags(&mvdev->log_rs, RATELIMIT_MSG_ON_RELEASE);
 	migdev_irq_init(mvdev);
 	migdev_mig_init(mvdev);
+	migdev_v1_init(mvdev);
 	migdev_dma_log_init(mvdev);
 	migdev_worker_init(mvdev);
 	migdev_pins_init(&mvdev->pins);
