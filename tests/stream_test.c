@@ -15,6 +15,7 @@
 
 #include "kselftest_harness.h"
 #include "migdev_lib.h"
+#include "stream_codec.h"
 
 #define REC	sizeof(struct migdev_stream_record)
 #define HDR	sizeof(struct migdev_stream_header)
@@ -56,7 +57,7 @@ static void parse(struct __test_metadata *_metadata, struct _test_data_stream *s
 	ASSERT_EQ(self->len, off);
 }
 
-/* Re-emit the parsed stream, with every CRC recomputed. */
+/* Re-emit the parsed stream, framed by the module's own code. */
 static size_t emit(struct _test_data_stream *self, const struct rec *recs,
 		   unsigned int n)
 {
@@ -64,17 +65,10 @@ static size_t emit(struct _test_data_stream *self, const struct rec *recs,
 	unsigned int i;
 
 	memcpy(self->out, self->good, HDR);
-	for (i = 0; i < n; i++) {
-		struct migdev_stream_record r = {
-			.tag = htole32(recs[i].tag), .flags = htole32(recs[i].flags),
-			.size = htole64(recs[i].len),
-			.crc = htole32(mdl_crc32c(recs[i].data, recs[i].len)),
-		};
-
-		memcpy(self->out + off, &r, REC);
-		memcpy(self->out + off + REC, recs[i].data, recs[i].len);
-		off += REC + recs[i].len;
-	}
+	for (i = 0; i < n; i++)
+		off += migdev_stream_put_record(self->out + off, recs[i].tag,
+						recs[i].flags, recs[i].data,
+						recs[i].len);
 	return off;
 }
 
@@ -412,7 +406,9 @@ static int set_clock_latch(uint8_t *s, size_t n, uint64_t v)
 
 		if (le32toh(r->tag) == MIGDEV_TAG_REGS) {
 			regs->clock_latch = htole64(v);
-			r->crc = htole32(mdl_crc32c(regs, sizeof(*regs)));
+			migdev_stream_put_record(r, MIGDEV_TAG_REGS,
+						 le32toh(r->flags), NULL,
+						 le64toh(r->size));
 			return 0;
 		}
 		off += REC + le64toh(r->size);
