@@ -25,12 +25,6 @@
 #define NDMA	MIGDEV_MIG_STATE_V1_NDMA
 #define V1_ERR	(SAV | RES)
 
-#define F_STATE		offsetof(struct vfio_device_migration_info, device_state)
-#define F_RESERVED	offsetof(struct vfio_device_migration_info, reserved)
-#define F_PENDING	offsetof(struct vfio_device_migration_info, pending_bytes)
-#define F_OFFSET	offsetof(struct vfio_device_migration_info, data_offset)
-#define F_SIZE		offsetof(struct vfio_device_migration_info, data_size)
-
 #define MIG	MIGDEV_MIG_REGION_INDEX
 #define BAR2	VFIO_PCI_BAR2_REGION_INDEX
 #define BUF	(4u << 20)
@@ -218,7 +212,7 @@ TEST_F(v1, data_section_mmap_refusals)
 	ASSERT_NE(NULL, map);
 	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
 	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &v));
 	EXPECT_GT(v, 0);
 	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 	munmap(map, MIGDEV_MIG_DATA_SIZE);
@@ -245,12 +239,12 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_mmap, 300)
 
 	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	for (;;) {
-		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &pending));
 		if (!pending)
 			break;
-		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &off));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_OFFSET, &off));
 		EXPECT_EQ(MIGDEV_MIG_DATA_OFFSET, off);
-		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &size));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_SIZE, &size));
 		ASSERT_GT(size, 0);
 		ASSERT_LE(size, MIGDEV_MIG_DATA_SIZE);
 		ASSERT_EQ((ssize_t)size, mdl_pread(&self->src, MIG, off, copy, size));
@@ -265,10 +259,10 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_mmap, 300)
 
 	ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
 	for (i = 0, pos = 0; i < s.n; pos += s.sz[i++]) {
-		ASSERT_EQ(0, mdl_v1_get64(&self->dst, F_OFFSET, &off));
+		ASSERT_EQ(0, mdl_v1_get64(&self->dst, MDL_V1_OFFSET, &off));
 		memcpy(dmap, s.buf + pos, s.sz[i]);
 		/* The kernel took its copy: scribbling now changes nothing. */
-		ASSERT_EQ(0, mdl_v1_set64(&self->dst, F_SIZE, s.sz[i]));
+		ASSERT_EQ(0, mdl_v1_set64(&self->dst, MDL_V1_SIZE, s.sz[i]));
 		memset(dmap, 0xff, s.sz[i]);
 	}
 	ASSERT_EQ(0, mdl_v1_set(&self->dst, RUN));
@@ -286,13 +280,13 @@ TEST_F(v1, initial_fields)
 	uint32_t r = 1;
 
 	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &v));
 	EXPECT_EQ(0, v);
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_OFFSET, &v));
 	EXPECT_EQ(MIGDEV_MIG_DATA_OFFSET, v);
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_SIZE, &v));
 	EXPECT_EQ(0, v);
-	ASSERT_EQ(4, mdl_pread(&self->src, MIG, F_RESERVED, &r, 4));
+	ASSERT_EQ(4, mdl_pread(&self->src, MIG, MDL_V1_RESERVED, &r, 4));
 	EXPECT_EQ(0, r);
 }
 
@@ -337,7 +331,7 @@ TEST_F_TIMEOUT(v1, every_valid_transition, 900)
 			if (!ret && (to & SAV) && !(from & SAV)) {
 				uint64_t pending = 0;
 
-				EXPECT_EQ(0, mdl_v1_get64(&self->dst, F_PENDING, &pending));
+				EXPECT_EQ(0, mdl_v1_get64(&self->dst, MDL_V1_PENDING, &pending));
 				EXPECT_GT(pending, 0) TH_LOG("0x%x -> 0x%x", from, to);
 			}
 			if (mdl_v1_state(&self->dst) & RES)
@@ -549,7 +543,7 @@ TEST_F_TIMEOUT(v1, save_and_restore_through_region, 600)
 	ASSERT_EQ(0, le32toh(mdl_cpl(&self->q, slot)->status))
 		TH_LOG("the fill finished before the stop");
 	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 16));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &pending));
 	EXPECT_EQ(0, pending);
 	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
 	TH_LOG("%zu bytes in %zu segments", s.len, s.n);
@@ -585,11 +579,11 @@ TEST_F_TIMEOUT(v1, data_section_any_width, 300)
 	mdl_dirty_device(&self->src, 8);
 	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	for (;;) {
-		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &pending));
 		if (!pending)
 			break;
-		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &off));
-		ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &size));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_OFFSET, &off));
+		ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_SIZE, &size));
 		ASSERT_GT(size, 0);
 		ASSERT_EQ(0, mdl_v1_segs_add(&s, size));
 		for (done = 0; done < size; k++) {
@@ -620,23 +614,23 @@ TEST_F_TIMEOUT(v1, precopy_pending, 300)
 	mdl_dirty_device(&self->src, 10);
 	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV | RUN));
 	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 20));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &pending));
 	EXPECT_EQ(0, pending);
 	/* Nothing now: an empty segment, not the end. */
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &off));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &size));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_OFFSET, &off));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_SIZE, &size));
 	EXPECT_EQ(0, size);
 	mdl_fill_random(page, sizeof(page), 77);
 	ASSERT_EQ(4096, mdl_pwrite(&self->src, BAR2, 9 << 12, page, 4096));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &pending));
 	EXPECT_GE(pending, 4096);
 	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 20));
 	/* Stopped: the device state is still to come, then the end. */
 	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &pending));
 	EXPECT_GT(pending, 0);
 	ASSERT_EQ(0, mdl_v1_drain(&self->src, &s, 1 << 20));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &pending));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &pending));
 	EXPECT_EQ(0, pending);
 	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
 	ASSERT_EQ(0, mdl_v1_load(&self->dst, &s));
@@ -767,15 +761,15 @@ TEST_F(v1, hostile_accesses)
 			       (unsigned long long)bad[i].off);
 	}
 	/* Read-only fields. */
-	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_PENDING, 1));
-	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_OFFSET, 0));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, MDL_V1_PENDING, 1));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, MDL_V1_OFFSET, 0));
 	/* reserved reads 0 and ignores writes. */
 	r = 0xdead;
-	EXPECT_EQ(4, mdl_pwrite(&self->src, MIG, F_RESERVED, &r, 4));
-	ASSERT_EQ(4, mdl_pread(&self->src, MIG, F_RESERVED, &r, 4));
+	EXPECT_EQ(4, mdl_pwrite(&self->src, MIG, MDL_V1_RESERVED, &r, 4));
+	ASSERT_EQ(4, mdl_pread(&self->src, MIG, MDL_V1_RESERVED, &r, 4));
 	EXPECT_EQ(0, r);
 	/* data_size and the data section outside their states. */
-	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_SIZE, 16));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, MDL_V1_SIZE, 16));
 	EXPECT_EQ(-EINVAL, mdl_pwrite(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 16));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 16));
 	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
@@ -783,24 +777,24 @@ TEST_F(v1, hostile_accesses)
 	/* Saving: no reads before data_offset, none past the segment. */
 	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &v));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_SIZE, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_OFFSET, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_SIZE, &v));
 	ASSERT_GT(v, 0);
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET + v, data, 1));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET + v - 4, data, 8));
 	EXPECT_EQ(4, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET + v - 4, data, 4));
 	EXPECT_EQ(-EINVAL, mdl_pwrite(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
-	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, F_SIZE, 8));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->src, MDL_V1_SIZE, 8));
 	/* Collected: the segment is gone. */
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &v));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
 	EXPECT_EQ(SAV, mdl_v1_state(&self->src));
 	ASSERT_EQ(0, mdl_v1_set(&self->src, RUN));
 
 	/* Resuming: data_size past the section, and reads, are refused. */
 	ASSERT_EQ(0, mdl_v1_set(&self->dst, RES));
-	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->dst, F_SIZE, big));
-	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->dst, F_SIZE, ~0ULL));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->dst, MDL_V1_SIZE, big));
+	EXPECT_EQ(-EINVAL, mdl_v1_set64(&self->dst, MDL_V1_SIZE, ~0ULL));
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->dst, MIG, MIGDEV_MIG_DATA_OFFSET, data, 8));
 	EXPECT_EQ(RES, mdl_v1_state(&self->dst));
 	/* Nothing was fed to the stream: a real one still loads. */
@@ -820,10 +814,10 @@ TEST_F(v1, reset_and_close_mid_save)
 	uint8_t b[8];
 
 	ASSERT_EQ(0, mdl_v1_set(&self->src, SAV | RUN));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_OFFSET, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_OFFSET, &v));
 	ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_RESET));
 	EXPECT_EQ(RUN, mdl_v1_state(&self->src));
-	ASSERT_EQ(0, mdl_v1_get64(&self->src, F_PENDING, &v));
+	ASSERT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &v));
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(-EINVAL, mdl_pread(&self->src, MIG, MIGDEV_MIG_DATA_OFFSET, b, 8));
 

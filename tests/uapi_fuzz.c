@@ -902,12 +902,6 @@ static long long v1_rw(struct inst *in, uint64_t off, void *buf, size_t n,
 	return mdl_pread(&in->dev, MIGDEV_MIG_REGION_INDEX, off, buf, n);
 }
 
-static long long v1_set(struct inst *in, uint32_t v)
-{
-	return v1_rw(in, offsetof(struct vfio_device_migration_info,
-				  device_state), &v, 4, 1);
-}
-
 /*
  * A whole v2 migration: @src, running, through pre-copy (maybe) and
  * stop-copy; the stream, maybe corrupted, into @dst; both back to RUNNING.
@@ -934,8 +928,8 @@ static long long op_migrate(struct thread *t, struct op *o)
 		goto out;
 	/* A v1 session in progress refuses v2 with -EBUSY: end it first. */
 	if (o->d % 4) {
-		v1_set(src, VFIO_DEVICE_STATE_V1_RUNNING);
-		v1_set(dst, VFIO_DEVICE_STATE_V1_RUNNING);
+		mdl_v1_set(&src->dev, VFIO_DEVICE_STATE_V1_RUNNING);
+		mdl_v1_set(&dst->dev, VFIO_DEVICE_STATE_V1_RUNNING);
 	}
 	__mdl_mig_set(&src->dev, VFIO_DEVICE_STATE_RUNNING, NULL);
 	if (o->a & 1) {
@@ -1002,14 +996,6 @@ out:
 	return ret ? ret : len;
 }
 
-static uint64_t v1_get64(struct inst *in, unsigned int off)
-{
-	uint64_t v = 0;
-
-	v1_rw(in, off, &v, 8, 0);
-	return v;
-}
-
 /* A v1 save: SAVING (with RUNNING: pre-copy), segments out, back. */
 static long long op_v1_save(struct thread *t, struct inst *in, struct op *o)
 {
@@ -1021,20 +1007,17 @@ static long long op_v1_save(struct thread *t, struct inst *in, struct op *o)
 		st |= VFIO_DEVICE_STATE_V1_RUNNING;
 	if (o->a & 2)
 		st |= MIGDEV_MIG_STATE_V1_NDMA;
-	ret = v1_set(in, st);
+	ret = mdl_v1_set(&in->dev, st);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < n; i++) {
-		uint64_t pend, off, size;
+		uint64_t pend = 0, off = 0, size = 0;
 
-		pend = v1_get64(in, offsetof(struct vfio_device_migration_info,
-					     pending_bytes));
+		mdl_v1_get64(&in->dev, MDL_V1_PENDING, &pend);
 		if (!pend && !(st & VFIO_DEVICE_STATE_V1_RUNNING))
 			break;
-		off = v1_get64(in, offsetof(struct vfio_device_migration_info,
-					    data_offset));
-		size = v1_get64(in, offsetof(struct vfio_device_migration_info,
-					     data_size));
+		mdl_v1_get64(&in->dev, MDL_V1_OFFSET, &off);
+		mdl_v1_get64(&in->dev, MDL_V1_SIZE, &size);
 		if (size > IOBUF)
 			size = IOBUF;
 		if (o->c & 1)
@@ -1045,11 +1028,11 @@ static long long op_v1_save(struct thread *t, struct inst *in, struct op *o)
 		if ((o->d & 3) == 0 && i == n / 2 && !(st & VFIO_DEVICE_STATE_V1_RUNNING))
 			st |= VFIO_DEVICE_STATE_V1_RUNNING;	/* refused */
 		if ((o->d & 7) == 1 && i == n / 2)
-			v1_set(in, st & ~VFIO_DEVICE_STATE_V1_RUNNING);
+			mdl_v1_set(&in->dev, st & ~VFIO_DEVICE_STATE_V1_RUNNING);
 	}
-	v1_set(in, (o->d & 8) ? 0 : VFIO_DEVICE_STATE_V1_RUNNING);
+	mdl_v1_set(&in->dev, (o->d & 8) ? 0 : VFIO_DEVICE_STATE_V1_RUNNING);
 	if ((o->d & 48) == 0)
-		v1_set(in, VFIO_DEVICE_STATE_V1_RUNNING);
+		mdl_v1_set(&in->dev, VFIO_DEVICE_STATE_V1_RUNNING);
 	return total;
 }
 
@@ -1067,8 +1050,8 @@ static long long op_v1_load(struct thread *t, struct inst *in, struct op *o)
 	}
 	pthread_mutex_unlock(&saved[in->type].lock);
 	corrupt(t->stream, &len, o->b, o->seed);
-	ret = v1_set(in, 0);
-	ret = v1_set(in, VFIO_DEVICE_STATE_V1_RESUMING);
+	ret = mdl_v1_set(&in->dev, 0);
+	ret = mdl_v1_set(&in->dev, VFIO_DEVICE_STATE_V1_RESUMING);
 	if (ret < 0)
 		goto out;
 	seg = o->c % 3 == 0 ? 1 + o->c % 8192 : MIGDEV_MIG_DATA_SIZE;
@@ -1081,15 +1064,14 @@ static long long op_v1_load(struct thread *t, struct inst *in, struct op *o)
 		sz = n;
 		if (o->d % 13 == 0)
 			sz = o->x;
-		ret = v1_rw(in, offsetof(struct vfio_device_migration_info,
-					 data_size), &sz, 8, 1);
+		ret = mdl_v1_set64(&in->dev, MDL_V1_SIZE, sz);
 		if (ret < 0)
 			break;
 		done += n;
 	}
 out:
-	v1_set(in, o->a & 1 ? 0 : VFIO_DEVICE_STATE_V1_RUNNING);
-	if (v1_set(in, VFIO_DEVICE_STATE_V1_RUNNING) < 0)
+	mdl_v1_set(&in->dev, o->a & 1 ? 0 : VFIO_DEVICE_STATE_V1_RUNNING);
+	if (mdl_v1_set(&in->dev, VFIO_DEVICE_STATE_V1_RUNNING) < 0)
 		ioctl(in->dev.fd, VFIO_DEVICE_RESET);
 	return ret < 0 ? ret : (long long)done;
 }
@@ -1864,7 +1846,7 @@ static long long exec_op(struct thread *t, struct op *o)
 		static const uint32_t v[] = { 0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11 };
 		uint32_t st = o->a % 8 ? v[o->b % 11] : o->b;
 
-		ret = o->c % 2 ? v1_set(in, st) : v1_set(in, VFIO_DEVICE_STATE_V1_RUNNING);
+		ret = mdl_v1_set(&in->dev, o->c % 2 ? st : VFIO_DEVICE_STATE_V1_RUNNING);
 		break;
 	}
 	case OP_V1_FIELD: {

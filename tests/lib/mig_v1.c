@@ -14,11 +14,6 @@
 #define NDMA	MIGDEV_MIG_STATE_V1_NDMA
 #define MIG	MIGDEV_MIG_REGION_INDEX
 
-#define F_STATE		offsetof(struct vfio_device_migration_info, device_state)
-#define F_PENDING	offsetof(struct vfio_device_migration_info, pending_bytes)
-#define F_OFFSET	offsetof(struct vfio_device_migration_info, data_offset)
-#define F_SIZE		offsetof(struct vfio_device_migration_info, data_size)
-
 void mdl_v1_segs_free(struct mdl_v1_segs *s)
 {
 	free(s->buf);
@@ -54,14 +49,14 @@ uint32_t mdl_v1_state(struct mdl_dev *d)
 {
 	uint32_t v = ~0u;
 
-	if (mdl_pread(d, MIG, F_STATE, &v, 4) != 4)
+	if (mdl_pread(d, MIG, MDL_V1_STATE, &v, 4) != 4)
 		return ~0u;
 	return v;
 }
 
 int mdl_v1_set(struct mdl_dev *d, uint32_t v)
 {
-	ssize_t n = mdl_pwrite(d, MIG, F_STATE, &v, 4);
+	ssize_t n = mdl_pwrite(d, MIG, MDL_V1_STATE, &v, 4);
 
 	return n < 0 ? n : n == 4 ? 0 : -EIO;
 }
@@ -108,12 +103,12 @@ int mdl_v1_drain(struct mdl_dev *d, struct mdl_v1_segs *s, size_t chunk)
 		uint64_t pending, off, size, done;
 		int ret;
 
-		ret = mdl_v1_get64(d, F_PENDING, &pending);
+		ret = mdl_v1_get64(d, MDL_V1_PENDING, &pending);
 		if (ret || !pending)
 			return ret;
-		ret = mdl_v1_get64(d, F_OFFSET, &off);
+		ret = mdl_v1_get64(d, MDL_V1_OFFSET, &off);
 		if (!ret)
-			ret = mdl_v1_get64(d, F_SIZE, &size);
+			ret = mdl_v1_get64(d, MDL_V1_SIZE, &size);
 		if (ret)
 			return ret;
 		if (!size)
@@ -143,7 +138,7 @@ int mdl_v1_put(struct mdl_dev *d, const uint8_t *buf, const uint32_t *sz,
 
 	for (i = 0; i < n; i++) {
 		uint64_t off, done;
-		int ret = mdl_v1_get64(d, F_OFFSET, &off);
+		int ret = mdl_v1_get64(d, MDL_V1_OFFSET, &off);
 
 		if (ret)
 			return ret;
@@ -155,7 +150,7 @@ int mdl_v1_put(struct mdl_dev *d, const uint8_t *buf, const uint32_t *sz,
 				return w;
 			done += c;
 		}
-		ret = mdl_v1_set64(d, F_SIZE, sz[i]);
+		ret = mdl_v1_set64(d, MDL_V1_SIZE, sz[i]);
 		if (ret)
 			return ret;
 		pos += sz[i];

@@ -209,13 +209,20 @@ struct mdl_v1_segs {
 	size_t n, ncap;
 };
 
+/* The fields of the region's header, struct vfio_device_migration_info. */
+#define MDL_V1_STATE	offsetof(struct vfio_device_migration_info, device_state)
+#define MDL_V1_RESERVED	offsetof(struct vfio_device_migration_info, reserved)
+#define MDL_V1_PENDING	offsetof(struct vfio_device_migration_info, pending_bytes)
+#define MDL_V1_OFFSET	offsetof(struct vfio_device_migration_info, data_offset)
+#define MDL_V1_SIZE	offsetof(struct vfio_device_migration_info, data_size)
+
 void mdl_v1_segs_free(struct mdl_v1_segs *s);
 int mdl_v1_segs_add(struct mdl_v1_segs *s, size_t len);	/* 0 or -ENOMEM */
 /* device_state, or ~0 if it cannot be read. */
 uint32_t mdl_v1_state(struct mdl_dev *d);
 /* Write device_state: 0 or -errno. */
 int mdl_v1_set(struct mdl_dev *d, uint32_t v);
-/* A 64-bit field of struct vfio_device_migration_info at @off. */
+/* A 64-bit field of the header at @off (MDL_V1_*). */
 int mdl_v1_get64(struct mdl_dev *d, unsigned int off, uint64_t *v);
 int mdl_v1_set64(struct mdl_dev *d, unsigned int off, uint64_t v);
 /* The v2 state a device_state value stands for. */
