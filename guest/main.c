@@ -23,6 +23,9 @@
  * - the device clock must never go back;
  * - each queue-0 interrupt must arrive, exactly once.
  *
+ * The machine itself (serial console, PCI configuration space, the IDT
+ * and local APIC, CRC-32C) is os.c's; this file is the workload.
+ *
  * Output on COM1, one line each, greppable:
  *   migdev-guest: iter N ok ...          progress, about twice a second
  *   migdev-guest: MISMATCH iter N ...    a check failed; the loop stops
@@ -31,10 +34,7 @@
 #include <linux/migdev.h>
 
 #include "guest.h"
-
-#define COM1		0x3f8
-#define PCI_ADDR	0xcf8
-#define PCI_DATA	0xcfc
+#include "os.h"
 
 #define RING		64		/* descriptors in queue 0's ring */
 #define BUF		65536		/* each DMA buffer in guest RAM */
@@ -56,8 +56,6 @@ static u8 dst[BUF] __aligned(4096);
 static u8 fil[BUF] __aligned(4096);
 static u8 back[BUF] __aligned(4096);
 static u32 shadows[MAX_DEVS][SHADOW / 4] __aligned(4096);
-static u32 crc_table[256];
-static u64 idt[256] __aligned(8);
 
 /**
  * struct gdev - one migdev function and what the workload knows of it
@@ -95,200 +93,10 @@ struct gdev {
 /* The devices found, and the one the workload drives now. */
 static struct gdev devs[MAX_DEVS], *cur = &devs[0];
 static u32 nr_devs;
-static unsigned long lapic;
 static u32 iter, rng = 0x2545f491;
 static u64 dma_bytes;
 /* Written by the interrupt handler: read after a barrier. */
 static u32 stray_irqs, spurious_irqs;
-
-static inline void barrier(void)
-{
-	asm volatile("" : : : "memory");
-}
-
-static inline void cpu_relax(void)
-{
-	asm volatile("pause" : : : "memory");
-}
-
-static inline void port_w8(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline u8 port_r8(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void port_w16(u16 port, u16 v)
-{
-	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void port_w32(u16 port, u32 v)
-{
-	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline u32 port_r32(u16 port)
-{
-	u32 v;
-
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-/* MMIO: one access of exactly this width, never merged or elided. */
-static inline u32 mmio_r32(unsigned long addr)
-{
-	u32 v;
-
-	asm volatile("movl %1, %0" : "=r"(v) : "m"(*(u32 *)addr) : "memory");
-	return v;
-}
-
-static inline void mmio_w32(unsigned long addr, u32 v)
-{
-	asm volatile("movl %1, %0" : "=m"(*(u32 *)addr) : "r"(v) : "memory");
-}
-
-static inline u8 mmio_r8(unsigned long addr)
-{
-	u8 v;
-
-	asm volatile("movb %1, %0" : "=q"(v) : "m"(*(u8 *)addr) : "memory");
-	return v;
-}
-
-static inline void mmio_w8(unsigned long addr, u8 v)
-{
-	asm volatile("movb %1, %0" : "=m"(*(u8 *)addr) : "q"(v) : "memory");
-}
-
-static inline u64 rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (u64)hi << 32 | lo;
-}
-
-static inline void wrmsr(u32 msr, u64 v)
-{
-	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
-
-/* *n /= d; returns the remainder (no libgcc for 64-bit division here). */
-static u32 div64(u64 *n, u32 d)
-{
-	u32 hi = *n >> 32, lo = (u32)*n, qhi, qlo, rem;
-
-	qhi = hi / d;
-	hi %= d;
-	asm("divl %4" : "=a"(qlo), "=d"(rem) : "a"(lo), "d"(hi), "rm"(d));
-	*n = (u64)qhi << 32 | qlo;
-	return rem;
-}
-
-/* ---- serial console ---- */
-
-static void serial_init(void)
-{
-	port_w8(COM1 + 1, 0x00);	/* no interrupts */
-	port_w8(COM1 + 3, 0x80);	/* DLAB */
-	port_w8(COM1 + 0, 0x01);	/* 115200 baud */
-	port_w8(COM1 + 1, 0x00);
-	port_w8(COM1 + 3, 0x03);	/* 8N1 */
-	port_w8(COM1 + 2, 0xc7);	/* FIFO on, cleared */
-	port_w8(COM1 + 4, 0x03);	/* DTR, RTS */
-}
-
-static void putc(char c)
-{
-	int n = 100000;
-
-	while (!(port_r8(COM1 + 5) & 0x20) && --n)
-		;
-	port_w8(COM1, c);
-}
-
-static void put_num(u64 v, u32 base, int width, char pad)
-{
-	char buf[24];
-	int i = 0;
-
-	do {
-		buf[i++] = "0123456789abcdef"[div64(&v, base)];
-	} while (v);
-	while (i < width--)
-		putc(pad);
-	while (i)
-		putc(buf[--i]);
-}
-
-/* printf for %s %c %u %x %llu %llx, with an optional width and 0 pad. */
-static void print(const char *fmt, ...)
-{
-	__builtin_va_list ap;
-	const char *s;
-
-	__builtin_va_start(ap, fmt);
-	for (; *fmt; fmt++) {
-		int width = 0, is64 = 0;
-		char pad = ' ';
-
-		if (*fmt != '%') {
-			if (*fmt == '\n')
-				putc('\r');
-			putc(*fmt);
-			continue;
-		}
-		fmt++;
-		if (*fmt == '0')
-			pad = '0';
-		while (*fmt >= '0' && *fmt <= '9')
-			width = width * 10 + *fmt++ - '0';
-		while (*fmt == 'l') {
-			is64 = 1;
-			fmt++;
-		}
-		switch (*fmt) {
-		case 's':
-			for (s = __builtin_va_arg(ap, const char *); *s; s++)
-				putc(*s);
-			break;
-		case 'c':
-			putc(__builtin_va_arg(ap, int));
-			break;
-		case 'u':
-		case 'x':
-			put_num(is64 ? __builtin_va_arg(ap, u64) :
-				__builtin_va_arg(ap, u32),
-				*fmt == 'u' ? 10 : 16, width, pad);
-			break;
-		default:
-			putc('%');
-			putc(*fmt);
-		}
-	}
-	__builtin_va_end(ap);
-}
-
-static void __noreturn halt(void)
-{
-	for (;;)
-		asm volatile("cli; hlt");
-}
-
-static void __noreturn fatal(const char *what)
-{
-	print("migdev-guest: FATAL %s\n", what);
-	halt();
-}
 
 /* ---- helpers ---- */
 
@@ -298,27 +106,6 @@ static u32 rand32(void)
 	rng ^= rng >> 17;
 	rng ^= rng << 5;
 	return rng;
-}
-
-static void crc_init(void)
-{
-	u32 i, j, c;
-
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (j = 0; j < 8; j++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static u32 crc32c(const u8 *p, u32 len)
-{
-	u32 c = 0xffffffff;
-
-	while (len--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffff;
 }
 
 static u32 reg_read(u32 off)
@@ -344,36 +131,6 @@ static u32 q_reg(u32 off)
 	return MIGDEV_REG_QUEUE(0) + off;
 }
 
-/* ---- PCI configuration space, mechanism #1 ---- */
-
-static u32 pci_addr(u32 bdf, u32 off)
-{
-	return 0x80000000 | bdf << 8 | (off & 0xfc);
-}
-
-static u32 pci_read32(u32 bdf, u32 off)
-{
-	port_w32(PCI_ADDR, pci_addr(bdf, off));
-	return port_r32(PCI_DATA);
-}
-
-static void pci_write32(u32 bdf, u32 off, u32 v)
-{
-	port_w32(PCI_ADDR, pci_addr(bdf, off));
-	port_w32(PCI_DATA, v);
-}
-
-static u16 pci_read16(u32 bdf, u32 off)
-{
-	return pci_read32(bdf, off) >> ((off & 2) * 8);
-}
-
-static void pci_write16(u32 bdf, u32 off, u16 v)
-{
-	port_w32(PCI_ADDR, pci_addr(bdf, off));
-	port_w16(PCI_DATA + (off & 2), v);
-}
-
 /* The first migdev function on bus 0 at @from (devfn) or after it. */
 static int pci_find(u32 from)
 {
@@ -385,21 +142,6 @@ static int pci_find(u32 from)
 			return devfn;
 	}
 	return -1;
-}
-
-static u32 pci_find_cap(u32 bdf, u8 id)
-{
-	u32 pos = pci_read32(bdf, 0x34) & 0xfc;
-	int n = 48;
-
-	while (pos && n--) {
-		u32 hdr = pci_read32(bdf, pos);
-
-		if ((hdr & 0xff) == id)
-			return pos;
-		pos = (hdr >> 8) & 0xfc;
-	}
-	return 0;
 }
 
 /*
@@ -453,26 +195,6 @@ static void place_bar2(u32 bdf, u64 size, u64 ram_top)
 
 /* ---- interrupts ---- */
 
-static void idt_init(void)
-{
-	struct {
-		u16 limit;
-		u32 base;
-	} __packed desc = { sizeof(idt) - 1, (u32)idt };
-	u32 i, h;
-
-	for (i = 0; i < 256; i++) {
-		h = (u32)isr_stubs + i * 16;
-		/* present, DPL 0, 32-bit interrupt gate, code selector 0x08 */
-		idt[i] = (u64)(h >> 16) << 48 | 0x8e00ULL << 32 |
-			 0x08 << 16 | (h & 0xffff);
-	}
-	asm volatile("lidt %0" : : "m"(desc));
-	/* Mask the 8259s: only the local APIC delivers here. */
-	port_w8(0x21, 0xff);
-	port_w8(0xa1, 0xff);
-}
-
 void guest_interrupt(u32 vec, u32 err)
 {
 	u32 i;
@@ -496,7 +218,7 @@ void guest_interrupt(u32 vec, u32 err)
 	}
 	if (i == nr_devs)
 		stray_irqs++;
-	mmio_w32(lapic + 0xb0, 0);	/* EOI */
+	lapic_eoi();
 }
 
 static void msix_init(u32 bdf)
@@ -513,11 +235,7 @@ static void msix_init(u32 bdf)
 		fatal("MSI-X table not in BAR0, or too small");
 	table = cur->bar0 + (tbl & ~7U);
 
-	lapic = rdmsr(0x1b) & 0xfffff000;
-	wrmsr(0x1b, rdmsr(0x1b) | 1 << 11);		/* APIC global enable */
-	mmio_w32(lapic + 0xf0, 0x100 | VEC_SPURIOUS);	/* software enable */
-	mmio_w32(lapic + 0x80, 0);			/* TPR: accept all */
-	apic_id = mmio_r32(lapic + 0x20) >> 24;
+	apic_id = lapic_enable(VEC_SPURIOUS);
 
 	for (i = 0; i < cur->nr_vectors; i++) {
 		unsigned long e = table + i * MIGDEV_MSIX_ENTRY_SIZE;
@@ -815,7 +533,7 @@ static void dev_init(u32 bdf, u64 ram_top)
 	if (!(reg_read(q_reg(MIGDEV_Q_STATUS)) & MIGDEV_Q_STATUS_ENABLED))
 		fatal("queue 0 did not enable");
 	print("migdev-guest: ready, apic 0x%x, vectors 0x%x..0x%x\n",
-	      (u32)lapic, cur->vec_base, cur->vec_base + cur->nr_vectors - 1);
+	      (u32)lapic_base(), cur->vec_base, cur->vec_base + cur->nr_vectors - 1);
 }
 
 void guest_main(u32 mbi)
