@@ -39,7 +39,7 @@ struct migdev_dirty_snapshot {
 	char text[];
 };
 
-static int migdev_dirty_open(struct inode *inode, struct file *file)
+static int migdev_debugfs_dirty_open(struct inode *inode, struct file *file)
 {
 	struct migdev_device *mvdev = inode->i_private;
 	struct migdev_devmem *dm = &mvdev->emul.devmem;
@@ -79,30 +79,30 @@ static int migdev_dirty_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static ssize_t migdev_dirty_read(struct file *file, char __user *buf,
-				 size_t count, loff_t *ppos)
+static ssize_t migdev_debugfs_dirty_read(struct file *file, char __user *buf,
+					 size_t count, loff_t *ppos)
 {
 	struct migdev_dirty_snapshot *snap = file->private_data;
 
 	return simple_read_from_buffer(buf, count, ppos, snap->text, snap->len);
 }
 
-static int migdev_dirty_release(struct inode *inode, struct file *file)
+static int migdev_debugfs_dirty_release(struct inode *inode, struct file *file)
 {
 	kvfree(file->private_data);
 	return 0;
 }
 
-static const struct file_operations migdev_dirty_fops = {
+static const struct file_operations migdev_debugfs_dirty_fops = {
 	.owner = THIS_MODULE,
-	.open = migdev_dirty_open,
-	.read = migdev_dirty_read,
-	.release = migdev_dirty_release,
+	.open = migdev_debugfs_dirty_open,
+	.read = migdev_debugfs_dirty_read,
+	.release = migdev_debugfs_dirty_release,
 	.llseek = default_llseek,
 };
 
-static ssize_t migdev_pause_read(struct file *file, char __user *buf,
-				 size_t count, loff_t *ppos)
+static ssize_t migdev_debugfs_pause_read(struct file *file, char __user *buf,
+					 size_t count, loff_t *ppos)
 {
 	struct migdev_device *mvdev = file->private_data;
 	char text[64];
@@ -115,8 +115,8 @@ static ssize_t migdev_pause_read(struct file *file, char __user *buf,
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
-static ssize_t migdev_pause_write(struct file *file, const char __user *buf,
-				  size_t count, loff_t *ppos)
+static ssize_t migdev_debugfs_pause_write(struct file *file, const char __user *buf,
+					  size_t count, loff_t *ppos)
 {
 	struct migdev_device *mvdev = file->private_data;
 	bool pause;
@@ -138,16 +138,16 @@ static ssize_t migdev_pause_write(struct file *file, const char __user *buf,
 	return ret ? ret : count;
 }
 
-static const struct file_operations migdev_pause_fops = {
+static const struct file_operations migdev_debugfs_pause_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
-	.read = migdev_pause_read,
-	.write = migdev_pause_write,
+	.read = migdev_debugfs_pause_read,
+	.write = migdev_debugfs_pause_write,
 	.llseek = default_llseek,
 };
 
-static ssize_t migdev_fail_read(struct file *file, char __user *buf,
-				size_t count, loff_t *ppos)
+static ssize_t migdev_debugfs_fail_read(struct file *file, char __user *buf,
+					size_t count, loff_t *ppos)
 {
 	struct migdev_device *mvdev = file->private_data;
 	char text[48];
@@ -161,8 +161,8 @@ static ssize_t migdev_fail_read(struct file *file, char __user *buf,
 	return simple_read_from_buffer(buf, count, ppos, text, len);
 }
 
-static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
-				 size_t count, loff_t *ppos)
+static ssize_t migdev_debugfs_fail_write(struct file *file, const char __user *buf,
+					 size_t count, loff_t *ppos)
 {
 	struct migdev_device *mvdev = file->private_data;
 	unsigned int fail, skip = 0;
@@ -186,11 +186,11 @@ static ssize_t migdev_fail_write(struct file *file, const char __user *buf,
 	return count;
 }
 
-static const struct file_operations migdev_fail_fops = {
+static const struct file_operations migdev_debugfs_fail_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
-	.read = migdev_fail_read,
-	.write = migdev_fail_write,
+	.read = migdev_debugfs_fail_read,
+	.write = migdev_debugfs_fail_write,
 	.llseek = default_llseek,
 };
 
@@ -219,11 +219,11 @@ void migdev_debugfs_add(struct migdev_device *mvdev)
 	mvdev->debug.dir = debugfs_create_dir(dev_name(mvdev->vdev.dev),
 					      migdev_debugfs_dir);
 	debugfs_create_file("devmem_dirty", 0400, mvdev->debug.dir, mvdev,
-			    &migdev_dirty_fops);
+			    &migdev_debugfs_dirty_fops);
 	debugfs_create_file("engine_pause", 0600, mvdev->debug.dir, mvdev,
-			    &migdev_pause_fops);
+			    &migdev_debugfs_pause_fops);
 	debugfs_create_file("mig_fail", 0600, mvdev->debug.dir, mvdev,
-			    &migdev_fail_fops);
+			    &migdev_debugfs_fail_fops);
 }
 
 /**

@@ -77,15 +77,15 @@ static void migdev_dma_log_free_rcu(struct rcu_head *rcu)
 }
 
 /* The log, for its user's paths, which hold dma_log.lock. */
-static struct migdev_dma_log *migdev_log_locked(struct migdev_device *mvdev)
+static struct migdev_dma_log *migdev_dma_log_locked(struct migdev_device *mvdev)
 {
 	return rcu_dereference_protected(mvdev->dma_log.log,
 					 lockdep_is_held(&mvdev->dma_log.lock));
 }
 
-static int migdev_log_start(struct vfio_device *vdev,
-			    struct rb_root_cached *ranges, u32 nnodes,
-			    u64 *page_size)
+static int migdev_dma_log_start(struct vfio_device *vdev,
+				struct rb_root_cached *ranges, u32 nnodes,
+				u64 *page_size)
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct interval_tree_node *node;
@@ -135,7 +135,7 @@ static int migdev_log_start(struct vfio_device *vdev,
 		migdev_dma_log_free(log);
 		return -EINTR;
 	}
-	if (migdev_log_locked(mvdev)) {
+	if (migdev_dma_log_locked(mvdev)) {
 		mutex_unlock(&mvdev->dma_log.lock);
 		migdev_dma_log_free(log);
 		return -EBUSY;	/* started twice without a stop */
@@ -146,14 +146,14 @@ static int migdev_log_start(struct vfio_device *vdev,
 	return 0;
 }
 
-static int migdev_log_stop(struct vfio_device *vdev)
+static int migdev_dma_log_stop(struct vfio_device *vdev)
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct migdev_dma_log *log;
 
 	/* Also from close: whoever reports waits, but only on its bitmap. */
 	mutex_lock(&mvdev->dma_log.lock);
-	log = migdev_log_locked(mvdev);
+	log = migdev_dma_log_locked(mvdev);
 	RCU_INIT_POINTER(mvdev->dma_log.log, NULL);
 	mutex_unlock(&mvdev->dma_log.lock);
 	if (log)
@@ -161,9 +161,9 @@ static int migdev_log_stop(struct vfio_device *vdev)
 	return 0;
 }
 
-static int migdev_log_read_and_clear(struct vfio_device *vdev,
-				     unsigned long iova, unsigned long length,
-				     struct iova_bitmap *dirty)
+static int migdev_dma_log_read_and_clear(struct vfio_device *vdev,
+					 unsigned long iova, unsigned long length,
+					 struct iova_bitmap *dirty)
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	unsigned long last = iova + length - 1;
@@ -173,7 +173,7 @@ static int migdev_log_read_and_clear(struct vfio_device *vdev,
 
 	if (mutex_lock_killable(&mvdev->dma_log.lock))
 		return -EINTR;
-	log = migdev_log_locked(mvdev);
+	log = migdev_dma_log_locked(mvdev);
 	if (!log) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -201,9 +201,9 @@ out_unlock:
 }
 
 static const struct vfio_log_ops migdev_log_ops = {
-	.log_start = migdev_log_start,
-	.log_stop = migdev_log_stop,
-	.log_read_and_clear = migdev_log_read_and_clear,
+	.log_start = migdev_dma_log_start,
+	.log_stop = migdev_dma_log_stop,
+	.log_read_and_clear = migdev_dma_log_read_and_clear,
 };
 
 /**
@@ -258,7 +258,7 @@ void migdev_dma_log_init(struct migdev_device *mvdev)
  */
 void migdev_dma_log_close(struct migdev_device *mvdev)
 {
-	migdev_log_stop(&mvdev->vdev);
+	migdev_dma_log_stop(&mvdev->vdev);
 }
 
 /**
@@ -267,7 +267,7 @@ void migdev_dma_log_close(struct migdev_device *mvdev)
  */
 void migdev_dma_log_fini(struct migdev_device *mvdev)
 {
-	migdev_log_stop(&mvdev->vdev);
+	migdev_dma_log_stop(&mvdev->vdev);
 	mutex_destroy(&mvdev->dma_log.lock);
 }
 

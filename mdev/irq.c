@@ -51,13 +51,13 @@ static unsigned int migdev_irq_count(struct migdev_device *mvdev,
 }
 
 /**
- * migdev_ioctl_get_irq_info() - VFIO_DEVICE_GET_IRQ_INFO
+ * migdev_irq_ioctl_get_info() - VFIO_DEVICE_GET_IRQ_INFO
  * @mvdev: device
  * @arg: user's struct vfio_irq_info
  *
  * Return: 0 or a negative errno.
  */
-int migdev_ioctl_get_irq_info(struct migdev_device *mvdev, void __user *arg)
+int migdev_irq_ioctl_get_info(struct migdev_device *mvdev, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
 	struct vfio_irq_info info;
@@ -77,8 +77,8 @@ int migdev_ioctl_get_irq_info(struct migdev_device *mvdev, void __user *arg)
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-static void migdev_eventfd_replace(struct eventfd_ctx **slot,
-				   struct eventfd_ctx *ctx)
+static void migdev_irq_eventfd_replace(struct eventfd_ctx **slot,
+				       struct eventfd_ctx *ctx)
 {
 	if (*slot)
 		eventfd_ctx_put(*slot);
@@ -86,7 +86,7 @@ static void migdev_eventfd_replace(struct eventfd_ctx **slot,
 }
 
 /* Signal INTx unless masked; auto-mask it. */
-static void migdev_intx_fire_locked(struct migdev_device *mvdev)
+static void migdev_irq_intx_fire_locked(struct migdev_device *mvdev)
 {
 	lockdep_assert_held(&mvdev->irq.lock);
 	if (mvdev->irq.intx_masked || !mvdev->irq.intx_trigger)
@@ -96,59 +96,59 @@ static void migdev_intx_fire_locked(struct migdev_device *mvdev)
 }
 
 /* Unmask INTx; a level the device still asserts fires again. */
-static void migdev_intx_unmask_locked(struct migdev_device *mvdev)
+static void migdev_irq_intx_unmask_locked(struct migdev_device *mvdev)
 {
 	lockdep_assert_held(&mvdev->irq.lock);
 	mvdev->irq.intx_masked = false;
 	if (mvdev->irq.intx_level && mvdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
-		migdev_intx_fire_locked(mvdev);
+		migdev_irq_intx_fire_locked(mvdev);
 }
 
 /* Runs from the virqfd workqueue (process context) when the eventfd fires. */
-static void migdev_intx_unmask_thread(void *opaque, void *unused)
+static void migdev_irq_intx_unmask_thread(void *opaque, void *unused)
 {
 	struct migdev_device *mvdev = opaque;
 
 	mutex_lock(&mvdev->irq.lock);
-	migdev_intx_unmask_locked(mvdev);
+	migdev_irq_intx_unmask_locked(mvdev);
 	mutex_unlock(&mvdev->irq.lock);
 }
 
-static void migdev_intx_disable_locked(struct migdev_device *mvdev)
+static void migdev_irq_intx_disable_locked(struct migdev_device *mvdev)
 {
 	lockdep_assert_held(&mvdev->irq.lock);
-	migdev_eventfd_replace(&mvdev->irq.intx_trigger, NULL);
+	migdev_irq_eventfd_replace(&mvdev->irq.intx_trigger, NULL);
 	mvdev->irq.intx_masked = false;
 	mvdev->irq.index = -1;
 }
 
 /* Vector @v's trigger becomes @ctx, from @file (both NULL: none). */
-static void migdev_msix_set_trigger_locked(struct migdev_device *mvdev,
-					   unsigned int v,
-					   struct eventfd_ctx *ctx,
-					   struct file *file)
+static void migdev_irq_msix_set_trigger_locked(struct migdev_device *mvdev,
+					       unsigned int v,
+					       struct eventfd_ctx *ctx,
+					       struct file *file)
 {
 	lockdep_assert_held(&mvdev->irq.lock);
-	migdev_eventfd_replace(&mvdev->irq.msix_trigger[v], ctx);
+	migdev_irq_eventfd_replace(&mvdev->irq.msix_trigger[v], ctx);
 	if (mvdev->irq.msix_file[v])
 		fput(mvdev->irq.msix_file[v]);
 	mvdev->irq.msix_file[v] = file;
 }
 
-static void migdev_msix_disable_locked(struct migdev_device *mvdev)
+static void migdev_irq_msix_disable_locked(struct migdev_device *mvdev)
 {
 	unsigned int i;
 
 	lockdep_assert_held(&mvdev->irq.lock);
 	for (i = 0; i < MIGDEV_MAX_VECTORS; i++)
-		migdev_msix_set_trigger_locked(mvdev, i, NULL, NULL);
+		migdev_irq_msix_set_trigger_locked(mvdev, i, NULL, NULL);
 	mvdev->irq.msix_masked = 0;
 	mvdev->irq.msix_pending = 0;
 	mvdev->irq.index = -1;
 }
 
 /* Deliver MSI-X @v, or hold it pending while masked. */
-static void migdev_msix_fire_locked(struct migdev_device *mvdev, unsigned int v)
+static void migdev_irq_msix_fire_locked(struct migdev_device *mvdev, unsigned int v)
 {
 	lockdep_assert_held(&mvdev->irq.lock);
 	if (mvdev->irq.index != VFIO_PCI_MSIX_IRQ_INDEX || !mvdev->irq.msix_trigger[v])
@@ -159,9 +159,9 @@ static void migdev_msix_fire_locked(struct migdev_device *mvdev, unsigned int v)
 		eventfd_signal(mvdev->irq.msix_trigger[v]);
 }
 
-static int migdev_set_msix_mask(struct migdev_device *mvdev,
-				struct vfio_irq_set *hdr, void *data,
-				bool unmask)
+static int migdev_irq_set_msix_mask(struct migdev_device *mvdev,
+				    struct vfio_irq_set *hdr, void *data,
+				    bool unmask)
 {
 	unsigned int i, v;
 
@@ -179,7 +179,7 @@ static int migdev_set_msix_mask(struct migdev_device *mvdev,
 		}
 		__clear_bit(v, &mvdev->irq.msix_masked);
 		if (__test_and_clear_bit(v, &mvdev->irq.msix_pending))
-			migdev_msix_fire_locked(mvdev, v);
+			migdev_irq_msix_fire_locked(mvdev, v);
 	}
 	return 0;
 }
@@ -189,7 +189,7 @@ static int migdev_set_msix_mask(struct migdev_device *mvdev,
  * @file, also keep a reference on its file there (NULL with none): MSI-X
  * reads unread signals back through it (migdev_irq_reclaim()).
  */
-static struct eventfd_ctx *migdev_eventfd_get(s32 fd, struct file **file)
+static struct eventfd_ctx *migdev_irq_eventfd_get(s32 fd, struct file **file)
 {
 	struct eventfd_ctx *ctx;
 	struct file *f;
@@ -211,26 +211,26 @@ static struct eventfd_ctx *migdev_eventfd_get(s32 fd, struct file **file)
 	return ctx;
 }
 
-static int migdev_set_intx_trigger(struct migdev_device *mvdev,
-				   struct vfio_irq_set *hdr, void *data)
+static int migdev_irq_set_intx_trigger(struct migdev_device *mvdev,
+				       struct vfio_irq_set *hdr, void *data)
 {
 	bool is_intx = mvdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX;
 	struct eventfd_ctx *ctx;
 
 	if (is_intx && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
-		migdev_intx_disable_locked(mvdev);
+		migdev_irq_intx_disable_locked(mvdev);
 		return 0;
 	}
 	if (!(is_intx || mvdev->irq.index == -1) || hdr->start || hdr->count != 1)
 		return -EINVAL;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		ctx = migdev_eventfd_get(*(s32 *)data, NULL);
+		ctx = migdev_irq_eventfd_get(*(s32 *)data, NULL);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
 		if (!ctx && !is_intx)
 			return 0;
-		migdev_eventfd_replace(&mvdev->irq.intx_trigger, ctx);
+		migdev_irq_eventfd_replace(&mvdev->irq.intx_trigger, ctx);
 		mvdev->irq.index = ctx ? VFIO_PCI_INTX_IRQ_INDEX : -1;
 		if (!ctx)
 			mvdev->irq.intx_masked = false;
@@ -240,24 +240,24 @@ static int migdev_set_intx_trigger(struct migdev_device *mvdev,
 		return -EINVAL;
 	/* Loopback: fire as the device would. */
 	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data)
-		migdev_intx_fire_locked(mvdev);
+		migdev_irq_intx_fire_locked(mvdev);
 	return 0;
 }
 
-static int migdev_set_intx_mask(struct migdev_device *mvdev,
-				struct vfio_irq_set *hdr, void *data,
-				bool unmask)
+static int migdev_irq_set_intx_mask(struct migdev_device *mvdev,
+				    struct vfio_irq_set *hdr, void *data,
+				    bool unmask)
 {
 	if (mvdev->irq.index != VFIO_PCI_INTX_IRQ_INDEX || hdr->start ||
 	    hdr->count != 1)
 		return -EINVAL;
 
-	/* An unmask eventfd is set up by migdev_set_intx_unmask_fd(). */
+	/* An unmask eventfd is set up by migdev_irq_set_intx_unmask_fd(). */
 	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD)
 		return -ENOTTY;
 	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data) {
 		if (unmask)
-			migdev_intx_unmask_locked(mvdev);
+			migdev_irq_intx_unmask_locked(mvdev);
 		else
 			mvdev->irq.intx_masked = true;
 	}
@@ -268,8 +268,8 @@ static int migdev_set_intx_mask(struct migdev_device *mvdev,
  * INTx unmask through an eventfd (virqfd), called without irq.lock: the
  * virqfd worker takes irq.lock, and vfio_virqfd_disable() waits for it.
  */
-static int migdev_set_intx_unmask_fd(struct migdev_device *mvdev,
-				     struct vfio_irq_set *hdr, void *data)
+static int migdev_irq_set_intx_unmask_fd(struct migdev_device *mvdev,
+					 struct vfio_irq_set *hdr, void *data)
 {
 	bool is_intx;
 	s32 fd;
@@ -287,7 +287,7 @@ static int migdev_set_intx_unmask_fd(struct migdev_device *mvdev,
 	if (!IS_ENABLED(CONFIG_VFIO_VIRQFD))
 		return -ENOTTY;
 	if (fd >= 0)
-		return vfio_virqfd_enable(mvdev, NULL, migdev_intx_unmask_thread,
+		return vfio_virqfd_enable(mvdev, NULL, migdev_irq_intx_unmask_thread,
 					  NULL, &mvdev->irq.intx_unmask, fd);
 	if (fd != -1)
 		return -EINVAL;
@@ -295,8 +295,8 @@ static int migdev_set_intx_unmask_fd(struct migdev_device *mvdev,
 	return 0;
 }
 
-static int migdev_set_msix_trigger(struct migdev_device *mvdev,
-				   struct vfio_irq_set *hdr, void *data)
+static int migdev_irq_set_msix_trigger(struct migdev_device *mvdev,
+				       struct vfio_irq_set *hdr, void *data)
 {
 	bool is_msix = mvdev->irq.index == VFIO_PCI_MSIX_IRQ_INDEX;
 	struct eventfd_ctx *ctx[MIGDEV_MAX_VECTORS] = {};
@@ -304,7 +304,7 @@ static int migdev_set_msix_trigger(struct migdev_device *mvdev,
 	unsigned int i;
 
 	if (is_msix && !hdr->count && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
-		migdev_msix_disable_locked(mvdev);
+		migdev_irq_msix_disable_locked(mvdev);
 		return 0;
 	}
 	if (!(is_msix || mvdev->irq.index == -1))
@@ -315,7 +315,7 @@ static int migdev_set_msix_trigger(struct migdev_device *mvdev,
 
 		/* Take every reference first, so a bad fd changes nothing. */
 		for (i = 0; i < hdr->count; i++) {
-			ctx[i] = migdev_eventfd_get(fds[i], &file[i]);
+			ctx[i] = migdev_irq_eventfd_get(fds[i], &file[i]);
 			if (IS_ERR(ctx[i])) {
 				int ret = PTR_ERR(ctx[i]);
 
@@ -329,8 +329,8 @@ static int migdev_set_msix_trigger(struct migdev_device *mvdev,
 			}
 		}
 		for (i = 0; i < hdr->count; i++)
-			migdev_msix_set_trigger_locked(mvdev, hdr->start + i,
-						       ctx[i], file[i]);
+			migdev_irq_msix_set_trigger_locked(mvdev, hdr->start + i,
+							   ctx[i], file[i]);
 		mvdev->irq.index = VFIO_PCI_MSIX_IRQ_INDEX;
 		return 0;
 	}
@@ -338,12 +338,12 @@ static int migdev_set_msix_trigger(struct migdev_device *mvdev,
 		return -EINVAL;
 	for (i = 0; i < hdr->count; i++)
 		if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || ((u8 *)data)[i])
-			migdev_msix_fire_locked(mvdev, hdr->start + i);
+			migdev_irq_msix_fire_locked(mvdev, hdr->start + i);
 	return 0;
 }
 
-static int migdev_set_req_trigger(struct migdev_device *mvdev,
-				  struct vfio_irq_set *hdr, void *data)
+static int migdev_irq_set_req_trigger(struct migdev_device *mvdev,
+				      struct vfio_irq_set *hdr, void *data)
 {
 	struct eventfd_ctx *ctx;
 
@@ -353,7 +353,7 @@ static int migdev_set_req_trigger(struct migdev_device *mvdev,
 		if (hdr->count)
 			eventfd_signal(mvdev->irq.req_trigger);
 		else
-			migdev_eventfd_replace(&mvdev->irq.req_trigger, NULL);
+			migdev_irq_eventfd_replace(&mvdev->irq.req_trigger, NULL);
 		return 0;
 	}
 	if (!hdr->count)
@@ -363,15 +363,15 @@ static int migdev_set_req_trigger(struct migdev_device *mvdev,
 			eventfd_signal(mvdev->irq.req_trigger);
 		return 0;
 	}
-	ctx = migdev_eventfd_get(*(s32 *)data, NULL);
+	ctx = migdev_irq_eventfd_get(*(s32 *)data, NULL);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	migdev_eventfd_replace(&mvdev->irq.req_trigger, ctx);
+	migdev_irq_eventfd_replace(&mvdev->irq.req_trigger, ctx);
 	return 0;
 }
 
-static int migdev_set_irqs_locked(struct migdev_device *mvdev,
-				  struct vfio_irq_set *hdr, void *data)
+static int migdev_irq_set_irqs_locked(struct migdev_device *mvdev,
+				      struct vfio_irq_set *hdr, void *data)
 {
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 
@@ -379,36 +379,36 @@ static int migdev_set_irqs_locked(struct migdev_device *mvdev,
 	switch (hdr->index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return migdev_set_intx_trigger(mvdev, hdr, data);
+			return migdev_irq_set_intx_trigger(mvdev, hdr, data);
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
-			return migdev_set_intx_mask(mvdev, hdr, data, false);
+			return migdev_irq_set_intx_mask(mvdev, hdr, data, false);
 		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-			return migdev_set_intx_mask(mvdev, hdr, data, true);
+			return migdev_irq_set_intx_mask(mvdev, hdr, data, true);
 		break;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return migdev_set_msix_trigger(mvdev, hdr, data);
+			return migdev_irq_set_msix_trigger(mvdev, hdr, data);
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
-			return migdev_set_msix_mask(mvdev, hdr, data, false);
+			return migdev_irq_set_msix_mask(mvdev, hdr, data, false);
 		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-			return migdev_set_msix_mask(mvdev, hdr, data, true);
+			return migdev_irq_set_msix_mask(mvdev, hdr, data, true);
 		break;
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return migdev_set_req_trigger(mvdev, hdr, data);
+			return migdev_irq_set_req_trigger(mvdev, hdr, data);
 		break;
 	}
 	return -ENOTTY;
 }
 
 /**
- * migdev_ioctl_set_irqs() - VFIO_DEVICE_SET_IRQS
+ * migdev_irq_ioctl_set() - VFIO_DEVICE_SET_IRQS
  * @mvdev: device
  * @arg: user's struct vfio_irq_set and its data
  *
  * Return: 0 or a negative errno; on error nothing changed.
  */
-int migdev_ioctl_set_irqs(struct migdev_device *mvdev, void __user *arg)
+int migdev_irq_ioctl_set(struct migdev_device *mvdev, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
 	struct vfio_irq_set hdr;
@@ -435,10 +435,10 @@ int migdev_ioctl_set_irqs(struct migdev_device *mvdev, void __user *arg)
 	    (hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) ==
 	    VFIO_IRQ_SET_ACTION_UNMASK &&
 	    (hdr.flags & VFIO_IRQ_SET_DATA_EVENTFD)) {
-		ret = migdev_set_intx_unmask_fd(mvdev, &hdr, data);
+		ret = migdev_irq_set_intx_unmask_fd(mvdev, &hdr, data);
 	} else {
 		mutex_lock(&mvdev->irq.lock);
-		ret = migdev_set_irqs_locked(mvdev, &hdr, data);
+		ret = migdev_irq_set_irqs_locked(mvdev, &hdr, data);
 		mutex_unlock(&mvdev->irq.lock);
 	}
 	kfree(data);
@@ -454,9 +454,9 @@ void migdev_irq_disable_all(struct migdev_device *mvdev)
 	if (IS_ENABLED(CONFIG_VFIO_VIRQFD))
 		vfio_virqfd_disable(&mvdev->irq.intx_unmask);
 	mutex_lock(&mvdev->irq.lock);
-	migdev_intx_disable_locked(mvdev);
-	migdev_msix_disable_locked(mvdev);
-	migdev_eventfd_replace(&mvdev->irq.req_trigger, NULL);
+	migdev_irq_intx_disable_locked(mvdev);
+	migdev_irq_msix_disable_locked(mvdev);
+	migdev_irq_eventfd_replace(&mvdev->irq.req_trigger, NULL);
 	mutex_unlock(&mvdev->irq.lock);
 }
 
@@ -498,7 +498,7 @@ void migdev_request(struct vfio_device *vdev, unsigned int count)
 void migdev_irq_msix(struct migdev_device *mvdev, unsigned int vector)
 {
 	mutex_lock(&mvdev->irq.lock);
-	migdev_msix_fire_locked(mvdev, vector);
+	migdev_irq_msix_fire_locked(mvdev, vector);
 	mutex_unlock(&mvdev->irq.lock);
 }
 
@@ -530,7 +530,7 @@ void migdev_irq_intx(struct migdev_device *mvdev, bool level)
 	mutex_lock(&mvdev->irq.lock);
 	mvdev->irq.intx_level = level;
 	if (level && mvdev->irq.index == VFIO_PCI_INTX_IRQ_INDEX)
-		migdev_intx_fire_locked(mvdev);
+		migdev_irq_intx_fire_locked(mvdev);
 	mutex_unlock(&mvdev->irq.lock);
 }
 
@@ -563,7 +563,7 @@ void migdev_irq_set_msix_pending(struct migdev_device *mvdev, u64 pending)
 }
 
 /* Read @file, an eventfd, without waiting: true if it had a count. */
-static bool migdev_eventfd_take(struct file *file)
+static bool migdev_irq_eventfd_take(struct file *file)
 {
 	u64 cnt;
 	struct kvec kv = { .iov_base = &cnt, .iov_len = sizeof(cnt) };
@@ -603,7 +603,7 @@ void migdev_irq_reclaim(struct migdev_device *mvdev)
 			if (!mvdev->irq.msix_file[v])
 				continue;
 			/* A semaphore-mode eventfd gives one per read. */
-			for (n = 0; n < 64 && migdev_eventfd_take(mvdev->irq.msix_file[v]); n++)
+			for (n = 0; n < 64 && migdev_irq_eventfd_take(mvdev->irq.msix_file[v]); n++)
 				__set_bit(v, &mvdev->irq.msix_pending);
 		}
 	}

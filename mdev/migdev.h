@@ -376,8 +376,8 @@ int migdev_capacity_reserve(struct migdev_parent *parent,
 			    const struct migdev_profile *profile);
 void migdev_capacity_release(struct migdev_parent *parent,
 			     const struct migdev_profile *profile);
-unsigned int migdev_get_available(struct mdev_type *mtype);
-ssize_t migdev_show_description(struct mdev_type *mtype, char *buf);
+unsigned int migdev_types_available(struct mdev_type *mtype);
+ssize_t migdev_types_description(struct mdev_type *mtype, char *buf);
 
 /* main.c: the stream_minor module parameter */
 extern unsigned short migdev_stream_minor;
@@ -472,7 +472,7 @@ void migdev_debugfs_add(struct migdev_device *mvdev);
 void migdev_debugfs_remove(struct migdev_device *mvdev);
 
 /* region.c */
-int migdev_ioctl_get_region_info(struct migdev_device *mvdev, void __user *arg);
+int migdev_region_ioctl_get_info(struct migdev_device *mvdev, void __user *arg);
 ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		    loff_t *ppos);
 ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
@@ -481,8 +481,8 @@ ssize_t migdev_write(struct vfio_device *vdev, const char __user *buf,
 /* irq.c */
 void migdev_irq_init(struct migdev_device *mvdev);
 void migdev_irq_disable_all(struct migdev_device *mvdev);
-int migdev_ioctl_get_irq_info(struct migdev_device *mvdev, void __user *arg);
-int migdev_ioctl_set_irqs(struct migdev_device *mvdev, void __user *arg);
+int migdev_irq_ioctl_get_info(struct migdev_device *mvdev, void __user *arg);
+int migdev_irq_ioctl_set(struct migdev_device *mvdev, void __user *arg);
 void migdev_request(struct vfio_device *vdev, unsigned int count);
 void migdev_irq_msix_hold(struct migdev_device *mvdev, unsigned int vector);
 void migdev_irq_msix(struct migdev_device *mvdev, unsigned int vector);

@@ -3,7 +3,7 @@
  * migdev: the VFIO migration state machine (v2, data_fd).
  *
  * Every transition goes through vfio_mig_get_next_state() one arc at a
- * time; migdev_step_locked() carries out one arc.  What the device does in
+ * time; migdev_mig_step_locked() carries out one arc.  What the device does in
  * each state:
  *
  *   RUNNING, PRE_COPY          the engine runs
@@ -90,8 +90,8 @@ int migdev_mig_reset(struct migdev_device *mvdev, enum migdev_reset_kind kind)
 	return 0;
 }
 
-static struct file *migdev_step_locked(struct migdev_device *mvdev,
-				       enum vfio_device_mig_state new)
+static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
+					   enum vfio_device_mig_state new)
 {
 	enum vfio_device_mig_state cur = mvdev->mig.state;
 	struct migdev_emul *e = &mvdev->emul;
@@ -265,7 +265,7 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mvdev,
 					 mvdev->mig.state, next);
 			res = ERR_PTR(-EIO);
 		} else {
-			res = migdev_step_locked(mvdev, next);
+			res = migdev_mig_step_locked(mvdev, next);
 		}
 		if (IS_ERR(res)) {
 			migdev_user_err(mvdev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
@@ -298,8 +298,8 @@ void migdev_mig_error_locked(struct migdev_device *mvdev)
 	migdev_user_err(mvdev, "migration: device in ERROR until reset\n");
 }
 
-static struct file *migdev_set_state(struct vfio_device *vdev,
-				     enum vfio_device_mig_state new)
+static struct file *migdev_mig_set_state(struct vfio_device *vdev,
+					 enum vfio_device_mig_state new)
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct file *res;
@@ -320,8 +320,8 @@ static struct file *migdev_set_state(struct vfio_device *vdev,
 	return res;
 }
 
-static int migdev_get_state(struct vfio_device *vdev,
-			    enum vfio_device_mig_state *state)
+static int migdev_mig_get_state(struct vfio_device *vdev,
+				enum vfio_device_mig_state *state)
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 
@@ -332,8 +332,8 @@ static int migdev_get_state(struct vfio_device *vdev,
 	return 0;
 }
 
-static int migdev_get_data_size(struct vfio_device *vdev,
-				unsigned long *stop_copy_length)
+static int migdev_mig_get_data_size(struct vfio_device *vdev,
+				    unsigned long *stop_copy_length)
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 
@@ -345,9 +345,9 @@ static int migdev_get_data_size(struct vfio_device *vdev,
 }
 
 static const struct vfio_migration_ops migdev_mig_ops = {
-	.migration_set_state = migdev_set_state,
-	.migration_get_state = migdev_get_state,
-	.migration_get_data_size = migdev_get_data_size,
+	.migration_set_state = migdev_mig_set_state,
+	.migration_get_state = migdev_mig_get_state,
+	.migration_get_data_size = migdev_mig_get_data_size,
 };
 
 /**

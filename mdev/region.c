@@ -33,13 +33,13 @@ static u64 migdev_region_size(struct migdev_device *mvdev, unsigned int index)
 }
 
 /**
- * migdev_ioctl_get_region_info() - VFIO_DEVICE_GET_REGION_INFO
+ * migdev_region_ioctl_get_info() - VFIO_DEVICE_GET_REGION_INFO
  * @mvdev: device
  * @arg: user's struct vfio_region_info
  *
  * Return: 0 or a negative errno.
  */
-int migdev_ioctl_get_region_info(struct migdev_device *mvdev, void __user *arg)
+int migdev_region_ioctl_get_info(struct migdev_device *mvdev, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
 	struct vfio_region_info info;

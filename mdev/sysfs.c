@@ -6,7 +6,7 @@
 
 #include "migdev.h"
 
-static struct migdev_device *migdev_from_dev(struct device *dev)
+static struct migdev_device *migdev_sysfs_dev(struct device *dev)
 {
 	return dev_get_drvdata(dev);
 }
@@ -15,14 +15,14 @@ static ssize_t type_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
 	return sysfs_emit(buf, "%s\n",
-			  migdev_from_dev(dev)->type->profile->sysfs_name);
+			  migdev_sysfs_dev(dev)->type->profile->sysfs_name);
 }
 static DEVICE_ATTR_RO(type);
 
 static ssize_t queues_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
-	return sysfs_emit(buf, "%u\n", migdev_from_dev(dev)->emul.geom.nr_queues);
+	return sysfs_emit(buf, "%u\n", migdev_sysfs_dev(dev)->emul.geom.nr_queues);
 }
 static DEVICE_ATTR_RO(queues);
 
@@ -30,7 +30,7 @@ static ssize_t devmem_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n",
-			  migdev_from_dev(dev)->emul.geom.devmem_size);
+			  migdev_sysfs_dev(dev)->emul.geom.devmem_size);
 }
 static DEVICE_ATTR_RO(devmem_size);
 
@@ -39,7 +39,7 @@ static ssize_t devmem_resident_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n",
-			  migdev_devmem_resident(&migdev_from_dev(dev)->emul.devmem));
+			  migdev_devmem_resident(&migdev_sysfs_dev(dev)->emul.devmem));
 }
 static DEVICE_ATTR_RO(devmem_resident);
 
@@ -51,7 +51,7 @@ static DEVICE_ATTR_RO(devmem_resident);
 static ssize_t migration_minor_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
-	struct migdev_device *mvdev = migdev_from_dev(dev);
+	struct migdev_device *mvdev = migdev_sysfs_dev(dev);
 
 	/*
 	 * Without state_mutex: the file is world-readable, and a reader
@@ -64,7 +64,7 @@ static ssize_t migration_minor_store(struct device *dev,
 				     struct device_attribute *attr,
 				     const char *buf, size_t count)
 {
-	struct migdev_device *mvdev = migdev_from_dev(dev);
+	struct migdev_device *mvdev = migdev_sysfs_dev(dev);
 	u16 minor;
 	int ret;
 

@@ -102,12 +102,12 @@ void migdev_capacity_release(struct migdev_parent *parent,
 }
 
 /**
- * migdev_get_available() - instances of a type that still fit
+ * migdev_types_available() - instances of a type that still fit
  * @mtype: type
  *
  * Return: the count for available_instances.
  */
-unsigned int migdev_get_available(struct mdev_type *mtype)
+unsigned int migdev_types_available(struct mdev_type *mtype)
 {
 	struct migdev_type *t = container_of(mtype, struct migdev_type, mtype);
 	struct migdev_parent *parent =
@@ -124,13 +124,13 @@ unsigned int migdev_get_available(struct mdev_type *mtype)
 }
 
 /**
- * migdev_show_description() - the type's description attribute
+ * migdev_types_description() - the type's description attribute
  * @mtype: type
  * @buf: sysfs buffer
  *
  * Return: bytes written.
  */
-ssize_t migdev_show_description(struct mdev_type *mtype, char *buf)
+ssize_t migdev_types_description(struct mdev_type *mtype, char *buf)
 {
 	struct migdev_type *t = container_of(mtype, struct migdev_type, mtype);
 

@@ -137,11 +137,11 @@ static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_GET_INFO:
 		return migdev_ioctl_get_info(mvdev, uarg);
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return migdev_ioctl_get_region_info(mvdev, uarg);
+		return migdev_region_ioctl_get_info(mvdev, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return migdev_ioctl_get_irq_info(mvdev, uarg);
+		return migdev_irq_ioctl_get_info(mvdev, uarg);
 	case VFIO_DEVICE_SET_IRQS:
-		return migdev_ioctl_set_irqs(mvdev, uarg);
+		return migdev_irq_ioctl_set(mvdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return migdev_ioctl_reset(mvdev);
 	}
@@ -211,6 +211,6 @@ struct mdev_driver migdev_driver = {
 	},
 	.probe = migdev_probe,
 	.remove = migdev_remove,
-	.get_available = migdev_get_available,
-	.show_description = migdev_show_description,
+	.get_available = migdev_types_available,
+	.show_description = migdev_types_description,
 };
