@@ -15,6 +15,14 @@
  * error index: migdev never reports AER errors, and an index that can
  * never fire would be a lie.
  *
+ * The MSI-X pending bits live here, beside the masks and eventfds that
+ * decide them, under irq.lock alone: whether an edge is sent, held or
+ * dropped, and what an unmask sends, is one decision under one lock.  The
+ * device reads them for its PBA and its saved state, and sets them from a
+ * migrated state, through host operations (emul/host.h): state the host
+ * supplies.  Kept in the device instead, under its lock, an unmask here
+ * would have to take that lock after irq.lock, against the lock order.
+ *
  * Lock order: the device lock (emul) before irq.lock; nothing here takes
  * the device lock.
  */
