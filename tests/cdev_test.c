@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The vfio cdev + iommufd path: an instance opened through
+ * What only the vfio cdev + iommufd path has: an instance opened through
  * /dev/vfio/devices/vfioN and bound to an iommufd (the driver's emulated
- * iommufd access) works as it does through a group and container: device
- * info, config space, DMA through an IOAS with the data verified, DMA
- * logging, and migration in both directions between the two paths.
+ * iommufd access) excludes its group, refuses bad binds and attaches, and
+ * migrates in both directions between the two paths.  (Everything else,
+ * device info, config space, DMA through an IOAS with the data verified,
+ * DMA logging, runs over both paths as the variant small_iommufd of the
+ * shared fixtures, lib/dev_fixture.h and lib/dma_fixture.h.)
  * Detaching the IOAS or unmapping memory under the device is an error
  * status, never a crash, and the device works again after.  Needs a
  * kernel with CONFIG_VFIO_DEVICE_CDEV (the debug kernel); skipped elsewhere.
@@ -24,7 +26,6 @@
 
 #define BUF_SIZE	(4u << 20)
 #define BAR2		VFIO_PCI_BAR2_REGION_INDEX
-#define NO_CDEV		"no vfio cdev: the kernel lacks CONFIG_VFIO_DEVICE_CDEV"
 
 FIXTURE(cdev) {
 	char uuid[MDL_UUID_LEN];
@@ -44,7 +45,7 @@ FIXTURE_SETUP(cdev)
 		/* A setup that fails or skips gets no teardown. */
 		mdl_remove(self->uuid);
 		if (ret == -ENODEV)
-			SKIP(return, NO_CDEV);
+			SKIP(return, MDL_NO_CDEV);
 		ASSERT_EQ(0, ret);
 	}
 	mdl_bus_master(&self->d, 1);
@@ -83,64 +84,6 @@ static uint32_t wait_halted(struct mdl_dev *d)
 	       mdl_now() < end)
 		usleep(1000);
 	return mdl_qread32(d, 0, MIGDEV_Q_STATUS);
-}
-
-TEST_F(cdev, device_info_and_config)
-{
-	struct vfio_device_info info = { .argsz = sizeof(info) };
-	struct vfio_region_info r;
-
-	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_GET_INFO, &info));
-	EXPECT_EQ(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET,
-		  info.flags & (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET));
-	EXPECT_EQ(MIGDEV_MIG_REGION_INDEX + 1, info.num_regions);
-	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
-	EXPECT_EQ(MIGDEV_PCI_VENDOR_ID, mdl_cfg_read(&self->d, PCI_VENDOR_ID, 2));
-	EXPECT_EQ(MIGDEV_PCI_DEVICE_ID, mdl_cfg_read(&self->d, PCI_DEVICE_ID, 2));
-	ASSERT_EQ(0, __mdl_region_info(&self->d, BAR2, &r));
-	EXPECT_EQ(4u << 20, r.size);
-	EXPECT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(MIGDEV_PCI_VENDOR_ID, mdl_cfg_read(&self->d, PCI_VENDOR_ID, 2));
-}
-
-/* Copy, fill, checksum and device memory, all through the IOAS. */
-TEST_F_TIMEOUT(cdev, dma_through_the_ioas, 300)
-{
-	const uint64_t pat = 0x0123456789abcdefULL;
-	unsigned char *b = self->b.va;
-	struct migdev_desc d;
-	uint32_t n;
-	unsigned int i;
-
-	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova + 3, self->b.iova + 5,
-		     BUF_SIZE - 8, 0);
-	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	EXPECT_EQ(0, memcmp((char *)self->a.va + 3, b + 5, BUF_SIZE - 8));
-	EXPECT_EQ(0, b[4]);
-
-	d = mdl_desc(MIGDEV_OP_FILL, 0, self->b.iova, 3 * 4096 + 7, 0);
-	d.pattern = htole64(pat);
-	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	for (i = 0; i < 3 * 4096 + 7; i++)
-		if (b[i] != (unsigned char)(pat >> (8 * (i % 8))))
-			break;
-	EXPECT_EQ(3 * 4096 + 7, i);
-
-	d = mdl_desc(MIGDEV_OP_CRC32C, self->a.iova, 0, 65536 + 3, 0);
-	n = mdl_submit(&self->q, &d);
-	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_wait(&self->q, n, 60000));
-	EXPECT_EQ(mdl_crc32c(self->a.va, 65536 + 3),
-		  (uint32_t)le64toh(mdl_cpl(&self->q, n)->result));
-
-	/* Guest -> device memory -> guest, and the BAR reads the same. */
-	memset(b, 0, BUF_SIZE);
-	d = mdl_desc(MIGDEV_OP_TO_DEV, self->a.iova, 8192, 65536, 0);
-	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	d = mdl_desc(MIGDEV_OP_FROM_DEV, 8192, self->b.iova, 65536, 0);
-	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-	EXPECT_EQ(0, memcmp(self->a.va, b, 65536));
-	ASSERT_EQ(4096, mdl_pread(&self->d, BAR2, 8192, b, 4096));
-	EXPECT_EQ(0, memcmp(self->a.va, b, 4096));
 }
 
 /* The device is the cdev's alone: its group cannot be opened meanwhile. */
@@ -249,49 +192,6 @@ TEST_F_TIMEOUT(cdev, unmap_mid_transfer, 600)
 }
 
 /* DMA logging on a device bound to an iommufd. */
-TEST_F(cdev, dma_logging)
-{
-	struct vfio_device_feature_dma_logging_range range = {
-		.iova = self->b.iova, .length = BUF_SIZE,
-	};
-	struct {
-		struct vfio_device_feature f;
-		union {
-			struct vfio_device_feature_dma_logging_control c;
-			struct vfio_device_feature_dma_logging_report r;
-		};
-	} arg;
-	uint64_t bits[BUF_SIZE / 4096 / 64] = { 0 };
-	struct migdev_desc d = mdl_desc(MIGDEV_OP_COPY, self->a.iova,
-					self->b.iova + 9 * 4096, 4096, 0);
-	unsigned int i, set = 0;
-
-	memset(&arg, 0, sizeof(arg));
-	arg.f.argsz = sizeof(arg);
-	arg.f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
-	arg.c.page_size = 4096;
-	arg.c.num_ranges = 1;
-	arg.c.ranges = (uintptr_t)&range;
-	if (ioctl(self->d.fd, VFIO_DEVICE_FEATURE, &arg) && errno == ENOTTY)
-		SKIP(return, "no DMA logging: the kernel lacks CONFIG_IOMMUFD_DRIVER");
-	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
-
-	memset(&arg, 0, sizeof(arg));
-	arg.f.argsz = sizeof(arg);
-	arg.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
-	arg.r.iova = self->b.iova;
-	arg.r.length = BUF_SIZE;
-	arg.r.page_size = 4096;
-	arg.r.bitmap = (uintptr_t)bits;
-	ASSERT_EQ(0, ioctl(self->d.fd, VFIO_DEVICE_FEATURE, &arg));
-	for (i = 0; i < BUF_SIZE / 4096; i++)
-		if ((bits[i / 64] >> (i % 64)) & 1) {
-			set++;
-			EXPECT_EQ(9, i);
-		}
-	EXPECT_EQ(1, set);
-}
-
 /*
  * Save @src, load it into @dst, and check @dst's device memory, and that
  * its queue goes on from where @src's was, over @dst's own memory.

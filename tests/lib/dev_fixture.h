@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The fixture most tests share: one open instance of each type.
- * Include after kselftest_harness.h.
+ * The fixture most tests share: one open instance of each type, in a
+ * type1 container; and a small one through the vfio cdev and iommufd
+ * (skipped where the kernel has no vfio cdev), so that every test runs on
+ * both IOMMU backends.  Include after kselftest_harness.h.
  */
 #ifndef MIGDEV_DEV_FIXTURE_H
 #define MIGDEV_DEV_FIXTURE_H
@@ -17,18 +19,26 @@ FIXTURE(dev) {
 
 FIXTURE_VARIANT(dev) {
 	unsigned int type;
+	enum mdl_backend backend;
 };
 
 FIXTURE_VARIANT_ADD(dev, small) { .type = MIGDEV_TYPE_SMALL };
 FIXTURE_VARIANT_ADD(dev, medium) { .type = MIGDEV_TYPE_MEDIUM };
 FIXTURE_VARIANT_ADD(dev, large) { .type = MIGDEV_TYPE_LARGE };
 FIXTURE_VARIANT_ADD(dev, xlarge) { .type = MIGDEV_TYPE_XLARGE };
+FIXTURE_VARIANT_ADD(dev, small_iommufd) {
+	.type = MIGDEV_TYPE_SMALL, .backend = MDL_IOMMUFD,
+};
 
 FIXTURE_SETUP(dev)
 {
-	self->d.fd = -1;
-	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->uuid));
-	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
+	int ret;
+
+	ret = __mdl_create_open(variant->type, variant->backend, self->uuid,
+				&self->d);
+	if (ret == -ENODEV)
+		SKIP(return, MDL_NO_CDEV);	/* and no teardown */
+	ASSERT_EQ(0, ret);
 	self->nr_queues = MIGDEV_TYPE_NR_QUEUES(variant->type);
 	self->devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(variant->type);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The DMA tests' fixture: one open instance of each type, bus mastering
- * on, queue 0 ready, and two 8 MiB buffers of guest memory.
- * Include after kselftest_harness.h.
+ * on, queue 0 ready, and two 8 MiB buffers of guest memory, in a type1
+ * container; and a small one through the vfio cdev and an iommufd IOAS
+ * (skipped where the kernel has no vfio cdev).  Include after
+ * kselftest_harness.h.
  */
 #ifndef MIGDEV_DMA_FIXTURE_H
 #define MIGDEV_DMA_FIXTURE_H
@@ -25,19 +27,26 @@ FIXTURE(dma) {
 
 FIXTURE_VARIANT(dma) {
 	unsigned int type;
+	enum mdl_backend backend;
 };
 
 FIXTURE_VARIANT_ADD(dma, small) { .type = MIGDEV_TYPE_SMALL };
 FIXTURE_VARIANT_ADD(dma, large) { .type = MIGDEV_TYPE_LARGE };
 FIXTURE_VARIANT_ADD(dma, xlarge) { .type = MIGDEV_TYPE_XLARGE };
+FIXTURE_VARIANT_ADD(dma, small_iommufd) {
+	.type = MIGDEV_TYPE_SMALL, .backend = MDL_IOMMUFD,
+};
 
 FIXTURE_SETUP(dma)
 {
 	unsigned int i;
+	int ret;
 
-	self->d.fd = -1;
-	ASSERT_EQ(0, __mdl_create(mdl_parent(), variant->type, self->uuid));
-	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
+	ret = __mdl_create_open(variant->type, variant->backend, self->uuid,
+				&self->d);
+	if (ret == -ENODEV)
+		SKIP(return, MDL_NO_CDEV);	/* and no teardown */
+	ASSERT_EQ(0, ret);
 	self->nr_queues = MIGDEV_TYPE_NR_QUEUES(variant->type);
 	self->devmem_size = MIGDEV_TYPE_DEVMEM_SIZE(variant->type);
 	mdl_bus_master(&self->d, 1);

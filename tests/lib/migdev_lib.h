@@ -92,6 +92,21 @@ void mdl_open(const char *uuid, struct mdl_dev *dev);
  * is bound but not attached: mdl_attach_ioas() does that.
  */
 int __mdl_open_cdev(const char *uuid, struct mdl_dev *dev, int attach);
+/*
+ * The IOMMU backends a test can run over, as its fixture's variants do:
+ * a group in a type1 v2 container, or the vfio cdev bound to an iommufd.
+ */
+enum mdl_backend { MDL_GROUP, MDL_IOMMUFD };
+#define MDL_NO_CDEV	"no vfio cdev: the kernel lacks CONFIG_VFIO_DEVICE_CDEV"
+/* __mdl_open() or __mdl_open_cdev(attached): -ENODEV if there is none. */
+int __mdl_open_backend(const char *uuid, struct mdl_dev *dev,
+		       enum mdl_backend backend);
+/*
+ * A new instance of @type on mdl_parent(), opened over @backend; with no
+ * such backend, removed again and -ENODEV.  0 or -errno.
+ */
+int __mdl_create_open(unsigned int type, enum mdl_backend backend,
+		      char uuid[MDL_UUID_LEN], struct mdl_dev *dev);
 int __mdl_attach_ioas(struct mdl_dev *dev, uint32_t pt_id);
 int __mdl_detach_ioas(struct mdl_dev *dev);
 void mdl_close(struct mdl_dev *dev);
@@ -195,6 +210,12 @@ ssize_t mdl_read_all(int fd, uint8_t **buf, size_t *cap);
 int mdl_write_all(int fd, const void *buf, size_t len, size_t chunk);
 /* Save @src from STOP_COPY (it must be RUNNING): the stream's length. */
 ssize_t mdl_save(struct mdl_dev *src, uint8_t **buf, size_t *cap);
+/*
+ * Map on @dst the guest memory of its source's queue @q and buffers @a and
+ * @b, at the same addresses: as after QEMU migrated the guest's RAM.
+ */
+int __mdl_dma_mirror(struct mdl_dev *dst, const struct mdl_queue *q,
+		     const struct mdl_dma *a, const struct mdl_dma *b);
 /* Load a stream into @dst (RUNNING) and run it: 0 or -errno. */
 int mdl_load(struct mdl_dev *dst, const void *buf, size_t len, size_t chunk);
 

@@ -402,3 +402,26 @@ int __mdl_dma_map_at(struct mdl_dev *dev, void *va, size_t size, uint64_t iova)
 		return ioctl(dev->iommufd, IOMMU_IOAS_MAP, &iomap) ? -errno : 0;
 	return ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
 }
+
+int __mdl_open_backend(const char *uuid, struct mdl_dev *dev,
+		       enum mdl_backend backend)
+{
+	if (backend == MDL_IOMMUFD)
+		return __mdl_open_cdev(uuid, dev, 1);
+	return __mdl_open(uuid, dev);
+}
+
+int __mdl_create_open(unsigned int type, enum mdl_backend backend,
+		      char uuid[MDL_UUID_LEN], struct mdl_dev *dev)
+{
+	int ret;
+
+	dev->fd = -1;
+	ret = __mdl_create(mdl_parent(), type, uuid);
+	if (ret)
+		return ret;
+	ret = __mdl_open_backend(uuid, dev, backend);
+	if (ret == -ENODEV)
+		mdl_remove(uuid);
+	return ret;
+}
