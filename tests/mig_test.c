@@ -67,12 +67,7 @@ FIXTURE_SETUP(mig)
 	/* The destination's guest memory is the same memory, at the same
 	 * addresses, as after QEMU migrated the guest's RAM.
 	 */
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->q.ring.va, self->q.ring.size,
-				      self->q.ring.iova));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->q.compl.va, self->q.compl.size,
-				      self->q.compl.iova));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->a.va, BUF, self->a.iova));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->b.va, BUF, self->b.iova));
+	ASSERT_EQ(0, __mdl_dma_mirror(&self->dst, &self->q, &self->a, &self->b));
 }
 
 FIXTURE_TEARDOWN(mig)

@@ -69,12 +69,7 @@ FIXTURE_SETUP(v1)
 	ASSERT_EQ(0, __mdl_dma_map(&self->src, BUF, &self->b));
 	mdl_fill_random(self->a.va, BUF, 7);
 	/* The destination sees the same guest memory at the same addresses. */
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->q.ring.va, self->q.ring.size,
-				      self->q.ring.iova));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->q.compl.va, self->q.compl.size,
-				      self->q.compl.iova));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->a.va, BUF, self->a.iova));
-	ASSERT_EQ(0, __mdl_dma_map_at(&self->dst, self->b.va, BUF, self->b.iova));
+	ASSERT_EQ(0, __mdl_dma_mirror(&self->dst, &self->q, &self->a, &self->b));
 }
 
 FIXTURE_TEARDOWN(v1)

@@ -209,3 +209,18 @@ int mdl_load(struct mdl_dev *dst, const void *buf, size_t len, size_t chunk)
 		return ret;
 	return __mdl_mig_set(dst, VFIO_DEVICE_STATE_RUNNING, NULL);
 }
+
+int __mdl_dma_mirror(struct mdl_dev *dst, const struct mdl_queue *q,
+		     const struct mdl_dma *a, const struct mdl_dma *b)
+{
+	const struct mdl_dma *m[] = { &q->ring, &q->compl, a, b };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 4; i++) {
+		ret = __mdl_dma_map_at(dst, m[i]->va, m[i]->size, m[i]->iova);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
