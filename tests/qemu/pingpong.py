@@ -10,29 +10,24 @@ log may contain MISMATCH or FATAL.  Prints one line per hop and a summary
 table (downtime, total time, VFIO bytes); exits 0 only if every hop passed.
 
 Runs as root on a host with migdev loaded (inside the test VM here), with
-python3's standard library only.
+python3's standard library only.  The flows are here; one QEMU process and
+its flavour in qemu.py, the QMP client in qmp.py, the hosts (this one, or
+another through its agent) in hosts.py.
 """
 
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from hosts import MDEV_DEVICES, Failure, LocalHost, RemoteHost, log
+from hosts import Failure, LocalHost, RemoteHost, log
+from qemu import BAD_RE, Flavour, Qemu
 
-ITER_RE = re.compile(r"^migdev-guest: iter (\d+) ok", re.M)
-BAD_RE = re.compile(r"^migdev-guest: (MISMATCH|FATAL).*$", re.M)
-START = "migdev-guest: starting"
-# Device k's place in the guest (id migdevK, slot 5 + k): the same on both
-# sides of a migration.
-DEVICE_SLOT = 5
 # Bytes/s for a migration that must still be in pre-copy when the harness
 # acts on it (cancel, reset): even a loaded machine answers QMP in time.
 THROTTLE = 64 << 10
@@ -42,151 +37,6 @@ THROTTLE = 64 << 10
 # debug kernel: stop-copy before any device data).  With 1 ms it syncs, and
 # a running guest always has dirty pages.
 PRECOPY_DOWNTIME = 1
-
-
-class QMP:
-    """A minimal QMP client: one command at a time, events set aside."""
-
-    def __init__(self, path, timeout):
-        """@path: a Unix socket's path, or (address, port) for TCP."""
-        deadline = time.monotonic() + timeout
-        family = socket.AF_UNIX if isinstance(path, str) else socket.AF_INET
-        while True:
-            try:
-                self.sock = socket.socket(family, socket.SOCK_STREAM)
-                self.sock.settimeout(timeout)
-                self.sock.connect(path)
-                break
-            except OSError as e:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise Failure(f"QMP socket {path}: {e}") from None
-                time.sleep(0.05)
-        self.file = self.sock.makefile("rwb")
-        self.events = []
-        greeting = self._read()
-        if "QMP" not in greeting:
-            raise Failure(f"QMP {path}: unexpected greeting {greeting}")
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        try:
-            line = self.file.readline()
-        except (OSError, socket.timeout) as e:
-            raise Failure(f"QMP read: {e}") from None
-        if not line:
-            raise Failure("QMP: QEMU closed the connection")
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.file.write(json.dumps(msg).encode() + b"\n")
-        self.file.flush()
-        while True:
-            resp = self._read()
-            if "event" in resp:
-                self.events.append(resp)
-                continue
-            if "error" in resp:
-                raise Failure(f"QMP {name}: {resp['error'].get('desc', resp['error'])}")
-            return resp.get("return")
-
-    def close(self):
-        try:
-            self.file.close()
-            self.sock.close()
-        except OSError:
-            pass
-
-
-class Qemu:
-    """One QEMU process on @host with its QMP socket, serial log and
-    stderr log."""
-
-    def __init__(self, args, host, n, instances, incoming=False):
-        self.n = n
-        self.host = host
-        self.instances = instances
-        self.resets = 0     # guest resets asked of this QEMU
-        self.serial = os.path.join(host.workdir, f"serial-{n:03d}.log")
-        self.errlog = os.path.join(host.workdir, f"qemu-{n:03d}.log")
-        self._serial_final = None
-        qmp_arg, qmp_addr = host.qmp_endpoint(n)
-        cmd = [host.qemu, "-name", f"migdev-pp-{n}", "-accel", "tcg",
-               "-machine", args.machine, "-m", str(args.mem),
-               "-nodefaults", "-no-user-config", "-display", "none",
-               "-serial", f"file:{self.serial}",
-               "-kernel", args.guest]
-        if args.initrd:
-            cmd += ["-initrd", args.initrd]
-        if args.append:
-            cmd += ["-append", args.append]
-        for k, u in enumerate(instances):
-            cmd += ["-device", "vfio-pci,sysfsdev=%s/%s,id=migdev%d,"
-                    "addr=0x%x,enable-migration=on" % (MDEV_DEVICES, u, k,
-                                                       DEVICE_SLOT + k)]
-        cmd += ["-qmp", qmp_arg]
-        for ev in os.environ.get("MIGDEV_QEMU_TRACE", "").split():
-            cmd += ["-trace", ev]
-        if incoming:
-            # As libvirt does: capabilities first, then migrate-incoming.
-            cmd += ["-incoming", "defer"]
-            if args.paused_dest:
-                cmd += ["-S"]
-        self.cmdline = cmd
-        self.proc = host.spawn(cmd, self.errlog)
-        try:
-            self.qmp = QMP(qmp_addr, args.timeout)
-        except Failure as e:
-            self.kill()
-            raise Failure(f"QEMU {n} did not start: {e}; "
-                          f"{self.stderr_tail()}") from None
-
-    def stderr_tail(self):
-        lines = self.host.read(self.errlog).splitlines()[1:]
-        return "stderr: " + " | ".join(lines[-5:]) if lines else "no stderr"
-
-    def serial_text(self):
-        """The serial log; read once more after QEMU exited, then kept."""
-        if self._serial_final is not None:
-            return self._serial_final
-        done = self.proc.poll() is not None
-        text = self.host.read(self.serial)
-        if done:
-            self._serial_final = text
-        return text
-
-    def starts(self):
-        return self.serial_text().count(START)
-
-    def last_iter(self):
-        """The last iteration the guest reported since it last started."""
-        text = self.serial_text()
-        m = ITER_RE.findall(text[text.rfind(START):] if START in text else text)
-        return int(m[-1]) if m else 0
-
-    def quit(self, timeout):
-        if self.proc.poll() is None:
-            try:
-                self.qmp.cmd("quit")
-            except Failure:
-                pass
-        self.qmp.close()
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise Failure(f"QEMU {self.n} did not quit in {timeout} s") from None
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
 
 
 def check_serial(qemus):
@@ -496,8 +346,9 @@ def refused_by_older(args, src, dst, uri):
     return said[-1]
 
 
-def run(args, hosts):
-    """Ping-pong between instances on hosts[0] (side A) and hosts[1] (B)."""
+def run(args, hosts, flavour):
+    """Ping-pong between instances on hosts[0] (side A) and hosts[1] (B),
+    with QEMUs of @flavour."""
     hops = []
     qemus = []
     insts = [[], []]
@@ -505,7 +356,7 @@ def run(args, hosts):
     n = [0]
 
     def new_qemu(side, incoming=True):
-        q = Qemu(args, hosts[side], n[0], insts[side], incoming)
+        q = Qemu(args, hosts[side], n[0], insts[side], incoming, flavour)
         n[0] += 1
         qemus.append(q)
         return q
@@ -604,7 +455,9 @@ def run(args, hosts):
     return 1 if failure else 0
 
 
-def main():
+def main(flavour=None, argv=None):
+    """Run the ping-pong with QEMUs of @flavour (default: Flavour, QEMU
+    10) and the command line @argv (default: sys.argv's)."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", "--hops", type=int, default=20,
@@ -665,7 +518,7 @@ def main():
     ap.add_argument("--boot-timeout", type=float, default=120)
     ap.add_argument("--workdir", help="logs (default: $MIGDEV_RESULTS/qemu-pingpong "
                     "or a new directory in /tmp)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if (args.local_addr or args.remote_module) and not args.remote:
         ap.error("--local-addr and --remote-module go with --remote")
     if args.remote and not args.local_addr:
@@ -706,7 +559,7 @@ def main():
                     f"{k}={v}" for k, v in params.items()))
         else:
             hosts.append(hosts[0])
-        return run(args, hosts)
+        return run(args, hosts, flavour or Flavour())
     except Failure as e:
         log(f"# FAIL: {e}")
         return 1

@@ -37,12 +37,13 @@ pingpong.py's --cancel works too).  Usage: pingpong72.py
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hosts  # noqa: E402  (after the path)
-import pingpong  # noqa: E402
+import pingpong  # noqa: E402  (after the path)
+from hosts import Failure  # noqa: E402
+from qemu import Flavour  # noqa: E402
+from qmp import QMP  # noqa: E402
 
 V2_PROP = ",enable-migration=on"
 V1_PROP = ",x-enable-migration=on"
@@ -50,95 +51,78 @@ V1_PROP = ",x-enable-migration=on"
 # "vfio" bytes once the migration completed, so they are summed from this.
 SAVE_BUFFER = "vfio_save_buffer"
 SAVE_BUFFER_RE = re.compile(r"^vfio_save_buffer .* size (0x[0-9a-f]+)", re.M)
-QMP_RE = re.compile(r"^unix:([^,]+),")
-# QMP socket path -> that QEMU's stderr log
-_errlogs = {}
 
 
-class _Subprocess:
-    """pingpong's view of subprocess: Popen rewrites QEMU's command line."""
+class Qemu72(Flavour):
+    """QEMU 7.2 from @top (scripts/qemu72.sh's folder): its binary, data
+    directories and guest RAM of @mem_kib (0: the harness's)."""
 
     def __init__(self, binary, datadirs, mem_kib):
         self.binary = binary
         self.datadirs = datadirs
         self.mem_kib = mem_kib
 
-    def __getattr__(self, name):
-        return getattr(subprocess, name)
+    def command(self, cmd, qmp_addr, errlog):
+        devs = [i for i, c in enumerate(cmd) if c.startswith("vfio-pci,")]
+        if not devs or any(V2_PROP not in cmd[i] for i in devs):
+            raise Failure("pingpong72: no vfio-pci device with "
+                          f"{V2_PROP[1:]} to switch to {V1_PROP[1:]} in "
+                          f"{' '.join(cmd)}")
+        cmd = list(cmd)
+        cmd[0] = self.binary
+        for i in devs:
+            cmd[i] = cmd[i].replace(V2_PROP, V1_PROP)
+        if self.mem_kib and "-m" in cmd:
+            cmd[cmd.index("-m") + 1] = f"{self.mem_kib}K"
+        for d in reversed(self.datadirs):
+            cmd[1:1] = ["-L", d]
+        # Every data section it reads, in its log (QMP72 sums them).
+        cmd[1:1] = ["-trace", SAVE_BUFFER]
+        return cmd
 
-    def Popen(self, cmd, *a, **kw):  # noqa: N802  (subprocess's name)
-        if cmd and cmd[0] == self.binary:
-            devs = [i for i, c in enumerate(cmd) if c.startswith("vfio-pci,")]
-            if not devs or any(V2_PROP not in cmd[i] for i in devs):
-                raise pingpong.Failure("pingpong72: no vfio-pci device with "
-                                       f"{V2_PROP[1:]} to switch to "
-                                       f"{V1_PROP[1:]} in {' '.join(cmd)}")
-            cmd = list(cmd)
-            for i in devs:
-                cmd[i] = cmd[i].replace(V2_PROP, V1_PROP)
-            if self.mem_kib and "-m" in cmd:
-                cmd[cmd.index("-m") + 1] = f"{self.mem_kib}K"
-            for d in reversed(self.datadirs):
-                cmd[1:1] = ["-L", d]
-            # QEMU's trace events into its log, for debugging: e.g.
-            # MIGDEV_QEMU_TRACE="vfio_migration_set_state vfio_save_*".
-            for ev in [SAVE_BUFFER] + os.environ.get("MIGDEV_QEMU_TRACE",
-                                                     "").split():
-                cmd[1:1] = ["-trace", ev]
-            out = kw.get("stdout")
-            qmp = [QMP_RE.match(c) for c in cmd]
-            qmp = [m.group(1) for m in qmp if m]
-            if qmp and hasattr(out, "name"):
-                _errlogs[qmp[0]] = out.name
-            if hasattr(out, "write"):
-                out.write("# as run: QEMU_MODULE_DIR=%s %s\n" % (
-                    os.environ.get("QEMU_MODULE_DIR", ""), " ".join(cmd)))
-                out.flush()
-        return subprocess.Popen(cmd, *a, **kw)
+    def qmp(self, addr, timeout, errlog):
+        return QMP72(addr, timeout, errlog)
 
 
-_qmp_init = pingpong.QMP.__init__
-_qmp_cmd = pingpong.QMP.cmd
+class QMP72(QMP):
+    """QMP of QEMU 7.2: migrate-set-capabilities with only what it knows;
+    query-migrate with the device bytes of this migration, from its log
+    @errlog."""
 
+    def __init__(self, addr, timeout, errlog):
+        self.errlog = errlog
+        self.base = 0
+        super().__init__(addr, timeout)
 
-def _qmp_init72(self, path, timeout):
-    self.path72 = path
-    _qmp_init(self, path, timeout)
+    def _device_bytes(self):
+        """The data sections this QEMU has read, in bytes; -1 if unknown."""
+        try:
+            with open(self.errlog, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return -1
+        return sum(int(m, 16) for m in SAVE_BUFFER_RE.findall(text))
 
-
-def _device_bytes(path):
-    """The data sections the QEMU on QMP socket @path has read."""
-    try:
-        with open(_errlogs[path], errors="replace") as f:
-            text = f.read()
-    except (KeyError, OSError):
-        return -1
-    return sum(int(m, 16) for m in SAVE_BUFFER_RE.findall(text))
-
-
-def _qmp_cmd72(self, name, **args):
-    """migrate-set-capabilities with only what this QEMU knows;
-    query-migrate with the device bytes of this migration."""
-    if name == "migrate-set-capabilities":
-        known = {c["capability"]
-                 for c in _qmp_cmd(self, "query-migrate-capabilities")}
-        caps = []
-        for c in args.get("capabilities", []):
-            if c["capability"] in known:
-                caps.append(c)
-            elif c["state"]:
-                raise pingpong.Failure("QEMU 7.2 has no migration "
-                                       f"capability {c['capability']}")
-        args["capabilities"] = caps
-    if name == "migrate":
-        # A source may have migrated before (a cancelled migration).
-        self.base72 = _device_bytes(self.path72)
-    ret = _qmp_cmd(self, name, **args)
-    if name == "query-migrate" and "vfio" not in ret:
-        n = _device_bytes(self.path72)
-        ret["vfio"] = {"transferred":
-                       n - getattr(self, "base72", 0) if n >= 0 else n}
-    return ret
+    def cmd(self, name, **args):
+        if name == "migrate-set-capabilities":
+            known = {c["capability"]
+                     for c in super().cmd("query-migrate-capabilities")}
+            caps = []
+            for c in args.get("capabilities", []):
+                if c["capability"] in known:
+                    caps.append(c)
+                elif c["state"]:
+                    raise Failure("QEMU 7.2 has no migration capability "
+                                  f"{c['capability']}")
+            args["capabilities"] = caps
+        if name == "migrate":
+            # A source may have migrated before (a cancelled migration).
+            self.base = self._device_bytes()
+        ret = super().cmd(name, **args)
+        if name == "query-migrate" and "vfio" not in ret:
+            n = self._device_bytes()
+            ret["vfio"] = {"transferred": n - self.base if n >= 0 else n}
+        return ret
 
 
 def main():
@@ -169,11 +153,9 @@ def main():
                   file=sys.stderr)
             return 2
     os.environ["QEMU_MODULE_DIR"] = moddir
-    hosts.subprocess = _Subprocess(binary, datadirs, mem_kib)
-    pingpong.QMP.__init__ = _qmp_init72
-    pingpong.QMP.cmd = _qmp_cmd72
-    sys.argv = [sys.argv[0]] + argv + ["--qemu", binary]
-    rc = pingpong.main()
+    print(f"# QEMU 7.2: {binary}, QEMU_MODULE_DIR={moddir}", flush=True)
+    rc = pingpong.main(Qemu72(binary, datadirs, mem_kib),
+                       argv + ["--qemu", binary])
 
     # Device data on every hop: the hops went through the v1 region.
     ap = [a for a in argv if a.startswith("--workdir")]
