@@ -27,12 +27,12 @@
  * device is quiescent and its state complete: that is what pausing for
  * migration relies on.
  */
-#include <linux/crc32.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 #include <linux/wait.h>
 
+#include "migdev_compat.h"
 #include "desc.h"
 #include "device.h"
 
@@ -203,7 +203,7 @@ static int migdev_piece_crc(void *arg, void *p, size_t n)
 {
 	struct migdev_piece_ctx *c = arg;
 
-	c->q->crc = __crc32c_le(c->q->crc, p, n);
+	c->q->crc = migdev_crc32c(c->q->crc, p, n);
 	return 0;
 }
 
@@ -263,7 +263,7 @@ static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 			break;
 		ret = h->dma_read(hp, src, buf, n);
 		if (!ret)
-			q->crc = __crc32c_le(q->crc, buf, n);
+			q->crc = migdev_crc32c(q->crc, buf, n);
 		break;
 	case MIGDEV_OP_TO_DEV:
 		c.off = dst;
@@ -284,7 +284,7 @@ static void migdev_queue_run_chunk(struct migdev_emul *e, unsigned int qi)
 		break;
 	case MIGDEV_OP_DEV_CRC32C:
 		migdev_devmem_read(&e->devmem, src, buf, n);
-		q->crc = __crc32c_le(q->crc, buf, n);
+		q->crc = migdev_crc32c(q->crc, buf, n);
 		break;
 	}
 	if (ret) {

@@ -8,12 +8,12 @@
  * sticky, says what was wrong in dec->err, and nothing in the stream can
  * make the decoder read or write outside its own buffers.
  */
-#include <linux/crc32.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 
+#include "migdev_compat.h"
 #include "desc.h"
 #include "stream.h"
 
@@ -26,7 +26,7 @@
  */
 u32 migdev_stream_crc(const void *data, size_t len)
 {
-	return ~__crc32c_le(~0U, data, len);
+	return ~migdev_crc32c(~0U, data, len);
 }
 
 /**
@@ -513,7 +513,7 @@ ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
 			u64 size = le64_to_cpu(dec->rec.size);
 			size_t n = min_t(u64, left, size - dec->have);
 
-			dec->crc = __crc32c_le(dec->crc, p, n);
+			dec->crc = migdev_crc32c(dec->crc, p, n);
 			dec->have += n;
 			p += n;
 			left -= n;
