@@ -18,3 +18,46 @@ migdev_kver() {
 		return 1
 	fi
 }
+
+# The Debian archive the machine's apt sources name, for the suites the
+# project adds (bookworm-backports, trixie-backports): never an address
+# of our own.
+migdev_archive_uri() {
+	local f uri=
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] || continue
+		uri=$(awk '/^URIs:/ { print $2; exit }' "$f")
+		[ -n "$uri" ] && break
+	done
+	if [ -z "$uri" ] && [ -e /etc/apt/sources.list ]; then
+		uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list)
+	fi
+	if [ -z "$uri" ]; then
+		echo "cannot find the Debian archive in the apt sources" >&2
+		return 1
+	fi
+	echo "$uri"
+}
+
+# migdev_module_build DIR KDIR LOG [MAKE ARGUMENTS]: build migdev.ko with
+# W=1 against the kernel tree KDIR from a fresh copy of the sources in DIR
+# (tracked files, and new ones git does not ignore): out-of-tree kbuild
+# writes its objects next to the sources, and the copy keeps them apart
+# from the build for Debian's kernel.  Output in LOG; fails if the build
+# does.
+migdev_module_build() {
+	local mdir=$1 kdir=$2 mlog=$3
+	shift 3
+	rm -rf "$mdir"
+	mkdir -p "$mdir"
+	if git -C "$MIGDEV_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$MIGDEV_ROOT" ls-files -z -co --exclude-standard -- ':!out/' |
+			tar -C "$MIGDEV_ROOT" --null -T - --ignore-failed-read -cf - |
+			tar -C "$mdir" -xf -
+	else
+		tar -C "$MIGDEV_ROOT" -cf - Makefile Kbuild compat emul mdev include scripts/paths.mk |
+			tar -C "$mdir" -xf -
+	fi
+	make -C "$mdir" KDIR="$kdir" W=1 "$@" modules >"$mlog" 2>&1 &&
+		[ -e "$mdir/migdev.ko" ]
+}

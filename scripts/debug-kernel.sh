@@ -208,26 +208,13 @@ flock -u "$lockfd"
 cat "$dir/env"
 
 if [ "$module" = 1 ]; then
-	# A fresh copy of the sources (tracked, and new files git does not
-	# ignore), built from clean.
 	mdir=$MIGDEV_ROOT/out/debug-build
 	mlog=$MIGDEV_ROOT/out/debug-build.log
 	t0=$SECONDS
-	rm -rf "$mdir"
-	mkdir -p "$mdir"
-	if git -C "$MIGDEV_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$MIGDEV_ROOT" ls-files -z -co --exclude-standard -- ':!out/' |
-			tar -C "$MIGDEV_ROOT" --null -T - --ignore-failed-read -cf - |
-			tar -C "$mdir" -xf -
-	else
-		tar -C "$MIGDEV_ROOT" -cf - Makefile Kbuild emul mdev include |
-			tar -C "$mdir" -xf -
-	fi
-	if ! make -C "$mdir" KDIR="$MIGDEV_DEBUG_KDIR" modules >"$mlog" 2>&1; then
+	if ! migdev_module_build "$mdir" "$MIGDEV_DEBUG_KDIR" "$mlog"; then
 		tail -n 40 "$mlog" >&2
 		die "migdev.ko does not build for $MIGDEV_DEBUG_RELEASE (log: $mlog)"
 	fi
-	[ -e "$mdir/migdev.ko" ] || die "no $mdir/migdev.ko after the build (log: $mlog)"
 	msg "built $mdir/migdev.ko for $MIGDEV_DEBUG_RELEASE in $(duration $((SECONDS - t0)))"
 	printf 'MIGDEV_DEBUG_MODULE=%q\n' "$mdir/migdev.ko"
 fi

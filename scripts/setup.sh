@@ -23,23 +23,11 @@ export DEBIAN_FRONTEND=noninteractive
 
 # bookworm-backports, from the same archive the machine already uses.
 add_backports() {
-	local f uri
+	local uri
 	if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 		return
 	fi
-	uri=
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] || continue
-		uri=$(awk '/^URIs:/ { print $2; exit }' "$f")
-		[ -n "$uri" ] && break
-	done
-	if [ -z "$uri" ] && [ -e /etc/apt/sources.list ]; then
-		uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list)
-	fi
-	if [ -z "$uri" ]; then
-		echo "setup.sh: cannot find the Debian archive in the apt sources" >&2
-		exit 1
-	fi
+	uri=$(migdev_archive_uri) || exit 1
 	printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
 		"$uri" >/etc/apt/sources.list.d/migdev-backports.sources
 	rm -f "$MIGDEV_CACHE/apt-updated"
