@@ -3,7 +3,9 @@
 #
 # The whole test suite, from a fresh Debian 12 machine: install what is
 # missing, build the module (W=1 and sparse clean) and the tests, check
-# style, unit-test and fuzz the stream decoder in userspace (fuzz/), boot
+# style, build it for the newest kernel too (Linux 7.3 from
+# trixie-backports: scripts/newest-kernel.sh), unit-test and fuzz the
+# stream decoder in userspace (fuzz/), boot
 # Debian's 6.12 kernel in a VM, and run every test there; the cross-host
 # test and the kernel bugs' reproducers in VMs of their own; then build the
 # debug kernel (scripts/debug-kernel.sh, cached, with kernel-patches/) and
@@ -85,6 +87,15 @@ rc=$?
 result "test programs and samples build" $rc
 [ $rc = 0 ] || { cat out/tests-build.log; finish; }
 lane "build and style"
+
+# The newest kernel migdev builds for, from the same tree: Debian's Linux
+# 7.3 from trixie-backports, prepared and cached by
+# scripts/newest-kernel.sh; W=1 and sparse clean there too.
+scripts/newest-kernel.sh --module >out/newest-kernel.env 2>out/newest-kernel.log
+rc=$?
+[ $rc = 0 ] || tail -n 40 out/newest-kernel.log
+result "module builds W=1 and sparse clean for Linux 7.3 (trixie-backports)" $rc
+lane "newest kernel (build)"
 
 # The stream decoder, built in userspace with ASan and UBSan: its unit
 # tests and a million libFuzzer executions over fuzz/corpus/.
