@@ -5,8 +5,16 @@
  *
  * Kbuild tests the kernel once at build time and defines MIGDEV_HAVE_*
  * for each interface it finds; this header is the only code that reads
- * them.  Built in userspace (fuzz/), nothing is defined and the shims in
- * fuzz/include/ provide the 6.12 interfaces.
+ * them, but for the initializer of an operation that only some kernels'
+ * structs have.  Built in userspace (fuzz/), nothing is defined and the
+ * shims in fuzz/include/ provide the 6.12 interfaces.
+ *
+ * MIGDEV_HAVE_GET_REGION_INFO_CAPS: struct vfio_device_ops has
+ * get_region_info_caps, and the VFIO core answers
+ * VFIO_DEVICE_GET_REGION_INFO itself through it (Linux 7.3 does; 6.12
+ * passes the ioctl to the driver).  mdev/vfio_dev.c sets the operation
+ * where it exists; elsewhere its ioctl does what the core would
+ * (migdev_region_ioctl_get_info()), with the same operation.
  */
 #ifndef MIGDEV_COMPAT_H
 #define MIGDEV_COMPAT_H

@@ -530,18 +530,20 @@ ssize_t migdev_v1_rw(struct migdev_device *mvdev, char __user *ubuf,
 }
 
 /**
- * migdev_v1_region_info() - VFIO_DEVICE_GET_REGION_INFO of the region
+ * migdev_v1_region_info_caps() - the migration region's info and
+ * capabilities (VFIO_DEVICE_GET_REGION_INFO)
  * @mvdev: device
  * @info: the user's struct, its index the migration region's
- * @arg: where it came from; capabilities go after it
+ * @caps: the capabilities go here
  *
  * The region has three capabilities: its type, NDMA support, and the
  * sparse mmap of its data section.
  *
  * Return: 0 or a negative errno.
  */
-int migdev_v1_region_info(struct migdev_device *mvdev,
-			  struct vfio_region_info *info, void __user *arg)
+int migdev_v1_region_info_caps(struct migdev_device *mvdev,
+			       struct vfio_region_info *info,
+			       struct vfio_info_cap *caps)
 {
 	struct vfio_region_info_cap_type type = {
 		.header.id = VFIO_REGION_INFO_CAP_TYPE,
@@ -555,14 +557,10 @@ int migdev_v1_region_info(struct migdev_device *mvdev,
 	};
 	struct vfio_region_info_cap_sparse_mmap *sparse;
 	size_t sparse_size = struct_size(sparse, areas, 1);
-	struct vfio_info_cap caps = {};
 	int ret;
 
-	info->offset = migdev_region_offset(MIGDEV_MIG_REGION_INDEX);
-	info->size = MIGDEV_MIG_REGION_SIZE;
 	info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
 		      VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS;
-	info->cap_offset = 0;
 
 	sparse = kzalloc(sparse_size, GFP_KERNEL);
 	if (!sparse)
@@ -573,30 +571,13 @@ int migdev_v1_region_info(struct migdev_device *mvdev,
 	sparse->areas[0].offset = MIGDEV_MIG_DATA_OFFSET;
 	sparse->areas[0].size = MIGDEV_MIG_DATA_SIZE;
 
-	ret = vfio_info_add_capability(&caps, &type.header, sizeof(type));
+	ret = vfio_info_add_capability(caps, &type.header, sizeof(type));
 	if (!ret)
-		ret = vfio_info_add_capability(&caps, &ndma, sizeof(ndma));
+		ret = vfio_info_add_capability(caps, &ndma, sizeof(ndma));
 	if (!ret)
-		ret = vfio_info_add_capability(&caps, &sparse->header,
+		ret = vfio_info_add_capability(caps, &sparse->header,
 					       sparse_size);
 	kfree(sparse);
-	if (ret)
-		goto out_free;
-	if (info->argsz < sizeof(*info) + caps.size) {
-		/* Too small for the capabilities: say how much is needed. */
-		info->argsz = sizeof(*info) + caps.size;
-	} else {
-		vfio_info_cap_shift(&caps, sizeof(*info));
-		if (copy_to_user(arg + sizeof(*info), caps.buf, caps.size)) {
-			ret = -EFAULT;
-			goto out_free;
-		}
-		info->cap_offset = sizeof(*info);
-	}
-	if (copy_to_user(arg, info, sizeof(*info)))
-		ret = -EFAULT;
-out_free:
-	kfree(caps.buf);
 	return ret;
 }
 

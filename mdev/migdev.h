@@ -440,8 +440,9 @@ int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
 void migdev_resume_disable(struct migdev_resume *r);
 
 /* mig_v1.c: the v1 migration region */
-int migdev_v1_region_info(struct migdev_device *mvdev,
-			  struct vfio_region_info *info, void __user *arg);
+int migdev_v1_region_info_caps(struct migdev_device *mvdev,
+			       struct vfio_region_info *info,
+			       struct vfio_info_cap *caps);
 ssize_t migdev_v1_rw(struct migdev_device *mvdev, char __user *ubuf,
 		     size_t count, u64 off, bool write);
 int migdev_v1_mmap(struct migdev_device *mvdev, struct vm_area_struct *vma,
@@ -472,6 +473,9 @@ void migdev_debugfs_add(struct migdev_device *mvdev);
 void migdev_debugfs_remove(struct migdev_device *mvdev);
 
 /* region.c */
+int migdev_region_get_info_caps(struct vfio_device *vdev,
+				struct vfio_region_info *info,
+				struct vfio_info_cap *caps);
 int migdev_region_ioctl_get_info(struct migdev_device *mvdev, void __user *arg);
 ssize_t migdev_read(struct vfio_device *vdev, char __user *buf, size_t count,
 		    loff_t *ppos);

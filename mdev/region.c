@@ -33,9 +33,47 @@ static u64 migdev_region_size(struct migdev_device *mvdev, unsigned int index)
 }
 
 /**
- * migdev_region_ioctl_get_info() - VFIO_DEVICE_GET_REGION_INFO
+ * migdev_region_get_info_caps() - a region's info and capabilities
+ * @vdev: VFIO device
+ * @info: the user's struct vfio_region_info (argsz, index), filled in
+ * @caps: the region's capabilities are added here
+ *
+ * The VFIO core's get_region_info_caps operation, where the kernel has it
+ * (MIGDEV_HAVE_GET_REGION_INFO_CAPS: the core then answers
+ * VFIO_DEVICE_GET_REGION_INFO itself); migdev_region_ioctl_get_info()
+ * elsewhere.
+ *
+ * Return: 0 or a negative errno.
+ */
+int migdev_region_get_info_caps(struct vfio_device *vdev,
+				struct vfio_region_info *info,
+				struct vfio_info_cap *caps)
+{
+	struct migdev_device *mvdev = vdev_to_migdev(vdev);
+
+	if (info->index >= MIGDEV_NUM_REGIONS)
+		return -EINVAL;
+	info->offset = migdev_region_offset(info->index);
+	info->size = migdev_region_size(mvdev, info->index);
+	info->flags = info->size ?
+		      VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE : 0;
+	if (info->index == VFIO_PCI_BAR2_REGION_INDEX)
+		info->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	info->cap_offset = 0;
+	if (info->index == MIGDEV_MIG_REGION_INDEX)
+		return migdev_v1_region_info_caps(mvdev, info, caps);
+	return 0;
+}
+
+/**
+ * migdev_region_ioctl_get_info() - VFIO_DEVICE_GET_REGION_INFO, on kernels
+ * whose VFIO core passes it to the driver's ioctl
  * @mvdev: device
- * @arg: user's struct vfio_region_info
+ * @arg: user's struct vfio_region_info, its capabilities go after it
+ *
+ * What the core does itself where it has get_region_info_caps: the info,
+ * then the capabilities if argsz has room for them, else the argsz that
+ * has.
  *
  * Return: 0 or a negative errno.
  */
@@ -43,25 +81,36 @@ int migdev_region_ioctl_get_info(struct migdev_device *mvdev, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
 	struct vfio_region_info info;
+	struct vfio_info_cap caps = {};
+	int ret;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	if (info.index >= MIGDEV_NUM_REGIONS)
-		return -EINVAL;
-	if (info.index == MIGDEV_MIG_REGION_INDEX)
-		return migdev_v1_region_info(mvdev, &info, arg);
-
-	info.offset = migdev_region_offset(info.index);
-	info.size = migdev_region_size(mvdev, info.index);
-	info.flags = info.size ?
-		     VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE : 0;
-	if (info.index == VFIO_PCI_BAR2_REGION_INDEX)
-		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
-	info.cap_offset = 0;
-
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+	ret = migdev_region_get_info_caps(&mvdev->vdev, &info, &caps);
+	if (ret)
+		goto out_free;
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			info.argsz = sizeof(info) + caps.size;
+			info.cap_offset = 0;
+		} else {
+			vfio_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user(arg + sizeof(info), caps.buf,
+					 caps.size)) {
+				ret = -EFAULT;
+				goto out_free;
+			}
+			info.cap_offset = sizeof(info);
+		}
+	}
+	if (copy_to_user(arg, &info, minsz))
+		ret = -EFAULT;
+out_free:
+	kfree(caps.buf);
+	return ret;
 }
 
 /*

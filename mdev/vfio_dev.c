@@ -136,7 +136,7 @@ static long migdev_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
 		return migdev_ioctl_get_info(mvdev, uarg);
-	case VFIO_DEVICE_GET_REGION_INFO:
+	case VFIO_DEVICE_GET_REGION_INFO:	/* where the core passes it on */
 		return migdev_region_ioctl_get_info(mvdev, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return migdev_irq_ioctl_get_info(mvdev, uarg);
@@ -157,6 +157,9 @@ static const struct vfio_device_ops migdev_dev_ops = {
 	.read = migdev_read,
 	.write = migdev_write,
 	.ioctl = migdev_ioctl,
+#ifdef MIGDEV_HAVE_GET_REGION_INFO_CAPS
+	.get_region_info_caps = migdev_region_get_info_caps,
+#endif
 	.mmap = migdev_mmap,
 	.request = migdev_request,
 	.dma_unmap = migdev_host_dma_unmap,
