@@ -12,14 +12,20 @@
 # tree is cached in $MIGDEV_CACHE/newest-kernel/<version>-<compiler>/, so
 # a later run reuses it ("cached").
 # With --module, also build migdev.ko for it (W=1 and sparse, any warning
-# fails), from a copy of the sources in out/newest-build/.
+# fails), from a copy of the sources in out/newest-build/.  With --image,
+# also unpack Debian's kernel of that version and its modules (with a
+# modules.dep from depmod) into the cache, for the test VM
+# (tests/vm/run.sh --kernel IMAGE --modroot ROOT).
 #
-# Usage: scripts/newest-kernel.sh [--module]
+# Usage: scripts/newest-kernel.sh [--module] [--image]
 #
 # Progress goes to stderr.  Stdout gets shell assignments, for eval:
 #   MIGDEV_NEWEST_KDIR=     the prepared tree (make KDIR=...)
 #   MIGDEV_NEWEST_RELEASE=  its release, Debian's: e.g. 7.3.4+deb13-amd64
 #   MIGDEV_NEWEST_MODULE=   migdev.ko for it, with --module
+#   MIGDEV_NEWEST_IMAGE=    Debian's kernel, with --image
+#   MIGDEV_NEWEST_MODROOT=  a root with its modules in lib/modules/, with
+#                           --image
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -34,12 +40,16 @@ msg() { echo "newest-kernel: $*" >&2; }
 die() { echo "newest-kernel: error: $*" >&2; exit 1; }
 
 module=0
-case "${1:-}" in
---module) module=1 ;;
-"") ;;
--h | --help) sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-*) die "unknown argument $1 (usage: $0 [--module])" ;;
-esac
+image=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--module) module=1 ;;
+	--image) image=1 ;;
+	-h | --help) sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	*) die "unknown argument $1 (usage: $0 [--module] [--image])" ;;
+	esac
+	shift
+done
 
 dir=$MIGDEV_CACHE/newest-kernel
 aptdir=$dir/apt
@@ -99,6 +109,28 @@ else
 	touch "$tree/.prepared"
 	msg "prepared $tree in $((SECONDS - t0)) s"
 fi
+
+# Debian's kernel itself: linux-image-*'s binary and modules packages.
+img=$dir/image-$ver
+release=${hdr_pkg#linux-headers-}
+if [ "$image" = 1 ] && [ ! -e "$img/.unpacked" ]; then
+	msg "unpacking Debian's $release kernel and modules"
+	rm -rf "$dir"/image-*
+	mkdir -p "$img/debs"
+	(cd "$img/debs" && apt-get "${apt[@]}" -q download \
+		"linux-binary-$release=$ver" "linux-modules-$release=$ver") >&2 ||
+		die "could not download linux-binary-$release and linux-modules-$release $ver"
+	for deb in "$img"/debs/*.deb; do
+		dpkg -x "$deb" "$img/root"
+	done
+	rm -rf "$img/debs"
+	# trixie keeps modules in /usr/lib/modules; bookworm's kmod looks in
+	# /lib/modules.
+	[ -e "$img/root/lib" ] || ln -s usr/lib "$img/root/lib"
+	depmod -b "$img/root" "$release" 2>/dev/null ||
+		die "depmod failed in $img/root"
+	touch "$img/.unpacked"
+fi
 flock -u "$lockfd"
 
 printf 'MIGDEV_NEWEST_KDIR=%q\n' "$tree"
@@ -114,4 +146,8 @@ if [ "$module" = 1 ]; then
 	fi
 	msg "built $mdir/migdev.ko for Linux $ver"
 	printf 'MIGDEV_NEWEST_MODULE=%q\n' "$mdir/migdev.ko"
+fi
+if [ "$image" = 1 ]; then
+	printf 'MIGDEV_NEWEST_IMAGE=%q\n' "$img/root/usr/lib/modules/$release/vmlinuz"
+	printf 'MIGDEV_NEWEST_MODROOT=%q\n' "$img/root"
 fi

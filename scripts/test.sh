@@ -6,7 +6,8 @@
 # style, build it for the newest kernel too (Linux 7.3 from
 # trixie-backports: scripts/newest-kernel.sh), unit-test and fuzz the
 # stream decoder in userspace (fuzz/), boot
-# Debian's 6.12 kernel in a VM, and run every test there; the cross-host
+# Debian's 6.12 kernel in a VM, and run every test there; the C tests and
+# the ping-pongs again on Debian's 7.3 kernel; the cross-host
 # test and the kernel bugs' reproducers in VMs of their own; then build the
 # debug kernel (scripts/debug-kernel.sh, cached, with kernel-patches/) and
 # run every test again on it.  Ends with one line: "N passed, M failed".
@@ -31,7 +32,7 @@ finish() {
 	# The failures again, last: a log's tail is what is read first.
 	if [ "$fail" != 0 ]; then
 		echo "# failed:"
-		for f in out/vm/*.ktap out/crosshost.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
+		for f in out/vm/*.ktap out/newest/vm/*.ktap out/crosshost.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
 			[ -e "$f" ] || continue
 			grep -E '^(not ok|(# )*(FAIL|.*(MISMATCH|FATAL)))' "$f" |
 				head -n 20 | sed "s|^|#   ${f#out/}: |"
@@ -91,10 +92,13 @@ lane "build and style"
 # The newest kernel migdev builds for, from the same tree: Debian's Linux
 # 7.3 from trixie-backports, prepared and cached by
 # scripts/newest-kernel.sh; W=1 and sparse clean there too.
-scripts/newest-kernel.sh --module >out/newest-kernel.env 2>out/newest-kernel.log
-rc=$?
-[ $rc = 0 ] || tail -n 40 out/newest-kernel.log
-result "module builds W=1 and sparse clean for Linux 7.3 (trixie-backports)" $rc
+# With the whole suite, Debian's 7.3 kernel itself too, for its VM below.
+newest_args=(--module)
+[ $# != 0 ] || newest_args+=(--image)
+scripts/newest-kernel.sh "${newest_args[@]}" >out/newest-kernel.env 2>out/newest-kernel.log
+newest_rc=$?
+[ $newest_rc = 0 ] || tail -n 40 out/newest-kernel.log
+result "module builds W=1 and sparse clean for Linux 7.3 (trixie-backports)" $newest_rc
 lane "newest kernel (build)"
 
 # The stream decoder, built in userspace with ASan and UBSan: its unit
@@ -131,6 +135,22 @@ tests/vm/run.sh tests/run-guest.sh "$@" </dev/null
 vm_rc=$?
 vm_totals out/vm $vm_rc
 lane "Debian's kernel"
+
+# Debian's Linux 7.3, with its own modules and migdev.ko built for it
+# (scripts/newest-kernel.sh): every C test of the suite, and the
+# ping-pongs of the samples and of this machine's QEMU 10.  Results in
+# out/newest/vm.  With the whole suite only.
+if [ $# = 0 ] && [ $newest_rc = 0 ]; then
+	eval "$(cat out/newest-kernel.env)"
+	mapfile -t newest_tests < <(sed -e '/^#/d' -e '/\.sh$/d' tests/TESTS)
+	MIGDEV_OUT=$MIGDEV_ROOT/out/newest tests/vm/run.sh \
+		--kernel "$MIGDEV_NEWEST_IMAGE" --modroot "$MIGDEV_NEWEST_MODROOT" \
+		--module "$MIGDEV_NEWEST_MODULE" tests/run-guest.sh \
+		"${newest_tests[@]}" pingpong_test.sh qemu_pingpong_test.sh </dev/null
+	vm_rc=$?
+	vm_totals out/newest/vm $vm_rc " (Linux 7.3)"
+	lane "Linux 7.3"
+fi
 
 # Two test VMs as two hosts on a link of their own: a guest migrated
 # between them over TCP, also to a module on the previous stream version

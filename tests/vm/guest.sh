@@ -169,6 +169,14 @@ if [ -e $kmemleak ]; then
 	fi
 fi
 
+# A kernel whose modules are not the host's (run.sh --modroot): they are
+# the guest's /lib/modules, for every modprobe from here on (taken from
+# the host's tree: the root may be under the guest's own /root).
+if [ -n "${MIGDEV_JOB_MODROOT:-}" ]; then
+	mount --bind "/run/migdev/host$MIGDEV_JOB_MODROOT/lib/modules" /lib/modules ||
+		setup_failed "cannot mount $MIGDEV_JOB_MODROOT/lib/modules on /lib/modules"
+fi
+
 # vfio, vfio_iommu_type1 and mdev: loaded, or built in (then
 # /sys/module/<name> exists, and modprobe would not know them: the
 # host's /lib/modules has nothing for a kernel built elsewhere).

@@ -7,7 +7,8 @@
 # See tests/vm/README.md.
 #
 #   tests/vm/run.sh [--timeout SECONDS] [--mem MB] [--kernel VMLINUZ]
-#                   [--append "KERNEL ARGS"] [--module KO] [--no-insmod]
+#                   [--modroot DIR] [--append "KERNEL ARGS"] [--module KO]
+#                   [--no-insmod]
 #                   [--debug] [--net listen|connect:PORT]
 #                   GUEST_SCRIPT [ARGS...]
 #   tests/vm/run.sh --scan LOGFILE
@@ -40,6 +41,10 @@ ${MIGDEV_OUT:-$MIGDEV_ROOT/out}/vm, which the script sees as $MIGDEV_RESULTS.
   --timeout SECONDS  kill the VM after this long (default 1800)
   --mem MB           guest memory (default 2048)
   --kernel VMLINUZ   kernel to boot (default /boot/vmlinuz-<migdev_kver>)
+  --modroot DIR      its modules are in DIR/lib/modules/<release> (with
+                     modules.dep), not the host's /lib/modules: the
+                     initramfs takes them from there, and the guest sees
+                     them at /lib/modules (scripts/newest-kernel.sh)
   --append ARGS      extra kernel command-line arguments
   --module KO        load this migdev.ko instead of $MIGDEV_ROOT/migdev.ko
                      (one built for --kernel; the guest also sees it there)
@@ -189,6 +194,7 @@ build_initramfs() {
 timeout=1800
 mem=2048
 kernel=
+modroot=
 append=
 insmod=1
 module=
@@ -202,6 +208,8 @@ while [ $# -gt 0 ]; do
 	--mem=*) mem=${1#*=}; shift ;;
 	--kernel) [ $# -ge 2 ] || die "--kernel needs a value"; kernel=$2; shift 2 ;;
 	--kernel=*) kernel=${1#*=}; shift ;;
+	--modroot) [ $# -ge 2 ] || die "--modroot needs a value"; modroot=$2; shift 2 ;;
+	--modroot=*) modroot=${1#*=}; shift ;;
 	--append) [ $# -ge 2 ] || die "--append needs a value"; append=$2; shift 2 ;;
 	--append=*) append=${1#*=}; shift ;;
 	--module) [ $# -ge 2 ] || die "--module needs a value"; module=$2; shift 2 ;;
@@ -259,7 +267,11 @@ else
 	kver=$(bzimage_release "$kernel") || die "$kernel is not a bzImage"
 fi
 moddir=/lib/modules/$kver
-if [ ! -e "$moddir/modules.dep" ]; then
+if [ -n "$modroot" ]; then
+	modroot=$(readlink -f -- "$modroot")
+	moddir=$modroot/lib/modules/$kver
+	[ -e "$moddir/modules.dep" ] || die "--modroot: no $moddir/modules.dep"
+elif [ ! -e "$moddir/modules.dep" ]; then
 	[ "$kernel" != "/boot/vmlinuz-$kver" ] || die "no $moddir/modules.dep"
 	msg "warning: no $moddir: assuming $kernel has 9p and virtio built in" >&2
 	moddir=
@@ -282,6 +294,7 @@ printf '%s\n' "$here/guest.sh" >"$res/stage2"
 	printf 'MIGDEV_JOB_SCRIPT=%q\n' "$script"
 	printf 'MIGDEV_JOB_INSMOD=%q\n' "$insmod"
 	printf 'MIGDEV_JOB_MODULE=%q\n' "$module"
+	printf 'MIGDEV_JOB_MODROOT=%q\n' "$modroot"
 	printf 'MIGDEV_JOB_DEBUG=%q\n' "$debug"
 	printf 'MIGDEV_JOB_NET=%q\n' "${net%%:*}"
 	printf 'MIGDEV_JOB_ARGS=('
