@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * migdev: the kernel interfaces that differ between the kernels migdev
- * builds for, from Linux 6.12 LTS to the newest, adapted in one place.
+ * builds for, from Linux 6.12 LTS to the newest, adapted in one place
+ * (here, and in migdev_vfio_compat.h for VFIO's).
  *
  * Kbuild tests the kernel once at build time and defines MIGDEV_HAVE_*
  * for each interface it finds; this header is the only code that reads

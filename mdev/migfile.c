@@ -44,6 +44,7 @@
 #include <linux/vmalloc.h>
 
 #include "migdev.h"
+#include "migdev_vfio_compat.h"
 #include "../emul/stream.h"
 
 /*
@@ -317,6 +318,13 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 		all = migdev_save_left_locked(s, &initial);
 		info.initial_bytes = initial;
 		info.dirty_bytes = all - initial;
+		/*
+		 * After the opt-in the flags are output: no new initial data
+		 * (migdev never reinitialises a stream).  Before it they
+		 * are reserved, and go back as they came.
+		 */
+		if (migdev_precopy_info_v2(&s->mvdev->vdev))
+			info.flags = 0;
 	}
 	mutex_unlock(&s->lock);
 	if (ret)

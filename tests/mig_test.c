@@ -253,6 +253,71 @@ TEST_F_TIMEOUT(mig, precopy_rounds, 600)
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
 }
 
+/* VFIO_MIG_GET_PRECOPY_INFO with @flags in: the flags it gives back. */
+static uint32_t precopy_flags(struct __test_metadata *_metadata, int fd,
+			      uint32_t flags)
+{
+	struct vfio_precopy_info info = {
+		.argsz = sizeof(info), .flags = flags,
+		.initial_bytes = ~0ULL, .dirty_bytes = ~0ULL,
+	};
+
+	EXPECT_EQ(0, ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info));
+	EXPECT_NE(~0ULL, info.initial_bytes);
+	EXPECT_NE(~0ULL, info.dirty_bytes);
+	return info.flags;
+}
+
+/*
+ * The flags of VFIO_MIG_GET_PRECOPY_INFO.  Until the user opts in to
+ * VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (Linux 7.1) they are reserved
+ * and come back as the user passed them, as they always have (QEMU before
+ * 11.1 relies on nothing else).  After it they are output: migdev never
+ * has new initial data, so no VFIO_PRECOPY_INFO_REINIT, whatever came in.
+ * The opt-in lasts until the device is closed.  On a kernel without it
+ * the feature is ENOTTY and the flags stay reserved.
+ */
+TEST_F_TIMEOUT(mig, precopy_info_flags, 120)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_SET |
+			 MDL_FEATURE_PRECOPY_INFO_V2,
+	};
+	int fd, ret;
+
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	EXPECT_EQ(0xa5a5a5a5, precopy_flags(_metadata, fd, 0xa5a5a5a5));
+	EXPECT_EQ(MDL_PRECOPY_INFO_REINIT,
+		  precopy_flags(_metadata, fd, MDL_PRECOPY_INFO_REINIT));
+	ret = ioctl(self->src.fd, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+	if (ret == -ENOTTY) {
+		/* Before Linux 7.1: still reserved. */
+		EXPECT_EQ(0x5a, precopy_flags(_metadata, fd, 0x5a));
+		close(fd);
+		ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+		SKIP(return, "no VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (before Linux 7.1)");
+	}
+	ASSERT_EQ(0, ret);
+	/* Output now, on the data_fd opened before the opt-in too. */
+	EXPECT_EQ(0, precopy_flags(_metadata, fd, 0xa5a5a5a5));
+	EXPECT_EQ(0, precopy_flags(_metadata, fd, MDL_PRECOPY_INFO_REINIT));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	EXPECT_EQ(0, precopy_flags(_metadata, fd, 0xffffffff));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+
+	/* Closing the device ends the opt-in: reserved again. */
+	mdl_close(&self->src);
+	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	EXPECT_EQ(0xa5a5a5a5, precopy_flags(_metadata, fd, 0xa5a5a5a5));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+}
+
 /*
  * A copy paused half way moves to the destination and finishes there;
  * pre-copy and stop-copy are read as one stream, as QEMU does.

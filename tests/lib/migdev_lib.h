@@ -19,6 +19,15 @@
 #include <linux/vfio.h>
 #include <linux/migdev.h>
 
+/*
+ * Linux 7.1's uAPI, which the 6.12 headers the tests build with lack: the
+ * user's opt-in to output flags in VFIO_MIG_GET_PRECOPY_INFO (the feature
+ * VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2) and its one flag
+ * (VFIO_PRECOPY_INFO_REINIT), with the values of include/uapi/linux/vfio.h.
+ */
+#define MDL_FEATURE_PRECOPY_INFO_V2	12
+#define MDL_PRECOPY_INFO_REINIT		1u
+
 #define MDL_UUID_LEN	37
 #define MDL_REGION_SHIFT 40
 
