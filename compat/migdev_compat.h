@@ -35,4 +35,15 @@ static inline u32 migdev_crc32c(u32 crc, const void *p, size_t len)
 #endif
 }
 
+/*
+ * The per-CPU system workqueue: system_wq until Linux 6.17 named it
+ * system_percpu_wq (MIGDEV_HAVE_SYSTEM_PERCPU_WQ; 6.12.y has both since a
+ * stable update).  Linux 7.3 warns once about work queued on the old name.
+ */
+#ifdef MIGDEV_HAVE_SYSTEM_PERCPU_WQ
+#define migdev_system_wq	system_percpu_wq
+#else
+#define migdev_system_wq	system_wq
+#endif
+
 #endif /* MIGDEV_COMPAT_H */

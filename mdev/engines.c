@@ -22,6 +22,7 @@
 #include <linux/workqueue.h>
 
 #include "engines.h"
+#include "migdev_compat.h"
 
 /* Hand engines to waiters while any are free. */
 static void migdev_engines_grant_locked(struct migdev_engines *eng)
@@ -43,7 +44,7 @@ static void migdev_engines_grant_locked(struct migdev_engines *eng)
 static void migdev_engines_arm_locked(struct migdev_engines *eng)
 {
 	if (!list_empty(&eng->held))
-		queue_delayed_work(system_wq, &eng->watchdog,
+		queue_delayed_work(migdev_system_wq, &eng->watchdog,
 				   msecs_to_jiffies(MIGDEV_ENGINES_STALL_MS));
 }
 

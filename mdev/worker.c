@@ -28,8 +28,10 @@
 #include <linux/sched.h>
 #include <linux/sched/vhost_task.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "migdev.h"
+#include "migdev_compat.h"
 
 enum {
 	MIGDEV_WORKER_PENDING,	/* the device has work */
@@ -77,7 +79,7 @@ static void migdev_worker_leave(struct migdev_worker *w)
 /* Out of work: unpin if it stays so (migdev_worker_idle()). */
 static void migdev_worker_idle_later(struct migdev_worker *w)
 {
-	mod_delayed_work(system_wq, &w->idle_work,
+	mod_delayed_work(migdev_system_wq, &w->idle_work,
 			 msecs_to_jiffies(MIGDEV_WORKER_IDLE_MS));
 }
 
