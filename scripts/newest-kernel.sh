@@ -15,9 +15,13 @@
 # fails), from a copy of the sources in out/newest-build/.  With --image,
 # also unpack Debian's kernel of that version and its modules (with a
 # modules.dep from depmod) into the cache, for the test VM
-# (tests/vm/run.sh --kernel IMAGE --modroot ROOT).
+# (tests/vm/run.sh --kernel IMAGE --modroot ROOT).  With --root, also
+# make (with mmdebstrap) a trixie userspace with QEMU and libvirt from
+# trixie-backports (as "apt-get -t trixie-backports install" would pick
+# them) in the cache, for the test VM's tests to run in
+# (tests/vm/run.sh --root ROOT).
 #
-# Usage: scripts/newest-kernel.sh [--module] [--image]
+# Usage: scripts/newest-kernel.sh [--module] [--image] [--root]
 #
 # Progress goes to stderr.  Stdout gets shell assignments, for eval:
 #   MIGDEV_NEWEST_KDIR=     the prepared tree (make KDIR=...)
@@ -26,6 +30,9 @@
 #   MIGDEV_NEWEST_IMAGE=    Debian's kernel, with --image
 #   MIGDEV_NEWEST_MODROOT=  a root with its modules in lib/modules/, with
 #                           --image
+#   MIGDEV_NEWEST_ROOT=     the trixie userspace, with --root
+#   MIGDEV_NEWEST_QEMU=     its QEMU's version, with --root
+#   MIGDEV_NEWEST_LIBVIRT=  its libvirt's version, with --root
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -35,18 +42,25 @@ SUITE=trixie-backports
 SERIES=7.3
 # Bump when the way the tree is prepared changes, to prepare it again.
 PREP_FORMAT=2
+# What the userspace of --root has: QEMU and libvirt (from
+# trixie-backports) and what the tests run there use.  Bump ROOT_FORMAT
+# when the list or the way it is made changes.
+ROOT_PKGS=qemu-system-x86,libvirt-daemon-driver-qemu,libvirt-daemon,libvirt-clients,python3,iproute2,kmod,procps
+ROOT_FORMAT=1
 
 msg() { echo "newest-kernel: $*" >&2; }
 die() { echo "newest-kernel: error: $*" >&2; exit 1; }
 
 module=0
 image=0
+root=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--module) module=1 ;;
 	--image) image=1 ;;
+	--root) root=1 ;;
 	-h | --help) sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-	*) die "unknown argument $1 (usage: $0 [--module] [--image])" ;;
+	*) die "unknown argument $1 (usage: $0 [--module] [--image] [--root])" ;;
 	esac
 	shift
 done
@@ -131,6 +145,36 @@ if [ "$image" = 1 ] && [ ! -e "$img/.unpacked" ]; then
 		die "depmod failed in $img/root"
 	touch "$img/.unpacked"
 fi
+
+# The newest userspace: trixie, with QEMU and libvirt from
+# trixie-backports.  Named after their versions, so a new upload makes a
+# new root.
+rootdir=
+if [ "$root" = 1 ]; then
+	command -v mmdebstrap >/dev/null || die "mmdebstrap not found (run scripts/setup.sh)"
+	qver=$(apt-cache "${apt[@]}" show qemu-system-x86 2>/dev/null |
+		awk '/^Version:/ { print $2; exit }')
+	lver=$(apt-cache "${apt[@]}" show libvirt-daemon 2>/dev/null |
+		awk '/^Version:/ { print $2; exit }')
+	[ -n "$qver" ] && [ -n "$lver" ] || die "$SUITE has no qemu-system-x86 or libvirt-daemon"
+	rootdir=$dir/root-$ROOT_FORMAT-qemu${qver#*:}-libvirt$lver
+	if [ -e "$rootdir/.made" ]; then
+		msg "cached: trixie with QEMU $qver and libvirt $lver in $rootdir"
+	else
+		t0=$SECONDS
+		msg "making a trixie root with QEMU $qver and libvirt $lver (about a minute)"
+		rm -rf "$dir"/root-*
+		mmdebstrap --mode=root --variant=essential --format=directory \
+			--include="$ROOT_PKGS" \
+			--aptopt='APT::Install-Recommends "false"' \
+			--aptopt="APT::Default-Release \"$SUITE\"" \
+			trixie "$rootdir.tmp" "deb $uri trixie main" "deb $uri $SUITE main" \
+			>"$dir/root.log" 2>&1 || { tail -n 20 "$dir/root.log" >&2; die "mmdebstrap failed (log: $dir/root.log)"; }
+		mv "$rootdir.tmp" "$rootdir"
+		touch "$rootdir/.made"
+		msg "made $rootdir in $((SECONDS - t0)) s"
+	fi
+fi
 flock -u "$lockfd"
 
 printf 'MIGDEV_NEWEST_KDIR=%q\n' "$tree"
@@ -150,4 +194,9 @@ fi
 if [ "$image" = 1 ]; then
 	printf 'MIGDEV_NEWEST_IMAGE=%q\n' "$img/root/usr/lib/modules/$release/vmlinuz"
 	printf 'MIGDEV_NEWEST_MODROOT=%q\n' "$img/root"
+fi
+if [ "$root" = 1 ]; then
+	printf 'MIGDEV_NEWEST_ROOT=%q\n' "$rootdir"
+	printf 'MIGDEV_NEWEST_QEMU=%q\n' "$qver"
+	printf 'MIGDEV_NEWEST_LIBVIRT=%q\n' "$lver"
 fi

@@ -7,7 +7,8 @@
 # trixie-backports: scripts/newest-kernel.sh), unit-test and fuzz the
 # stream decoder in userspace (fuzz/), boot
 # Debian's 6.12 kernel in a VM, and run every test there; the C tests and
-# the ping-pongs again on Debian's 7.3 kernel; the cross-host
+# the ping-pongs again on the newest stack (Debian's 7.3 kernel, trixie
+# with QEMU 11.1 and libvirt 12.9); the cross-host
 # test and the kernel bugs' reproducers in VMs of their own; then build the
 # debug kernel (scripts/debug-kernel.sh, cached, with kernel-patches/) and
 # run every test again on it.  Ends with one line: "N passed, M failed".
@@ -92,9 +93,10 @@ lane "build and style"
 # The newest kernel migdev builds for, from the same tree: Debian's Linux
 # 7.3 from trixie-backports, prepared and cached by
 # scripts/newest-kernel.sh; W=1 and sparse clean there too.
-# With the whole suite, Debian's 7.3 kernel itself too, for its VM below.
+# With the whole suite, Debian's 7.3 kernel itself and the trixie
+# userspace too, for the newest stack's VM below.
 newest_args=(--module)
-[ $# != 0 ] || newest_args+=(--image)
+[ $# != 0 ] || newest_args+=(--image --root)
 scripts/newest-kernel.sh "${newest_args[@]}" >out/newest-kernel.env 2>out/newest-kernel.log
 newest_rc=$?
 [ $newest_rc = 0 ] || tail -n 40 out/newest-kernel.log
@@ -136,20 +138,23 @@ vm_rc=$?
 vm_totals out/vm $vm_rc
 lane "Debian's kernel"
 
-# Debian's Linux 7.3, with its own modules and migdev.ko built for it
-# (scripts/newest-kernel.sh): every C test of the suite, and the
-# ping-pongs of the samples and of this machine's QEMU 10.  Results in
-# out/newest/vm.  With the whole suite only.
+# The newest stack: Debian's Linux 7.3, with its own modules and migdev.ko
+# built for it, and the tests running in a trixie userspace with QEMU
+# 11.1 and libvirt 12.9 from trixie-backports (scripts/newest-kernel.sh
+# --root): every C test of the suite, and the ping-pongs of the samples
+# and of QEMU 11.1.  Results in out/newest/vm.  With the whole suite only.
 if [ $# = 0 ] && [ $newest_rc = 0 ]; then
 	eval "$(cat out/newest-kernel.env)"
+	echo "newest stack: Linux $MIGDEV_NEWEST_RELEASE, QEMU $MIGDEV_NEWEST_QEMU, libvirt $MIGDEV_NEWEST_LIBVIRT"
 	mapfile -t newest_tests < <(sed -e '/^#/d' -e '/\.sh$/d' tests/TESTS)
 	MIGDEV_OUT=$MIGDEV_ROOT/out/newest tests/vm/run.sh \
 		--kernel "$MIGDEV_NEWEST_IMAGE" --modroot "$MIGDEV_NEWEST_MODROOT" \
-		--module "$MIGDEV_NEWEST_MODULE" tests/run-guest.sh \
+		--module "$MIGDEV_NEWEST_MODULE" --root "$MIGDEV_NEWEST_ROOT" \
+		tests/run-guest.sh \
 		"${newest_tests[@]}" pingpong_test.sh qemu_pingpong_test.sh </dev/null
 	vm_rc=$?
-	vm_totals out/newest/vm $vm_rc " (Linux 7.3)"
-	lane "Linux 7.3"
+	vm_totals out/newest/vm $vm_rc " (newest stack)"
+	lane "newest stack (Linux 7.3, QEMU 11.1)"
 fi
 
 # Two test VMs as two hosts on a link of their own: a guest migrated

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Stage 2 of the test VM: runs as PID 1 (root) after the initramfs has
-# switch_rooted into the host's / (read-only 9p).  The results share is
+# switch_rooted into the host's / (read-only 9p).  With run.sh --root,
+# the guest script runs chrooted in another userspace.  The results share is
 # mounted at /mnt; the host wrote the job there (/mnt/job).  Sets up a
 # usable system, loads vfio + mdev (+ migdev.ko), runs the guest script
 # with its output on the serial console, stores its exit code in /mnt/rc
@@ -241,10 +242,42 @@ if [ -n "${MIGDEV_JOB_NET:-}" ]; then
 	log "network: $netif $MIGDEV_NET_ADDR, peer $MIGDEV_NET_PEER"
 fi
 
+# Another userspace for the script (run.sh --root): the host's directory
+# ROOT, made writable by an overlay on tmpfs, with this system's kernel
+# file systems, the results share, the repository, the script and the
+# module at their own paths, and /lib/modules; the script runs chrooted
+# there.  The kernel and its modules were set up above, by this system.
+runner=()
+if [ -n "${MIGDEV_JOB_ROOT:-}" ]; then
+	nr=/run/migdev/root rw=/run/migdev/root-rw
+	lower=/run/migdev/host$MIGDEV_JOB_ROOT
+	[ -x "$lower/bin/bash" ] || setup_failed "--root: no $MIGDEV_JOB_ROOT/bin/bash"
+	[ -d /sys/module/overlay ] || modprobe overlay ||
+		setup_failed "--root: modprobe overlay failed"
+	mkdir -p "$nr" "$rw/upper" "$rw/work"
+	mount -t overlay overlay -o "lowerdir=$lower,upperdir=$rw/upper,workdir=$rw/work" "$nr" ||
+		setup_failed "--root: cannot mount an overlay of $MIGDEV_JOB_ROOT"
+	mount -t proc proc "$nr/proc" && mount -t sysfs sysfs "$nr/sys" &&
+		mount -t debugfs debugfs "$nr/sys/kernel/debug" &&
+		mount --rbind /dev "$nr/dev" && mount -t tmpfs -o mode=755 tmpfs "$nr/run" ||
+		setup_failed "--root: cannot mount /proc, /sys, /dev and /run there"
+	binds=("$RESULTS" /lib/modules /run/migdev/host "$MIGDEV_ROOT" "$script_dir")
+	[ -z "${MIGDEV_JOB_MODULE:-}" ] || binds+=("$MIGDEV_JOB_MODULE")
+	for path in "${binds[@]}"; do
+		[ -e "$nr$path" ] || is_mounted "$nr$path" || {
+			if [ -d "$path" ]; then mkdir -p "$nr$path"; else mkdir -p "$nr${path%/*}" && : >"$nr$path"; fi
+		}
+		is_mounted "$nr$path" || mount --rbind "$path" "$nr$path" ||
+			setup_failed "--root: cannot bind $path there"
+	done
+	runner=(chroot "$nr" /usr/bin/env -C "$MIGDEV_ROOT")
+	log "userspace: $MIGDEV_JOB_ROOT ($(. "$nr/etc/os-release" && echo "$PRETTY_NAME"))"
+fi
+
 cd "$MIGDEV_ROOT" || setup_failed "cannot cd to $MIGDEV_ROOT"
 log "running $script ${MIGDEV_JOB_ARGS[*]} (up $(up_s) s)"
 MIGDEV_RESULTS=$RESULTS MIGDEV_IN_VM=1 \
-	bash "$script" "${MIGDEV_JOB_ARGS[@]}" </dev/null
+	"${runner[@]}" bash "$script" "${MIGDEV_JOB_ARGS[@]}" </dev/null
 rc=$?
 log "$script exited with $rc (up $(up_s) s)"
 

@@ -8,7 +8,7 @@
 #
 #   tests/vm/run.sh [--timeout SECONDS] [--mem MB] [--kernel VMLINUZ]
 #                   [--modroot DIR] [--append "KERNEL ARGS"] [--module KO]
-#                   [--no-insmod]
+#                   [--no-insmod] [--root DIR]
 #                   [--debug] [--net listen|connect:PORT]
 #                   GUEST_SCRIPT [ARGS...]
 #   tests/vm/run.sh --scan LOGFILE
@@ -49,6 +49,10 @@ ${MIGDEV_OUT:-$MIGDEV_ROOT/out}/vm, which the script sees as $MIGDEV_RESULTS.
   --module KO        load this migdev.ko instead of $MIGDEV_ROOT/migdev.ko
                      (one built for --kernel; the guest also sees it there)
   --no-insmod        do not load migdev.ko before running the script
+  --root DIR         run the script chrooted in DIR, another userspace (a
+                     writable overlay; scripts/newest-kernel.sh --root):
+                     the repository, the script, the module, the results
+                     and /lib/modules are there at their own paths
   --debug            the kernel must have KASAN, UBSAN, lockdep, kmemleak,
                      KFENCE, debugobjects and DEBUG_ATOMIC_SLEEP working
                      (scripts/debug-kernel.sh builds one); fail otherwise
@@ -198,6 +202,7 @@ modroot=
 append=
 insmod=1
 module=
+root=
 debug=0
 net=
 while [ $# -gt 0 ]; do
@@ -215,6 +220,8 @@ while [ $# -gt 0 ]; do
 	--module) [ $# -ge 2 ] || die "--module needs a value"; module=$2; shift 2 ;;
 	--module=*) module=${1#*=}; shift ;;
 	--no-insmod) insmod=0; shift ;;
+	--root) [ $# -ge 2 ] || die "--root needs a value"; root=$2; shift 2 ;;
+	--root=*) root=${1#*=}; shift ;;
 	--debug) debug=1; shift ;;
 	--net) [ $# -ge 2 ] || die "--net needs a value"; net=$2; shift 2 ;;
 	--net=*) net=${1#*=}; shift ;;
@@ -252,6 +259,11 @@ if [ -n "$module" ]; then
 	/proc/* | /sys/* | /dev/* | /run/*)
 		die "the guest cannot see $module (its /proc, /sys, /dev and /run are its own)" ;;
 	esac
+fi
+
+if [ -n "$root" ]; then
+	root=$(readlink -f -- "$root") && [ -x "$root/bin/bash" ] ||
+		die "--root: $root has no /bin/bash"
 fi
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (run scripts/setup.sh)"
@@ -295,6 +307,7 @@ printf '%s\n' "$here/guest.sh" >"$res/stage2"
 	printf 'MIGDEV_JOB_INSMOD=%q\n' "$insmod"
 	printf 'MIGDEV_JOB_MODULE=%q\n' "$module"
 	printf 'MIGDEV_JOB_MODROOT=%q\n' "$modroot"
+	printf 'MIGDEV_JOB_ROOT=%q\n' "$root"
 	printf 'MIGDEV_JOB_DEBUG=%q\n' "$debug"
 	printf 'MIGDEV_JOB_NET=%q\n' "${net%%:*}"
 	printf 'MIGDEV_JOB_ARGS=('
