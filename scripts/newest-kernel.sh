@@ -156,7 +156,9 @@ if [ "$root" = 1 ]; then
 		awk '/^Version:/ { print $2; exit }')
 	lver=$(apt-cache "${apt[@]}" show libvirt-daemon 2>/dev/null |
 		awk '/^Version:/ { print $2; exit }')
-	[ -n "$qver" ] && [ -n "$lver" ] || die "$SUITE has no qemu-system-x86 or libvirt-daemon"
+	if [ -z "$qver" ] || [ -z "$lver" ]; then
+		die "$SUITE has no qemu-system-x86 or libvirt-daemon"
+	fi
 	rootdir=$dir/root-$ROOT_FORMAT-qemu${qver#*:}-libvirt$lver
 	if [ -e "$rootdir/.made" ]; then
 		msg "cached: trixie with QEMU $qver and libvirt $lver in $rootdir"

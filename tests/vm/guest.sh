@@ -257,10 +257,12 @@ if [ -n "${MIGDEV_JOB_ROOT:-}" ]; then
 	mkdir -p "$nr" "$rw/upper" "$rw/work"
 	mount -t overlay overlay -o "lowerdir=$lower,upperdir=$rw/upper,workdir=$rw/work" "$nr" ||
 		setup_failed "--root: cannot mount an overlay of $MIGDEV_JOB_ROOT"
-	mount -t proc proc "$nr/proc" && mount -t sysfs sysfs "$nr/sys" &&
-		mount -t debugfs debugfs "$nr/sys/kernel/debug" &&
-		mount --rbind /dev "$nr/dev" && mount -t tmpfs -o mode=755 tmpfs "$nr/run" ||
+	if ! { mount -t proc proc "$nr/proc" && mount -t sysfs sysfs "$nr/sys" &&
+	       mount -t debugfs debugfs "$nr/sys/kernel/debug" &&
+	       mount --rbind /dev "$nr/dev" &&
+	       mount -t tmpfs -o mode=755 tmpfs "$nr/run"; }; then
 		setup_failed "--root: cannot mount /proc, /sys, /dev and /run there"
+	fi
 	binds=("$RESULTS" /lib/modules /run/migdev/host "$MIGDEV_ROOT" "$script_dir")
 	[ -z "${MIGDEV_JOB_MODULE:-}" ] || binds+=("$MIGDEV_JOB_MODULE")
 	for path in "${binds[@]}"; do
@@ -271,6 +273,7 @@ if [ -n "${MIGDEV_JOB_ROOT:-}" ]; then
 			setup_failed "--root: cannot bind $path there"
 	done
 	runner=(chroot "$nr" /usr/bin/env -C "$MIGDEV_ROOT")
+	# shellcheck source=/dev/null
 	log "userspace: $MIGDEV_JOB_ROOT ($(. "$nr/etc/os-release" && echo "$PRETTY_NAME"))"
 fi
 
