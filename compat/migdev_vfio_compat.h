@@ -10,6 +10,14 @@
 
 #include <linux/vfio.h>
 
+/*
+ * The output flag of the opt-in below: never reported where the kernel
+ * has no opt-in, but named the same on every kernel.
+ */
+#ifndef VFIO_PRECOPY_INFO_REINIT
+#define VFIO_PRECOPY_INFO_REINIT	BIT(0)
+#endif
+
 /**
  * migdev_precopy_info_v2() - the user opted in to
  * VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2

@@ -44,6 +44,7 @@ int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
 	xa_init(&dm->pages);
 	init_rwsem(&dm->lock);
 	atomic_long_set(&dm->nr_pages, 0);
+	atomic64_set(&dm->discards, 0);
 	dm->dirty = bitmap_zalloc(migdev_devmem_nr_pfns(dm), GFP_KERNEL_ACCOUNT);
 	return dm->dirty ? 0 : -ENOMEM;
 }
@@ -82,6 +83,33 @@ void migdev_devmem_clear(struct migdev_devmem *dm)
 	xa_destroy(&dm->pages);
 	atomic_long_set(&dm->nr_pages, 0);
 	up_write(&dm->lock);
+}
+
+/**
+ * migdev_devmem_discard() - the device discards its memory (a command)
+ * @dm: device memory
+ *
+ * As migdev_devmem_clear(), and a reconfiguration for migration: the
+ * count migdev_devmem_discards() returns goes up, and whoever waits for
+ * dirty pages is told.
+ */
+void migdev_devmem_discard(struct migdev_devmem *dm)
+{
+	migdev_devmem_clear(dm);
+	atomic64_inc(&dm->discards);
+	if (dm->dirtied)
+		dm->dirtied(dm->priv);
+}
+
+/**
+ * migdev_devmem_discards() - how many times the device discarded its memory
+ * @dm: device memory
+ *
+ * Return: the count, which only goes up.
+ */
+u64 migdev_devmem_discards(struct migdev_devmem *dm)
+{
+	return atomic64_read(&dm->discards);
 }
 
 /*
@@ -471,8 +499,14 @@ static u64 migdev_devmem_src_collect_dirty(void *priv, unsigned long *bits)
 	return migdev_devmem_collect_dirty(priv, bits);
 }
 
+static u64 migdev_devmem_src_discards(void *priv)
+{
+	return migdev_devmem_discards(priv);
+}
+
 const struct migdev_stream_src_ops migdev_devmem_src_ops = {
 	.next_run = migdev_devmem_src_next_run,
 	.read = migdev_devmem_src_read,
 	.collect_dirty = migdev_devmem_src_collect_dirty,
+	.discards = migdev_devmem_src_discards,
 };

@@ -34,6 +34,7 @@ struct migdev_stream_src_ops;
  *	  unmaps and frees pages
  * @nr_pages: pages currently allocated
  * @dirty: one bit per page: written since the bit was last collected
+ * @discards: migdev_devmem_discard() calls (the device's command)
  * @unmap: makes user mappings of a byte range fault again (may be NULL)
  * @dirtied: a page's dirty bit went from clear to set (may be NULL)
  * @priv: argument for @unmap and @dirtied
@@ -44,6 +45,7 @@ struct migdev_devmem {
 	struct rw_semaphore lock; /* protects page lifetime, see above */
 	atomic_long_t nr_pages;
 	unsigned long *dirty;
+	atomic64_t discards;
 	void (*unmap)(void *priv, u64 off, u64 len);
 	void (*dirtied)(void *priv);
 	void *priv;
@@ -59,6 +61,8 @@ int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
 		       void (*dirtied)(void *priv), void *priv);
 void migdev_devmem_fini(struct migdev_devmem *dm);
 void migdev_devmem_clear(struct migdev_devmem *dm);
+void migdev_devmem_discard(struct migdev_devmem *dm);
+u64 migdev_devmem_discards(struct migdev_devmem *dm);
 void migdev_devmem_read(struct migdev_devmem *dm, u64 off, void *buf,
 			size_t len);
 int migdev_devmem_write(struct migdev_devmem *dm, u64 off, const void *buf,

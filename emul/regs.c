@@ -12,7 +12,8 @@
 #include "device.h"
 
 #define MIGDEV_FEATURES	(MIGDEV_FEATURE_DEVMEM | MIGDEV_FEATURE_DMA | \
-			 MIGDEV_FEATURE_DEVMEM_MMAP)
+			 MIGDEV_FEATURE_DEVMEM_MMAP | \
+			 MIGDEV_FEATURE_DEVMEM_DISCARD)
 
 /* Queue register blocks: MIGDEV_REG_QUEUE(q), 0x40 bytes each. */
 static bool migdev_regs_is_queue(struct migdev_emul *e, unsigned int off)
@@ -149,6 +150,14 @@ void migdev_regs_write32_locked(struct migdev_emul *e, unsigned int off,
 		break;
 	case MIGDEV_REG_ERROR_STATUS:
 		e->error_status &= ~val;
+		break;
+	case MIGDEV_REG_DEVMEM_CTRL:
+		/*
+		 * No chunk runs while we hold the lock: DMA in flight goes on
+		 * after the discard, into a device memory that reads zeros.
+		 */
+		if (val == MIGDEV_DEVMEM_CTRL_DISCARD)
+			migdev_devmem_discard(&e->devmem);
 		break;
 	default:
 		if (migdev_regs_is_queue(e, off))

@@ -140,11 +140,14 @@ size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
  *	  read as zeros)
  * @collect_dirty: set in @bits the pages written since the last call, and
  *		   forget them; how many
+ * @discards: how many times the device discarded all of its memory (a
+ *	      count that only goes up); may be NULL
  */
 struct migdev_stream_src_ops {
 	u32 (*next_run)(void *priv, u64 from, u32 max, u64 *first);
 	void (*read)(void *priv, u64 first, u32 count, void *buf);
 	u64 (*collect_dirty)(void *priv, unsigned long *bits);
+	u64 (*discards)(void *priv);
 };
 
 /**
@@ -162,6 +165,13 @@ struct migdev_stream_src_ops {
  * @nbits: bits in @dirty
  * @dirty_pending: bits set in @dirty
  * @stop_collected: the last collection after the stop happened
+ * @discards: the source's discard count the stream is at
+ * @reinits: times the device discarded its memory while saving: each
+ *	     restarted the initial data (migdev_stream_enc_sync())
+ * @sent_end: one past the highest page a DEVMEM record carried since the
+ *	      stream (re)started its initial data
+ * @zero_cursor: the next page to send as zeros after a discard
+ * @zero_end: one past the last page to send as zeros
  * @rounds: collections that found pages
  * @state: the device state records (the caller's)
  * @state_len: bytes at @state
@@ -182,6 +192,11 @@ struct migdev_stream_enc {
 	u64 nbits;
 	u64 dirty_pending;
 	bool stop_collected;
+	u64 discards;
+	u32 reinits;
+	u64 sent_end;
+	u64 zero_cursor;
+	u64 zero_end;
 	u32 rounds;
 	const void *state;
 	size_t state_len;
@@ -197,5 +212,8 @@ void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
 			    size_t len);
 int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 			   size_t *len);
+bool migdev_stream_enc_sync(struct migdev_stream_enc *enc);
+u64 migdev_stream_enc_zero_left(const struct migdev_stream_enc *enc);
+size_t migdev_stream_put_devmem_zero(void *buf, u64 first, u32 count);
 
 #endif /* MIGDEV_EMUL_STREAM_H */

@@ -5,7 +5,11 @@
  * It owns the stream's order: the header; device memory, first every page
  * present when saving began (the initial pass), then, each time it runs
  * dry, the pages written since the last collection; once the device has
- * stopped, the last of those, the device state and END.  It produces one
+ * stopped, the last of those, the device state and END.  A device that
+ * discards its memory while it is saved reconfigures itself: the stream
+ * starts its initial data again, zeros over every page it sent, then a
+ * new initial pass (migdev_stream_enc_sync()).  The format needs nothing
+ * new for that: DEVMEM_ZERO and DEVMEM records may come in any order.  It produces one
  * record at a time into the caller's buffer, reading device memory
  * through a page source (struct migdev_stream_src_ops), so it knows
  * nothing of how the device keeps its memory or when it runs: the caller
@@ -45,6 +49,8 @@ void migdev_stream_enc_init(struct migdev_stream_enc *enc,
 	enc->precopy = precopy;
 	enc->dirty = dirty;
 	enc->nbits = geom->devmem_size >> MIGDEV_STREAM_PAGE_SHIFT;
+	if (ops->discards)
+		enc->discards = ops->discards(priv);
 }
 
 /**
@@ -89,12 +95,82 @@ size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
 					((size_t)count << MIGDEV_STREAM_PAGE_SHIFT));
 }
 
+/**
+ * migdev_stream_put_devmem_zero() - a DEVMEM_ZERO record
+ * @buf: where it goes
+ * @first: its first page
+ * @count: pages, at most MIGDEV_REC_MAX_PAGES
+ *
+ * Return: bytes written.
+ */
+size_t migdev_stream_put_devmem_zero(void *buf, u64 first, u32 count)
+{
+	struct migdev_rec_devmem r = {
+		.first = cpu_to_le64(first),
+		.count = cpu_to_le32(count),
+	};
+
+	return migdev_stream_put_record(buf, MIGDEV_TAG_DEVMEM_ZERO, 0, &r,
+					sizeof(r));
+}
+
 /* A DEVMEM record for pages [first, first + count) into @buf. */
 static size_t migdev_enc_pages(struct migdev_stream_enc *enc, u8 *buf,
 			       u64 first, u32 count)
 {
+	enc->sent_end = max_t(u64, enc->sent_end, first + count);
 	return migdev_stream_put_devmem(buf, first, count, enc->ops->read,
 					enc->priv);
+}
+
+/**
+ * migdev_stream_enc_sync() - catch up with a discard of device memory
+ * @enc: encoder
+ *
+ * If the device discarded its memory since the stream last looked, what
+ * the destination holds is void: the stream starts its initial data
+ * again.  It forgets the pages it still had to send and those written
+ * since, sends zeros over every page it sent, then every present page
+ * again; dirty pages are collected from there on.  Nothing changes once
+ * the last collection after the stop happened (a stopped device does
+ * not discard).  Called by migdev_stream_enc_next() and by whoever
+ * estimates what is left (a discard is news before the next read).
+ *
+ * Return: true if the stream restarted its initial data.
+ */
+bool migdev_stream_enc_sync(struct migdev_stream_enc *enc)
+{
+	u64 n;
+
+	if (!enc->precopy || enc->stop_collected || !enc->ops->discards)
+		return false;
+	n = enc->ops->discards(enc->priv);
+	if (n == enc->discards)
+		return false;
+	enc->discards = n;
+	enc->reinits++;
+	/* Pages written since the discard are present: the pass sends them. */
+	enc->ops->collect_dirty(enc->priv, enc->dirty);
+	bitmap_zero(enc->dirty, enc->nbits);
+	enc->dirty_pending = 0;
+	enc->zero_cursor = 0;
+	enc->zero_end = enc->sent_end;
+	enc->sent_end = 0;
+	enc->cursor = 0;
+	enc->initial_done = false;
+	return true;
+}
+
+/**
+ * migdev_stream_enc_zero_left() - pages still to send as zeros
+ * @enc: encoder
+ *
+ * Return: pages; they take migdev_stream_record + migdev_rec_devmem per
+ * MIGDEV_REC_MAX_PAGES of them.
+ */
+u64 migdev_stream_enc_zero_left(const struct migdev_stream_enc *enc)
+{
+	return enc->zero_end - enc->zero_cursor;
 }
 
 /* The next run of collected dirty pages into @buf: its size, or 0. */
@@ -135,6 +211,15 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 					  enc->geom.devmem_size, enc->minor);
 		*len = sizeof(struct migdev_stream_header);
 		enc->header_sent = true;
+		return 0;
+	}
+	migdev_stream_enc_sync(enc);
+	if (enc->zero_cursor < enc->zero_end) {
+		count = min_t(u64, enc->zero_end - enc->zero_cursor,
+			      MIGDEV_REC_MAX_PAGES);
+		*len = migdev_stream_put_devmem_zero(buf, enc->zero_cursor,
+						     count);
+		enc->zero_cursor += count;
 		return 0;
 	}
 	if (!enc->initial_done) {

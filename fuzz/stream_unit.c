@@ -44,6 +44,9 @@ static int sink_devmem(void *priv, u64 first, u32 count, const void *data)
 		return -ENOMEM;
 	if (!data) {
 		s->zero_pages += count;
+		for (i = 0; s->seen && i < count; i++)
+			s->seen[(first + i) / (8 * sizeof(long))] &=
+				~(1UL << ((first + i) % (8 * sizeof(long))));
 		return 0;
 	}
 	for (i = 0; i < (size_t)count * 4096; i++)
@@ -536,6 +539,7 @@ struct fake_mem {
 	u64 npages;
 	unsigned long present[1024 / FZ_BITS_PER_LONG];
 	unsigned long dirty[1024 / FZ_BITS_PER_LONG];
+	u64 discards;
 };
 
 static u32 fake_next_run(void *priv, u64 from, u32 max, u64 *first)
@@ -573,10 +577,16 @@ static u64 fake_collect(void *priv, unsigned long *bits)
 	return n;
 }
 
+static u64 fake_discards(void *priv)
+{
+	return ((struct fake_mem *)priv)->discards;
+}
+
 static const struct migdev_stream_src_ops fake_ops = {
 	.next_run = fake_next_run,
 	.read = fake_read,
 	.collect_dirty = fake_collect,
+	.discards = fake_discards,
 };
 
 static void fake_set(unsigned long *b, u64 first, u64 count)
@@ -733,6 +743,79 @@ static void test_encoder(void)
 	free(buf);
 }
 
+/*
+ * A discard of device memory while the device is saved (a
+ * reconfiguration): the encoder sends zeros over every page it sent, then
+ * only what is present now, and the decoder ends with the source's
+ * memory; after the stop's last collection a discard changes nothing.
+ */
+static void test_encoder_discard(void)
+{
+	const struct migdev_geom *g = &sg_types[MIGDEV_TYPE_SMALL];
+	static unsigned long got[1024 / FZ_BITS_PER_LONG];
+	unsigned long dirty[1024 / FZ_BITS_PER_LONG] = {};
+	static struct fake_mem mem;
+	struct migdev_stream_enc enc;
+	unsigned int pieces = 0, before;
+	struct sg_buf out, st;
+	struct sink sink = {};
+	u8 *buf;
+	int ret;
+
+	buf = malloc(MIGDEV_STREAM_ENC_BUF);
+	sg_init(&out, 8 << 20);
+	sg_init(&st, 1 << 20);
+	mem.npages = g->devmem_size / 4096;
+	mem.discards = 3;	/* discards before saving began do not count */
+	fake_set(mem.present, 0, 3);
+	fake_set(mem.present, 300, 301);
+	migdev_stream_enc_init(&enc, &fake_ops, &mem, g, MIGDEV_STREAM_MINOR,
+			       true, dirty);
+	ret = enc_run(&enc, &out, buf, &pieces);
+	result(ret == -ENOMSG && pieces == 4 && !enc.reinits,
+	       "encoder discard: the initial pass first (%d, %u pieces)",
+	       ret, pieces);
+
+	/* The device discards (its pages dirty, as devmem's), then writes one. */
+	memset(mem.present, 0, sizeof(mem.present));
+	fake_set(mem.dirty, 0, 3);
+	fake_set(mem.dirty, 300, 301);
+	mem.discards++;
+	fake_set(mem.present, 50, 1);
+	fake_set(mem.dirty, 50, 1);
+	result(migdev_stream_enc_sync(&enc) && enc.reinits == 1 &&
+	       migdev_stream_enc_zero_left(&enc) == 601 && !enc.dirty_pending,
+	       "encoder discard: the stream restarts, zeros over the 601 pages it sent");
+	result(!migdev_stream_enc_sync(&enc) && enc.reinits == 1,
+	       "encoder discard: once per discard");
+	before = pieces;
+	ret = enc_run(&enc, &out, buf, &pieces);
+	result(ret == -ENOMSG && pieces - before == 4 && !enc.rounds &&
+	       enc.initial_done,
+	       "encoder discard: three DEVMEM_ZERO records, then the page written since (%d, %u pieces, %u rounds)",
+	       ret, pieces - before, enc.rounds);
+
+	sg_state(&st, g, true, NULL);
+	migdev_stream_enc_stop(&enc, st.p, st.len);
+	ret = enc_run(&enc, &out, buf, &pieces);
+	mem.discards++;
+	result(ret == 1 && !migdev_stream_enc_sync(&enc) && enc.reinits == 1,
+	       "encoder discard: none after the stop's last collection (%d)", ret);
+
+	sink.seen = got;
+	ret = decode(&dec, &sink, g, MIGDEV_STREAM_MINOR, out.p, out.len,
+		     CUT_RANDOM);
+	result(!ret && dec.phase == MIGDEV_DEC_DONE && sink.pages == 305 &&
+	       sink.zero_pages == 601 && !sink.bad &&
+	       !memcmp(got, mem.present, sizeof(got)),
+	       "encoder discard: the destination ends with the source's pages (%d: %s; %llu pages, %llu zeroed)",
+	       ret, dec.err, (unsigned long long)sink.pages,
+	       (unsigned long long)sink.zero_pages);
+	sg_free(&out);
+	sg_free(&st);
+	free(buf);
+}
+
 int main(void)
 {
 	payload = malloc(MIGDEV_STREAM_MAX_PAYLOAD);
@@ -743,6 +826,7 @@ int main(void)
 	test_valid();
 	test_bad();
 	test_encoder();
+	test_encoder_discard();
 	printf("1..%u\n", nr_test);
 	free(payload);
 	return ktap_totals();

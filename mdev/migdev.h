@@ -430,6 +430,7 @@ struct file *migdev_save_open(struct migdev_device *mvdev, bool precopy);
 ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len);
 u64 migdev_save_pending(struct migdev_save *s);
 int migdev_save_stop_copy(struct migdev_save *s);
+void migdev_save_quiesce(struct migdev_save *s, bool quiesced);
 void migdev_save_disable(struct migdev_save *s);
 void migdev_save_dirtied(struct migdev_device *mvdev);
 u64 migdev_save_estimate(struct migdev_device *mvdev, struct migdev_save *s);

@@ -79,6 +79,11 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
  * @state: the device-state records, taken when the device stopped
  * @sent: bytes read so far
  * @precopy_sent: bytes read before stop-copy
+ * @quiesced: the device is in PRE_COPY_P2P (migdev_save_quiesce())
+ * @reinits_told: the encoder's restarts VFIO_MIG_GET_PRECOPY_INFO has
+ *		  accounted for
+ * @reinit_as_dirty: the last of them went out as dirty bytes, not with
+ *		     VFIO_PRECOPY_INFO_REINIT
  */
 struct migdev_save {
 	struct file *filp;
@@ -95,6 +100,9 @@ struct migdev_save {
 	u8 *state;
 	u64 sent;
 	u64 precopy_sent;
+	bool quiesced;
+	u32 reinits_told;
+	bool reinit_as_dirty;
 };
 
 /**
@@ -244,15 +252,27 @@ static u64 migdev_save_left_locked(struct migdev_save *s, u64 *initial)
 	u64 init = 0, dirty;
 
 	lockdep_assert_held(&s->lock);
+	/* A discard of device memory since the last look restarts. */
+	migdev_stream_enc_sync(&s->enc);
 	if (!s->enc.header_sent)
 		init += sizeof(struct migdev_stream_header);
+	init += DIV_ROUND_UP(migdev_stream_enc_zero_left(&s->enc),
+			     MIGDEV_REC_MAX_PAGES) *
+		(MIGDEV_REC + sizeof(struct migdev_rec_devmem));
 	if (!s->enc.initial_done)
 		init += migdev_devmem_count_from(dm, s->enc.cursor) *
 			MIGDEV_PAGE_COST;
 	dirty = s->enc.dirty_pending * MIGDEV_PAGE_COST;
 	if (s->enc.precopy && !s->enc.stop_collected)
 		dirty += migdev_devmem_dirty_count(dm) * MIGDEV_PAGE_COST;
-	dirty += s->len - s->pos;
+	/*
+	 * The record being read comes first: after a restart, the reader
+	 * gets through it on the way to the new initial data.
+	 */
+	if (s->enc.reinits && init)
+		init += s->len - s->pos;
+	else
+		dirty += s->len - s->pos;
 	if (initial)
 		*initial = init;
 	return init + dirty;
@@ -315,16 +335,33 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 	} else if (!s->enc.precopy || s->enc.stop_copy) {
 		ret = -EINVAL;	/* not in a PRE_COPY state */
 	} else {
+		bool v2 = migdev_precopy_info_v2(&s->mvdev->vdev);
+		bool reinit = false;
+
 		all = migdev_save_left_locked(s, &initial);
+		/*
+		 * A discard of device memory (a reconfiguration) restarted the
+		 * initial data.  After the opt-in the flags are output, and it
+		 * is VFIO_PRECOPY_INFO_REINIT, once, while the user can still
+		 * wait for the new initial data.  Not in PRE_COPY_P2P: the
+		 * switchover is under way (QEMU 11.1 fails a migration that
+		 * reinitialises then), and what the discard brought goes out
+		 * in stop-copy as any dirty data would; mlx5 reports no REINIT
+		 * there either.  Before the opt-in the flags are reserved and
+		 * go back as they came, and initial data only ever shrinks:
+		 * the discard is dirty data too.
+		 */
+		if (s->enc.reinits != s->reinits_told) {
+			s->reinits_told = s->enc.reinits;
+			s->reinit_as_dirty = !v2 || s->quiesced;
+			reinit = !s->reinit_as_dirty;
+		}
+		if (v2)
+			info.flags = reinit ? VFIO_PRECOPY_INFO_REINIT : 0;
+		if (s->enc.reinits && s->reinit_as_dirty)
+			initial = 0;
 		info.initial_bytes = initial;
 		info.dirty_bytes = all - initial;
-		/*
-		 * After the opt-in the flags are output: no new initial data
-		 * (migdev never reinitialises a stream).  Before it they
-		 * are reserved, and go back as they came.
-		 */
-		if (migdev_precopy_info_v2(&s->mvdev->vdev))
-			info.flags = 0;
 	}
 	mutex_unlock(&s->lock);
 	if (ret)
@@ -436,6 +473,20 @@ out_free:
 	migdev_save_free(s);
 	kfree(s);
 	return ERR_PTR(-ENOMEM);
+}
+
+/**
+ * migdev_save_quiesce() - the device entered or left PRE_COPY_P2P
+ * @s: saving file, state_mutex held
+ * @quiesced: it is in PRE_COPY_P2P now
+ */
+void migdev_save_quiesce(struct migdev_save *s, bool quiesced)
+{
+	if (!s)
+		return;
+	mutex_lock(&s->lock);
+	s->quiesced = quiesced;
+	mutex_unlock(&s->lock);
 }
 
 /**

@@ -108,6 +108,8 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P)) {
 		migdev_engine_pause(e);
+		if (cur == VFIO_DEVICE_STATE_PRE_COPY)
+			migdev_save_quiesce(mvdev->mig.save, true);
 		return NULL;
 	}
 
@@ -123,6 +125,7 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	if (cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
 	    new == VFIO_DEVICE_STATE_PRE_COPY) {
 		migdev_engine_resume(e);
+		migdev_save_quiesce(mvdev->mig.save, false);
 		return NULL;
 	}
 
@@ -145,11 +148,17 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	}
 
 	/* RUNNING -> PRE_COPY, RUNNING_P2P -> PRE_COPY_P2P: saving starts. */
-	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
-	     new == VFIO_DEVICE_STATE_PRE_COPY) ||
-	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
-	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P))
+	if (cur == VFIO_DEVICE_STATE_RUNNING &&
+	    new == VFIO_DEVICE_STATE_PRE_COPY)
 		return migdev_save_open(mvdev, true);
+	if (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	    new == VFIO_DEVICE_STATE_PRE_COPY_P2P) {
+		struct file *f = migdev_save_open(mvdev, true);
+
+		if (!IS_ERR(f))
+			migdev_save_quiesce(mvdev->mig.save, true);
+		return f;
+	}
 
 	/* PRE_COPY -> RUNNING, PRE_COPY_P2P -> RUNNING_P2P: saving ends. */
 	if ((cur == VFIO_DEVICE_STATE_PRE_COPY &&

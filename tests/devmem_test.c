@@ -104,6 +104,47 @@ TEST_F(dma, reset_while_mapped)
 	munmap(m, 4 * PG);
 }
 
+/*
+ * The device's discard command (MIGDEV_REG_DEVMEM_CTRL): device memory
+ * reads zeros through the mapping and the region and is freed, while the
+ * registers and the queue are untouched; a write with other bits set is
+ * ignored and the register reads 0.
+ */
+TEST_F(dma, discard_while_mapped)
+{
+	unsigned char *m = map_bar2(&self->d, 4 * PG, PROT_READ | PROT_WRITE,
+				    MAP_SHARED);
+	unsigned char b = 0xff;
+
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_TRUE(mdl_read64(&self->d, MIGDEV_REG_FEATURES) &
+		    MIGDEV_FEATURE_DEVMEM_DISCARD);
+	EXPECT_EQ(MIGDEV_ABI_VERSION, mdl_read32(&self->d, MIGDEV_REG_VERSION));
+	memset(m, 0x77, 4 * PG);
+	mdl_write64(&self->d, MIGDEV_REG_SCRATCH, 0x1234);
+	mdl_write32(&self->d, MIGDEV_REG_DEVMEM_CTRL, MIGDEV_DEVMEM_CTRL_DISCARD | 2);
+	mdl_write32(&self->d, MIGDEV_REG_DEVMEM_CTRL, 2);
+	EXPECT_EQ(4 * PG, mdl_attr(self->uuid, "devmem_resident"));
+	EXPECT_EQ(0x77, m[2 * PG]);
+
+	mdl_write32(&self->d, MIGDEV_REG_DEVMEM_CTRL, MIGDEV_DEVMEM_CTRL_DISCARD);
+	EXPECT_EQ(0, mdl_attr(self->uuid, "devmem_resident"));
+	EXPECT_EQ(0, mdl_read32(&self->d, MIGDEV_REG_DEVMEM_CTRL));
+	EXPECT_EQ(0, m[0]);
+	EXPECT_EQ(0, m[4 * PG - 1]);
+	ASSERT_EQ(1, mdl_pread(&self->d, VFIO_PCI_BAR2_REGION_INDEX, 2 * PG, &b, 1));
+	EXPECT_EQ(0, b);
+	EXPECT_EQ(0x1234, mdl_read64(&self->d, MIGDEV_REG_SCRATCH));
+	EXPECT_TRUE(mdl_qread32(&self->d, 0, MIGDEV_Q_STATUS) & MIGDEV_Q_STATUS_ENABLED);
+	/* The memory works on, through both paths (touched pages: 0, 1, 3). */
+	m[PG] = 1;
+	EXPECT_EQ(1, m[PG]);
+	ASSERT_EQ(1, mdl_pread(&self->d, VFIO_PCI_BAR2_REGION_INDEX, PG, &b, 1));
+	EXPECT_EQ(1, b);
+	EXPECT_EQ(3 * PG, mdl_attr(self->uuid, "devmem_resident"));
+	munmap(m, 4 * PG);
+}
+
 /* Dirty bits: each write path sets them, reads do not, collecting clears. */
 TEST_F(dma, dirty_tracking)
 {

@@ -272,10 +272,11 @@ static uint32_t precopy_flags(struct __test_metadata *_metadata, int fd,
  * The flags of VFIO_MIG_GET_PRECOPY_INFO.  Until the user opts in to
  * VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (Linux 7.1) they are reserved
  * and come back as the user passed them, as they always have (QEMU before
- * 11.1 relies on nothing else).  After it they are output: migdev never
- * has new initial data, so no VFIO_PRECOPY_INFO_REINIT, whatever came in.
- * The opt-in lasts until the device is closed.  On a kernel without it
- * the feature is ENOTTY and the flags stay reserved.
+ * 11.1 relies on nothing else).  After it they are output: with no
+ * reconfiguration (discard_restarts_initial_data), no
+ * VFIO_PRECOPY_INFO_REINIT, whatever came in.  The opt-in lasts until the
+ * device is closed.  On a kernel without it the feature is ENOTTY and the
+ * flags stay reserved.
  */
 TEST_F_TIMEOUT(mig, precopy_info_flags, 120)
 {
@@ -316,6 +317,181 @@ TEST_F_TIMEOUT(mig, precopy_info_flags, 120)
 	EXPECT_EQ(0xa5a5a5a5, precopy_flags(_metadata, fd, 0xa5a5a5a5));
 	close(fd);
 	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+}
+
+/* Read @fd until it has nothing (ENOMSG in pre-copy, 0 at the end). */
+static ssize_t append_stream(struct __test_metadata *_metadata,
+			     struct _test_data_mig *self, int fd)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (self->len + (2 << 20) > self->cap) {
+			self->cap = self->cap * 2 + (4 << 20);
+			self->stream = realloc(self->stream, self->cap);
+			if (!self->stream)
+				return -ENOMEM;
+		}
+		n = read(fd, self->stream + self->len, 1 << 20);
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		self->len += n;
+	}
+}
+
+static struct vfio_precopy_info precopy_info(struct __test_metadata *_metadata,
+					     int fd, uint32_t flags)
+{
+	struct vfio_precopy_info info = {
+		.argsz = sizeof(info), .flags = flags,
+	};
+
+	EXPECT_EQ(0, ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info));
+	return info;
+}
+
+/*
+ * A device that discards its memory (MIGDEV_REG_DEVMEM_CTRL) while it is
+ * saved reconfigures itself: the stream starts its initial data again,
+ * zeros over what it sent, then the pages written since.  After the
+ * PRECOPY_INFOv2 opt-in, the next VFIO_MIG_GET_PRECOPY_INFO says
+ * VFIO_PRECOPY_INFO_REINIT, once, with new initial bytes; without it,
+ * the flags stay as the user passed them and the new data is dirty
+ * bytes, and so it is after the opt-in when the device is in
+ * PRE_COPY_P2P by the time the user asks (the switchover is under way:
+ * QEMU 11.1 fails a migration that reinitialises then).  Either way the
+ * destination ends with what the source has: the pages the stream carried
+ * before the discard read zeros there.
+ * @mid_pass: discard when the initial pass is half read, not done.
+ * @p2p: ask in PRE_COPY_P2P first, then in PRE_COPY again.
+ */
+static void discard_during_precopy(struct __test_metadata *_metadata,
+				   struct _test_data_mig *self, bool opt_in,
+				   bool mid_pass, bool p2p)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_SET | MDL_FEATURE_PRECOPY_INFO_V2,
+	};
+	static uint8_t page[4096], back[4096], zero[4096];
+	struct vfio_precopy_info info;
+	uint32_t in = opt_in ? 0x5a : 0xa5a5a5a4, out;
+	bool v2 = false, reinit;
+	int fd, rfd;
+	ssize_t n;
+
+	mdl_dirty_device(&self->src, 7);
+	EXPECT_TRUE(mdl_read64(&self->src, MIGDEV_REG_FEATURES) &
+		    MIGDEV_FEATURE_DEVMEM_DISCARD);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	if (opt_in) {
+		v2 = !ioctl(self->src.fd, VFIO_DEVICE_FEATURE, &f);
+		if (!v2) {
+			EXPECT_EQ(ENOTTY, errno);
+			close(fd);
+			ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+			SKIP(return, "no MIG_PRECOPY_INFOv2 (before Linux 7.1)");
+		}
+	}
+	/* The flags without REINIT: output (0) after the opt-in, else as passed. */
+	out = v2 ? 0 : in;
+	reinit = v2 && !p2p;
+	self->len = 0;
+	if (mid_pass) {
+		self->cap = 8 << 20;
+		self->stream = realloc(self->stream, self->cap);
+		ASSERT_NE(NULL, self->stream);
+		n = read(fd, self->stream, 64 << 10);
+		ASSERT_EQ(64 << 10, n);
+		self->len = n;
+		info = precopy_info(_metadata, fd, in);
+		EXPECT_GT(info.initial_bytes, 0);
+	} else {
+		ASSERT_EQ(-ENOMSG, append_stream(_metadata, self, fd));
+		info = precopy_info(_metadata, fd, in);
+		EXPECT_EQ(0, info.initial_bytes);
+		EXPECT_EQ(0, info.dirty_bytes);
+	}
+	EXPECT_EQ(out, info.flags);
+
+	/* The device discards its memory: it reads zeros at once. */
+	ASSERT_EQ(4096, mdl_pread(&self->src, VFIO_PCI_BAR2_REGION_INDEX, 0, back, 4096));
+	EXPECT_NE(0, memcmp(back, zero, 4096));
+	mdl_write32(&self->src, MIGDEV_REG_DEVMEM_CTRL, MIGDEV_DEVMEM_CTRL_DISCARD);
+	ASSERT_EQ(4096, mdl_pread(&self->src, VFIO_PCI_BAR2_REGION_INDEX, 0, back, 4096));
+	EXPECT_EQ(0, memcmp(back, zero, 4096));
+	EXPECT_EQ(0, mdl_read32(&self->src, MIGDEV_REG_DEVMEM_CTRL));
+
+	/* Told in PRE_COPY_P2P: dirty data, and so it stays in PRE_COPY. */
+	if (p2p) {
+		ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY_P2P, NULL));
+		info = precopy_info(_metadata, fd, in);
+		EXPECT_EQ(out, info.flags);
+		EXPECT_EQ(0, info.initial_bytes);
+		EXPECT_GE(info.dirty_bytes, 40);
+		ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, NULL));
+	}
+	info = precopy_info(_metadata, fd, in);
+	if (reinit) {
+		EXPECT_EQ(MDL_PRECOPY_INFO_REINIT, info.flags);
+		/* Zeros over what went out: at least one record. */
+		EXPECT_GE(info.initial_bytes, 40);
+		EXPECT_EQ(0, info.dirty_bytes);
+		/* Once per discard. */
+		info = precopy_info(_metadata, fd, in);
+		EXPECT_EQ(0, info.flags);
+		EXPECT_GE(info.initial_bytes, 40);
+	} else {
+		EXPECT_EQ(out, info.flags);
+		EXPECT_EQ(0, info.initial_bytes);
+		EXPECT_GE(info.dirty_bytes, 40);
+	}
+	/* The driver starts again; a page written now is initial data too. */
+	mdl_fill_random(page, sizeof(page), 1234);
+	ASSERT_EQ(4096, mdl_pwrite(&self->src, VFIO_PCI_BAR2_REGION_INDEX, 5 << 12, page, 4096));
+	info = precopy_info(_metadata, fd, in);
+	EXPECT_GE(reinit ? info.initial_bytes : info.dirty_bytes, 4096);
+	EXPECT_EQ(out, info.flags);
+	ASSERT_EQ(-ENOMSG, append_stream(_metadata, self, fd));
+	info = precopy_info(_metadata, fd, in);
+	EXPECT_EQ(0, info.initial_bytes);
+	EXPECT_EQ(0, info.dirty_bytes);
+	EXPECT_EQ(out, info.flags);
+
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP_COPY, NULL));
+	ASSERT_EQ(0, append_stream(_metadata, self, fd));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_STOP, NULL));
+
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_RESUMING, &rfd));
+	ASSERT_EQ(0, mdl_write_all(rfd, self->stream, self->len, 32 << 10));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, S_STOP, NULL));
+	close(rfd);
+	ASSERT_EQ(4096, mdl_pread(&self->dst, VFIO_PCI_BAR2_REGION_INDEX, 0, back, 4096));
+	EXPECT_EQ(0, memcmp(back, zero, 4096));
+	ASSERT_EQ(4096, mdl_pread(&self->dst, VFIO_PCI_BAR2_REGION_INDEX, 5 << 12, back, 4096));
+	EXPECT_EQ(0, memcmp(back, page, 4096));
+	expect_same_device(_metadata, &self->src, &self->dst, self->devmem_size);
+}
+
+TEST_F_TIMEOUT(mig, discard_restarts_initial_data, 300)
+{
+	discard_during_precopy(_metadata, self, true, false, false);
+}
+
+TEST_F_TIMEOUT(mig, discard_mid_pass_restarts_initial_data, 300)
+{
+	discard_during_precopy(_metadata, self, true, true, false);
+}
+
+TEST_F_TIMEOUT(mig, discard_without_opt_in_is_dirty_data, 300)
+{
+	discard_during_precopy(_metadata, self, false, false, false);
+}
+
+TEST_F_TIMEOUT(mig, discard_seen_in_p2p_is_dirty_data, 300)
+{
+	discard_during_precopy(_metadata, self, true, false, true);
 }
 
 /*

@@ -7,6 +7,7 @@
 #define MIGDEV_FUZZ_LINUX_BITMAP_H
 
 #include <stdlib.h>
+#include <string.h>
 #include <linux/types.h>
 
 #define FZ_BITS_PER_LONG	(8 * sizeof(unsigned long))
@@ -81,6 +82,11 @@ static inline bool fz_bitrange_next(struct fz_bitrange *r, unsigned long *rs,
 	     fz_bitrange_next(&__br, &(rs), &(re));)
 
 #define BITS_TO_LONGS(n)	(((n) + FZ_BITS_PER_LONG - 1) / FZ_BITS_PER_LONG)
+
+static inline void bitmap_zero(unsigned long *b, unsigned int nbits)
+{
+	memset(b, 0, BITS_TO_LONGS(nbits) * sizeof(unsigned long));
+}
 
 static inline void set_bit(unsigned long nr, unsigned long *b)
 {

@@ -93,6 +93,21 @@
 #define MIGDEV_REG_ERROR_INFO		0x038
 /* RO 32: errors recorded since reset (wraps). */
 #define MIGDEV_REG_ERROR_COUNT		0x03c
+/*
+ * WO 32 (reads 0), from register ABI 1.2 (MIGDEV_FEATURE_DEVMEM_DISCARD):
+ * device-memory commands.  MIGDEV_DEVMEM_CTRL_DISCARD discards all of
+ * device memory, which reads as zeros again, as after power-on, and gives
+ * its host memory back; a driver that reinitialises its use of the device
+ * (loads a new context, say) starts from a clean device memory without a
+ * reset.  It takes effect before the write completes.  DMA still in
+ * flight to device memory lands after it.  During a migration it is a
+ * reconfiguration: the stream starts its initial data again (for VFIO
+ * users that opted in to VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2,
+ * VFIO_MIG_GET_PRECOPY_INFO reports VFIO_PRECOPY_INFO_REINIT once).
+ * Other bits must be 0: a write with any is ignored.
+ */
+#define MIGDEV_REG_DEVMEM_CTRL		0x040
+#define MIGDEV_DEVMEM_CTRL_DISCARD	(1U << 0)
 
 #define MIGDEV_INT_ERROR		(1U << 31)
 #define MIGDEV_ERROR_INFO_CODE(info)	((info) & 0xff)
@@ -234,7 +249,7 @@ enum migdev_status {
 /* "MIGD" in little-endian byte order. */
 #define MIGDEV_ID_MAGIC			0x4447494dU
 #define MIGDEV_ABI_MAJOR		1
-#define MIGDEV_ABI_MINOR		1
+#define MIGDEV_ABI_MINOR		2
 #define MIGDEV_ABI_VERSION		((MIGDEV_ABI_MAJOR << 16) | MIGDEV_ABI_MINOR)
 
 /* The device memory BAR exists (always set in this revision). */
@@ -243,6 +258,8 @@ enum migdev_status {
 #define MIGDEV_FEATURE_DMA		(1ULL << 1)
 /* BAR2 can be mmap()ed. */
 #define MIGDEV_FEATURE_DEVMEM_MMAP	(1ULL << 2)
+/* MIGDEV_REG_DEVMEM_CTRL (register ABI 1.2). */
+#define MIGDEV_FEATURE_DEVMEM_DISCARD	(1ULL << 3)
 
 /*
  * Types (profiles).  Each mediated device type gives its instances a number
