@@ -21,13 +21,19 @@
  *   area of it must always equal a shadow copy in guest RAM;
  * - the scratch register must hold what the last iteration wrote;
  * - the device clock must never go back;
- * - each queue-0 interrupt must arrive, exactly once.
+ * - each queue-0 interrupt must arrive, exactly once;
+ * - with "discard_ms=N" on the command line (QEMU's -append), every N ms
+ *   of its clock a device discards its memory (MIGDEV_REG_DEVMEM_CTRL),
+ *   as a driver that reinitialises its use of the device does: BAR2 must
+ *   read zeros at once, and the shadow copy starts again from zeros.  In
+ *   a migration this is a reconfiguration (VFIO_PRECOPY_INFO_REINIT).
  *
  * The machine itself (serial console, PCI configuration space, the IDT
  * and local APIC, CRC-32C) is os.c's; this file is the workload.
  *
  * Output on COM1, one line each, greppable:
  *   migdev-guest: iter N ok ...          progress, about twice a second
+ *                                        (with discards D: how many)
  *   migdev-guest: MISMATCH iter N ...    a check failed; the loop stops
  */
 #include <linux/types.h>
@@ -76,6 +82,7 @@ static u32 shadows[MAX_DEVS][SHADOW / 4] __aligned(4096);
  * @ring: queue 0's descriptor ring
  * @compl: queue 0's completion area
  * @shadow: what the first SHADOW bytes of BAR2 must hold
+ * @next_discard: the device clock at which it discards its memory next
  */
 struct gdev {
 	u32 bdf;
@@ -88,6 +95,7 @@ struct gdev {
 	struct migdev_desc *ring;
 	struct migdev_completion *compl;
 	u32 *shadow;
+	u64 next_discard;
 };
 
 /* The devices found, and the one the workload drives now. */
@@ -95,6 +103,9 @@ static struct gdev devs[MAX_DEVS], *cur = &devs[0];
 static u32 nr_devs;
 static u32 iter, rng = 0x2545f491;
 static u64 dma_bytes;
+/* discard_ms= in ns (0: never), and the discards done. */
+static u64 discard_ns;
+static u32 discards;
 /* Written by the interrupt handler: read after a barrier. */
 static u32 stray_irqs, spurious_irqs;
 
@@ -387,6 +398,24 @@ static void devmem_direct(void)
 	}
 }
 
+/*
+ * The device discards its memory: BAR2 reads zeros at once, and what the
+ * workload expects there starts again from zeros.
+ */
+static void devmem_discard(void)
+{
+	u32 k;
+
+	reg_write(MIGDEV_REG_DEVMEM_CTRL, MIGDEV_DEVMEM_CTRL_DISCARD);
+	for (k = 0; k < SHADOW / 4; k += 1021)
+		if (mmio_r32(cur->bar2 + 4 * k))
+			fail_check("BAR2 word after a discard", 0,
+				   mmio_r32(cur->bar2 + 4 * k) | (u64)k << 32);
+	for (k = 0; k < SHADOW / 4; k++)
+		cur->shadow[k] = 0;
+	discards++;
+}
+
 static void iteration(void)
 {
 	u32 len = rand32() % MAXLEN + 1, flen = rand32() % MAXLEN + 1;
@@ -406,6 +435,11 @@ static void iteration(void)
 		if (lo != cur->last_iter || hi != ~cur->last_iter)
 			fail_check("scratch register", cur->last_iter,
 				   (u64)hi << 32 | lo);
+	}
+	if (discard_ns && cur->last_clock >= cur->next_discard) {
+		if (cur->next_discard)
+			devmem_discard();
+		cur->next_discard = cur->last_clock + discard_ns;
 	}
 	devmem_direct();
 
@@ -517,6 +551,9 @@ static void dev_init(u32 bdf, u64 ram_top)
 	    cur->nr_vectors != cur->nr_queues + 1 ||
 	    cur->nr_vectors > VEC_STRIDE || cur->devmem_size < SHADOW + 4 * MAXLEN)
 		fatal("unexpected geometry");
+	if (discard_ns && !(reg_read(MIGDEV_REG_FEATURES) &
+			    (u32)MIGDEV_FEATURE_DEVMEM_DISCARD))
+		fatal("discard_ms= given, but the device cannot discard");
 	place_bar2(bdf, cur->devmem_size, ram_top);
 	print("migdev-guest: device 00:%02x.%x abi 0x%x queues %u devmem %llu\n",
 	      bdf >> 3, bdf & 7, ver, cur->nr_queues, cur->devmem_size);
@@ -536,6 +573,10 @@ static void dev_init(u32 bdf, u64 ram_top)
 	      (u32)lapic_base(), cur->vec_base, cur->vec_base + cur->nr_vectors - 1);
 }
 
+/* The progress line; pingpong.py parses it (qemu.py: ITER_RE, DISCARDS_RE). */
+static const char progress[] =
+	"migdev-guest: iter %u ok clock_ms %llu irqs %u errs %u dma %llu discards %u\n";
+
 void guest_main(u32 mbi)
 {
 	u64 next_print = 0, ms, ram_top = 0x40000000ULL;
@@ -549,6 +590,14 @@ void guest_main(u32 mbi)
 	/* multiboot: flags bit 0 says mem_upper (KiB above 1 MiB) is valid */
 	if (mbi && (*(u32 *)mbi & 1))
 		ram_top = 0x100000ULL + ((u64)((u32 *)mbi)[2] << 10);
+	/* bit 2: the command line (after the kernel's name, under QEMU) */
+	if (mbi && (*(u32 *)mbi & 4)) {
+		ms = cmdline_u32((const char *)((u32 *)mbi)[4], "discard_ms=");
+		discard_ns = ms * 1000000ULL;
+		if (ms)
+			print("migdev-guest: discarding device memory every %llu ms\n",
+			      ms);
+	}
 	for (bdf = pci_find(0); bdf >= 0 && nr_devs < MAX_DEVS;
 	     bdf = pci_find(bdf + 1)) {
 		cur = &devs[nr_devs++];
@@ -565,8 +614,8 @@ void guest_main(u32 mbi)
 		if (devs[0].last_clock >= next_print) {
 			ms = devs[0].last_clock;
 			div64(&ms, 1000000);
-			print("migdev-guest: iter %u ok clock_ms %llu irqs %u errs %u dma %llu\n",
-			      iter, ms, irq_total(0), irq_total(1), dma_bytes);
+			print(progress, iter, ms, irq_total(0), irq_total(1), dma_bytes,
+			      discards);
 			next_print = devs[0].last_clock + PRINT_NS;
 		}
 	}

@@ -32,6 +32,28 @@ u32 div64(u64 *n, u32 d)
 
 /* ---- serial console ---- */
 
+u32 cmdline_u32(const char *cmdline, const char *key)
+{
+	const char *p = cmdline, *k;
+	u32 v = 0;
+
+	while (p && *p) {
+		/* A word starts at the beginning or after a space. */
+		for (k = key; *k && *p == *k; k++)
+			p++;
+		if (!*k) {
+			while (*p >= '0' && *p <= '9')
+				v = v * 10 + (u32)(*p++ - '0');
+			return v;
+		}
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
 void serial_init(void)
 {
 	port_w8(COM1 + 1, 0x00);	/* no interrupts */

@@ -88,6 +88,8 @@ static inline void wrmsr(u32 msr, u64 v)
 
 /* *n /= d; returns the remainder (no libgcc for 64-bit division here). */
 u32 div64(u64 *n, u32 d);
+/* The decimal number after @key in the words of @cmdline; 0 if none. */
+u32 cmdline_u32(const char *cmdline, const char *key);
 
 /* The serial console, COM1 at 115200 8N1. */
 void serial_init(void);

@@ -354,6 +354,7 @@ def run(args, hosts, flavour):
     insts = [[], []]
     names = "AB"
     n = [0]
+    reinits = 0
 
     def new_qemu(side, incoming=True):
         q = Qemu(args, hosts[side], n[0], insts[side], incoming, flavour)
@@ -415,6 +416,10 @@ def run(args, hosts, flavour):
                 info = wait_migration(cur, dst, args.timeout)
             wait_dest_running(args, dst, args.timeout)
             cur.quit(args.timeout)
+            if args.discard_ms:
+                reinits += cur.reinits()
+                cancelled += (f"; guest discards {cur.discards()}, "
+                              f"REINIT reports {cur.reinits()}")
             wall = int((time.monotonic() - start) * 1000)
             it = wait_iter(dst, before, args.timeout, qemus)
             rec = {"hop": h, "from": names[frm], "to": names[to],
@@ -431,6 +436,14 @@ def run(args, hosts, flavour):
                     rec["vfio"], rec["ram"], before, it, cancelled))
             cur = dst
         check_serial(qemus)
+        if args.discard_ms and not cur.discards():
+            raise Failure("--discard-ms: the guest reported no discard")
+        if args.expect_reinit and not reinits:
+            raise Failure("--expect-reinit: no source QEMU traced "
+                          "VFIO_PRECOPY_INFO_REINIT")
+        if args.discard_ms:
+            log(f"# the guest discarded device memory {cur.discards()} "
+                f"times; sources traced {reinits} REINIT answers")
         failure = None
     except Failure as e:
         failure = str(e)
@@ -484,6 +497,14 @@ def main(flavour=None, argv=None):
                     help="reset the guest (system_reset) while a migration "
                     "is in pre-copy, before each hop; the source must run on "
                     "(QEMU 10 fails that migration), then the hop is made")
+    ap.add_argument("--discard-ms", type=int, default=0,
+                    help="the guest discards device memory every this many "
+                    "ms (a reconfiguration: pre-copy's initial data starts "
+                    "again); sources trace what PRECOPY_INFO says")
+    ap.add_argument("--expect-reinit", action="store_true",
+                    help="with --discard-ms: fail unless a source QEMU saw "
+                    "VFIO_PRECOPY_INFO_REINIT (QEMU 11.1 on Linux 7.1 or "
+                    "later)")
     ap.add_argument("--multifd", action="store_true",
                     help="multifd on both sides (QEMU 10 then moves the "
                     "device state in multifd channels too)")

@@ -13,6 +13,8 @@ from qmp import QMP
 ITER_RE = re.compile(r"^migdev-guest: iter (\d+) ok", re.M)
 BAD_RE = re.compile(r"^migdev-guest: (MISMATCH|FATAL).*$", re.M)
 START = "migdev-guest: starting"
+DISCARDS_RE = re.compile(r"^migdev-guest: iter \d+ ok .* discards (\d+)\n", re.M)
+REINIT_RE = re.compile(r"vfio_query_precopy_size\b.*\breinit 1\b")
 # Device k's place in the guest (id migdevK, slot 5 + k): the same on both
 # sides of a migration.
 DEVICE_SLOT = 5
@@ -55,8 +57,11 @@ class Qemu:
                "-kernel", args.guest]
         if args.initrd:
             cmd += ["-initrd", args.initrd]
-        if args.append:
-            cmd += ["-append", args.append]
+        append = " ".join(a for a in (
+            args.append,
+            f"discard_ms={args.discard_ms}" if args.discard_ms else None) if a)
+        if append:
+            cmd += ["-append", append]
         for k, u in enumerate(instances):
             cmd += ["-device", "vfio-pci,sysfsdev=%s/%s,id=migdev%d,"
                     "addr=0x%x,enable-migration=on" % (MDEV_DEVICES, u, k,
@@ -64,6 +69,9 @@ class Qemu:
         cmd += ["-qmp", qmp_arg]
         for ev in os.environ.get("MIGDEV_QEMU_TRACE", "").split():
             cmd += ["-trace", ev]
+        if args.discard_ms:
+            # What VFIO_MIG_GET_PRECOPY_INFO told QEMU (11.1: reinit too).
+            cmd += ["-trace", "vfio_query_precopy_size"]
         if incoming:
             # As libvirt does: capabilities first, then migrate-incoming.
             cmd += ["-incoming", "defer"]
@@ -92,6 +100,16 @@ class Qemu:
         if done:
             self._serial_final = text
         return text
+
+    def reinits(self):
+        """VFIO_PRECOPY_INFO_REINIT answers this QEMU traced (--discard-ms,
+        QEMU 11.1 and later)."""
+        return len(REINIT_RE.findall(self.host.read(self.errlog)))
+
+    def discards(self):
+        """The discards of device memory the guest last reported."""
+        m = DISCARDS_RE.findall(self.serial_text())
+        return int(m[-1]) if m else 0
 
     def starts(self):
         return self.serial_text().count(START)
