@@ -8,8 +8,8 @@
 # stream decoder in userspace (fuzz/), boot
 # Debian's 6.12 kernel in a VM, and run every test there; the C tests and
 # the ping-pongs again on the newest stack (Debian's 7.3 kernel, trixie
-# with QEMU 11.1 and libvirt 12.9); the cross-host
-# test and the kernel bugs' reproducers in VMs of their own; then build the
+# with QEMU 11.1 and libvirt 12.9); the cross-host and cross-version
+# tests and the kernel bugs' reproducers in VMs of their own; then build the
 # debug kernel (scripts/debug-kernel.sh, cached, with kernel-patches/) and
 # run every test again on it.  Ends with one line: "N passed, M failed".
 #
@@ -33,7 +33,7 @@ finish() {
 	# The failures again, last: a log's tail is what is read first.
 	if [ "$fail" != 0 ]; then
 		echo "# failed:"
-		for f in out/vm/*.ktap out/newest/vm/*.ktap out/crosshost.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
+		for f in out/vm/*.ktap out/newest/vm/*.ktap out/crosshost.ktap out/crossversion.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
 			[ -e "$f" ] || continue
 			grep -E '^(not ok|(# )*(FAIL|.*(MISMATCH|FATAL)))' "$f" |
 				head -n 20 | sed "s|^|#   ${f#out/}: |"
@@ -165,6 +165,17 @@ if [ $# = 0 ]; then
 	ktap_totals out/crosshost.ktap "across two hosts" ||
 		result "tests/crosshost_test.sh ran" 1
 	lane "two hosts"
+fi
+
+# The same two hosts, one of each stack: A Debian 12's (6.12, QEMU 10),
+# B the newest (7.3, QEMU 11.1 in trixie); the guest goes between the two
+# QEMUs both ways, also while it discards device memory.  With the whole
+# suite only, when the newest stack was made.
+if [ $# = 0 ] && [ $newest_rc = 0 ]; then
+	tests/crosshost_test.sh --newest-b </dev/null | tee out/crossversion.ktap
+	ktap_totals out/crossversion.ktap "across versions (QEMU 10 and 11.1)" ||
+		result "tests/crosshost_test.sh --newest-b ran" 1
+	lane "two versions"
 fi
 
 # Kernel bugs the suite found, on Debian's kernel: each reproducer in a

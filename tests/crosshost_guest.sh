@@ -12,6 +12,11 @@
 #                                   stream_minor=1 (the previous stream
 #                                   version), after checking that B refuses
 #                                   a 1.2 stream.  KTAP.
+#   crosshost_guest.sh cross-version  host A, when B is the newest stack:
+#                                   ping-pong between this QEMU and B's
+#                                   (another version) on the machine type
+#                                   of this one, also with a guest that
+#                                   discards device memory.  KTAP.
 set -u
 
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -27,9 +32,9 @@ agent)
 	exec timeout 1800 python3 "$HOSTS" --serve "$MIGDEV_NET_ADDR:$PORT" \
 		--workdir "$RES/agent"
 	;;
-controller) ;;
+controller | cross-version) ;;
 *)
-	echo "usage: crosshost_guest.sh agent|controller" >&2
+	echo "usage: crosshost_guest.sh agent|controller|cross-version" >&2
 	exit 2
 	;;
 esac
@@ -41,6 +46,14 @@ controller() {
 	# nested QEMUs are slower than within one VM).
 	FLOWS=("cross_host:-n 6"
 	       "cross_host_previous_minor:-n 6 --remote-module stream_minor=1 --minor 1 --newer-refused")
+	if [ "$1" = cross-version ]; then
+		# This QEMU's own machine type, which the newer one also has.
+		machine=$(qemu-system-x86_64 -machine help |
+			sed -n 's/^pc  *.*(alias of \([^)]*\)).*/\1/p')
+		echo "# $(qemu-system-x86_64 --version | head -n 1) here, machine $machine"
+		FLOWS=("cross_version:-n 6 --machine $machine"
+		       "cross_version_discard:-n 4 --machine $machine --discard-ms 50 --switchover-ack --max-bandwidth 16777216")
+	fi
 	n=0 fail=0
 	echo "TAP version 13"
 	echo "1..${#FLOWS[@]}"
@@ -52,5 +65,5 @@ controller() {
 	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 	[ $fail = 0 ]
 }
-controller | tee "$RES/crosshost.ktap"
+controller "$1" | tee "$RES/crosshost.ktap"
 exit "${PIPESTATUS[0]}"

@@ -9,13 +9,35 @@
 # version (stream_minor=1).  Runs on the host, not in a VM; both VMs'
 # kernel logs must be clean.  KTAP; results in $MIGDEV_OUT/crosshost.
 #
-# Usage: tests/crosshost_test.sh [run.sh options, e.g. --kernel]
+# With --newest-b, B is the newest stack instead (Debian's Linux 7.3, and
+# QEMU 11.1 in trixie: scripts/newest-kernel.sh), A stays Debian 12's
+# (6.12, QEMU 10): the guest goes from QEMU 10 to QEMU 11.1 and back, on
+# the machine type both have (pc-i440fx-10.0), also while it discards its
+# device memory (REINIT on the hops QEMU 11.1 sends).  Results in
+# $MIGDEV_OUT/crossversion.
+#
+# Usage: tests/crosshost_test.sh [--newest-b] [run.sh options, e.g. --kernel]
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${MIGDEV_OUT:-$ROOT/out}/crosshost
 RUN=$ROOT/tests/vm/run.sh
 GUEST=$ROOT/tests/crosshost_guest.sh
+OUT=${MIGDEV_OUT:-$ROOT/out}/crosshost
+role=controller
+b_args=()
+if [ "${1:-}" = --newest-b ]; then
+	shift
+	OUT=${MIGDEV_OUT:-$ROOT/out}/crossversion
+	role=cross-version
+	env=$("$ROOT/scripts/newest-kernel.sh" --module --image --root) || {
+		echo "not ok 1 newest_stack_for_host_b # scripts/newest-kernel.sh failed"
+		exit 1
+	}
+	eval "$env"
+	b_args=(--kernel "$MIGDEV_NEWEST_IMAGE" --modroot "$MIGDEV_NEWEST_MODROOT"
+		--module "$MIGDEV_NEWEST_MODULE" --root "$MIGDEV_NEWEST_ROOT")
+	echo "# host A: Debian 12's kernel and QEMU; host B: Linux $MIGDEV_NEWEST_RELEASE, QEMU $MIGDEV_NEWEST_QEMU"
+fi
 rm -rf "$OUT"
 mkdir -p "$OUT/a" "$OUT/b"
 
@@ -23,12 +45,12 @@ mkdir -p "$OUT/a" "$OUT/b"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 MIGDEV_OUT=$OUT/a "$RUN" --timeout 1800 --net "listen:$port" "$@" \
-	"$GUEST" controller </dev/null >"$OUT/a.log" 2>&1 &
+	"$GUEST" "$role" </dev/null >"$OUT/a.log" 2>&1 &
 apid=$!
 # B connects to A's listening socket: give A's QEMU a moment to open it.
 sleep 3
 MIGDEV_OUT=$OUT/b "$RUN" --timeout 1800 --net "connect:$port" "$@" \
-	"$GUEST" agent </dev/null >"$OUT/b.log" 2>&1 &
+	"${b_args[@]}" "$GUEST" agent </dev/null >"$OUT/b.log" 2>&1 &
 bpid=$!
 
 wait "$apid"
