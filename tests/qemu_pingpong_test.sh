@@ -11,7 +11,8 @@
 # migration cancelled before each hop, in pre-copy and in stop-copy (the
 # source must go on), a guest reset during pre-copy before each hop (QEMU
 # fails that migration; the source must go on), two migdev devices in
-# the guest (instances in pairs), multifd, and a guest that discards its
+# the guest (instances in pairs), multifd, the device's migration states
+# as QEMU's VFIO_MIGRATION events show them, and a guest that discards its
 # device memory during pre-copy (a reconfiguration: REINIT with QEMU 11.1
 # on Linux 7.1 or later).  KTAP.
 set -u
@@ -49,7 +50,8 @@ FLOWS=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
        "reset_in_precopy:-n 2 --reset-in-precopy"
        "two_devices:-n 2 --devices 2"
        "multifd:-n 2 --multifd"
-       "discard_in_precopy:-n 4 --discard-ms 50 --switchover-ack --max-bandwidth 16777216 $reinit")
+       "migration_events:-n 2 --migration-events"
+       "discard_in_precopy:-n 4 --discard-ms 50 --switchover-ack --max-bandwidth 16777216 --migration-events $reinit")
 n=0 fail=0
 
 echo "TAP version 13"

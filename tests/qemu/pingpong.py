@@ -288,6 +288,28 @@ def reset_in_precopy(args, src, dst, uri, qemus):
                       f"failed ({info.get('error-desc', '?')}), source ran on")
 
 
+def check_vfio_events(src, dst):
+    """--migration-events: the source's device went through pre-copy and
+    stop-copy (by way of whatever P2P states its QEMU uses), the
+    destination's through resuming to running.  Returns both sequences."""
+    src.qmp.cmd("query-status")     # events sent so far, read
+    dst.qmp.cmd("query-status")
+    s, d = src.vfio_states(), dst.vfio_states()
+
+    def in_order(seq, want):
+        it = iter(seq)
+        return all(w in it for w in want)
+    if not in_order(s, ["pre-copy", "stop-copy"]):
+        raise Failure(f"source VFIO_MIGRATION states {s}: no pre-copy then "
+                      f"stop-copy")
+    if not in_order(d, ["resuming", "running"]):
+        raise Failure(f"destination VFIO_MIGRATION states {d}: no resuming "
+                      f"then running")
+    # This hop's part of the source's life: from its last pre-copy on.
+    s = s[len(s) - s[::-1].index("pre-copy") - 1:]
+    return f"vfio states {'>'.join(s)} | {'>'.join(d)}"
+
+
 def summary(hops):
     log("# hop  from->to  downtime_ms  total_ms  setup_ms  vfio_bytes  ram_bytes  wall_ms  guest_iter")
     for h in hops:
@@ -415,6 +437,8 @@ def run(args, hosts, flavour):
                 start_migration(args, cur, dst, uri)
                 info = wait_migration(cur, dst, args.timeout)
             wait_dest_running(args, dst, args.timeout)
+            if args.migration_events:
+                cancelled += "; " + check_vfio_events(cur, dst)
             cur.quit(args.timeout)
             if args.discard_ms:
                 reinits += cur.reinits()
@@ -497,6 +521,11 @@ def main(flavour=None, argv=None):
                     help="reset the guest (system_reset) while a migration "
                     "is in pre-copy, before each hop; the source must run on "
                     "(QEMU 10 fails that migration), then the hop is made")
+    ap.add_argument("--migration-events", action="store_true",
+                    help="migration-events=on on the devices: each hop's "
+                    "VFIO_MIGRATION states must show pre-copy then "
+                    "stop-copy on the source, resuming then running on "
+                    "the destination (QEMU 11.1 adds pre-copy-p2p-prepare)")
     ap.add_argument("--discard-ms", type=int, default=0,
                     help="the guest discards device memory every this many "
                     "ms (a reconfiguration: pre-copy's initial data starts "

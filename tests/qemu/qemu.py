@@ -64,8 +64,10 @@ class Qemu:
             cmd += ["-append", append]
         for k, u in enumerate(instances):
             cmd += ["-device", "vfio-pci,sysfsdev=%s/%s,id=migdev%d,"
-                    "addr=0x%x,enable-migration=on" % (MDEV_DEVICES, u, k,
-                                                       DEVICE_SLOT + k)]
+                    "addr=0x%x,enable-migration=on%s" % (
+                        MDEV_DEVICES, u, k, DEVICE_SLOT + k,
+                        ",migration-events=on" if args.migration_events
+                        else "")]
         cmd += ["-qmp", qmp_arg]
         for ev in os.environ.get("MIGDEV_QEMU_TRACE", "").split():
             cmd += ["-trace", ev]
@@ -110,6 +112,13 @@ class Qemu:
         """The discards of device memory the guest last reported."""
         m = DISCARDS_RE.findall(self.serial_text())
         return int(m[-1]) if m else 0
+
+    def vfio_states(self):
+        """The device states of this QEMU's VFIO_MIGRATION events so far
+        (--migration-events), device 0's."""
+        return [e["data"]["device-state"] for e in self.qmp.events
+                if e.get("event") == "VFIO_MIGRATION" and
+                e["data"].get("device-id") == "migdev0"]
 
     def starts(self):
         return self.serial_text().count(START)
