@@ -9,11 +9,13 @@
  * discards its memory while it is saved reconfigures itself: the stream
  * starts its initial data again, zeros over every page it sent, then a
  * new initial pass (migdev_stream_enc_sync()).  The format needs nothing
- * new for that: DEVMEM_ZERO and DEVMEM records may come in any order.  It produces one
- * record at a time into the caller's buffer, reading device memory
- * through a page source (struct migdev_stream_src_ops), so it knows
- * nothing of how the device keeps its memory or when it runs: the caller
- * (mdev/migfile.c) owns the file, its locking and its buffering.
+ * new for that: DEVMEM_ZERO and DEVMEM records may come in any order.
+ *
+ * It produces one record at a time into the caller's buffer, reading
+ * device memory through a page source (struct migdev_stream_src_ops), so
+ * it knows nothing of how the device keeps its memory or when it runs:
+ * the caller (mdev/migfile.c) owns the file, its locking and its
+ * buffering.
  *
  * Pure code, as the decoder: no allocation, no locks.
  */
