@@ -52,7 +52,7 @@ controller() {
 			sed -n 's/^pc  *.*(alias of \([^)]*\)).*/\1/p')
 		echo "# $(qemu-system-x86_64 --version | head -n 1) here, machine $machine"
 		FLOWS=("cross_version:-n 6 --machine $machine"
-		       "cross_version_discard:-n 4 --machine $machine --discard-ms 50 --switchover-ack --max-bandwidth 16777216")
+		       "cross_version_discard:-n 4 --machine $machine --discard-ms 50 --max-bandwidth 16777216")
 	fi
 	n=0 fail=0
 	echo "TAP version 13"

@@ -30,9 +30,13 @@ case $(uname -r) in *debug*) rounds=10 ;; esac
 
 # The guest discards its device memory every 50 ms (a reconfiguration)
 # while pre-copy runs longer than usual (16 MiB/s): QEMU 11.1 on Linux
-# 7.1 or later must see VFIO_PRECOPY_INFO_REINIT and wait for the new
-# initial data (and a new switchover-ack); an older QEMU or kernel sees
-# dirty data.  Either way the workload checks device memory throughout.
+# 7.1 or later must see VFIO_PRECOPY_INFO_REINIT and go on with the new
+# initial data; an older QEMU or kernel sees dirty data.  Either way the
+# workload checks device memory throughout.  Not with switchover-ack:
+# QEMU 11.1 then fails a migration whose last pre-copy query, as the VM
+# stops, finds a discard ("Switchover ACK was requested by 1 devices
+# during switchover"), which a discard every 50 ms makes a matter of
+# chance (Documentation/migdev.rst, --discard-ms).
 reinit=
 read -r qa qb < <(qemu-system-x86_64 --version 2>/dev/null |
 	sed -n '1s/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
@@ -51,7 +55,7 @@ FLOWS=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
        "two_devices:-n 2 --devices 2"
        "multifd:-n 2 --multifd"
        "migration_events:-n 2 --migration-events"
-       "discard_in_precopy:-n 4 --discard-ms 50 --switchover-ack --max-bandwidth 16777216 --migration-events $reinit")
+       "discard_in_precopy:-n 6 --discard-ms 50 --max-bandwidth 16777216 --migration-events $reinit")
 n=0 fail=0
 
 echo "TAP version 13"
