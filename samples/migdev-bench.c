@@ -9,11 +9,12 @@
  *  - per-descriptor latency (NOP, 4 KiB copy), submit to completion;
  *  - the cost of one trapped register access and one config read;
  *  - pause latency with a 4 KiB and with a 256 MiB descriptor in flight;
- *  - migration: data_fd read throughput in STOP_COPY against memcpy(),
- *    stop-copy bytes after pre-copy converged on an idle instance with
- *    256 MiB of device memory all written, and the time of the
- *    RUNNING -> RUNNING_P2P arc (quiesce) with a 4 KiB and with a 1 GiB
- *    descriptor in flight.
+ *  - migration: data_fd read throughput in PRE_COPY (the initial pass)
+ *    and in STOP_COPY, and write throughput in RESUMING, each against
+ *    memcpy(); stop-copy bytes after pre-copy converged on an idle
+ *    instance with 256 MiB of device memory all written; and the time of
+ *    the RUNNING -> RUNNING_P2P arc (quiesce) with a 4 KiB and with a
+ *    1 GiB descriptor in flight.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,19 @@ static size_t drain(int fd, void *buf, size_t len)
 	return total;
 }
 
+/* Read a data_fd into @dst until 0 or ENOMSG, 16 MiB at a time; bytes read. */
+static size_t drain_into(int fd, uint8_t *dst, size_t cap)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < cap &&
+	       (n = read(fd, dst + total, cap - total < 16 * MB ?
+				    cap - total : 16 * MB)) > 0)
+		total += n;
+	return total;
+}
+
 /* Time RUNNING -> RUNNING_P2P with @desc in flight, then go back. */
 static double quiesce_us(struct mdl_dev *d, struct mdl_queue *q,
 			 struct migdev_desc *desc)
@@ -85,19 +99,30 @@ static double quiesce_us(struct mdl_dev *d, struct mdl_queue *q,
 
 static void migration_figures(void)
 {
-	char ul[MDL_UUID_LEN], ux[MDL_UUID_LEN];
-	struct mdl_dev l, x;
+	char ul[MDL_UUID_LEN], ur[MDL_UUID_LEN], ux[MDL_UUID_LEN];
+	struct mdl_dev l, r, x;
 	struct mdl_queue q;
 	struct mdl_dma small;
-	size_t devmem = 256 * MB, n;
+	size_t devmem = 256 * MB, cap = devmem + 16 * MB, n, pre, len, done;
 	uint8_t *buf = malloc(16 * MB), *copy = malloc(devmem);
+	uint8_t *stream = malloc(cap);
 	double t0, rate, mrate, t4k, t1g;
 	struct migdev_desc desc;
 	uint64_t off;
+	ssize_t w;
 	int fd;
 
-	if (!buf || !copy)
+	if (!buf || !copy || !stream)
 		exit(1);
+	/* memcpy of the same size here, in 16 MiB pieces, the baseline. */
+	memset(copy, 1, devmem);
+	memset(buf, 0, 16 * MB);	/* faulted in, as the reads find it */
+	t0 = mdl_now();
+	for (off = 0; off < devmem; off += 16 * MB)
+		memcpy(buf, copy + off, 16 * MB);
+	mrate = devmem / (mdl_now() - t0) / MB;
+	free(copy);
+
 	mdl_create(mdl_parent(), MIGDEV_TYPE_LARGE, ul);
 	mdl_open(ul, &l);
 	memset(buf, 0x3c, 16 * MB);
@@ -112,24 +137,54 @@ static void migration_figures(void)
 	rate = n / (mdl_now() - t0) / MB;
 	close(fd);
 	__mdl_mig_set(&l, VFIO_DEVICE_STATE_RUNNING, NULL);
-	memset(copy, 1, devmem);
-	t0 = mdl_now();
-	for (off = 0; off < devmem; off += 16 * MB)
-		memcpy(buf, copy + off, 16 * MB);
-	mrate = devmem / (mdl_now() - t0) / MB;
 	printf("data_fd read in STOP_COPY: %.0f MiB/s (%zu B), memcpy %.0f MiB/s, ratio %.2f\n",
 	       rate, n, mrate, rate / mrate);
 
-	/* Pre-copy until it converges, then stop-copy: what is left. */
+	/* Pre-copy's initial pass, timed, until it converges; then stop-copy. */
 	if (__mdl_mig_set(&l, VFIO_DEVICE_STATE_PRE_COPY, &fd))
 		exit(1);
-	n = drain(fd, buf, 16 * MB);
+	t0 = mdl_now();
+	pre = drain_into(fd, stream, cap);
+	rate = pre / (mdl_now() - t0) / MB;
+	printf("data_fd read in PRE_COPY: %.0f MiB/s (%zu B), ratio %.2f\n",
+	       rate, pre, rate / mrate);
 	__mdl_mig_set(&l, VFIO_DEVICE_STATE_STOP_COPY, NULL);
+	len = pre + drain_into(fd, stream + pre, cap - pre);
 	printf("256 MiB of device memory written, idle: pre-copy %zu B, stop-copy %zu B\n",
-	       n, drain(fd, buf, 16 * MB));
+	       pre, len - pre);
 	close(fd);
 	mdl_close(&l);
 	mdl_remove(ul);
+
+	/* That stream into a new instance: data_fd write throughput. */
+	mdl_create(mdl_parent(), MIGDEV_TYPE_LARGE, ur);
+	mdl_open(ur, &r);
+	if (__mdl_mig_set(&r, VFIO_DEVICE_STATE_RESUMING, &fd))
+		exit(1);
+	t0 = mdl_now();
+	for (done = 0; done < len; done += w) {
+		w = write(fd, stream + done, len - done < 16 * MB ? len - done : 16 * MB);
+		if (w <= 0) {
+			perror("data_fd write");
+			exit(1);
+		}
+	}
+	if (__mdl_mig_set(&r, VFIO_DEVICE_STATE_STOP, NULL)) {
+		fprintf(stderr, "the destination refused the stream\n");
+		exit(1);
+	}
+	rate = len / (mdl_now() - t0) / MB;
+	close(fd);
+	if (mdl_pread(&r, VFIO_PCI_BAR2_REGION_INDEX, devmem - 16 * MB, buf, 16 * MB) != 16 * MB ||
+	    buf[0] != 0x3c || buf[16 * MB - 1] != 0x3c) {
+		fprintf(stderr, "the destination's device memory differs\n");
+		exit(1);
+	}
+	printf("data_fd write in RESUMING (to STOP): %.0f MiB/s (%zu B), ratio %.2f\n",
+	       rate, len, rate / mrate);
+	mdl_close(&r);
+	mdl_remove(ur);
+	free(stream);
 
 	/* Quiesce with a 4 KiB and with a 1 GiB descriptor in flight. */
 	mdl_create(mdl_parent(), MIGDEV_TYPE_XLARGE, ux);
@@ -146,7 +201,6 @@ static void migration_figures(void)
 	mdl_close(&x);
 	mdl_remove(ux);
 	free(buf);
-	free(copy);
 }
 
 int main(void)
