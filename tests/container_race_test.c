@@ -448,6 +448,43 @@ TEST_F_TIMEOUT(container, ioctls_race_device_close, 300)
 
 #define PINNED_SIZE	(256u * 4096)	/* 256 pages, each unpinned alone */
 
+/*
+ * The engine's side of the unmap races, on @dev: bus mastering, queue 0 in
+ * @q, a buffer to copy into in @dst, and the PINNED_SIZE buffer to copy
+ * from, returned and described in @src at RACE_IOVA, where each cycle
+ * maps and unmaps it.
+ */
+static uint8_t *pinned_setup(struct __test_metadata *_metadata,
+			     struct mdl_dev *dev, struct mdl_queue *q,
+			     struct mdl_dma *dst, struct mdl_dma *src)
+{
+	uint8_t *buf;
+
+	mdl_bus_master(dev, 1);
+	ASSERT_EQ(0, __mdl_queue_init(dev, 0, 16, q));
+	ASSERT_EQ(0, __mdl_dma_map(dev, PINNED_SIZE, dst));
+	buf = mmap(NULL, PINNED_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	src->va = buf;
+	src->iova = RACE_IOVA;
+	src->size = PINNED_SIZE;
+	return buf;
+}
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA of [RACE_IOVA, + PINNED_SIZE) from @container:
+ * the bytes unmapped, or -1.
+ */
+static long long race_unmap(int container)
+{
+	struct vfio_iommu_type1_dma_unmap um = {
+		.argsz = sizeof(um), .iova = RACE_IOVA, .size = PINNED_SIZE,
+	};
+
+	return ioctl(container, VFIO_IOMMU_UNMAP_DMA, &um) ? -1 : (long long)um.size;
+}
+
 struct opener {
 	pthread_t t;
 	int group;
@@ -514,15 +551,7 @@ TEST_F_TIMEOUT(container, unmap_races_device_open, 300)
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &dev.container));
 	dev.fd = ioctl(dev.group, VFIO_GROUP_GET_DEVICE_FD, self->uuid);
 	ASSERT_LE(0, dev.fd);
-	mdl_bus_master(&dev, 1);
-	ASSERT_EQ(0, __mdl_queue_init(&dev, 0, 16, &q));
-	ASSERT_EQ(0, __mdl_dma_map(&dev, PINNED_SIZE, &dst));
-	buf = mmap(NULL, PINNED_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, buf);
-	src.va = buf;
-	src.iova = RACE_IOVA;
-	src.size = PINNED_SIZE;
+	buf = pinned_setup(_metadata, &dev, &q, &dst, &src);
 
 	op.group = group2;
 	ASSERT_EQ(0, pthread_create(&op.t, NULL, opener_thread, &op));
@@ -574,15 +603,10 @@ struct unmapper {
 static void *unmapper_thread(void *arg)
 {
 	struct unmapper *u = arg;
-	struct vfio_iommu_type1_dma_unmap um = { .argsz = sizeof(um) };
 
-	while (!atomic_load(&u->stop)) {
-		um.flags = 0;
-		um.iova = RACE_IOVA;
-		um.size = PINNED_SIZE;
-		if (!ioctl(u->container, VFIO_IOMMU_UNMAP_DMA, &um) && um.size)
+	while (!atomic_load(&u->stop))
+		if (race_unmap(u->container) > 0)
 			atomic_fetch_add(&u->unmaps, 1);
-	}
 	return NULL;
 }
 
@@ -602,7 +626,6 @@ TEST_F_TIMEOUT(container, unmap_races_unmap, 300)
 {
 	struct unmapper u = { 0 };
 	struct mdl_dma src = { 0 }, dst = { 0 };
-	struct vfio_iommu_type1_dma_unmap um = { .argsz = sizeof(um) };
 	struct mdl_queue q = { 0 };
 	struct migdev_desc desc;
 	int secs = race_seconds();
@@ -617,15 +640,7 @@ TEST_F_TIMEOUT(container, unmap_races_unmap, 300)
 		SKIP(return, "would deadlock %s (known bug, see kernel_bugs_test.sh)",
 		     release());
 	ASSERT_EQ(0, __mdl_open(self->uuid, &dev));
-	mdl_bus_master(&dev, 1);
-	ASSERT_EQ(0, __mdl_queue_init(&dev, 0, 16, &q));
-	ASSERT_EQ(0, __mdl_dma_map(&dev, PINNED_SIZE, &dst));
-	buf = mmap(NULL, PINNED_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, buf);
-	src.va = buf;
-	src.iova = RACE_IOVA;
-	src.size = PINNED_SIZE;
+	buf = pinned_setup(_metadata, &dev, &q, &dst, &src);
 
 	u.container = dev.container;
 	ASSERT_EQ(0, pthread_create(&u.t, NULL, unmapper_thread, &u));
@@ -636,10 +651,7 @@ TEST_F_TIMEOUT(container, unmap_races_unmap, 300)
 			continue;
 		desc = mdl_desc(MIGDEV_OP_COPY, RACE_IOVA, dst.iova, PINNED_SIZE, 0);
 		n = mdl_submit(&q, &desc);
-		um.flags = 0;
-		um.iova = RACE_IOVA;
-		um.size = PINNED_SIZE;
-		ioctl(dev.container, VFIO_IOMMU_UNMAP_DMA, &um);
+		race_unmap(dev.container);
 		/* Done, or failed: the range went under it. */
 		mdl_wait(&q, n, 20000);
 		cycles++;
