@@ -441,9 +441,10 @@ def run(args, hosts, flavour):
                 cancelled += "; " + check_vfio_events(cur, dst)
             cur.quit(args.timeout)
             if args.discard_ms:
-                reinits += cur.reinits()
+                hop_reinits = cur.reinits()
+                reinits += hop_reinits
                 cancelled += (f"; guest discards {cur.discards()}, "
-                              f"REINIT reports {cur.reinits()}")
+                              f"REINIT reports {hop_reinits}")
             wall = int((time.monotonic() - start) * 1000)
             it = wait_iter(dst, before, args.timeout, qemus)
             rec = {"hop": h, "from": names[frm], "to": names[to],
