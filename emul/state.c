@@ -91,8 +91,8 @@ static void migdev_emul_save_queue(struct migdev_queue *q, unsigned int qi,
  * migdev_emul_save_state() - write the CONFIG, REGS, MSIX and QUEUE records
  * @e: device, stopped
  * @buf: migdev_emul_state_size() bytes
- * @minor: the stream's minor version (the clock latch goes in from 1.2,
- *	a pending ABORTED record from 1.3)
+ * @minor: the stream's minor version (it picks the records' checksum; the
+ *	clock latch goes in from 1.2, a pending ABORTED record from 1.3)
  *
  * Return: bytes written.
  */
@@ -105,7 +105,7 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf, u16 minor)
 	unsigned int i;
 
 	migdev_emul_lock(e);
-	n += migdev_stream_put_record(buf + n, MIGDEV_TAG_CONFIG, 0,
+	n += migdev_stream_put_record(buf + n, minor, MIGDEV_TAG_CONFIG, 0,
 				      e->cfg.space, PCI_CFG_SPACE_SIZE);
 
 	regs.scratch = cpu_to_le64(e->scratch);
@@ -117,18 +117,18 @@ size_t migdev_emul_save_state(struct migdev_emul *e, void *buf, u16 minor)
 	regs.rr = cpu_to_le32(e->rr);
 	if (minor >= 2)
 		regs.clock_latch = cpu_to_le64(e->clock_latch);
-	n += migdev_stream_put_record(buf + n, MIGDEV_TAG_REGS, 0, &regs,
-				      sizeof(regs));
+	n += migdev_stream_put_record(buf + n, minor, MIGDEV_TAG_REGS, 0,
+				      &regs, sizeof(regs));
 
 	memcpy(msix.table, e->msix_table, sizeof(msix.table));
 	/* The host keeps the pending bits, as it sends the edges. */
 	msix.pending = cpu_to_le64(e->host->msix_pending(e->host_priv));
-	n += migdev_stream_put_record(buf + n, MIGDEV_TAG_MSIX, 0, &msix,
-				      sizeof(msix));
+	n += migdev_stream_put_record(buf + n, minor, MIGDEV_TAG_MSIX, 0,
+				      &msix, sizeof(msix));
 
 	for (i = 0; i < e->geom.nr_queues; i++) {
 		migdev_emul_save_queue(&e->queues[i], i, &rq, minor);
-		n += migdev_stream_put_record(buf + n, MIGDEV_TAG_QUEUE, 0,
+		n += migdev_stream_put_record(buf + n, minor, MIGDEV_TAG_QUEUE, 0,
 					      &rq, sizeof(rq));
 	}
 	mutex_unlock(&e->lock);

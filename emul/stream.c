@@ -12,13 +12,14 @@
 #include <linux/kernel.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
+#include <linux/xxhash.h>
 
 #include "migdev_compat.h"
 #include "desc.h"
 #include "stream.h"
 
 /**
- * migdev_stream_crc() - the stream's checksum: CRC-32C
+ * migdev_stream_crc() - the header's checksum: CRC-32C
  * @data: bytes
  * @len: how many
  *
@@ -27,6 +28,23 @@
 u32 migdev_stream_crc(const void *data, size_t len)
 {
 	return ~migdev_crc32c(~0U, data, len);
+}
+
+/**
+ * migdev_stream_sum() - a record payload's checksum
+ * @minor: the stream's minor version
+ * @data: the payload
+ * @len: its bytes
+ *
+ * Return: its XXH64 (seed 0) from MIGDEV_STREAM_MINOR_XXH64, its CRC-32C
+ * before; the record carries the low half in crc and the high half (0
+ * for CRC-32C) in crc_hi.
+ */
+u64 migdev_stream_sum(u16 minor, const void *data, size_t len)
+{
+	if (minor >= MIGDEV_STREAM_MINOR_XXH64)
+		return xxh64(data, len, 0);
+	return migdev_stream_crc(data, len);
 }
 
 /**
@@ -55,6 +73,7 @@ void migdev_stream_header_init(struct migdev_stream_header *h, u32 type_id,
 /**
  * migdev_stream_put_record() - write a record header and its payload
  * @dst: where; room for sizeof(struct migdev_stream_record) + @len bytes
+ * @minor: the stream's minor version: which checksum
  * @tag: MIGDEV_TAG_*
  * @flags: MIGDEV_REC_F_*
  * @payload: the payload, or NULL if it is already in place after the
@@ -63,18 +82,20 @@ void migdev_stream_header_init(struct migdev_stream_header *h, u32 type_id,
  *
  * Return: bytes written.
  */
-size_t migdev_stream_put_record(void *dst, u32 tag, u32 flags,
+size_t migdev_stream_put_record(void *dst, u16 minor, u32 tag, u32 flags,
 				const void *payload, size_t len)
 {
 	struct migdev_stream_record *r = dst;
+	u64 sum;
 
 	if (payload)
 		memcpy(r + 1, payload, len);
+	sum = migdev_stream_sum(minor, r + 1, len);
 	r->tag = cpu_to_le32(tag);
 	r->flags = cpu_to_le32(flags);
 	r->size = cpu_to_le64(len);
-	r->crc = cpu_to_le32(migdev_stream_crc(r + 1, len));
-	r->reserved = 0;
+	r->crc = cpu_to_le32(lower_32_bits(sum));
+	r->crc_hi = cpu_to_le32(upper_32_bits(sum));
 	return sizeof(*r) + len;
 }
 
@@ -208,7 +229,8 @@ static int migdev_dec_record(struct migdev_stream_dec *dec)
 	u32 tag = le32_to_cpu(dec->rec.tag), flags = le32_to_cpu(dec->rec.flags);
 	u64 size = le64_to_cpu(dec->rec.size);
 
-	if (flags & ~MIGDEV_REC_F_OPTIONAL || dec->rec.reserved)
+	if (flags & ~MIGDEV_REC_F_OPTIONAL ||
+	    (dec->minor < MIGDEV_STREAM_MINOR_XXH64 && dec->rec.crc_hi))
 		return migdev_dec_fail(dec, -EINVAL,
 				       "record tag %u: unknown flags 0x%x or reserved field not 0",
 				       tag, flags);
@@ -220,7 +242,10 @@ static int migdev_dec_record(struct migdev_stream_dec *dec)
 			return migdev_dec_fail(dec, -EINVAL,
 					       "unknown optional record tag %u of %llu bytes: more than %u",
 					       tag, size, (unsigned int)MIGDEV_STREAM_MAX_SKIP);
-		dec->crc = ~0U;
+		if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
+			xxh64_reset(&dec->skip.xxh, 0);
+		else
+			dec->skip.crc = ~0U;
 		dec->phase = MIGDEV_DEC_SKIP;
 		return 0;
 	}
@@ -410,6 +435,30 @@ static int migdev_dec_end(struct migdev_stream_dec *dec)
 	return 0;
 }
 
+/* The checksum the current record's header carries. */
+static u64 migdev_dec_rec_sum(const struct migdev_stream_dec *dec)
+{
+	return (u64)le32_to_cpu(dec->rec.crc_hi) << 32 |
+	       le32_to_cpu(dec->rec.crc);
+}
+
+/* Skipped payload bytes go into the running checksum. */
+static void migdev_dec_skip(struct migdev_stream_dec *dec, const void *p,
+			    size_t n)
+{
+	if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
+		xxh64_update(&dec->skip.xxh, p, n);
+	else
+		dec->skip.crc = migdev_crc32c(dec->skip.crc, p, n);
+}
+
+static u64 migdev_dec_skipped_sum(const struct migdev_stream_dec *dec)
+{
+	if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
+		return xxh64_digest(&dec->skip.xxh);
+	return ~dec->skip.crc;
+}
+
 /* A payload is complete: check it and take it. */
 static int migdev_dec_payload(struct migdev_stream_dec *dec)
 {
@@ -417,7 +466,8 @@ static int migdev_dec_payload(struct migdev_stream_dec *dec)
 	u64 size = le64_to_cpu(dec->rec.size);
 	bool once;
 
-	if (migdev_stream_crc(dec->buf, size) != le32_to_cpu(dec->rec.crc))
+	if (migdev_stream_sum(dec->minor, dec->buf, size) !=
+	    migdev_dec_rec_sum(dec))
 		return migdev_dec_fail(dec, -EBADMSG,
 				       "record tag %u of %llu bytes: checksum mismatch",
 				       tag, size);
@@ -513,13 +563,14 @@ ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
 			u64 size = le64_to_cpu(dec->rec.size);
 			size_t n = min_t(u64, left, size - dec->have);
 
-			dec->crc = migdev_crc32c(dec->crc, p, n);
+			migdev_dec_skip(dec, p, n);
 			dec->have += n;
 			p += n;
 			left -= n;
 			if (dec->have == size) {
 				dec->have = 0;
-				if (~dec->crc != le32_to_cpu(dec->rec.crc))
+				if (migdev_dec_skipped_sum(dec) !=
+				    migdev_dec_rec_sum(dec))
 					ret = migdev_dec_fail(dec, -EBADMSG,
 							      "optional record tag %u: checksum mismatch",
 							      le32_to_cpu(dec->rec.tag));

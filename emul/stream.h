@@ -14,6 +14,7 @@
 
 #include <linux/sizes.h>
 #include <linux/types.h>
+#include <linux/xxhash.h>
 #include <uapi/linux/migdev.h>
 
 #include "cfg.h"
@@ -31,6 +32,9 @@
 #define MIGDEV_STREAM_MAX_PAYLOAD \
 	(sizeof(struct migdev_rec_devmem) + \
 	 MIGDEV_REC_MAX_PAGES * MIGDEV_STREAM_PAGE_SIZE)
+/* The first minor whose records carry XXH64 rather than CRC-32C. */
+#define MIGDEV_STREAM_MINOR_XXH64	4
+
 /* Unknown optional records are skipped, but not without bound. */
 #define MIGDEV_STREAM_MAX_SKIP		SZ_1M
 
@@ -60,7 +64,8 @@ enum migdev_dec_phase {
  * @rec: the current record's header, as it arrives
  * @offset: stream bytes consumed: where a failure was found
  * @have: bytes of the current header or payload received
- * @crc: running CRC-32C of a payload being skipped
+ * @skip: running checksum of a payload being skipped: @skip.crc (CRC-32C,
+ *	  before 1.4) or @skip.xxh
  * @minor: the stream's minor version
  * @err: what was wrong, once the decoder failed
  * @errno_: the error, once failed
@@ -91,7 +96,10 @@ struct migdev_stream_dec {
 	struct migdev_stream_record rec;
 	u64 offset;
 	u64 have;
-	u32 crc;
+	union {
+		u32 crc;
+		struct xxh64_state xxh;
+	} skip;
 	u16 minor;
 	char err[160];
 	int errno_;
@@ -117,13 +125,15 @@ ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
 int migdev_stream_dec_finish(struct migdev_stream_dec *dec);
 
 u32 migdev_stream_crc(const void *data, size_t len);
+u64 migdev_stream_sum(u16 minor, const void *data, size_t len);
 void migdev_stream_header_init(struct migdev_stream_header *h, u32 type_id,
 			       u32 nr_queues, u64 devmem_size, u16 minor);
-size_t migdev_stream_put_record(void *dst, u32 tag, u32 flags,
+size_t migdev_stream_put_record(void *dst, u16 minor, u32 tag, u32 flags,
 				const void *payload, size_t len);
 
-size_t migdev_stream_put_source_info(void *buf, u32 rounds, u64 precopy_bytes);
-size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
+size_t migdev_stream_put_source_info(void *buf, u16 minor, u32 rounds,
+				     u64 precopy_bytes);
+size_t migdev_stream_put_devmem(void *buf, u16 minor, u64 first, u32 count,
 				void (*read)(void *priv, u64 first, u32 count,
 					     void *buf),
 				void *priv);
@@ -214,6 +224,7 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 			   size_t *len);
 bool migdev_stream_enc_sync(struct migdev_stream_enc *enc);
 u64 migdev_stream_enc_zero_left(const struct migdev_stream_enc *enc);
-size_t migdev_stream_put_devmem_zero(void *buf, u64 first, u32 count);
+size_t migdev_stream_put_devmem_zero(void *buf, u16 minor, u64 first,
+				     u32 count);
 
 #endif /* MIGDEV_EMUL_STREAM_H */

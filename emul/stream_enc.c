@@ -73,6 +73,7 @@ void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
 /**
  * migdev_stream_put_devmem() - a DEVMEM record
  * @buf: where it goes: room for its header and @count pages
+ * @minor: the stream's minor version
  * @first: its first page
  * @count: pages, at most MIGDEV_REC_MAX_PAGES
  * @read: puts pages [@first, @first + @count) at its last argument
@@ -80,7 +81,7 @@ void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
  *
  * Return: bytes written.
  */
-size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
+size_t migdev_stream_put_devmem(void *buf, u16 minor, u64 first, u32 count,
 				void (*read)(void *priv, u64 first, u32 count,
 					     void *buf),
 				void *priv)
@@ -92,7 +93,7 @@ size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
 	r->count = cpu_to_le32(count);
 	r->reserved = 0;
 	read(priv, first, count, r + 1);
-	return migdev_stream_put_record(buf, MIGDEV_TAG_DEVMEM, 0, NULL,
+	return migdev_stream_put_record(buf, minor, MIGDEV_TAG_DEVMEM, 0, NULL,
 					sizeof(*r) +
 					((size_t)count << MIGDEV_STREAM_PAGE_SHIFT));
 }
@@ -100,20 +101,22 @@ size_t migdev_stream_put_devmem(void *buf, u64 first, u32 count,
 /**
  * migdev_stream_put_devmem_zero() - a DEVMEM_ZERO record
  * @buf: where it goes
+ * @minor: the stream's minor version
  * @first: its first page
  * @count: pages, at most MIGDEV_REC_MAX_PAGES
  *
  * Return: bytes written.
  */
-size_t migdev_stream_put_devmem_zero(void *buf, u64 first, u32 count)
+size_t migdev_stream_put_devmem_zero(void *buf, u16 minor, u64 first,
+				     u32 count)
 {
 	struct migdev_rec_devmem r = {
 		.first = cpu_to_le64(first),
 		.count = cpu_to_le32(count),
 	};
 
-	return migdev_stream_put_record(buf, MIGDEV_TAG_DEVMEM_ZERO, 0, &r,
-					sizeof(r));
+	return migdev_stream_put_record(buf, minor, MIGDEV_TAG_DEVMEM_ZERO, 0,
+					&r, sizeof(r));
 }
 
 /* A DEVMEM record for pages [first, first + count) into @buf. */
@@ -121,8 +124,8 @@ static size_t migdev_enc_pages(struct migdev_stream_enc *enc, u8 *buf,
 			       u64 first, u32 count)
 {
 	enc->sent_end = max_t(u64, enc->sent_end, first + count);
-	return migdev_stream_put_devmem(buf, first, count, enc->ops->read,
-					enc->priv);
+	return migdev_stream_put_devmem(buf, enc->minor, first, count,
+					enc->ops->read, enc->priv);
 }
 
 /**
@@ -219,8 +222,8 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 	if (enc->zero_cursor < enc->zero_end) {
 		count = min_t(u64, enc->zero_end - enc->zero_cursor,
 			      MIGDEV_REC_MAX_PAGES);
-		*len = migdev_stream_put_devmem_zero(buf, enc->zero_cursor,
-						     count);
+		*len = migdev_stream_put_devmem_zero(buf, enc->minor,
+						     enc->zero_cursor, count);
 		enc->zero_cursor += count;
 		return 0;
 	}
@@ -262,7 +265,8 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 		return 0;
 	}
 	if (!enc->end_sent) {
-		*len = migdev_stream_put_record(buf, MIGDEV_TAG_END, 0, NULL, 0);
+		*len = migdev_stream_put_record(buf, enc->minor, MIGDEV_TAG_END,
+						0, NULL, 0);
 		enc->end_sent = true;
 		return 0;
 	}
@@ -272,19 +276,21 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 /**
  * migdev_stream_put_source_info() - a SOURCE_INFO record (from 1.1)
  * @buf: where it goes
+ * @minor: the stream's minor version
  * @rounds: pre-copy's dirty collections that found pages
  * @precopy_bytes: bytes read before stop-copy
  *
  * Return: bytes written.
  */
-size_t migdev_stream_put_source_info(void *buf, u32 rounds, u64 precopy_bytes)
+size_t migdev_stream_put_source_info(void *buf, u16 minor, u32 rounds,
+				     u64 precopy_bytes)
 {
 	struct migdev_rec_source_info info = {
 		.precopy_rounds = cpu_to_le32(rounds),
 		.precopy_bytes = cpu_to_le64(precopy_bytes),
 	};
 
-	return migdev_stream_put_record(buf, MIGDEV_TAG_SOURCE_INFO,
+	return migdev_stream_put_record(buf, minor, MIGDEV_TAG_SOURCE_INFO,
 					MIGDEV_REC_F_OPTIONAL, &info,
 					sizeof(info));
 }

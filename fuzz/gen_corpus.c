@@ -99,8 +99,10 @@ int main(int argc, char **argv)
 		.minor = 1, .pages = 1, .zero_pages = 3, .optional = true,
 		.busy = true,
 	};
+	/* The newest minor: records checksummed with XXH64 (1.4). */
 	static const struct sg_opts busy = {
-		.minor = 1, .zero_pages = 3, .optional = true, .busy = true,
+		.minor = MIGDEV_STREAM_MINOR, .zero_pages = 3, .optional = true,
+		.busy = true,
 	};
 	static const struct sg_opts lean = { .minor = 0, .zero_pages = 2 };
 	const struct migdev_geom *small = &sg_types[MIGDEV_TYPE_SMALL];

@@ -245,9 +245,13 @@ static const char *fz_msg(const char *err)
 static void fz_fixup(u8 *s, size_t len)
 {
 	size_t off = HDR;
+	u16 minor;
 
 	if (len < HDR)
 		return;
+	/* Records carry the checksum of the minor the header says. */
+	minor = get_unaligned_le16(s + offsetof(struct migdev_stream_header,
+						minor));
 	put_unaligned_le32(migdev_stream_crc(s, offsetof(struct migdev_stream_header, crc)),
 			   s + offsetof(struct migdev_stream_header, crc));
 	while (len - off >= REC) {
@@ -256,8 +260,15 @@ static void fz_fixup(u8 *s, size_t len)
 		size_t avail = len - off - REC;
 		size_t n = size < avail ? size : avail;
 
-		put_unaligned_le32(migdev_stream_crc(s + off + REC, n),
+		u64 sum = migdev_stream_sum(minor, s + off + REC, n);
+
+		put_unaligned_le32(lower_32_bits(sum),
 				   s + off + offsetof(struct migdev_stream_record, crc));
+		/* Before 1.4 it is reserved: a mutation of it stays. */
+		if (minor >= MIGDEV_STREAM_MINOR_XXH64)
+			put_unaligned_le32(upper_32_bits(sum),
+					   s + off + offsetof(struct migdev_stream_record,
+							      crc_hi));
 		if (size > avail)
 			break;
 		off += REC + size;

@@ -134,6 +134,9 @@ static void test_valid(void)
 		{ .minor = 1, .pages = 3, .zero_pages = 5, .optional = true,
 		  .busy = true },
 		{ .minor = 0, .pages = 300, .zero_pages = 600 },
+		/* XXH64 over pages, state and a skipped optional record. */
+		{ .minor = MIGDEV_STREAM_MINOR, .pages = 3, .zero_pages = 5,
+		  .optional = true, .busy = true },
 	};
 	unsigned int t, i;
 	enum cut cut;
@@ -285,7 +288,7 @@ static void test_bad(void)
 	h = (void *)c.p;
 	migdev_stream_header_init(h, small->type_id, small->nr_queues,
 				  small->devmem_size, MIGDEV_STREAM_MINOR + 1);
-	expect("newer minor 1.3: -EPROTONOSUPPORT", small, MIGDEV_STREAM_MINOR,
+	expect("newer minor: -EPROTONOSUPPORT", small, MIGDEV_STREAM_MINOR,
 	       c.p, b.len, -EPROTONOSUPPORT, "newer");
 
 	memcpy(c.p, b.p, b.len);
@@ -333,6 +336,45 @@ static void test_bad(void)
 	memcpy(c.p + b.len, b.p, b.len);
 	expect("two streams back to back: -EINVAL", small, 1, c.p, 2 * b.len,
 	       -EINVAL, "after the end");
+
+	/* The checksum follows the minor (XXH64 from 1.4). */
+	{
+		struct sg_opts o = small_opts;
+		struct sg_buf x;
+		size_t q;
+
+		o.minor = MIGDEV_STREAM_MINOR;
+		sg_init(&x, 1 << 20);
+		sg_build(&x, small, &o);
+		expect("1.4 stream as built is accepted", small,
+		       MIGDEV_STREAM_MINOR, x.p, x.len, 0, NULL);
+		q = record_tag(&x, MIGDEV_TAG_QUEUE) +
+		    offsetof(struct migdev_stream_record, crc_hi);
+		memcpy(c.p, x.p, x.len);
+		c.p[q + 3] ^= 0x80;
+		expect("1.4: high half of XXH64 flipped: -EBADMSG", small,
+		       MIGDEV_STREAM_MINOR, c.p, x.len, -EBADMSG,
+		       "checksum mismatch");
+		/* A source that framed 1.4 with 1.3's checksum. */
+		memcpy(c.p, x.p, x.len);
+		off = record_tag(&x, MIGDEV_TAG_REGS);
+		put_unaligned_le32(migdev_stream_crc(c.p + off + REC,
+						     sizeof(struct migdev_rec_regs)),
+				   c.p + off + offsetof(struct migdev_stream_record, crc));
+		put_unaligned_le32(0, c.p + off +
+				   offsetof(struct migdev_stream_record, crc_hi));
+		expect("1.4 record with a CRC-32C: -EBADMSG", small,
+		       MIGDEV_STREAM_MINOR, c.p, x.len, -EBADMSG,
+		       "record tag 4 of 48 bytes: checksum mismatch");
+		sg_free(&x);
+
+		memcpy(c.p, b.p, b.len);
+		c.p[record_tag(&b, MIGDEV_TAG_REGS) +
+		    offsetof(struct migdev_stream_record, crc_hi)] = 1;
+		expect("1.1: crc_hi (reserved) not 0: -EINVAL", small,
+		       MIGDEV_STREAM_MINOR, c.p, b.len, -EINVAL,
+		       "reserved field not 0");
+	}
 
 	/* Unknown tags, mandatory and optional, spliced in after the header. */
 	c.len = 0;
@@ -532,6 +574,52 @@ static void test_crc(void)
 }
 
 /*
+ * XXH64 (seed 0), the records' checksum from 1.4: the shim's against
+ * published values, and streamed in pieces as the decoder's skip does.
+ */
+static void test_xxh64(void)
+{
+	static const char spam[] = "Nobody inspects the spammish repetition";
+	u64 e = xxh64("", 0, 0), a = xxh64("abc", 3, 0);
+	u64 l = xxh64(spam, strlen(spam), 0);
+	u8 data[1000];
+	struct xxh64_state st;
+	size_t i, n;
+	bool same = true;
+	u32 seed = 7;
+
+	result(e == 0xef46db3751d8e999ULL && a == 0x44bc2cf5ad770999ULL &&
+	       l == 0xfbcea83c8a378bf1ULL,
+	       "XXH64 known values (0x%016llx 0x%016llx 0x%016llx)",
+	       (unsigned long long)e, (unsigned long long)a,
+	       (unsigned long long)l);
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = sg_page_byte(3, i);
+	for (n = 1; n <= 64 && same; n++) {
+		xxh64_reset(&st, 0);
+		for (i = 0; i < sizeof(data); ) {
+			size_t k;
+
+			seed = seed * 1103515245 + 12345;
+			k = (seed >> 16) % n + 1;
+			k = k < sizeof(data) - i ? k : sizeof(data) - i;
+			xxh64_update(&st, data + i, k);
+			i += k;
+		}
+		same = xxh64_digest(&st) == xxh64(data, sizeof(data), 0);
+	}
+	result(same, "XXH64 in random pieces equals XXH64 in one (up to %zu)",
+	       n - 1);
+	result(migdev_stream_sum(MIGDEV_STREAM_MINOR_XXH64, data, sizeof(data)) ==
+	       xxh64(data, sizeof(data), 0) &&
+	       migdev_stream_sum(MIGDEV_STREAM_MINOR_XXH64 - 1, data,
+				 sizeof(data)) ==
+	       migdev_stream_crc(data, sizeof(data)),
+	       "record checksum: XXH64 from 1.%u, CRC-32C before",
+	       MIGDEV_STREAM_MINOR_XXH64);
+}
+
+/*
  * The encoder (emul/stream_enc.c) in userspace: a fake device memory whose
  * present pages hold sg_page_byte(), and whose writes the test marks dirty.
  */
@@ -680,7 +768,8 @@ static void test_encoder(void)
 	fake_set(mem.dirty, 5, 1);
 	fake_set(mem.present, 5, 1);
 	sg_state(&st, g, true, NULL);
-	st.len += migdev_stream_put_source_info(st.p + st.len, enc.rounds, 4242);
+	st.len += migdev_stream_put_source_info(st.p + st.len, enc.minor,
+						 enc.rounds, 4242);
 	migdev_stream_enc_stop(&enc, st.p, st.len);
 	ret = enc_run(&enc, &out, buf, &pieces);
 	result(ret == 1 && pieces == 10 && enc.end_sent,
@@ -823,6 +912,7 @@ int main(void)
 		return 2;
 	printf("KTAP version 1\n");
 	test_crc();
+	test_xxh64();
 	test_valid();
 	test_bad();
 	test_encoder();

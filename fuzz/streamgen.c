@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sizes.h>
+#include <linux/unaligned.h>
 #include <asm/byteorder.h>
 
 #include "cfg.h"
@@ -75,6 +76,19 @@ void sg_header(struct sg_buf *b, const struct migdev_geom *g, u16 minor)
 }
 
 /*
+ * The minor whose checksum @b's records carry: its header's, or the
+ * newest if it does not start with one (state records alone).
+ */
+static u16 sg_minor(const struct sg_buf *b)
+{
+	if (b->len < sizeof(struct migdev_stream_header) ||
+	    get_unaligned_le32(b->p) != MIGDEV_STREAM_MAGIC)
+		return MIGDEV_STREAM_MINOR;
+	return get_unaligned_le16(b->p + offsetof(struct migdev_stream_header,
+						   minor));
+}
+
+/*
  * migdev_stream_put_record() wants its record header aligned, and a
  * stream is not (an odd-sized optional payload shifts what follows):
  * records are put together in an aligned scratch buffer, then appended.
@@ -97,7 +111,7 @@ size_t sg_record(struct sg_buf *b, u32 tag, u32 flags, const void *payload,
 	size_t off = b->len, n;
 	void *rec = sg_scratch(len);
 
-	n = migdev_stream_put_record(rec, tag, flags, payload, len);
+	n = migdev_stream_put_record(rec, sg_minor(b), tag, flags, payload, len);
 	sg_append(b, rec, n);
 	free(rec);
 	return off;
@@ -118,7 +132,7 @@ void sg_devmem(struct sg_buf *b, u64 first, u32 count)
 	size_t len = sizeof(struct migdev_rec_devmem) + (size_t)count * 4096;
 	u8 *rec = sg_scratch(len);
 
-	sg_append(b, rec, migdev_stream_put_devmem(rec, first, count,
+	sg_append(b, rec, migdev_stream_put_devmem(rec, sg_minor(b), first, count,
 						   sg_read_pages, NULL));
 	free(rec);
 }
@@ -243,8 +257,9 @@ void sg_build(struct sg_buf *b, const struct migdev_geom *g,
 		/* As the kernel's: optional, so a 1.0 destination skips it. */
 		u8 *rec = sg_scratch(sizeof(struct migdev_rec_source_info));
 
-		sg_append(b, rec, migdev_stream_put_source_info(rec, 3,
-								o->pages * 4096ULL));
+		sg_append(b, rec,
+			  migdev_stream_put_source_info(rec, o->minor, 3,
+							o->pages * 4096ULL));
 		free(rec);
 	}
 	if (!o->no_end)

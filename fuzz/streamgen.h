@@ -16,7 +16,10 @@
 extern const struct migdev_geom sg_types[MIGDEV_NUM_TYPES];
 extern const char *const sg_type_names[MIGDEV_NUM_TYPES];
 
-/* A growing stream; sg_*() abort if it would pass @cap. */
+/*
+ * A growing stream; sg_*() abort if it would pass @cap.  Records carry the
+ * checksum of the minor in the header it starts with (else the newest).
+ */
 struct sg_buf {
 	u8 *p;
 	size_t len;

@@ -511,7 +511,8 @@ int migdev_save_stop_copy(struct migdev_save *s)
 
 	mutex_lock(&s->lock);
 	if (s->enc.minor >= 1)
-		n += migdev_stream_put_source_info(state + n, s->enc.rounds,
+		n += migdev_stream_put_source_info(state + n, s->enc.minor,
+						   s->enc.rounds,
 						   s->precopy_sent);
 	s->state = state;
 	migdev_stream_enc_stop(&s->enc, state, n);

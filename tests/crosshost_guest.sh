@@ -9,9 +9,9 @@
 #   crosshost_guest.sh controller   host A: ping-pong a guest between a
 #                                   QEMU here and one on B, over TCP; then
 #                                   the same with B's migdev loaded with
-#                                   stream_minor=1 (the previous stream
+#                                   stream_minor=3 (the previous stream
 #                                   version), after checking that B refuses
-#                                   a 1.2 stream.  KTAP.
+#                                   a 1.4 stream.  KTAP.
 #   crosshost_guest.sh cross-version  host A, when B is the newest stack:
 #                                   ping-pong between this QEMU and B's
 #                                   (another version) on the machine type
@@ -45,7 +45,7 @@ controller() {
 	# Round trips across the hosts: 3 per flow (the link and the
 	# nested QEMUs are slower than within one VM).
 	FLOWS=("cross_host:-n 6"
-	       "cross_host_previous_minor:-n 6 --remote-module stream_minor=1 --minor 1 --newer-refused")
+	       "cross_host_previous_minor:-n 6 --remote-module stream_minor=3 --minor 3 --newer-refused")
 	if [ "$1" = cross-version ]; then
 		# This QEMU's own machine type, which the newer one also has.
 		machine=$(qemu-system-x86_64 -machine help |

@@ -6,7 +6,7 @@
 # tests/qemu/pingpong.py boots the guest and migrates it to a QEMU on B
 # and back over TCP; on B, its agent (tests/qemu/hosts.py) starts those
 # QEMUs.  Then the same with B's module speaking the previous stream
-# version (stream_minor=1).  Runs on the host, not in a VM; both VMs'
+# version (stream_minor=3).  Runs on the host, not in a VM; both VMs'
 # kernel logs must be clean.  KTAP; results in $MIGDEV_OUT/crosshost.
 #
 # With --newest-b, B is the newest stack instead (Debian's Linux 7.3, and

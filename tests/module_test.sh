@@ -80,7 +80,7 @@ t_bad_params() {
 	local p ret=0
 	rmmod migdev 2>/dev/null
 	for p in nr_parents=0 nr_parents=17 parent_queues=0 parent_devmem_mb=1 \
-		stream_minor=4; do
+		stream_minor=5; do
 		if insmod "$KO" "$p" 2>/dev/null; then
 			diag "insmod $p succeeded"; ret=1; rmmod migdev
 		fi
@@ -108,7 +108,7 @@ t_stream_minor() {
 	reload || return 1
 	u=$(create migdev0 migdev-small) || return 1
 	m=/sys/bus/mdev/devices/$u/migdev/migration_minor
-	[ "$(cat "$m")" = 3 ] || { diag "default migration_minor $(cat "$m"), not 3"; ret=1; }
+	[ "$(cat "$m")" = 4 ] || { diag "default migration_minor $(cat "$m"), not 4"; ret=1; }
 	echo 1 >"/sys/bus/mdev/devices/$u/remove"
 	return $ret
 }

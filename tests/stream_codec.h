@@ -14,10 +14,18 @@
 
 /*
  * A record at @dst: its header, then @len bytes of @payload (NULL: the
- * payload is already in place after the header); the CRC computed.
- * Returns the record's size.
+ * payload is already in place after the header); the checksum of stream
+ * minor @minor computed.  Returns the record's size.
  */
-size_t migdev_stream_put_record(void *dst, uint32_t tag, uint32_t flags,
-				const void *payload, size_t len);
+size_t migdev_stream_put_record(void *dst, uint16_t minor, uint32_t tag,
+				uint32_t flags, const void *payload, size_t len);
+
+/*
+ * A payload's checksum in stream minor @minor: XXH64 from 1.4 (computed
+ * by fuzz/include's own XXH64, so the kernel's lib/xxhash.c is checked
+ * against an independent one), CRC-32C before.
+ */
+unsigned long long migdev_stream_sum(uint16_t minor, const void *data,
+				     size_t len);
 
 #endif /* MIGDEV_TESTS_STREAM_CODEC_H */

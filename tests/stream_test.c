@@ -61,14 +61,15 @@ static void parse(struct __test_metadata *_metadata, struct _test_data_stream *s
 static size_t emit(struct _test_data_stream *self, const struct rec *recs,
 		   unsigned int n)
 {
+	uint16_t minor = le16toh(((struct migdev_stream_header *)self->good)->minor);
 	size_t off = HDR;
 	unsigned int i;
 
 	memcpy(self->out, self->good, HDR);
 	for (i = 0; i < n; i++)
-		off += migdev_stream_put_record(self->out + off, recs[i].tag,
-						recs[i].flags, recs[i].data,
-						recs[i].len);
+		off += migdev_stream_put_record(self->out + off, minor,
+						recs[i].tag, recs[i].flags,
+						recs[i].data, recs[i].len);
 	return off;
 }
 
@@ -395,9 +396,10 @@ TEST_F_TIMEOUT(stream, forged_records, 600)
 #undef CASE
 }
 
-/* Set the clock latch of stream @s's REGS record, its CRC made right. */
+/* Set the clock latch of stream @s's REGS record, its checksum made right. */
 static int set_clock_latch(uint8_t *s, size_t n, uint64_t v)
 {
+	uint16_t minor = le16toh(((struct migdev_stream_header *)s)->minor);
 	size_t off = HDR;
 
 	while (off + REC <= n) {
@@ -406,7 +408,7 @@ static int set_clock_latch(uint8_t *s, size_t n, uint64_t v)
 
 		if (le32toh(r->tag) == MIGDEV_TAG_REGS) {
 			regs->clock_latch = htole64(v);
-			migdev_stream_put_record(r, MIGDEV_TAG_REGS,
+			migdev_stream_put_record(r, minor, MIGDEV_TAG_REGS,
 						 le32toh(r->flags), NULL,
 						 le64toh(r->size));
 			return 0;
@@ -467,6 +469,87 @@ TEST_F_TIMEOUT(stream, clock_latch_migrates, 120)
 	expect_refused(_metadata, self, s, n, 32768, -EINVAL,
 		       "clock latch in a 1.1 stream");
 	EXPECT_TRUE(dmesg_has("clock latch set in a 1.1 stream"));
+	free(s);
+}
+
+/*
+ * Each record of stream @s (@n bytes) carries the checksum of its minor:
+ * how many have a non-zero high half; -1 if one is wrong.
+ */
+static int check_sums(const uint8_t *s, size_t n)
+{
+	uint16_t minor = le16toh(((const struct migdev_stream_header *)s)->minor);
+	size_t off = HDR;
+	int hi = 0;
+
+	while (off + REC <= n) {
+		const struct migdev_stream_record *r = (const void *)(s + off);
+		uint64_t size = le64toh(r->size);
+		uint64_t sum = migdev_stream_sum(minor, r + 1, size);
+
+		if (le32toh(r->crc) != (uint32_t)sum ||
+		    le32toh(r->crc_hi) != sum >> 32)
+			return -1;
+		hi += !!r->crc_hi;
+		off += REC + size;
+	}
+	return off == n ? hi : -1;
+}
+
+/*
+ * Stream 1.4 checksums records with XXH64, 64 bits; 1.3 with CRC-32C,
+ * the high half 0.  A 1.4 destination takes both; a 1.3 destination
+ * refuses 1.4 at its header; a page changed under a 1.4 checksum is
+ * refused, the destination as it was.
+ */
+TEST_F_TIMEOUT(stream, record_checksums, 120)
+{
+	char path[256];
+	uint8_t *s = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int fd, dm = find(self, MIGDEV_TAG_DEVMEM);
+
+	ASSERT_EQ(4, ((struct migdev_stream_header *)self->good)->minor);
+	/* XXH64's high halves: all 0 would be chance for one record only. */
+	EXPECT_GE(check_sums(self->good, self->len), (int)self->nrec - 2);
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_minor",
+		 self->su);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "3"));
+	n = mdl_save(&self->src, &s, &cap);
+	ASSERT_GT(n, HDR);
+	EXPECT_EQ(3, ((struct migdev_stream_header *)s)->minor);
+	EXPECT_EQ(0, check_sums(s, n));
+	ASSERT_EQ(0, mdl_load(&self->dst, s, n, 32768));
+	EXPECT_EQ(0x5ca1ab1e, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	restore_dst(self);
+
+	/* A destination that speaks 1.3 refuses 1.4 at the header. */
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_minor",
+		 self->du);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "3"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	EXPECT_EQ(-1, write(fd, self->good, HDR));
+	EXPECT_EQ(EPROTONOSUPPORT, errno);
+	close(fd);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	restore_dst(self);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "4"));
+
+	/* One bit of a page, and one of the high half, each refused. */
+	ASSERT_GE(dm, 0);
+	memcpy(self->out, self->good, self->len);
+	self->out[self->recs[dm].data - self->good + 16 + 777] ^= 4;
+	expect_refused(_metadata, self, self->out, self->len, 32768, -EBADMSG,
+		       "a page bit flipped under XXH64");
+	EXPECT_TRUE(dmesg_has("checksum mismatch"));
+	memcpy(self->out, self->good, self->len);
+	self->out[self->recs[dm].data - self->good - REC +
+		  offsetof(struct migdev_stream_record, crc_hi)] ^= 0x40;
+	expect_refused(_metadata, self, self->out, self->len, 32768, -EBADMSG,
+		       "XXH64's high half flipped");
 	free(s);
 }
 

@@ -305,7 +305,7 @@ enum migdev_type_id {
  * Each record is a struct migdev_stream_record and its payload.  A record
  * whose tag the destination does not know is skipped if it has
  * MIGDEV_REC_F_OPTIONAL and refused otherwise.  Every payload is checked
- * against its CRC-32C, every length is bounded, and every field is
+ * against its checksum, every length is bounded, and every field is
  * validated before anything is applied: a destination applies the device
  * state only once MIGDEV_TAG_END has arrived, and a stream that fails at
  * any point leaves the destination as it was.
@@ -321,11 +321,17 @@ enum migdev_type_id {
  * drops such a record.  A source can be made to emit an older minor (the
  * instance's migration_minor attribute) for a destination that only knows
  * that one; a destination given a stream older than 1.2 latches the
- * clock's value at the stop.
+ * clock's value at the stop.  1.4 checksums each record's payload with
+ * XXH64 (seed 0), 64 bits in migdev_stream_record.crc and .crc_hi, where
+ * earlier minors have CRC-32C and a zero @crc_hi: in software, without a
+ * CRC instruction (or under an emulator that makes one slow), XXH64 runs
+ * several times faster, and its 64 bits are a stronger check.  The header
+ * keeps CRC-32C in every minor, so any destination checks it before it
+ * reads the minor.
  */
 #define MIGDEV_STREAM_MAGIC		0x5344474dU	/* "MGDS" */
 #define MIGDEV_STREAM_MAJOR		1
-#define MIGDEV_STREAM_MINOR		3
+#define MIGDEV_STREAM_MINOR		4
 
 /**
  * struct migdev_stream_header - the first 64 bytes of a stream
@@ -363,15 +369,17 @@ struct migdev_stream_header {
  * @tag: MIGDEV_TAG_*
  * @flags: MIGDEV_REC_F_*; other bits must be 0
  * @size: payload bytes that follow
- * @crc: CRC-32C of the payload
- * @reserved: must be 0
+ * @crc: the payload's checksum: from 1.4 the low 32 bits of its XXH64,
+ *	 before 1.4 its CRC-32C
+ * @crc_hi: from 1.4 the high 32 bits of the payload's XXH64; before 1.4
+ *	    reserved, and 0
  */
 struct migdev_stream_record {
 	__le32 tag;
 	__le32 flags;
 	__le64 size;
 	__le32 crc;
-	__le32 reserved;
+	__le32 crc_hi;
 };
 
 /*
