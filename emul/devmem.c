@@ -185,6 +185,50 @@ void migdev_devmem_read(struct migdev_devmem *dm, u64 off, void *buf,
 }
 
 /**
+ * migdev_devmem_get_run() - hold pages, to read them without the lock
+ * @dm: device memory
+ * @first: first page index; @first + @count must not pass the end
+ *	   (caller checks)
+ * @count: pages
+ * @pages: receives each page, a reference held, or NULL for a page that
+ *	   reads as zeros
+ *
+ * A reader that copies to memory which can fault (a user's buffer) must
+ * not hold the lock meanwhile: a fault on a mapping of this very device
+ * memory takes it.  The references keep the pages from going back to the
+ * allocator (a reset or a discard only drops the device's) until
+ * migdev_devmem_put_run(); their contents are the device's, which may
+ * write them meanwhile, as it may while a page is read under the lock.
+ */
+void migdev_devmem_get_run(struct migdev_devmem *dm, u64 first, u32 count,
+			   struct page **pages)
+{
+	u32 i;
+
+	down_read(&dm->lock);
+	for (i = 0; i < count; i++) {
+		pages[i] = migdev_devmem_page_locked(dm, first + i, false);
+		if (pages[i])
+			get_page(pages[i]);
+	}
+	up_read(&dm->lock);
+}
+
+/**
+ * migdev_devmem_put_run() - let go of pages migdev_devmem_get_run() held
+ * @pages: the pages, NULL entries skipped
+ * @count: how many
+ */
+void migdev_devmem_put_run(struct page **pages, u32 count)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++)
+		if (pages[i])
+			put_page(pages[i]);
+}
+
+/**
  * migdev_devmem_write() - copy into device memory, allocating pages
  * @dm: device memory
  * @off: offset; @off + @len must not exceed the size (caller checks)

@@ -65,6 +65,9 @@ void migdev_devmem_discard(struct migdev_devmem *dm);
 u64 migdev_devmem_discards(struct migdev_devmem *dm);
 void migdev_devmem_read(struct migdev_devmem *dm, u64 off, void *buf,
 			size_t len);
+void migdev_devmem_get_run(struct migdev_devmem *dm, u64 first, u32 count,
+			   struct page **pages);
+void migdev_devmem_put_run(struct page **pages, u32 count);
 int migdev_devmem_write(struct migdev_devmem *dm, u64 off, const void *buf,
 			size_t len);
 u64 migdev_devmem_resident(struct migdev_devmem *dm);

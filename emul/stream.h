@@ -214,6 +214,20 @@ struct migdev_stream_enc {
 	bool end_sent;
 };
 
+/**
+ * struct migdev_stream_run - a DEVMEM record's pages, for the caller to send
+ * @first: the first page
+ * @count: pages; 0 if the piece is not such a record
+ */
+struct migdev_stream_run {
+	u64 first;
+	u32 count;
+};
+
+/* The headers before a DEVMEM record's pages. */
+#define MIGDEV_STREAM_DEVMEM_HEAD \
+	(sizeof(struct migdev_stream_record) + sizeof(struct migdev_rec_devmem))
+
 void migdev_stream_enc_init(struct migdev_stream_enc *enc,
 			    const struct migdev_stream_src_ops *ops, void *priv,
 			    const struct migdev_geom *geom, u16 minor,
@@ -222,6 +236,11 @@ void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
 			    size_t len);
 int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 			   size_t *len);
+int migdev_stream_enc_next_run(struct migdev_stream_enc *enc, void *buf,
+			       size_t *len, struct migdev_stream_run *run,
+			       u32 max);
+void migdev_stream_devmem_head(void *buf, u16 minor, u64 first, u32 count,
+			       u64 sum);
 bool migdev_stream_enc_sync(struct migdev_stream_enc *enc);
 u64 migdev_stream_enc_zero_left(const struct migdev_stream_enc *enc);
 size_t migdev_stream_put_devmem_zero(void *buf, u16 minor, u64 first,

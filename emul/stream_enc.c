@@ -119,12 +119,21 @@ size_t migdev_stream_put_devmem_zero(void *buf, u16 minor, u64 first,
 					&r, sizeof(r));
 }
 
-/* A DEVMEM record for pages [first, first + count) into @buf. */
-static size_t migdev_enc_pages(struct migdev_stream_enc *enc, u8 *buf,
-			       u64 first, u32 count)
+/*
+ * A DEVMEM record for pages [first, first + count): made in @buf (its
+ * size in *@len), or left to the caller in @run.
+ */
+static void migdev_enc_pages(struct migdev_stream_enc *enc, u8 *buf,
+			     size_t *len, struct migdev_stream_run *run,
+			     u64 first, u32 count)
 {
 	enc->sent_end = max_t(u64, enc->sent_end, first + count);
-	return migdev_stream_put_devmem(buf, enc->minor, first, count,
+	if (run) {
+		run->first = first;
+		run->count = count;
+		return;
+	}
+	*len = migdev_stream_put_devmem(buf, enc->minor, first, count,
 					enc->ops->read, enc->priv);
 }
 
@@ -178,33 +187,27 @@ u64 migdev_stream_enc_zero_left(const struct migdev_stream_enc *enc)
 	return enc->zero_end - enc->zero_cursor;
 }
 
-/* The next run of collected dirty pages into @buf: its size, or 0. */
-static size_t migdev_enc_dirty(struct migdev_stream_enc *enc, u8 *buf)
+/* The next run of collected dirty pages, at most @max: false if none. */
+static bool migdev_enc_dirty(struct migdev_stream_enc *enc, u8 *buf,
+			     size_t *len, struct migdev_stream_run *run,
+			     u32 max)
 {
 	unsigned long first, end;
 	u32 count;
 
 	if (!enc->dirty_pending)
-		return 0;
+		return false;
 	first = find_first_bit(enc->dirty, enc->nbits);
 	end = find_next_zero_bit(enc->dirty, enc->nbits, first);
-	count = min_t(unsigned long, end - first, MIGDEV_REC_MAX_PAGES);
+	count = min_t(unsigned long, end - first, max);
 	bitmap_clear(enc->dirty, first, count);
 	enc->dirty_pending -= count;
-	return migdev_enc_pages(enc, buf, first, count);
+	migdev_enc_pages(enc, buf, len, run, first, count);
+	return true;
 }
 
-/**
- * migdev_stream_enc_next() - the next piece of the stream
- * @enc: encoder
- * @buf: MIGDEV_STREAM_ENC_BUF bytes
- * @len: bytes put in @buf
- *
- * Return: 0 with a piece in @buf; -ENOMSG when the device runs (pre-copy)
- * and nothing is new; 1 once END went out.
- */
-int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
-			   size_t *len)
+static int migdev_enc_step(struct migdev_stream_enc *enc, void *buf,
+			   size_t *len, struct migdev_stream_run *run, u32 max)
 {
 	u32 count;
 	u64 first;
@@ -228,17 +231,15 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 		return 0;
 	}
 	if (!enc->initial_done) {
-		count = enc->ops->next_run(enc->priv, enc->cursor,
-					   MIGDEV_REC_MAX_PAGES, &first);
+		count = enc->ops->next_run(enc->priv, enc->cursor, max, &first);
 		if (count) {
 			enc->cursor = first + count;
-			*len = migdev_enc_pages(enc, buf, first, count);
+			migdev_enc_pages(enc, buf, len, run, first, count);
 			return 0;
 		}
 		enc->initial_done = true;
 	}
-	*len = migdev_enc_dirty(enc, buf);
-	if (*len)
+	if (migdev_enc_dirty(enc, buf, len, run, max))
 		return 0;
 	if (!enc->stop_copy || !enc->stop_collected) {
 		/*
@@ -252,7 +253,7 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 			enc->stop_collected = true;
 		if (enc->dirty_pending) {
 			enc->rounds++;
-			*len = migdev_enc_dirty(enc, buf);
+			migdev_enc_dirty(enc, buf, len, run, max);
 			return 0;
 		}
 		if (!enc->stop_copy)
@@ -271,6 +272,78 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 		return 0;
 	}
 	return 1;
+}
+
+/**
+ * migdev_stream_enc_next() - the next piece of the stream
+ * @enc: encoder
+ * @buf: MIGDEV_STREAM_ENC_BUF bytes
+ * @len: bytes put in @buf
+ *
+ * Return: 0 with a piece in @buf; -ENOMSG when the device runs (pre-copy)
+ * and nothing is new; 1 once END went out.
+ */
+int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
+			   size_t *len)
+{
+	return migdev_enc_step(enc, buf, len, NULL, MIGDEV_REC_MAX_PAGES);
+}
+
+/**
+ * migdev_stream_enc_next_run() - the next piece, a DEVMEM record's pages
+ *				  left to the caller
+ * @enc: encoder
+ * @buf: MIGDEV_STREAM_ENC_BUF bytes
+ * @len: bytes put in @buf
+ * @run: if the piece is a DEVMEM record: its pages, which the caller makes
+ *	 into one (migdev_stream_devmem_head()); else @run->count is 0.
+ *	 NULL: the record is made in @buf
+ * @max: the most pages that record may have, 1..MIGDEV_REC_MAX_PAGES
+ *
+ * As migdev_stream_enc_next(), except that a DEVMEM record has at most
+ * @max pages and, given @run, is not made here, so that its pages can go
+ * straight from device memory to where the record goes, in one pass that
+ * copies and checksums them.  The encoder counts the record as sent.
+ *
+ * Return: as migdev_stream_enc_next().
+ */
+int migdev_stream_enc_next_run(struct migdev_stream_enc *enc, void *buf,
+			       size_t *len, struct migdev_stream_run *run,
+			       u32 max)
+{
+	if (run)
+		run->count = 0;
+	max = min_t(u32, max, MIGDEV_REC_MAX_PAGES);
+	return migdev_enc_step(enc, buf, len, run, max_t(u32, max, 1));
+}
+
+/**
+ * migdev_stream_devmem_head() - the headers of a DEVMEM record made by hand
+ * @buf: MIGDEV_STREAM_DEVMEM_HEAD bytes: the record's header, then its
+ *	 struct migdev_rec_devmem
+ * @minor: the stream's minor version
+ * @first: the record's first page
+ * @count: its pages
+ * @sum: the payload's checksum (migdev_stream_sum() of @buf's last
+ *	 sizeof(struct migdev_rec_devmem) bytes and the pages that follow);
+ *	 pass 0 and call again with it: the struct, which the checksum
+ *	 covers, is set on the first call already
+ */
+void migdev_stream_devmem_head(void *buf, u16 minor, u64 first, u32 count,
+			       u64 sum)
+{
+	struct migdev_stream_record *r = buf;
+	struct migdev_rec_devmem *d = (void *)(r + 1);
+
+	d->first = cpu_to_le64(first);
+	d->count = cpu_to_le32(count);
+	d->reserved = 0;
+	r->tag = cpu_to_le32(MIGDEV_TAG_DEVMEM);
+	r->flags = 0;
+	r->size = cpu_to_le64(sizeof(*d) +
+			      ((u64)count << MIGDEV_STREAM_PAGE_SHIFT));
+	r->crc = cpu_to_le32(lower_32_bits(sum));
+	r->crc_hi = cpu_to_le32(upper_32_bits(sum));
 }
 
 /**

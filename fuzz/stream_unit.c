@@ -838,6 +838,105 @@ static void test_encoder(void)
  * only what is present now, and the decoder ends with the source's
  * memory; after the stop's last collection a discard changes nothing.
  */
+/*
+ * Encode a stop-copy stream of @mem with DEVMEM records of at most @max
+ * pages into @out: made by the encoder (@by_hand false), or left to the
+ * caller (migdev_stream_enc_next_run()) and made here as migfile.c makes
+ * them, the checksum streamed over the struct and then the pages.
+ */
+static int enc_runs(struct fake_mem *mem, const struct sg_buf *st, u32 max,
+		    bool by_hand, struct sg_buf *out, u8 *buf)
+{
+	const struct migdev_geom *g = &sg_types[MIGDEV_TYPE_SMALL];
+	unsigned long dirty[1024 / FZ_BITS_PER_LONG] = {};
+	struct migdev_stream_enc enc;
+	struct migdev_stream_run run;
+	u8 head[MIGDEV_STREAM_DEVMEM_HEAD];
+	struct xxh64_state xs;
+	size_t len;
+	int ret;
+
+	migdev_stream_enc_init(&enc, &fake_ops, mem, g, MIGDEV_STREAM_MINOR,
+			       false, dirty);
+	migdev_stream_enc_stop(&enc, st->p, st->len);
+	while (!(ret = migdev_stream_enc_next_run(&enc, buf, &len,
+						  by_hand ? &run : NULL, max))) {
+		if (!by_hand || !run.count) {
+			sg_append(out, buf, len);
+			continue;
+		}
+		if (run.count > max)
+			return -1;
+		migdev_stream_devmem_head(head, enc.minor, run.first,
+					  run.count, 0);
+		fake_read(mem, run.first, run.count, buf);
+		xxh64_reset(&xs, 0);
+		xxh64_update(&xs, head + REC, sizeof(struct migdev_rec_devmem));
+		xxh64_update(&xs, buf, (size_t)run.count * 4096);
+		migdev_stream_devmem_head(head, enc.minor, run.first,
+					  run.count, xxh64_digest(&xs));
+		sg_append(out, head, sizeof(head));
+		sg_append(out, buf, (size_t)run.count * 4096);
+	}
+	return ret;
+}
+
+/*
+ * DEVMEM records of at most N pages, left to the caller to make (the
+ * data_fd's direct reads): the same stream as the encoder's own of the
+ * same limit, and, at 256, as migdev_stream_enc_next()'s.
+ */
+static void test_encoder_runs(void)
+{
+	const struct migdev_geom *g = &sg_types[MIGDEV_TYPE_SMALL];
+	static const u32 maxes[] = { 1, 7, 255, 256, 1000 };
+	unsigned long dirty[1024 / FZ_BITS_PER_LONG] = {};
+	static struct fake_mem mem, got;
+	struct migdev_stream_enc enc;
+	struct sg_buf st, a, b, ref;
+	unsigned int i, pieces = 0;
+	u8 *buf = malloc(MIGDEV_STREAM_ENC_BUF);
+
+	sg_init(&st, 1 << 20);
+	sg_init(&a, 8 << 20);
+	sg_init(&b, 8 << 20);
+	sg_init(&ref, 8 << 20);
+	mem.npages = g->devmem_size / 4096;
+	fake_set(mem.present, 0, 3);
+	fake_set(mem.present, 10, 1);
+	fake_set(mem.present, 300, 301);
+	sg_state(&st, g, true, NULL);
+	migdev_stream_enc_init(&enc, &fake_ops, &mem, g, MIGDEV_STREAM_MINOR,
+			       false, dirty);
+	migdev_stream_enc_stop(&enc, st.p, st.len);
+	enc_run(&enc, &ref, buf, &pieces);
+	for (i = 0; i < ARRAY_SIZE(maxes); i++) {
+		struct sink sink = {};
+		int r1, r2, ret;
+
+		a.len = 0;
+		b.len = 0;
+		memset(got.present, 0, sizeof(got.present));
+		r1 = enc_runs(&mem, &st, maxes[i], false, &a, buf);
+		r2 = enc_runs(&mem, &st, maxes[i], true, &b, buf);
+		sink.seen = got.present;
+		ret = decode(&dec, &sink, g, MIGDEV_STREAM_MINOR, b.p, b.len,
+			     CUT_RANDOM);
+		result(r1 == 1 && r2 == 1 && a.len == b.len &&
+		       !memcmp(a.p, b.p, a.len) && !ret && sink.pages == 305 &&
+		       !sink.bad &&
+		       (maxes[i] < 256 || (b.len == ref.len &&
+					   !memcmp(b.p, ref.p, b.len))),
+		       "encoder: records of at most %u pages made by the caller (%zu bytes, %d: %s)",
+		       maxes[i], b.len, ret, dec.err);
+	}
+	sg_free(&st);
+	sg_free(&a);
+	sg_free(&b);
+	sg_free(&ref);
+	free(buf);
+}
+
 static void test_encoder_discard(void)
 {
 	const struct migdev_geom *g = &sg_types[MIGDEV_TYPE_SMALL];
@@ -916,6 +1015,7 @@ int main(void)
 	test_valid();
 	test_bad();
 	test_encoder();
+	test_encoder_runs();
 	test_encoder_discard();
 	printf("1..%u\n", nr_test);
 	free(payload);

@@ -4,7 +4,11 @@
  *
  * Saving hands out the stream the encoder (emul/stream_enc.c) produces a
  * record at a time into a buffer of one record, from the header through
- * device memory to the device state and END.  In pre-copy it first sends
+ * device memory to the device state and END.  A read() gets DEVMEM
+ * records (from stream 1.4) without that buffer, as many pages in each
+ * as it has room for: they go straight from device memory to the user,
+ * copied and checksummed in one pass (sumcopy.c), and the record's header
+ * after them.  In pre-copy it first sends
  * every page ever written (the initial pass) and then, each time it runs
  * dry, collects the dirty bitmap and sends what changed since; with
  * nothing new, read() returns -ENOMSG.  Stop-copy takes the device state
@@ -37,11 +41,13 @@
 #include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
+#include <linux/xxhash.h>
 
 #include "migdev.h"
 #include "migdev_vfio_compat.h"
@@ -65,8 +71,9 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
  * struct migdev_save - a saving data_fd
  * @filp: the file
  * @mvdev: its device; touched only under @lock, and not once @disabled
- * @read_lock: serialises read() calls; owns @buf, @len and @pos (held
- *	       across the copy to the user, never by the state machine)
+ * @read_lock: serialises read() calls; owns @buf, @len, @pos and @run
+ *	       (held across the copy to the user, never by the state
+ *	       machine)
  * @lock: protects everything below
  * @wq: poll(); woken when the device dirties device memory, stops, or
  *	the file is disabled
@@ -75,6 +82,7 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
  * @buf: the record being handed out
  * @len: bytes in @buf
  * @pos: bytes of @buf already read
+ * @run: the pages of a DEVMEM record going straight to the user
  * @dirty: the encoder's dirty bitmap
  * @state: the device-state records, taken when the device stopped
  * @sent: bytes read so far
@@ -96,6 +104,7 @@ struct migdev_save {
 	u8 *buf;
 	size_t len;
 	size_t pos;
+	struct page **run;
 	unsigned long *dirty;
 	u8 *state;
 	u64 sent;
@@ -151,15 +160,122 @@ static void migdev_save_free(struct migdev_save *s)
 	kvfree(s->buf);
 	kvfree(s->state);
 	bitmap_free(s->dirty);
+	kfree(s->run);
 	s->buf = NULL;
 	s->state = NULL;
 	s->dirty = NULL;
+	s->run = NULL;
+}
+
+/* The room a read must have for a DEVMEM record of one page. */
+#define MIGDEV_SAVE_RUN_MIN	(MIGDEV_STREAM_DEVMEM_HEAD + PAGE_SIZE)
+
+/*
+ * The next piece, with the user's buffer @to to fill: a DEVMEM record goes
+ * straight to the user (*@run, its pages held in s->run) if the read is a
+ * user's, with as many pages as it has room for; anything else, and a
+ * record of one page where it has not room for that, in s->buf (so a read
+ * is never short, and costs at most a page through the buffer).
+ */
+static int migdev_save_next(struct migdev_save *s, struct iov_iter *to,
+			    struct migdev_stream_run *run)
+{
+	size_t room = iov_iter_count(to);
+	int ret;
+
+	lockdep_assert_held(&s->lock);
+	run->count = 0;
+	if (s->enc.minor < MIGDEV_STREAM_MINOR_XXH64 || !iter_is_ubuf(to) ||
+	    !s->run)
+		return migdev_save_refill(s);
+	s->pos = 0;
+	if (room < MIGDEV_SAVE_RUN_MIN)
+		return migdev_stream_enc_next_run(&s->enc, s->buf, &s->len,
+						  NULL, 1);
+	ret = migdev_stream_enc_next_run(&s->enc, s->buf, &s->len, run,
+					 (room - MIGDEV_STREAM_DEVMEM_HEAD) >>
+					 PAGE_SHIFT);
+	if (!ret && run->count)
+		migdev_devmem_get_run(&s->mvdev->emul.devmem, run->first,
+				      run->count, s->run);
+	return ret;
+}
+
+/* The encoder's page reader, from the pages a run holds. */
+static void migdev_save_run_read(void *priv, u64 first, u32 count, void *buf)
+{
+	struct page **pages = priv;
+	u32 i;
+
+	for (i = 0; i < count; i++, buf += PAGE_SIZE)
+		if (pages[i])
+			memcpy_from_page(buf, pages[i], 0, PAGE_SIZE);
+		else
+			memset(buf, 0, PAGE_SIZE);
+}
+
+/*
+ * A DEVMEM record of @run's pages (held in s->run) to the user: the pages
+ * after the headers' room, copied and checksummed in one pass, then the
+ * headers.  Returns the record's size, or -EFAULT with the record made in
+ * s->buf instead, from the same pages, for the bytes the user could take.
+ */
+static ssize_t migdev_save_run_to_user(struct migdev_save *s,
+				       struct iov_iter *to,
+				       const struct migdev_stream_run *run)
+{
+	u8 head[MIGDEV_STREAM_DEVMEM_HEAD];
+	u8 __user *ubuf = iter_iov_addr(to);
+	size_t size = MIGDEV_STREAM_DEVMEM_HEAD +
+		      ((size_t)run->count << PAGE_SHIFT);
+	struct xxh64_state st;
+	int ret = 0;
+	u32 i;
+
+	migdev_stream_devmem_head(head, s->enc.minor, run->first, run->count,
+				  0);
+	xxh64_reset(&st, 0);
+	xxh64_update(&st, head + sizeof(struct migdev_stream_record),
+		     sizeof(struct migdev_rec_devmem));
+	for (i = 0; i < run->count && !ret; i++) {
+		u8 __user *dst = ubuf + MIGDEV_STREAM_DEVMEM_HEAD +
+				 ((size_t)i << PAGE_SHIFT);
+		struct page *page = s->run[i];
+		void *src;
+
+		if (!page) {
+			ret = migdev_sumcopy_to_user(&st, dst,
+						     page_address(ZERO_PAGE(0)),
+						     PAGE_SIZE);
+			continue;
+		}
+		src = kmap_local_page(page);
+		ret = migdev_sumcopy_to_user(&st, dst, src, PAGE_SIZE);
+		kunmap_local(src);
+	}
+	if (!ret) {
+		migdev_stream_devmem_head(head, s->enc.minor, run->first,
+					  run->count, xxh64_digest(&st));
+		if (copy_to_user(ubuf, head, sizeof(head)))
+			ret = -EFAULT;
+	}
+	if (ret) {
+		s->len = migdev_stream_put_devmem(s->buf, s->enc.minor,
+						  run->first, run->count,
+						  migdev_save_run_read, s->run);
+		s->pos = 0;
+	} else {
+		iov_iter_advance(to, size);
+	}
+	migdev_devmem_put_run(s->run, run->count);
+	return ret ? ret : size;
 }
 
 /*
  * Hand out the stream into @to, as far as it goes now.  The record in
- * s->buf changes only in migdev_save_refill(), under read_lock, so it is
- * copied to the user without s->lock.
+ * s->buf changes only in migdev_save_next(), under read_lock, so it is
+ * copied to the user without s->lock; so are a run's pages, which the
+ * run holds.
  */
 static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 {
@@ -170,23 +286,31 @@ static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 	if (mutex_lock_killable(&s->read_lock))
 		return -EINTR;
 	while (len) {
-		size_t n = 0, c;
+		struct migdev_stream_run run = {};
+		size_t n, c;
+		ssize_t r;
 
 		mutex_lock(&s->lock);
 		if (s->disabled)
 			ret = -ENODEV;
 		else if (s->pos == s->len)
-			ret = migdev_save_refill(s);
-		if (!ret)
-			n = min(len, s->len - s->pos);
+			ret = migdev_save_next(s, to, &run);
 		mutex_unlock(&s->lock);
 		if (ret)
 			break;
 
-		c = copy_to_iter(s->buf + s->pos, n, to);
+		r = run.count ? migdev_save_run_to_user(s, to, &run) : 0;
+		if (r > 0) {
+			n = r;
+			c = r;
+		} else {
+			/* Also a run that faulted: it waits in s->buf. */
+			n = min(len, s->len - s->pos);
+			c = copy_to_iter(s->buf + s->pos, n, to);
+			s->pos += c;
+		}
 
 		mutex_lock(&s->lock);
-		s->pos += c;
 		s->sent += c;
 		if (!s->enc.stop_copy)
 			s->precopy_sent += c;
@@ -443,8 +567,10 @@ struct file *migdev_save_open(struct migdev_device *mvdev, bool precopy)
 	init_waitqueue_head(&s->wq);
 	s->mvdev = mvdev;
 	s->buf = kvmalloc(MIGDEV_STREAM_ENC_BUF, GFP_KERNEL_ACCOUNT);
+	s->run = kcalloc(MIGDEV_REC_MAX_PAGES, sizeof(*s->run),
+			 GFP_KERNEL_ACCOUNT);
 	s->dirty = bitmap_zalloc(nbits, GFP_KERNEL_ACCOUNT);
-	if (!s->buf || !s->dirty)
+	if (!s->buf || !s->run || !s->dirty)
 		goto out_free;
 	migdev_stream_enc_init(&s->enc, &migdev_devmem_src_ops,
 			       &mvdev->emul.devmem, &mvdev->emul.geom,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -551,6 +552,121 @@ TEST_F_TIMEOUT(stream, record_checksums, 120)
 	expect_refused(_metadata, self, self->out, self->len, 32768, -EBADMSG,
 		       "XXH64's high half flipped");
 	free(s);
+}
+
+/* The destination has the fixture's source state (its pages and scratch). */
+static void expect_dst_has_src(struct __test_metadata *_metadata,
+			       struct _test_data_stream *self)
+{
+	uint8_t b;
+	unsigned int i;
+
+	EXPECT_EQ(0x5ca1ab1e, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(1, mdl_pread(&self->dst, BAR2, ((uint64_t)i * 3 << 12) + 4095,
+				       &b, 1));
+		EXPECT_EQ(0x10 + i, b);
+	}
+}
+
+/*
+ * Save the source into @out with reads of @sizes (cycled) into @rbuf,
+ * each of which must be whole but at the end; the bytes read.
+ */
+static size_t save_in_reads(struct __test_metadata *_metadata,
+			    struct _test_data_stream *self, uint8_t *rbuf,
+			    const size_t *sizes, unsigned int nsizes, bool whole)
+{
+	size_t done = 0, short_at = 0;
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	if (__mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP_COPY, &fd))
+		return 0;
+	for (i = 0; ; i++) {
+		size_t want = sizes[i % nsizes];
+
+		n = read(fd, rbuf, want);
+		if (n <= 0)
+			break;
+		/* Short only at the end: nothing may follow a short read. */
+		if (whole) {
+			EXPECT_EQ(0, short_at)
+				TH_LOG("read %zu was short, read %u got %zd", short_at, i, n);
+		}
+		if ((size_t)n != want)
+			short_at = i + 1;
+		if (done + n > (size_t)self->len + (1 << 20))
+			break;
+		memcpy(self->out + done, rbuf, n);
+		done += n;
+	}
+	EXPECT_EQ(0, n) TH_LOG("read %u: errno %d", i, errno);
+	close(fd);
+	EXPECT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	return done;
+}
+
+/*
+ * From stream 1.4 a read gets device memory straight from the device,
+ * checksummed as it is copied, as many pages in a record as the read has
+ * room for.  Reads of any size are still whole (the last page that does
+ * not fit goes through the file's buffer); a read whose buffer faults
+ * midway returns what it copied and loses nothing; and a read into a
+ * mapping of the device's own memory, whose fault takes the device
+ * memory's lock, completes.
+ */
+TEST_F_TIMEOUT(stream, direct_reads, 300)
+{
+	static const size_t sizes[] = {
+		1 << 20, 4095, 40 + 4096, 40 + 4096 + 1, 100, 3 * 4096 + 77,
+		64, 1,
+	};
+	size_t pg = 4096, three = 3 * pg, len;
+	uint8_t *rbuf, *p, *bar2;
+	ssize_t n;
+	int fd;
+
+	rbuf = malloc(1 << 20);
+	ASSERT_NE(NULL, rbuf);
+	len = save_in_reads(_metadata, self, rbuf, sizes, ARRAY_SIZE(sizes), true);
+	ASSERT_GT(len, 8 * 4096);
+	ASSERT_EQ(0, mdl_load(&self->dst, self->out, len, 32768));
+	expect_dst_has_src(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	free(rbuf);
+
+	/* Three pages, the last one not accessible: every read faults. */
+	p = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + 2 * pg, pg, PROT_NONE));
+	len = save_in_reads(_metadata, self, p, &three, 1, false);
+	ASSERT_GT(len, 8 * 4096);
+	ASSERT_EQ(0, mdl_load(&self->dst, self->out, len, 32768))
+		TH_LOG("the reads that faulted lost or changed bytes");
+	expect_dst_has_src(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	munmap(p, 3 * pg);
+
+	/* Into the source's own device memory, past its data. */
+	bar2 = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->src.fd, mdl_region_off(BAR2));
+	ASSERT_NE(MAP_FAILED, bar2);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP_COPY, &fd));
+	n = read(fd, bar2 + (2 << 20), 1 << 20);
+	ASSERT_GT(n, 8 * 4096);
+	memcpy(self->out, bar2 + (2 << 20), n);
+	len = n;
+	while ((n = read(fd, self->out + len, 1 << 20)) > 0)
+		len += n;
+	EXPECT_EQ(0, n);
+	close(fd);
+	munmap(bar2, 4 << 20);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, mdl_load(&self->dst, self->out, len, 1 << 20));
+	expect_dst_has_src(_metadata, self);
 }
 
 /* A source can emit 1.0; a destination limited to 1.0 refuses newer ones. */

@@ -18,6 +18,7 @@
 
 struct page {
 	void *addr;
+	int ref;
 };
 
 static inline struct page *alloc_page(gfp_t gfp)
@@ -33,13 +34,27 @@ static inline struct page *alloc_page(gfp_t gfp)
 	}
 	if (gfp & __GFP_ZERO)
 		memset(p->addr, 0, PAGE_SIZE);
+	p->ref = 1;
 	return p;
+}
+
+/* A reference: the page goes when the last one does. */
+static inline void get_page(struct page *p)
+{
+	p->ref++;
+}
+
+static inline void put_page(struct page *p)
+{
+	if (--p->ref)
+		return;
+	free(p->addr);
+	free(p);
 }
 
 static inline void __free_page(struct page *p)
 {
-	free(p->addr);
-	free(p);
+	put_page(p);
 }
 
 static inline void *page_address(const struct page *p)
