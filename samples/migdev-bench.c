@@ -14,10 +14,15 @@
  *    memcpy(); stop-copy bytes after pre-copy converged on an idle
  *    instance with 256 MiB of device memory all written; and the time of
  *    the RUNNING -> RUNNING_P2P arc (quiesce) with a 4 KiB and with a
- *    1 GiB descriptor in flight.
+ *    1 GiB descriptor in flight;
+ *  - scale: the time to create the 1000th instance against the 10th (the
+ *    medians of the ten around each), and the kernel memory an idle
+ *    instance costs (slab, vmalloc and per-CPU memory, from /proc/meminfo,
+ *    over 1000 of them).
  *
  * "migdev-bench stream" measures the migration figures only (to profile
- * them: perf record -g -- migdev-bench stream).
+ * them: perf record -g -- migdev-bench stream), "migdev-bench scale" the
+ * scale figures only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +216,89 @@ static void migration_figures(void)
 	free(buf);
 }
 
+/*
+ * Kernel memory that instances take, in KiB, from /proc/meminfo: slab
+ * (unreclaimable: reclaimable slab is the dentry and inode cache that
+ * looking at sysfs fills), vmalloc, per-CPU, into @kib[].
+ */
+#define NR_KEYS	3
+static const char *const kernel_keys[NR_KEYS] = {
+	"SUnreclaim:", "VmallocUsed:", "Percpu:",
+};
+
+static void kernel_kib(long long kib[NR_KEYS])
+{
+	char line[256];
+	unsigned int i;
+	long long v;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	memset(kib, 0, NR_KEYS * sizeof(*kib));
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < NR_KEYS; i++)
+			if (!strncmp(line, kernel_keys[i], strlen(kernel_keys[i])) &&
+			    sscanf(line + strlen(kernel_keys[i]), "%lld", &v) == 1)
+				kib[i] = v;
+	fclose(f);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of @n creation times from @t. */
+static double median(const double *t, int n)
+{
+	double c[16];
+
+	memcpy(c, t, n * sizeof(*t));
+	qsort(c, n, sizeof(*c), cmp_d);
+	return c[n / 2];
+}
+
+#define NR_SCALE	1000
+
+/* Create 1000 small instances, timing each; then remove them. */
+static void scale_figures(void)
+{
+	static char uuids[NR_SCALE][MDL_UUID_LEN];
+	static double t[NR_SCALE];
+	long long before[NR_KEYS], after[NR_KEYS], total = 0;
+	int i, made;
+
+	kernel_kib(before);
+	for (made = 0; made < NR_SCALE; made++) {
+		double t0 = mdl_now();
+
+		if (__mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, uuids[made]))
+			break;
+		t[made] = mdl_now() - t0;
+	}
+	kernel_kib(after);
+	for (i = 0; i < NR_KEYS; i++)
+		total += after[i] - before[i];
+	if (made == NR_SCALE) {
+		printf("creating instances: the 10th %.0f us, the 1000th %.0f us, ratio %.2f\n",
+		       median(t + 5, 10) * 1e6, median(t + NR_SCALE - 10, 10) * 1e6,
+		       median(t + NR_SCALE - 10, 10) / median(t + 5, 10));
+		printf("kernel memory per idle instance: %.1f KiB (", (double)total / made);
+		for (i = 0; i < NR_KEYS; i++)
+			printf("%s%.*s %.1f", i ? ", " : "",
+			       (int)strlen(kernel_keys[i]) - 1, kernel_keys[i],
+			       (double)(after[i] - before[i]) / made);
+		printf("; %d instances)\n", made);
+	} else {
+		printf("creating instances: stopped at %d\n", made);
+	}
+	for (i = 0; i < made; i++)
+		mdl_remove(uuids[i]);
+}
+
 int main(int argc, char **argv)
 {
 	struct mdl_dma a, b, big;
@@ -227,8 +315,12 @@ int main(int argc, char **argv)
 		migration_figures();
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "scale")) {
+		scale_figures();
+		return 0;
+	}
 	if (argc > 1) {
-		fprintf(stderr, "usage: %s [stream]\n", argv[0]);
+		fprintf(stderr, "usage: %s [stream|scale]\n", argv[0]);
 		return 2;
 	}
 	mdl_create(mdl_parent(), MIGDEV_TYPE_MEDIUM, uuid);
@@ -333,5 +425,6 @@ int main(int argc, char **argv)
 	mdl_close(&d);
 	mdl_remove(uuid);
 	migration_figures();
+	scale_figures();
 	return 0;
 }
