@@ -31,6 +31,10 @@ int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
 	e->geom = *geom;
 	e->host = host;
 	e->host_priv = host_priv;
+	e->queues = kcalloc(geom->nr_queues, sizeof(*e->queues),
+			    GFP_KERNEL_ACCOUNT);
+	if (!e->queues)
+		return -ENOMEM;
 	mutex_init(&e->lock);
 	atomic_set(&e->lock_waiters, 0);
 	init_waitqueue_head(&e->lock_wq);
@@ -39,6 +43,8 @@ int migdev_emul_init(struct migdev_emul *e, const struct migdev_geom *geom,
 				 host_priv);
 	if (ret) {
 		mutex_destroy(&e->lock);
+		kfree(e->queues);
+		e->queues = NULL;
 		return ret;
 	}
 	/* The clock starts at 0; again for each user (migdev_emul_open()). */
@@ -55,6 +61,8 @@ void migdev_emul_fini(struct migdev_emul *e)
 {
 	migdev_devmem_fini(&e->devmem);
 	mutex_destroy(&e->lock);
+	kfree(e->queues);
+	e->queues = NULL;
 }
 
 /* A user that waited for the lock has it, or gave up: the last wakes the engine. */

@@ -498,7 +498,7 @@ bool migdev_engine_step(struct migdev_emul *e)
 void migdev_engine_reset_locked(struct migdev_emul *e)
 {
 	lockdep_assert_held(&e->lock);
-	memset(e->queues, 0, sizeof(e->queues));
+	memset(e->queues, 0, e->geom.nr_queues * sizeof(*e->queues));
 	e->rr = 0;
 }
 

@@ -14,6 +14,7 @@ static inline void *kvmalloc(size_t n, gfp_t gfp)
 #define kmalloc(n, gfp)		kvmalloc(n, gfp)
 #define kzalloc(n, gfp)		kvmalloc(n, (gfp) | __GFP_ZERO)
 #define kvzalloc(n, gfp)	kvmalloc(n, (gfp) | __GFP_ZERO)
+#define kcalloc(n, size, gfp)	kvmalloc((size_t)(n) * (size), (gfp) | __GFP_ZERO)
 #define kfree(p)		free(p)
 #define kvfree(p)		free(p)
 
