@@ -23,7 +23,10 @@
  *
  * "migdev-bench stream" measures the migration figures only (to profile
  * them: perf record -g -- migdev-bench stream), "migdev-bench scale" the
- * scale figures only.
+ * scale figures only, and "migdev-bench sweep" the curves that
+ * scripts/plots.sh draws: DMA copy and memcpy() throughput against the
+ * transfer size, quiesce time against the bytes of the descriptor in
+ * flight, and data_fd read throughput against the read size.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +322,97 @@ static void scale_figures(void)
 		mdl_remove(uuids[i]);
 }
 
+/*
+ * The curves, as columns for gnuplot (scripts/plots.sh): each section
+ * starts with "# sweep NAME" and a "# " line naming its columns.
+ */
+static void sweep_figures(void)
+{
+	static const size_t rsizes[] = {
+		4096, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20,
+	};
+	size_t size, devmem = 64 * MB, n, done;
+	char uuid[MDL_UUID_LEN];
+	struct mdl_dma a, b;
+	struct mdl_queue q;
+	struct mdl_dev d;
+	struct migdev_desc desc;
+	uint8_t *buf;
+	double t0, dma, mem, t;
+	unsigned int i;
+	int reps, fd, k;
+
+	mdl_create(mdl_parent(), MIGDEV_TYPE_XLARGE, uuid);
+	mdl_open(uuid, &d);
+	mdl_bus_master(&d, 1);
+	mdl_queue_init(&d, 0, 64, &q);
+	mdl_dma_map(&d, COPY_SIZE, &a);
+	mdl_dma_map(&d, COPY_SIZE, &b);
+	memset(a.va, 0x5a, COPY_SIZE);
+	memset(b.va, 0, COPY_SIZE);
+
+	printf("# sweep dma\n# bytes dma_copy_MiBps memcpy_MiBps\n");
+	for (size = 4096; size <= COPY_SIZE; size *= 4) {
+		reps = COPY_SIZE / size;
+		dma_rate(&q, mdl_desc(MIGDEV_OP_COPY, a.iova, b.iova, size, 0), 1);
+		dma = dma_rate(&q, mdl_desc(MIGDEV_OP_COPY, a.iova, b.iova, size, 0),
+			       reps);
+		t0 = mdl_now();
+		for (k = 0; k < reps; k++) {
+			memcpy(b.va, a.va, size);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		}
+		mem = (double)size * reps / (mdl_now() - t0) / MB;
+		printf("%zu %.1f %.1f\n", size, dma, mem);
+	}
+
+	/* Quiesce with descriptors of growing size in flight. */
+	printf("\n\n# sweep quiesce\n# bytes_in_flight quiesce_us\n");
+	for (size = 4096; size <= MIGDEV_MAX_XFER; size *= 8) {
+		double us[5];
+
+		for (k = 0; k < 5; k++) {
+			desc = size <= COPY_SIZE ?
+			       mdl_desc(MIGDEV_OP_COPY, a.iova, b.iova, size, 0) :
+			       mdl_desc(MIGDEV_OP_DEV_CRC32C, 0, 0, size, 0);
+			us[k] = quiesce_us(&d, &q, &desc);
+		}
+		printf("%zu %.1f\n", size, median(us, 5));
+	}
+
+	/* data_fd reads of growing size, STOP_COPY of 64 MiB written. */
+	buf = malloc(16 * MB);
+	if (!buf)
+		exit(1);
+	memset(buf, 0x3c, 16 * MB);
+	for (n = 0; n < devmem; n += 16 * MB)
+		mdl_pwrite(&d, VFIO_PCI_BAR2_REGION_INDEX, n, buf, 16 * MB);
+	printf("\n\n# sweep data_fd\n# read_bytes read_MiBps memcpy_MiBps\n");
+	for (i = 0; i < sizeof(rsizes) / sizeof(rsizes[0]); i++) {
+		ssize_t r;
+
+		if (__mdl_mig_set(&d, VFIO_DEVICE_STATE_STOP_COPY, &fd))
+			exit(1);
+		done = 0;
+		t0 = mdl_now();
+		while ((r = read(fd, buf, rsizes[i])) > 0)
+			done += r;
+		t = mdl_now() - t0;
+		close(fd);
+		__mdl_mig_set(&d, VFIO_DEVICE_STATE_RUNNING, NULL);
+		t0 = mdl_now();
+		for (n = 0; n + rsizes[i] <= COPY_SIZE; n += rsizes[i]) {
+			memcpy(buf, (uint8_t *)a.va + n, rsizes[i]);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		}
+		mem = (double)n / (mdl_now() - t0) / MB;
+		printf("%zu %.1f %.1f\n", rsizes[i], done / t / MB, mem);
+	}
+	free(buf);
+	mdl_close(&d);
+	mdl_remove(uuid);
+}
+
 int main(int argc, char **argv)
 {
 	struct mdl_dma a, b, big;
@@ -339,8 +433,12 @@ int main(int argc, char **argv)
 		scale_figures();
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "sweep")) {
+		sweep_figures();
+		return 0;
+	}
 	if (argc > 1) {
-		fprintf(stderr, "usage: %s [stream|scale]\n", argv[0]);
+		fprintf(stderr, "usage: %s [stream|scale|sweep]\n", argv[0]);
 		return 2;
 	}
 	mdl_create(mdl_parent(), MIGDEV_TYPE_MEDIUM, uuid);

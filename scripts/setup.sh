@@ -55,9 +55,10 @@ kver=${kpkg#linux-image-}
 # clang, libFuzzer's runtime (libclang-rt-dev) and llvm (llvm-symbolizer,
 # for sanitizer reports): fuzz/, the stream decoder's fuzzer.  mmdebstrap:
 # the newest stack's trixie userspace (scripts/newest-kernel.sh --root).
+# gnuplot-nox: the performance curves (scripts/plots.sh).
 pkgs=(build-essential bc kmod cpio xz-utils zstd busybox-static sparse
       python3 "linux-image-$kver" "linux-headers-$kver" linux-source-6.12 socat
-      mdevctl clang libclang-rt-dev llvm mmdebstrap)
+      mdevctl clang libclang-rt-dev llvm mmdebstrap gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
