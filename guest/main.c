@@ -26,7 +26,11 @@
  *   of its clock a device discards its memory (MIGDEV_REG_DEVMEM_CTRL),
  *   as a driver that reinitialises its use of the device does: BAR2 must
  *   read zeros at once, and the shadow copy starts again from zeros.  In
- *   a migration this is a reconfiguration (VFIO_PRECOPY_INFO_REINIT).
+ *   a migration this is a reconfiguration (VFIO_PRECOPY_INFO_REINIT);
+ * - with "nodev=1", and no device, it loops over guest RAM alone (each
+ *   iteration writes 64 KiB of a 1 MiB area and checks the 64 KiB written
+ *   before): the same guest without the device, to compare migrations
+ *   with and without one (pingpong.py --devices 0).
  *
  * The machine itself (serial console, PCI configuration space, the IDT
  * and local APIC, CRC-32C) is os.c's; this file is the workload.
@@ -577,9 +581,45 @@ static void dev_init(u32 bdf, u64 ram_top)
 static const char progress[] =
 	"migdev-guest: iter %u ok clock_ms %llu irqs %u errs %u dma %llu discards %u\n";
 
+#define NODEV_AREA	(1 << 20)
+#define NODEV_CHUNK	65536
+static u32 nodev_ram[NODEV_AREA / 4] __aligned(4096);
+
+/* The word at @i of the chunk iteration @it wrote. */
+static u32 nodev_word(u32 it, u32 i)
+{
+	return it * 2654435761u ^ i;
+}
+
+/*
+ * No device: write a chunk of RAM, check the one written the iteration
+ * before (it may have crossed a migration), forever.
+ */
+static void nodev_loop(void)
+{
+	const u32 words = NODEV_CHUNK / 4, chunks = NODEV_AREA / NODEV_CHUNK;
+	u32 i, *c, *prev;
+
+	print("migdev-guest: no device: guest RAM only\n");
+	for (;;) {
+		iter++;
+		c = nodev_ram + (iter % chunks) * words;
+		for (i = 0; i < words; i++)
+			c[i] = nodev_word(iter, i);
+		prev = nodev_ram + ((iter - 1) % chunks) * words;
+		for (i = 0; iter > 1 && i < words; i++)
+			if (prev[i] != nodev_word(iter - 1, i))
+				fail_check("guest RAM", nodev_word(iter - 1, i),
+					   prev[i]);
+		if (iter % 64 == 0)
+			print(progress, iter, 0ULL, 0, 0, 0ULL, 0);
+	}
+}
+
 void guest_main(u32 mbi)
 {
 	u64 next_print = 0, ms, ram_top = 0x40000000ULL;
+	u32 nodev = 0;
 	int bdf;
 
 	serial_init();
@@ -597,12 +637,15 @@ void guest_main(u32 mbi)
 		if (ms)
 			print("migdev-guest: discarding device memory every %llu ms\n",
 			      ms);
+		nodev = cmdline_u32((const char *)((u32 *)mbi)[4], "nodev=");
 	}
 	for (bdf = pci_find(0); bdf >= 0 && nr_devs < MAX_DEVS;
 	     bdf = pci_find(bdf + 1)) {
 		cur = &devs[nr_devs++];
 		dev_init(bdf, ram_top);
 	}
+	if (!nr_devs && nodev)
+		nodev_loop();
 	if (!nr_devs)
 		fatal("no migdev device (1b36:0110) on bus 0");
 

@@ -14,7 +14,9 @@
 # the guest (instances in pairs), multifd, the device's migration states
 # as QEMU's VFIO_MIGRATION events show them, and a guest that discards its
 # device memory during pre-copy (a reconfiguration: REINIT with QEMU 11.1
-# on Linux 7.1 or later).  KTAP.
+# on Linux 7.1 or later).  Then ten hops with the device and ten of the
+# same guest without it, whose median downtimes it prints side by side.
+# KTAP.
 set -u
 
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -56,6 +58,14 @@ FLOWS=("ping_pong_${rounds}_round_trips:-n $((2 * rounds))"
        "multifd:-n 2 --multifd"
        "migration_events:-n 2 --migration-events"
        "discard_in_precopy:-n 6 --discard-ms 50 --max-bandwidth 16777216 --migration-events $reinit")
+# Downtime with the device against the same guest without it (its RAM
+# workload alone), one after the other: a figure, printed after the
+# flows, never judged.  Not on the debug kernel, whose hops say nothing
+# about downtime.
+case $(uname -r) in
+*debug*) ;;
+*) FLOWS+=("downtime_with_device:-n 10" "downtime_without_device:-n 10 --devices 0") ;;
+esac
 n=0 fail=0
 
 echo "TAP version 13"
@@ -69,5 +79,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	exit 0
 fi
 run_flows "$RES/qemu-pingpong" python3 "$PP"
+downtime_ratio "$RES/qemu-pingpong/downtime_with_device" \
+	"$RES/qemu-pingpong/downtime_without_device"
 echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ $fail = 0 ]

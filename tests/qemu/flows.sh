@@ -33,3 +33,20 @@ run_flows() {
 		fi
 	done
 }
+
+# downtime_ratio WITH_DIR WITHOUT_DIR: the median downtime of the hops in
+# each flow's hops.json, and their ratio, as a KTAP diagnostic (a figure:
+# nothing passes or fails on it).
+downtime_ratio() {
+	[ -e "$1/hops.json" ] && [ -e "$2/hops.json" ] || return 0
+	python3 - "$1/hops.json" "$2/hops.json" <<'EOF'
+import json, sys
+med = []
+for p in sys.argv[1:]:
+    d = sorted(h["downtime"] for h in json.load(open(p)))
+    med.append(d[len(d) // 2] if d else 0)
+r = med[0] / med[1] if med[1] else 0
+print(f"# figure: QEMU downtime per hop, median: with one migdev device "
+      f"{med[0]} ms, the same guest without it {med[1]} ms, ratio {r:.2f}")
+EOF
+}

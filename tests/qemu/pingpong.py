@@ -508,9 +508,11 @@ def main(flavour=None, argv=None):
     ap.add_argument("--guest", default=os.path.join(root, "guest/build/migdev-guest.elf"))
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--machine", default="pc")
-    ap.add_argument("--devices", type=int, default=1, choices=(1, 2),
+    ap.add_argument("--devices", type=int, default=1, choices=(0, 1, 2),
                     help="migdev devices in the guest (instances per side); "
-                    "the guest drives them in turn")
+                    "the guest drives them in turn; with 0 it works on its "
+                    "RAM alone (the same guest without the device, for "
+                    "downtime figures)")
     ap.add_argument("--initrd", help="with a Linux --guest: its initramfs "
                     "(samples/guest-driver/initramfs.sh)")
     ap.add_argument("--append", help="with a Linux --guest: its command line")

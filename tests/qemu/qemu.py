@@ -59,7 +59,8 @@ class Qemu:
             cmd += ["-initrd", args.initrd]
         append = " ".join(a for a in (
             args.append,
-            f"discard_ms={args.discard_ms}" if args.discard_ms else None) if a)
+            f"discard_ms={args.discard_ms}" if args.discard_ms else None,
+            "nodev=1" if not instances else None) if a)
         if append:
             cmd += ["-append", append]
         for k, u in enumerate(instances):
