@@ -87,12 +87,59 @@ static ssize_t migration_minor_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(migration_minor);
 
+/*
+ * Whether the instance offers VFIO_MIGRATION_PRE_COPY (1, the default) or
+ * migrates by stop-copy alone (0), as a device without pre-copy would:
+ * what pre-copy saves a VMM can be measured on one device.  Set while
+ * nobody has the device open: the VFIO core checks every arc against
+ * these flags, and they must not change under a migration.  vfio's
+ * dev_set lock is the one it holds to open and close the device.
+ */
+static ssize_t migration_precopy_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	struct migdev_device *mvdev = migdev_sysfs_dev(dev);
+
+	return sysfs_emit(buf, "%d\n",
+			  !!(READ_ONCE(mvdev->vdev.migration_flags) &
+			     VFIO_MIGRATION_PRE_COPY));
+}
+
+static ssize_t migration_precopy_store(struct device *dev,
+				       struct device_attribute *attr,
+				       const char *buf, size_t count)
+{
+	struct migdev_device *mvdev = migdev_sysfs_dev(dev);
+	struct vfio_device_set *dev_set = mvdev->vdev.dev_set;
+	u32 flags;
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	if (mutex_lock_killable(&dev_set->lock))
+		return -EINTR;
+	if (mvdev->vdev.open_count) {
+		dev_err_ratelimited(dev, "migration_precopy: the device is open; set it before the VMM opens it\n");
+		ret = -EBUSY;
+	} else {
+		flags = mvdev->vdev.migration_flags & ~VFIO_MIGRATION_PRE_COPY;
+		WRITE_ONCE(mvdev->vdev.migration_flags,
+			   flags | (on ? VFIO_MIGRATION_PRE_COPY : 0));
+	}
+	mutex_unlock(&dev_set->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(migration_precopy);
+
 static struct attribute *migdev_dev_attrs[] = {
 	&dev_attr_type.attr,
 	&dev_attr_queues.attr,
 	&dev_attr_devmem_size.attr,
 	&dev_attr_devmem_resident.attr,
 	&dev_attr_migration_minor.attr,
+	&dev_attr_migration_precopy.attr,
 	NULL,
 };
 

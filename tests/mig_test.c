@@ -91,6 +91,53 @@ TEST_F(mig, migration_feature)
 	EXPECT_EQ(S_RUNNING, mdl_mig_get(&self->src));
 }
 
+/*
+ * migration_precopy 0: the instance offers no PRE_COPY (the VFIO core
+ * then refuses the PRE_COPY states) and migrates by stop-copy alone, all
+ * its memory in it.  It changes only while nobody has the device open,
+ * and 1 gives PRE_COPY back.
+ */
+TEST_F(mig, precopy_switched_off)
+{
+	char path[256];
+	uint64_t flags;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/migdev/migration_precopy",
+		 self->su);
+	EXPECT_EQ(1, mdl_attr(self->su, "migration_precopy"));
+	/* Open: refused, nothing changed. */
+	EXPECT_EQ(-EBUSY, mdl_sysfs_write(path, "0"));
+	ASSERT_EQ(0, __mdl_mig_flags(&self->src, &flags));
+	EXPECT_TRUE(flags & VFIO_MIGRATION_PRE_COPY);
+
+	mdl_close(&self->src);
+	EXPECT_EQ(-EINVAL, mdl_sysfs_write(path, "maybe"));
+	ASSERT_EQ(0, mdl_sysfs_write(path, "0"));
+	EXPECT_EQ(0, mdl_attr(self->su, "migration_precopy"));
+	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
+	ASSERT_EQ(0, __mdl_mig_flags(&self->src, &flags));
+	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P, flags);
+	EXPECT_EQ(-EINVAL, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	EXPECT_EQ(S_RUNNING, mdl_mig_get(&self->src));
+	/* Stop-copy carries everything; the destination takes it. */
+	mdl_dirty_device(&self->src, 5);
+	mdl_write64(&self->src, MIGDEV_REG_SCRATCH, 0xfeedf00d);
+	self->len = mdl_save(&self->src, &self->stream, &self->cap);
+	ASSERT_GT(self->len, 5 * 4096);
+	ASSERT_EQ(0, mdl_load(&self->dst, self->stream, self->len, 65536));
+	EXPECT_EQ(0xfeedf00d, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
+
+	mdl_close(&self->src);
+	ASSERT_EQ(0, mdl_sysfs_write(path, "1"));
+	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
+	ASSERT_EQ(0, __mdl_mig_flags(&self->src, &flags));
+	EXPECT_TRUE(flags & VFIO_MIGRATION_PRE_COPY);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_PRE_COPY, &fd));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, S_RUNNING, NULL));
+}
+
 /* Go from RUNNING to @s; for RESUMING, bring the fd back. */
 static int goto_state(struct mdl_dev *d, uint32_t s, int *fd)
 {
