@@ -581,7 +581,7 @@ static void dev_init(u32 bdf, u64 ram_top)
 static const char progress[] =
 	"migdev-guest: iter %u ok clock_ms %llu irqs %u errs %u dma %llu discards %u\n";
 
-#define NODEV_AREA	(1 << 20)
+#define NODEV_AREA	0x100000
 #define NODEV_CHUNK	65536
 static u32 nodev_ram[NODEV_AREA / 4] __aligned(4096);
 

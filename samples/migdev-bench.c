@@ -12,8 +12,9 @@
  *  - migration: data_fd read throughput in PRE_COPY (the initial pass)
  *    and in STOP_COPY, and write throughput in RESUMING, each against
  *    memcpy() (the write also against memcpy() into memory that faults
- *    in as it is written, as a destination's does); stop-copy bytes after pre-copy converged on an idle
- *    instance with 256 MiB of device memory all written; and the time of
+ *    in as it is written, as a destination's does); stop-copy bytes
+ *    after pre-copy converged on an idle instance with 256 MiB of device
+ *    memory all written; and the time of
  *    the RUNNING -> RUNNING_P2P arc (quiesce) with a 4 KiB and with a
  *    1 GiB descriptor in flight;
  *  - scale: the time to create the 1000th instance against the 10th (the
@@ -36,6 +37,7 @@
 #include "migdev_lib.h"
 
 #define MB		(1024u * 1024)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define COPY_SIZE	(64 * MB)
 #define BIG		(256 * MB)
 
@@ -388,7 +390,7 @@ static void sweep_figures(void)
 	for (n = 0; n < devmem; n += 16 * MB)
 		mdl_pwrite(&d, VFIO_PCI_BAR2_REGION_INDEX, n, buf, 16 * MB);
 	printf("\n\n# sweep data_fd\n# read_bytes read_MiBps memcpy_MiBps\n");
-	for (i = 0; i < sizeof(rsizes) / sizeof(rsizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(rsizes); i++) {
 		ssize_t r;
 
 		if (__mdl_mig_set(&d, VFIO_DEVICE_STATE_STOP_COPY, &fd))
