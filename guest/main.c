@@ -27,6 +27,10 @@
  *   as a driver that reinitialises its use of the device does: BAR2 must
  *   read zeros at once, and the shadow copy starts again from zeros.  In
  *   a migration this is a reconfiguration (VFIO_PRECOPY_INFO_REINIT);
+ * - with "fill_mb=N", it first writes N MiB of device 0's memory (past
+ *   what the rest uses; at most what it has), and then checks a page of
+ *   it each iteration: a guest that keeps that much device memory, for
+ *   downtime against the memory a device holds (plots.sh --downtime);
  * - with "nodev=1", and no device, it loops over guest RAM alone (each
  *   iteration writes 64 KiB of a 1 MiB area and checks the 64 KiB written
  *   before): the same guest without the device, to compare migrations
@@ -581,6 +585,43 @@ static void dev_init(u32 bdf, u64 ram_top)
 static const char progress[] =
 	"migdev-guest: iter %u ok clock_ms %llu irqs %u errs %u dma %llu discards %u\n";
 
+/* fill_mb=: device 0's pages past the shadow and the DMA window. */
+#define FILL_BASE	(SHADOW + WINDOW)
+static u32 fill_pages;
+
+static u32 fill_word(u32 page, u32 i)
+{
+	return page * 0x9e3779b1u ^ i ^ 0xf111f111u;
+}
+
+static void fill_devmem(u32 mb)
+{
+	u64 room = (devs[0].devmem_size - FILL_BASE) >> 12;
+	u32 p, i;
+
+	if (devs[0].devmem_size <= FILL_BASE + 4096)
+		fatal("fill_mb=: no device memory past what the workload uses");
+	fill_pages = (u64)mb * 256 < room ? mb * 256 : (u32)room;
+	for (p = 0; p < fill_pages; p++)
+		for (i = 0; i < 1024; i++)
+			mmio_w32(devs[0].bar2 + FILL_BASE + p * 4096 + 4 * i,
+				 fill_word(p, i));
+	print("migdev-guest: wrote %u KiB of device memory\n", fill_pages * 4);
+}
+
+/* One page of what fill_devmem() wrote, still there. */
+static void fill_check(void)
+{
+	u32 p = iter % fill_pages, i, got;
+
+	for (i = 0; i < 1024; i++) {
+		got = mmio_r32(devs[0].bar2 + FILL_BASE + p * 4096 + 4 * i);
+		if (got != fill_word(p, i))
+			fail_check("filled device memory", fill_word(p, i),
+				   got | (u64)p << 32);
+	}
+}
+
 #define NODEV_AREA	0x100000
 #define NODEV_CHUNK	65536
 static u32 nodev_ram[NODEV_AREA / 4] __aligned(4096);
@@ -619,7 +660,7 @@ static void nodev_loop(void)
 void guest_main(u32 mbi)
 {
 	u64 next_print = 0, ms, ram_top = 0x40000000ULL;
-	u32 nodev = 0;
+	u32 nodev = 0, fill_mb = 0;
 	int bdf;
 
 	serial_init();
@@ -638,6 +679,7 @@ void guest_main(u32 mbi)
 			print("migdev-guest: discarding device memory every %llu ms\n",
 			      ms);
 		nodev = cmdline_u32((const char *)((u32 *)mbi)[4], "nodev=");
+		fill_mb = cmdline_u32((const char *)((u32 *)mbi)[4], "fill_mb=");
 	}
 	for (bdf = pci_find(0); bdf >= 0 && nr_devs < MAX_DEVS;
 	     bdf = pci_find(bdf + 1)) {
@@ -648,12 +690,18 @@ void guest_main(u32 mbi)
 		nodev_loop();
 	if (!nr_devs)
 		fatal("no migdev device (1b36:0110) on bus 0");
+	if (fill_mb && discard_ns)
+		fatal("fill_mb= and discard_ms= together: a discard drops the fill");
+	if (fill_mb)
+		fill_devmem(fill_mb);
 
 	/* Iteration N drives device N % nr_devs; progress by device 0's clock. */
 	for (;;) {
 		iter++;
 		cur = &devs[iter % nr_devs];
 		iteration();
+		if (fill_pages && cur == &devs[0])
+			fill_check();
 		if (devs[0].last_clock >= next_print) {
 			ms = devs[0].last_clock;
 			div64(&ms, 1000000);

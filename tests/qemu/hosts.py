@@ -57,13 +57,22 @@ def create_instance(parent, mtype, minor=None):
     return u
 
 
-def set_minor(u, minor):
-    path = os.path.join(MDEV_DEVICES, u, "migdev", "migration_minor")
+def set_attr(u, name, value):
+    path = os.path.join(MDEV_DEVICES, u, "migdev", name)
     try:
         with open(path, "w") as f:
-            f.write(str(minor))
+            f.write(str(value))
     except OSError as e:
-        raise Failure(f"{path} <- {minor}: {e}") from None
+        raise Failure(f"{path} <- {value}: {e}") from None
+
+
+def set_minor(u, minor):
+    set_attr(u, "migration_minor", minor)
+
+
+def set_precopy(u, on):
+    """Whether instance @u offers PRE_COPY (before a QEMU opens it)."""
+    set_attr(u, "migration_precopy", 1 if on else 0)
 
 
 def remove_instance(u):
@@ -101,6 +110,9 @@ class LocalHost:
 
     def set_minor(self, u, minor):
         set_minor(u, minor)
+
+    def set_precopy(self, u, on):
+        set_precopy(u, on)
 
     def remove_instance(self, u):
         remove_instance(u)
@@ -218,6 +230,9 @@ class RemoteHost:
     def set_minor(self, u, minor):
         self.call("minor", uuid=u, minor=minor)
 
+    def set_precopy(self, u, on):
+        self.call("precopy", uuid=u, on=bool(on))
+
     def remove_instance(self, u):
         try:
             self.call("remove", uuid=u)
@@ -324,6 +339,11 @@ class Agent:
             if req["uuid"] not in self.insts:
                 raise Failure(f"no instance {req['uuid']} of this controller")
             set_minor(req["uuid"], int(req["minor"]))
+            return {}
+        if op == "precopy":
+            if req["uuid"] not in self.insts:
+                raise Failure(f"no instance {req['uuid']} of this controller")
+            set_precopy(req["uuid"], bool(req["on"]))
             return {}
         if op == "remove":
             if req["uuid"] not in self.insts:

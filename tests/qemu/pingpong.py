@@ -391,6 +391,8 @@ def run(args, hosts, flavour):
             for _ in range(args.devices):
                 insts[side].append(hosts[side].create_instance(
                     args.parent, args.type, minor))
+                if args.no_precopy:
+                    hosts[side].set_precopy(insts[side][-1], False)
         log(f"# instances of {args.type}: A {' '.join(insts[0])}, "
             f"B {' '.join(insts[1])}"
             + (f"; stream minor 1.{args.minor}" if args.minor is not None
@@ -440,6 +442,7 @@ def run(args, hosts, flavour):
             if args.migration_events:
                 cancelled += "; " + check_vfio_events(cur, dst)
             cur.quit(args.timeout)
+            stopcopy = cur.stop_copy_bytes() if args.stop_copy_bytes else -1
             if args.discard_ms:
                 hop_reinits = cur.reinits()
                 reinits += hop_reinits
@@ -453,8 +456,11 @@ def run(args, hosts, flavour):
                    "setup": info.get("setup-time", -1),
                    "vfio": info.get("vfio", {}).get("transferred", -1),
                    "ram": info.get("ram", {}).get("transferred", -1),
-                   "wall": wall, "iter_before": before, "iter_after": it}
+                   "wall": wall, "iter_before": before, "iter_after": it,
+                   "stopcopy": stopcopy}
             hops.append(rec)
+            if stopcopy >= 0:
+                cancelled += f"; {stopcopy} vfio bytes in stop-copy"
             log("ok hop %d %s->%s downtime %d ms total %d ms vfio %d bytes "
                 "ram %d bytes; guest iteration %d -> %d%s" % (
                     h, rec["from"], rec["to"], rec["downtime"], rec["total"],
@@ -513,6 +519,16 @@ def main(flavour=None, argv=None):
                     "the guest drives them in turn; with 0 it works on its "
                     "RAM alone (the same guest without the device, for "
                     "downtime figures)")
+    ap.add_argument("--fill-mb", type=int, default=0,
+                    help="the guest first writes this much of its device's "
+                    "memory, and checks it from then on")
+    ap.add_argument("--stop-copy-bytes", action="store_true",
+                    help="trace each source's device data in stop-copy "
+                    "(QEMU's vfio_save_block after "
+                    "vfio_save_complete_precopy_start)")
+    ap.add_argument("--no-precopy", action="store_true",
+                    help="instances without PRE_COPY (migration_precopy 0): "
+                    "QEMU saves them in stop-copy alone")
     ap.add_argument("--initrd", help="with a Linux --guest: its initramfs "
                     "(samples/guest-driver/initramfs.sh)")
     ap.add_argument("--append", help="with a Linux --guest: its command line")

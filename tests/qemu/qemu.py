@@ -15,6 +15,9 @@ BAD_RE = re.compile(r"^migdev-guest: (MISMATCH|FATAL).*$", re.M)
 START = "migdev-guest: starting"
 DISCARDS_RE = re.compile(r"^migdev-guest: iter \d+ ok .* discards (\d+)\n", re.M)
 REINIT_RE = re.compile(r"vfio_query_precopy_size\b.*\breinit 1\b")
+# --stop-copy-bytes: the device data a source sent after the VM stopped.
+STOPCOPY_START = "vfio_save_complete_precopy_start"
+SAVE_BLOCK_RE = re.compile(r"vfio_save_block\b.*\bdata_size (\d+)")
 # Device k's place in the guest (id migdevK, slot 5 + k): the same on both
 # sides of a migration.
 DEVICE_SLOT = 5
@@ -60,7 +63,8 @@ class Qemu:
         append = " ".join(a for a in (
             args.append,
             f"discard_ms={args.discard_ms}" if args.discard_ms else None,
-            "nodev=1" if not instances else None) if a)
+            "nodev=1" if not instances else None,
+            f"fill_mb={args.fill_mb}" if args.fill_mb else None) if a)
         if append:
             cmd += ["-append", append]
         for k, u in enumerate(instances):
@@ -75,6 +79,8 @@ class Qemu:
         if args.discard_ms:
             # What VFIO_MIG_GET_PRECOPY_INFO told QEMU (11.1: reinit too).
             cmd += ["-trace", "vfio_query_precopy_size"]
+        if args.stop_copy_bytes:
+            cmd += ["-trace", STOPCOPY_START, "-trace", "vfio_save_block"]
         if incoming:
             # As libvirt does: capabilities first, then migrate-incoming.
             cmd += ["-incoming", "defer"]
@@ -108,6 +114,15 @@ class Qemu:
         """VFIO_PRECOPY_INFO_REINIT answers this QEMU traced (--discard-ms,
         QEMU 11.1 and later)."""
         return len(REINIT_RE.findall(self.host.read(self.errlog)))
+
+    def stop_copy_bytes(self):
+        """--stop-copy-bytes: the device data this source QEMU read after
+        its last stop (its data_fd reads in stop-copy); -1 if none traced."""
+        text = self.host.read(self.errlog)
+        at = text.rfind(STOPCOPY_START)
+        if at < 0:
+            return -1
+        return sum(int(n) for n in SAVE_BLOCK_RE.findall(text[at:]))
 
     def discards(self):
         """The discards of device memory the guest last reported."""
