@@ -17,7 +17,10 @@
 #                pre-copy (downtime-limit 20 ms) and without it
 #                (migration_precopy 0, downtime-limit 60 s: whatever it
 #                takes, as a device without pre-copy forces): 3 hops of
-#                tests/qemu/pingpong.py --fill-mb per point, medians
+#                tests/qemu/pingpong.py --fill-mb per point, medians;
+#                beside them the kernel's mtty sample (built here from
+#                linux-source-6.12) migrating the same guest, which has
+#                no device memory: a reference point
 #
 # Usage: scripts/plots.sh [DIR]   (default: Documentation/figures)
 #
@@ -62,13 +65,31 @@ print(d[len(d) // 2], v[len(v) // 2], s[len(s) // 2])' "$MIGDEV_RESULTS/downtime
 		echo
 		echo
 	done
+	# mtty: its module as built by the host; the same line at both ends.
+	insmod "$1" || return 1
+	python3 tests/qemu/pingpong.py -n 3 --parent mtty -t mtty-2 \
+		--stop-copy-bytes --timeout 300 \
+		--workdir "$MIGDEV_RESULTS/downtime/mtty" \
+		>"$MIGDEV_RESULTS/downtime-mtty.log" 2>&1 || {
+		echo "downtime: mtty failed" >&2
+		return 1
+	}
+	r=$(python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))
+d = sorted(x["downtime"] for x in h)
+v = sorted(x["vfio"] for x in h)
+s = sorted(x["stopcopy"] for x in h)
+print(d[len(d) // 2], v[len(v) // 2], s[len(s) // 2])' "$MIGDEV_RESULTS/downtime/mtty/hops.json")
+	echo "4 mtty $r"
+	echo "1000 mtty $r"
 }
 
 # In the VM: the figures into the results share.
 if [ "${1:-}" = --guest ]; then
 	cd "$here"
 	samples/build/migdev-bench sweep >"$MIGDEV_RESULTS/sweep.dat"
-	downtime_curve >"$MIGDEV_RESULTS/downtime.dat"
+	downtime_curve "$2" >"$MIGDEV_RESULTS/downtime.dat"
 	exit 0
 fi
 
@@ -84,9 +105,16 @@ make -s KVER="$kver" modules
 make -s -C tests KVER="$kver"
 make -s -C samples KVER="$kver"
 
+# The kernel's mtty sample, for the VM's kernel, from linux-source-6.12.
+mtty=out/mtty
+mkdir -p "$mtty"
+cp "$MIGDEV_CACHE/linux-source-6.12/samples/vfio-mdev/mtty.c" "$mtty/"
+echo 'obj-m := mtty.o' >"$mtty/Kbuild"
+make -s -C "/lib/modules/$kver/build" M="$here/$mtty" modules
+
 work=$(mktemp -d)
 trap '[ -n "${MIGDEV_KEEP:-}" ] || rm -rf "$work"' EXIT
-MIGDEV_OUT=$work tests/vm/run.sh --mem 4096 "$here/scripts/plots.sh" --guest >"$work/vm.log" 2>&1 || {
+MIGDEV_OUT=$work tests/vm/run.sh --mem 4096 "$here/scripts/plots.sh" --guest "$mtty/mtty.ko" >"$work/vm.log" 2>&1 || {
 	tail -20 "$work/vm.log" >&2
 	echo "plots.sh: the VM run failed (log above)" >&2
 	exit 1
@@ -144,7 +172,8 @@ set y2tics
 plot "$out/downtime.dat" index 0 using 1:3 with linespoints lc 1 title "downtime with pre-copy (downtime-limit 20 ms)", \
      "" index 1 using 1:3 with linespoints lc 2 title "downtime without pre-copy (migration_precopy 0)", \
      "" index 0 using 1:(\$5/1024) axes x1y2 with linespoints lc 1 dt 2 notitle, \
-     "" index 1 using 1:(\$5/1024) axes x1y2 with linespoints lc 2 dt 2 notitle
+     "" index 1 using 1:(\$5/1024) axes x1y2 with linespoints lc 2 dt 2 notitle, \
+     "" index 2 using 1:3 with lines lc 3 title "downtime of the kernel's mtty sample (no device memory)"
 unset logscale y
 unset logscale y2
 unset y2tics

@@ -63,16 +63,25 @@ class Qemu:
         append = " ".join(a for a in (
             args.append,
             f"discard_ms={args.discard_ms}" if args.discard_ms else None,
-            "nodev=1" if not instances else None,
+            # No migdev device: the guest works on its RAM (the same
+            # guest without the device, or beside another mdev: mtty).
+            "nodev=1" if not instances or
+            not args.parent.startswith("migdev") else None,
             f"fill_mb={args.fill_mb}" if args.fill_mb else None) if a)
         if append:
             cmd += ["-append", append]
+        # Another parent's mdev (the kernel's mtty sample, as a reference
+        # point): mtty has DMA logging ops that cannot report where the
+        # kernel lacks CONFIG_IOMMUFD_DRIVER (Debian's), so QEMU must track
+        # dirty pages through the container (type1) instead.
+        other = ("" if args.parent.startswith("migdev")
+                 else ",x-device-dirty-page-tracking=off")
         for k, u in enumerate(instances):
             cmd += ["-device", "vfio-pci,sysfsdev=%s/%s,id=migdev%d,"
-                    "addr=0x%x,enable-migration=on%s" % (
+                    "addr=0x%x,enable-migration=on%s%s" % (
                         MDEV_DEVICES, u, k, DEVICE_SLOT + k,
                         ",migration-events=on" if args.migration_events
-                        else "")]
+                        else "", other)]
         cmd += ["-qmp", qmp_arg]
         for ev in os.environ.get("MIGDEV_QEMU_TRACE", "").split():
             cmd += ["-trace", ev]
