@@ -324,6 +324,21 @@ static void scale_figures(void)
 		mdl_remove(uuids[i]);
 }
 
+/* An open instance of @type with queue 0 and buffers @a (0x5a) and @b (0). */
+static void bench_device(unsigned int type, char uuid[MDL_UUID_LEN],
+			 struct mdl_dev *d, struct mdl_queue *q,
+			 struct mdl_dma *a, struct mdl_dma *b)
+{
+	mdl_create(mdl_parent(), type, uuid);
+	mdl_open(uuid, d);
+	mdl_bus_master(d, 1);
+	mdl_queue_init(d, 0, 64, q);
+	mdl_dma_map(d, COPY_SIZE, a);
+	mdl_dma_map(d, COPY_SIZE, b);
+	memset(a->va, 0x5a, COPY_SIZE);
+	memset(b->va, 0, COPY_SIZE);
+}
+
 /*
  * The curves, as columns for gnuplot (scripts/plots.sh): each section
  * starts with "# sweep NAME" and a "# " line naming its columns.
@@ -344,15 +359,7 @@ static void sweep_figures(void)
 	unsigned int i;
 	int reps, fd, k;
 
-	mdl_create(mdl_parent(), MIGDEV_TYPE_XLARGE, uuid);
-	mdl_open(uuid, &d);
-	mdl_bus_master(&d, 1);
-	mdl_queue_init(&d, 0, 64, &q);
-	mdl_dma_map(&d, COPY_SIZE, &a);
-	mdl_dma_map(&d, COPY_SIZE, &b);
-	memset(a.va, 0x5a, COPY_SIZE);
-	memset(b.va, 0, COPY_SIZE);
-
+	bench_device(MIGDEV_TYPE_XLARGE, uuid, &d, &q, &a, &b);
 	printf("# sweep dma\n# bytes dma_copy_MiBps memcpy_MiBps\n");
 	for (size = 4096; size <= COPY_SIZE; size *= 4) {
 		reps = COPY_SIZE / size;
@@ -443,14 +450,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [stream|scale|sweep]\n", argv[0]);
 		return 2;
 	}
-	mdl_create(mdl_parent(), MIGDEV_TYPE_MEDIUM, uuid);
-	mdl_open(uuid, &d);
-	mdl_bus_master(&d, 1);
-	mdl_queue_init(&d, 0, 64, &q);
-	mdl_dma_map(&d, COPY_SIZE, &a);
-	mdl_dma_map(&d, COPY_SIZE, &b);
-	memset(a.va, 0x5a, COPY_SIZE);
-	memset(b.va, 0, COPY_SIZE);
+	bench_device(MIGDEV_TYPE_MEDIUM, uuid, &d, &q, &a, &b);
 
 	/* Throughput. */
 	t0 = mdl_now();

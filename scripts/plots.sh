@@ -40,26 +40,14 @@ downtime_curve() {
 	echo "# fill_MiB precopy downtime_ms vfio_bytes stop_copy_bytes"
 	for pc in 1 0; do
 		for mb in 4 16 64 256 1000; do
-			args=(-n 3 -t migdev-xlarge --fill-mb "$mb" --stop-copy-bytes
-			      --max-bandwidth $((1 << 31)) --timeout 300
-			      --workdir "$MIGDEV_RESULTS/downtime/$mb-$pc")
+			args=(-n 3 -t migdev-xlarge --fill-mb "$mb"
+			      --max-bandwidth $((1 << 31)))
 			if [ $pc = 1 ]; then
 				args+=(--downtime-limit 20)
 			else
 				args+=(--no-precopy --downtime-limit 60000)
 			fi
-			python3 tests/qemu/pingpong.py "${args[@]}" \
-				>"$MIGDEV_RESULTS/downtime-$mb-$pc.log" 2>&1 || {
-				echo "downtime: fill $mb MiB precopy $pc failed" >&2
-				return 1
-			}
-			r=$(python3 -c '
-import json, sys
-h = json.load(open(sys.argv[1]))
-d = sorted(x["downtime"] for x in h)
-v = sorted(x["vfio"] for x in h)
-s = sorted(x["stopcopy"] for x in h)
-print(d[len(d) // 2], v[len(v) // 2], s[len(s) // 2])' "$MIGDEV_RESULTS/downtime/$mb-$pc/hops.json")
+			r=$(hops "$mb-$pc" "${args[@]}") || return 1
 			echo "$mb $pc $r"
 		done
 		echo
@@ -67,22 +55,26 @@ print(d[len(d) // 2], v[len(v) // 2], s[len(s) // 2])' "$MIGDEV_RESULTS/downtime
 	done
 	# mtty: its module as built by the host; the same line at both ends.
 	insmod "$1" || return 1
-	python3 tests/qemu/pingpong.py -n 3 --parent mtty -t mtty-2 \
-		--stop-copy-bytes --timeout 300 \
-		--workdir "$MIGDEV_RESULTS/downtime/mtty" \
-		>"$MIGDEV_RESULTS/downtime-mtty.log" 2>&1 || {
-		echo "downtime: mtty failed" >&2
-		return 1
-	}
-	r=$(python3 -c '
-import json, sys
-h = json.load(open(sys.argv[1]))
-d = sorted(x["downtime"] for x in h)
-v = sorted(x["vfio"] for x in h)
-s = sorted(x["stopcopy"] for x in h)
-print(d[len(d) // 2], v[len(v) // 2], s[len(s) // 2])' "$MIGDEV_RESULTS/downtime/mtty/hops.json")
+	r=$(hops mtty --parent mtty -t mtty-2) || return 1
 	echo "4 mtty $r"
 	echo "1000 mtty $r"
+}
+
+# hops NAME PINGPONG_ARGS...: migrate the test guest with those arguments
+# and print the medians of downtime, VFIO bytes and stop-copy bytes.
+hops() {
+	local name=$1 dir=$MIGDEV_RESULTS/downtime/$1
+	shift
+	python3 tests/qemu/pingpong.py "$@" --stop-copy-bytes --timeout 300 \
+		--workdir "$dir" >"$MIGDEV_RESULTS/downtime-$name.log" 2>&1 || {
+		echo "downtime: $name failed (downtime-$name.log)" >&2
+		return 1
+	}
+	python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))
+m = [sorted(x[k] for x in h)[len(h) // 2] for k in ("downtime", "vfio", "stopcopy")]
+print(*m)' "$dir/hops.json"
 }
 
 # In the VM: the figures into the results share.
