@@ -19,8 +19,8 @@
  *    1 GiB descriptor in flight;
  *  - scale: the time to create the 1000th instance against the 10th (the
  *    medians of the ten around each), and the kernel memory an idle
- *    instance costs (slab, vmalloc and per-CPU memory, from /proc/meminfo,
- *    over 1000 of them).
+ *    instance costs (slab objects, from /proc/slabinfo, over 1000 of
+ *    them).
  *
  * "migdev-bench stream" measures the migration figures only (to profile
  * them: perf record -g -- migdev-bench stream), "migdev-bench scale" the
@@ -241,32 +241,68 @@ static void migration_figures(void)
 	free(buf);
 }
 
-/*
- * Kernel memory that instances take, in KiB, from /proc/meminfo: slab
- * (unreclaimable: reclaimable slab is the dentry and inode cache that
- * looking at sysfs fills), vmalloc, per-CPU, into @kib[].
- */
-#define NR_KEYS	3
-static const char *const kernel_keys[NR_KEYS] = {
-	"SUnreclaim:", "VmallocUsed:", "Percpu:",
+/* One cache of /proc/slabinfo: its objects in use and their size. */
+struct slab_cache {
+	char name[64];
+	long long objs;
+	long long size;
+	long long delta;	/* bytes of objects gained */
 };
 
-static void kernel_kib(long long kib[NR_KEYS])
-{
-	char line[256];
-	unsigned int i;
-	long long v;
-	FILE *f = fopen("/proc/meminfo", "r");
+#define NR_CACHES	1024
 
-	memset(kib, 0, NR_KEYS * sizeof(*kib));
+/* /proc/slabinfo into @c; how many caches. */
+static int slab_read(struct slab_cache *c)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
 	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		for (i = 0; i < NR_KEYS; i++)
-			if (!strncmp(line, kernel_keys[i], strlen(kernel_keys[i])) &&
-			    sscanf(line + strlen(kernel_keys[i]), "%lld", &v) == 1)
-				kib[i] = v;
+		return 0;
+	while (n < NR_CACHES && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld %*d %lld", c[n].name, &c[n].objs,
+			   &c[n].size) == 3 && line[0] != '#')
+			n++;
 	fclose(f);
+	return n;
+}
+
+static int cmp_delta(const void *a, const void *b)
+{
+	const struct slab_cache *x = a, *y = b;
+
+	return x->delta < y->delta ? 1 : x->delta > y->delta ? -1 : 0;
+}
+
+/*
+ * What instances took, from the slab caches: objects in use times their
+ * size, before against after.  Unlike a SUnreclaim delta, it does not
+ * depend on how full the caches' slabs were; it counts reclaimable
+ * caches (inodes, dentries) too, which the top ones printed show.
+ */
+static void slab_figures(const struct slab_cache *before, int nb,
+			 struct slab_cache *after, int na, int instances)
+{
+	long long total = 0;
+	int i, k;
+
+	for (i = 0; i < na; i++) {
+		after[i].delta = after[i].objs * after[i].size;
+		for (k = 0; k < nb; k++)
+			if (!strcmp(before[k].name, after[i].name)) {
+				after[i].delta -= before[k].objs * before[k].size;
+				break;
+			}
+		total += after[i].delta;
+	}
+	qsort(after, na, sizeof(*after), cmp_delta);
+	printf("kernel memory per idle instance: %.1f KiB of slab objects (",
+	       (double)total / instances / 1024);
+	for (i = 0; i < 5 && i < na && after[i].delta > 0; i++)
+		printf("%s%s %.1f", i ? ", " : "", after[i].name,
+		       (double)after[i].delta / instances / 1024);
+	printf("; %d instances)\n", instances);
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -292,11 +328,11 @@ static double median(const double *t, int n)
 static void scale_figures(void)
 {
 	static char uuids[NR_SCALE][MDL_UUID_LEN];
+	static struct slab_cache before[NR_CACHES], after[NR_CACHES];
 	static double t[NR_SCALE];
-	long long before[NR_KEYS], after[NR_KEYS], total = 0;
-	int i, made;
+	int i, made, nb, na;
 
-	kernel_kib(before);
+	nb = slab_read(before);
 	for (made = 0; made < NR_SCALE; made++) {
 		double t0 = mdl_now();
 
@@ -304,19 +340,12 @@ static void scale_figures(void)
 			break;
 		t[made] = mdl_now() - t0;
 	}
-	kernel_kib(after);
-	for (i = 0; i < NR_KEYS; i++)
-		total += after[i] - before[i];
+	na = slab_read(after);
 	if (made == NR_SCALE) {
 		printf("creating instances: the 10th %.0f us, the 1000th %.0f us, ratio %.2f\n",
 		       median(t + 5, 10) * 1e6, median(t + NR_SCALE - 10, 10) * 1e6,
 		       median(t + NR_SCALE - 10, 10) / median(t + 5, 10));
-		printf("kernel memory per idle instance: %.1f KiB (", (double)total / made);
-		for (i = 0; i < NR_KEYS; i++)
-			printf("%s%.*s %.1f", i ? ", " : "",
-			       (int)strlen(kernel_keys[i]) - 1, kernel_keys[i],
-			       (double)(after[i] - before[i]) / made);
-		printf("; %d instances)\n", made);
+		slab_figures(before, nb, after, na, made);
 	} else {
 		printf("creating instances: stopped at %d\n", made);
 	}
