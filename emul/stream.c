@@ -48,6 +48,17 @@ u64 migdev_stream_sum(u16 minor, const void *data, size_t len)
 }
 
 /**
+ * migdev_stream_record_sum() - set a record header's checksum
+ * @r: the record header
+ * @sum: migdev_stream_sum() of its payload
+ */
+void migdev_stream_record_sum(struct migdev_stream_record *r, u64 sum)
+{
+	r->crc = cpu_to_le32(lower_32_bits(sum));
+	r->crc_hi = cpu_to_le32(upper_32_bits(sum));
+}
+
+/**
  * migdev_stream_header_init() - the header a source emits
  * @h: header to fill
  * @type_id: the source's type
@@ -86,16 +97,13 @@ size_t migdev_stream_put_record(void *dst, u16 minor, u32 tag, u32 flags,
 				const void *payload, size_t len)
 {
 	struct migdev_stream_record *r = dst;
-	u64 sum;
 
 	if (payload)
 		memcpy(r + 1, payload, len);
-	sum = migdev_stream_sum(minor, r + 1, len);
 	r->tag = cpu_to_le32(tag);
 	r->flags = cpu_to_le32(flags);
 	r->size = cpu_to_le64(len);
-	r->crc = cpu_to_le32(lower_32_bits(sum));
-	r->crc_hi = cpu_to_le32(upper_32_bits(sum));
+	migdev_stream_record_sum(r, migdev_stream_sum(minor, r + 1, len));
 	return sizeof(*r) + len;
 }
 

@@ -126,6 +126,7 @@ int migdev_stream_dec_finish(struct migdev_stream_dec *dec);
 
 u32 migdev_stream_crc(const void *data, size_t len);
 u64 migdev_stream_sum(u16 minor, const void *data, size_t len);
+void migdev_stream_record_sum(struct migdev_stream_record *r, u64 sum);
 void migdev_stream_header_init(struct migdev_stream_header *h, u32 type_id,
 			       u32 nr_queues, u64 devmem_size, u16 minor);
 size_t migdev_stream_put_record(void *dst, u16 minor, u32 tag, u32 flags,
@@ -224,9 +225,17 @@ struct migdev_stream_run {
 	u32 count;
 };
 
-/* The headers before a DEVMEM record's pages. */
-#define MIGDEV_STREAM_DEVMEM_HEAD \
-	(sizeof(struct migdev_stream_record) + sizeof(struct migdev_rec_devmem))
+/**
+ * struct migdev_stream_devmem_head - what comes before a DEVMEM record's pages
+ * @rec: the record's header
+ * @devmem: its first bytes of payload
+ */
+struct migdev_stream_devmem_head {
+	struct migdev_stream_record rec;
+	struct migdev_rec_devmem devmem;
+};
+
+#define MIGDEV_STREAM_DEVMEM_HEAD	sizeof(struct migdev_stream_devmem_head)
 
 void migdev_stream_enc_init(struct migdev_stream_enc *enc,
 			    const struct migdev_stream_src_ops *ops, void *priv,
@@ -239,8 +248,8 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 int migdev_stream_enc_next_run(struct migdev_stream_enc *enc, void *buf,
 			       size_t *len, struct migdev_stream_run *run,
 			       u32 max);
-void migdev_stream_devmem_head(void *buf, u16 minor, u64 first, u32 count,
-			       u64 sum);
+void migdev_stream_devmem_head_init(struct migdev_stream_devmem_head *h,
+				    u64 first, u32 count);
 bool migdev_stream_enc_sync(struct migdev_stream_enc *enc);
 u64 migdev_stream_enc_zero_left(const struct migdev_stream_enc *enc);
 size_t migdev_stream_put_devmem_zero(void *buf, u16 minor, u64 first,

@@ -86,16 +86,15 @@ size_t migdev_stream_put_devmem(void *buf, u16 minor, u64 first, u32 count,
 					     void *buf),
 				void *priv)
 {
-	struct migdev_rec_devmem *r =
-		(void *)((u8 *)buf + sizeof(struct migdev_stream_record));
+	struct migdev_stream_devmem_head *h = buf;
+	size_t size = sizeof(h->devmem) +
+		      ((size_t)count << MIGDEV_STREAM_PAGE_SHIFT);
 
-	r->first = cpu_to_le64(first);
-	r->count = cpu_to_le32(count);
-	r->reserved = 0;
-	read(priv, first, count, r + 1);
-	return migdev_stream_put_record(buf, minor, MIGDEV_TAG_DEVMEM, 0, NULL,
-					sizeof(*r) +
-					((size_t)count << MIGDEV_STREAM_PAGE_SHIFT));
+	migdev_stream_devmem_head_init(h, first, count);
+	read(priv, first, count, h + 1);
+	migdev_stream_record_sum(&h->rec,
+				 migdev_stream_sum(minor, &h->devmem, size));
+	return sizeof(h->rec) + size;
 }
 
 /**
@@ -296,7 +295,7 @@ int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
  * @buf: MIGDEV_STREAM_ENC_BUF bytes
  * @len: bytes put in @buf
  * @run: if the piece is a DEVMEM record: its pages, which the caller makes
- *	 into one (migdev_stream_devmem_head()); else @run->count is 0.
+ *	 into one (migdev_stream_devmem_head_init()); else @run->count is 0.
  *	 NULL: the record is made in @buf
  * @max: the most pages that record may have, 1..MIGDEV_REC_MAX_PAGES
  *
@@ -318,32 +317,26 @@ int migdev_stream_enc_next_run(struct migdev_stream_enc *enc, void *buf,
 }
 
 /**
- * migdev_stream_devmem_head() - the headers of a DEVMEM record made by hand
- * @buf: MIGDEV_STREAM_DEVMEM_HEAD bytes: the record's header, then its
- *	 struct migdev_rec_devmem
- * @minor: the stream's minor version
+ * migdev_stream_devmem_head_init() - the headers of a DEVMEM record
+ * @h: where they go
  * @first: the record's first page
  * @count: its pages
- * @sum: the payload's checksum (migdev_stream_sum() of @buf's last
- *	 sizeof(struct migdev_rec_devmem) bytes and the pages that follow);
- *	 pass 0 and call again with it: the struct, which the checksum
- *	 covers, is set on the first call already
+ *
+ * The checksum, which covers @h->devmem and the pages that follow it, is
+ * the caller's to set once it has them (migdev_stream_record_sum()).
  */
-void migdev_stream_devmem_head(void *buf, u16 minor, u64 first, u32 count,
-			       u64 sum)
+void migdev_stream_devmem_head_init(struct migdev_stream_devmem_head *h,
+				    u64 first, u32 count)
 {
-	struct migdev_stream_record *r = buf;
-	struct migdev_rec_devmem *d = (void *)(r + 1);
-
-	d->first = cpu_to_le64(first);
-	d->count = cpu_to_le32(count);
-	d->reserved = 0;
-	r->tag = cpu_to_le32(MIGDEV_TAG_DEVMEM);
-	r->flags = 0;
-	r->size = cpu_to_le64(sizeof(*d) +
-			      ((u64)count << MIGDEV_STREAM_PAGE_SHIFT));
-	r->crc = cpu_to_le32(lower_32_bits(sum));
-	r->crc_hi = cpu_to_le32(upper_32_bits(sum));
+	h->devmem.first = cpu_to_le64(first);
+	h->devmem.count = cpu_to_le32(count);
+	h->devmem.reserved = 0;
+	h->rec.tag = cpu_to_le32(MIGDEV_TAG_DEVMEM);
+	h->rec.flags = 0;
+	h->rec.size = cpu_to_le64(sizeof(h->devmem) +
+				  ((u64)count << MIGDEV_STREAM_PAGE_SHIFT));
+	h->rec.crc = 0;
+	h->rec.crc_hi = 0;
 }
 
 /**

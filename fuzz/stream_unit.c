@@ -851,7 +851,7 @@ static int enc_runs(struct fake_mem *mem, const struct sg_buf *st, u32 max,
 	unsigned long dirty[1024 / FZ_BITS_PER_LONG] = {};
 	struct migdev_stream_enc enc;
 	struct migdev_stream_run run;
-	u8 head[MIGDEV_STREAM_DEVMEM_HEAD];
+	struct migdev_stream_devmem_head head;
 	struct xxh64_state xs;
 	size_t len;
 	int ret;
@@ -867,15 +867,13 @@ static int enc_runs(struct fake_mem *mem, const struct sg_buf *st, u32 max,
 		}
 		if (run.count > max)
 			return -1;
-		migdev_stream_devmem_head(head, enc.minor, run.first,
-					  run.count, 0);
+		migdev_stream_devmem_head_init(&head, run.first, run.count);
 		fake_read(mem, run.first, run.count, buf);
 		xxh64_reset(&xs, 0);
-		xxh64_update(&xs, head + REC, sizeof(struct migdev_rec_devmem));
+		xxh64_update(&xs, &head.devmem, sizeof(head.devmem));
 		xxh64_update(&xs, buf, (size_t)run.count * 4096);
-		migdev_stream_devmem_head(head, enc.minor, run.first,
-					  run.count, xxh64_digest(&xs));
-		sg_append(out, head, sizeof(head));
+		migdev_stream_record_sum(&head.rec, xxh64_digest(&xs));
+		sg_append(out, &head, sizeof(head));
 		sg_append(out, buf, (size_t)run.count * 4096);
 	}
 	return ret;

@@ -30,7 +30,7 @@
  * - with "fill_mb=N", it first writes N MiB of device 0's memory (past
  *   what the rest uses; at most what it has), and then checks a page of
  *   it each iteration: a guest that keeps that much device memory, for
- *   downtime against the memory a device holds (plots.sh --downtime);
+ *   downtime against the memory a device holds (scripts/plots.sh);
  * - with "nodev=1", and no device, it loops over guest RAM alone (each
  *   iteration writes 64 KiB of a 1 MiB area and checks the 64 KiB written
  *   before): the same guest without the device, to compare migrations
@@ -673,13 +673,15 @@ void guest_main(u32 mbi)
 		ram_top = 0x100000ULL + ((u64)((u32 *)mbi)[2] << 10);
 	/* bit 2: the command line (after the kernel's name, under QEMU) */
 	if (mbi && (*(u32 *)mbi & 4)) {
-		ms = cmdline_u32((const char *)((u32 *)mbi)[4], "discard_ms=");
+		const char *cmdline = (const char *)((u32 *)mbi)[4];
+
+		ms = cmdline_u32(cmdline, "discard_ms=");
 		discard_ns = ms * 1000000ULL;
 		if (ms)
 			print("migdev-guest: discarding device memory every %llu ms\n",
 			      ms);
-		nodev = cmdline_u32((const char *)((u32 *)mbi)[4], "nodev=");
-		fill_mb = cmdline_u32((const char *)((u32 *)mbi)[4], "fill_mb=");
+		nodev = cmdline_u32(cmdline, "nodev=");
+		fill_mb = cmdline_u32(cmdline, "fill_mb=");
 	}
 	for (bdf = pci_find(0); bdf >= 0 && nr_devs < MAX_DEVS;
 	     bdf = pci_find(bdf + 1)) {

@@ -428,11 +428,6 @@ struct migdev_save;
 struct migdev_resume;
 struct file *migdev_save_open(struct migdev_device *mvdev, bool precopy);
 ssize_t migdev_save_read_kernel(struct migdev_save *s, void *buf, size_t len);
-
-/* sumcopy.c */
-struct xxh64_state;
-int migdev_sumcopy_to_user(struct xxh64_state *st, void __user *dst,
-			   const void *src, size_t len);
 u64 migdev_save_pending(struct migdev_save *s);
 int migdev_save_stop_copy(struct migdev_save *s);
 void migdev_save_quiesce(struct migdev_save *s, bool quiesced);
@@ -444,6 +439,11 @@ int migdev_resume_commit(struct migdev_resume *r);
 int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
 			       size_t len);
 void migdev_resume_disable(struct migdev_resume *r);
+
+/* sumcopy.c */
+struct xxh64_state;
+int migdev_sumcopy_to_user(struct xxh64_state *st, void __user *dst,
+			   const void *src, size_t len);
 
 /* mig_v1.c: the v1 migration region */
 int migdev_v1_region_info_caps(struct migdev_device *mvdev,

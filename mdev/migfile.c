@@ -185,8 +185,7 @@ static int migdev_save_next(struct migdev_save *s, struct iov_iter *to,
 
 	lockdep_assert_held(&s->lock);
 	run->count = 0;
-	if (s->enc.minor < MIGDEV_STREAM_MINOR_XXH64 || !iter_is_ubuf(to) ||
-	    !s->run)
+	if (s->enc.minor < MIGDEV_STREAM_MINOR_XXH64 || !iter_is_ubuf(to))
 		return migdev_save_refill(s);
 	s->pos = 0;
 	if (room < MIGDEV_SAVE_RUN_MIN)
@@ -224,7 +223,7 @@ static ssize_t migdev_save_run_to_user(struct migdev_save *s,
 				       struct iov_iter *to,
 				       const struct migdev_stream_run *run)
 {
-	u8 head[MIGDEV_STREAM_DEVMEM_HEAD];
+	struct migdev_stream_devmem_head head;
 	u8 __user *ubuf = iter_iov_addr(to);
 	size_t size = MIGDEV_STREAM_DEVMEM_HEAD +
 		      ((size_t)run->count << PAGE_SHIFT);
@@ -232,31 +231,23 @@ static ssize_t migdev_save_run_to_user(struct migdev_save *s,
 	int ret = 0;
 	u32 i;
 
-	migdev_stream_devmem_head(head, s->enc.minor, run->first, run->count,
-				  0);
+	migdev_stream_devmem_head_init(&head, run->first, run->count);
 	xxh64_reset(&st, 0);
-	xxh64_update(&st, head + sizeof(struct migdev_stream_record),
-		     sizeof(struct migdev_rec_devmem));
+	xxh64_update(&st, &head.devmem, sizeof(head.devmem));
 	for (i = 0; i < run->count && !ret; i++) {
 		u8 __user *dst = ubuf + MIGDEV_STREAM_DEVMEM_HEAD +
 				 ((size_t)i << PAGE_SHIFT);
 		struct page *page = s->run[i];
-		void *src;
+		void *src = page ? kmap_local_page(page) :
+				   page_address(ZERO_PAGE(0));
 
-		if (!page) {
-			ret = migdev_sumcopy_to_user(&st, dst,
-						     page_address(ZERO_PAGE(0)),
-						     PAGE_SIZE);
-			continue;
-		}
-		src = kmap_local_page(page);
 		ret = migdev_sumcopy_to_user(&st, dst, src, PAGE_SIZE);
-		kunmap_local(src);
+		if (page)
+			kunmap_local(src);
 	}
 	if (!ret) {
-		migdev_stream_devmem_head(head, s->enc.minor, run->first,
-					  run->count, xxh64_digest(&st));
-		if (copy_to_user(ubuf, head, sizeof(head)))
+		migdev_stream_record_sum(&head.rec, xxh64_digest(&st));
+		if (copy_to_user(ubuf, &head, sizeof(head)))
 			ret = -EFAULT;
 	}
 	if (ret) {

@@ -15,7 +15,6 @@
  */
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
-#include <linux/unaligned.h>
 #include <linux/xxhash.h>
 
 #include "migdev.h"

@@ -335,19 +335,16 @@ class Agent:
             u = create_instance(req["parent"], req["type"], req.get("minor"))
             self.insts.append(u)
             return {"uuid": u}
+        if op in ("minor", "precopy", "remove") and \
+                req["uuid"] not in self.insts:
+            raise Failure(f"no instance {req['uuid']} of this controller")
         if op == "minor":
-            if req["uuid"] not in self.insts:
-                raise Failure(f"no instance {req['uuid']} of this controller")
             set_minor(req["uuid"], int(req["minor"]))
             return {}
         if op == "precopy":
-            if req["uuid"] not in self.insts:
-                raise Failure(f"no instance {req['uuid']} of this controller")
             set_precopy(req["uuid"], bool(req["on"]))
             return {}
         if op == "remove":
-            if req["uuid"] not in self.insts:
-                raise Failure(f"no instance {req['uuid']} of this controller")
             self.insts.remove(req["uuid"])
             remove_instance(req["uuid"])
             return {}
