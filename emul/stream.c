@@ -7,7 +7,14 @@
  * validated as soon as its payload is complete; the first failure is
  * sticky, says what was wrong in dec->err, and nothing in the stream can
  * make the decoder read or write outside its own buffers.
+ *
+ * A DEVMEM record's pages are not kept whole: after the record's own
+ * header (first page, count) is checked, its pages go to the caller as
+ * they arrive, checksummed on the way, and the checksum is compared at the
+ * record's end.  The caller may also take whole pages itself, straight
+ * from where they come from (migdev_stream_dec_direct()).
  */
+#include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
@@ -17,6 +24,13 @@
 #include "migdev_compat.h"
 #include "desc.h"
 #include "stream.h"
+
+/* Every payload the decoder keeps whole fits its buffer. */
+static_assert(PCI_CFG_SPACE_SIZE <= MIGDEV_STREAM_DEC_BUF);
+static_assert(sizeof(struct migdev_rec_regs) <= MIGDEV_STREAM_DEC_BUF);
+static_assert(sizeof(struct migdev_rec_msix) <= MIGDEV_STREAM_DEC_BUF);
+static_assert(sizeof(struct migdev_rec_queue) <= MIGDEV_STREAM_DEC_BUF);
+static_assert(sizeof(struct migdev_rec_source_info) <= MIGDEV_STREAM_DEC_BUF);
 
 /**
  * migdev_stream_crc() - the header's checksum: CRC-32C
@@ -114,7 +128,7 @@ size_t migdev_stream_put_record(void *dst, u16 minor, u32 tag, u32 flags,
  * @nr_queues: its queues
  * @devmem_size: its device memory
  * @max_minor: the newest minor version to accept
- * @buf: MIGDEV_STREAM_MAX_PAYLOAD bytes for payloads
+ * @buf: MIGDEV_STREAM_DEC_BUF bytes for payloads
  */
 void migdev_stream_dec_init(struct migdev_stream_dec *dec, u32 type_id,
 			    u32 nr_queues, u64 devmem_size, u16 max_minor,
@@ -232,6 +246,31 @@ static bool migdev_tag_known(u32 tag)
 	       tag == MIGDEV_TAG_END;
 }
 
+/* Running checksum of a payload taken as it arrives. */
+static void migdev_dec_sum_start(struct migdev_stream_dec *dec)
+{
+	if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
+		xxh64_reset(&dec->skip.xxh, 0);
+	else
+		dec->skip.crc = ~0U;
+}
+
+static void migdev_dec_sum(struct migdev_stream_dec *dec, const void *p,
+			   size_t n)
+{
+	if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
+		xxh64_update(&dec->skip.xxh, p, n);
+	else
+		dec->skip.crc = migdev_crc32c(dec->skip.crc, p, n);
+}
+
+static u64 migdev_dec_sum_end(const struct migdev_stream_dec *dec)
+{
+	if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
+		return xxh64_digest(&dec->skip.xxh);
+	return ~dec->skip.crc;
+}
+
 static int migdev_dec_record(struct migdev_stream_dec *dec)
 {
 	u32 tag = le32_to_cpu(dec->rec.tag), flags = le32_to_cpu(dec->rec.flags);
@@ -250,10 +289,7 @@ static int migdev_dec_record(struct migdev_stream_dec *dec)
 			return migdev_dec_fail(dec, -EINVAL,
 					       "unknown optional record tag %u of %llu bytes: more than %u",
 					       tag, size, (unsigned int)MIGDEV_STREAM_MAX_SKIP);
-		if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
-			xxh64_reset(&dec->skip.xxh, 0);
-		else
-			dec->skip.crc = ~0U;
+		migdev_dec_sum_start(dec);
 		dec->phase = MIGDEV_DEC_SKIP;
 		return 0;
 	}
@@ -261,35 +297,126 @@ static int migdev_dec_record(struct migdev_stream_dec *dec)
 		return migdev_dec_fail(dec, -EINVAL,
 				       "record tag %u: bad payload size %llu", tag,
 				       size);
-	dec->phase = MIGDEV_DEC_PAYLOAD;
+	dec->phase = tag == MIGDEV_TAG_DEVMEM ? MIGDEV_DEC_DEVMEM :
+						MIGDEV_DEC_PAYLOAD;
 	return 0;
 }
 
-static int migdev_dec_devmem(struct migdev_stream_dec *dec, bool zero)
+/* The checksum the current record's header carries. */
+static u64 migdev_dec_rec_sum(const struct migdev_stream_dec *dec)
 {
-	const struct migdev_rec_devmem *r = (void *)dec->buf;
+	return (u64)le32_to_cpu(dec->rec.crc_hi) << 32 |
+	       le32_to_cpu(dec->rec.crc);
+}
+
+/* Is a DEVMEM or DEVMEM_ZERO record's run inside the device? */
+static int migdev_dec_run_ok(struct migdev_stream_dec *dec,
+			     const struct migdev_rec_devmem *r)
+{
 	u64 first = le64_to_cpu(r->first), npages = dec->devmem_size >>
 						   MIGDEV_STREAM_PAGE_SHIFT;
 	u32 count = le32_to_cpu(r->count);
-	u64 size = le64_to_cpu(dec->rec.size);
-	int ret;
 
 	if (r->reserved || !count || count > MIGDEV_REC_MAX_PAGES ||
 	    first >= npages || count > npages - first)
 		return migdev_dec_fail(dec, -EINVAL,
 				       "device memory record: pages %llu+%u outside the device's %llu pages",
 				       first, count, npages);
-	if (!zero && size != sizeof(*r) + (u64)count * MIGDEV_STREAM_PAGE_SIZE)
-		return migdev_dec_fail(dec, -EINVAL,
-				       "device memory record: %u pages but %llu bytes",
-				       count, size - sizeof(*r));
-	ret = dec->devmem(dec->priv, first, count, zero ? NULL : r + 1);
+	return 0;
+}
+
+static int migdev_dec_store(struct migdev_stream_dec *dec, u64 first,
+			    u32 count, const void *data)
+{
+	int ret = dec->devmem(dec->priv, first, count, data);
+
 	if (ret)
 		return migdev_dec_fail(dec, ret,
 				       "device memory record: storing pages %llu+%u failed",
 				       first, count);
 	dec->pages += count;
 	return 0;
+}
+
+static int migdev_dec_devmem_zero(struct migdev_stream_dec *dec)
+{
+	const struct migdev_rec_devmem *r = (void *)dec->buf;
+	u32 count = le32_to_cpu(r->count);
+
+	return migdev_dec_run_ok(dec, r) ?:
+	       migdev_dec_store(dec, le64_to_cpu(r->first), count, NULL);
+}
+
+/* A DEVMEM record's header is whole: its pages come next. */
+static int migdev_dec_devmem_head(struct migdev_stream_dec *dec)
+{
+	const struct migdev_rec_devmem *r = (void *)dec->buf;
+	u32 count = le32_to_cpu(r->count);
+	u64 size = le64_to_cpu(dec->rec.size);
+	int ret;
+
+	ret = migdev_dec_run_ok(dec, r);
+	if (ret)
+		return ret;
+	if (size != sizeof(*r) + (u64)count * MIGDEV_STREAM_PAGE_SIZE)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "device memory record: %u pages but %llu bytes",
+				       count, size - sizeof(*r));
+	migdev_dec_sum_start(dec);
+	migdev_dec_sum(dec, r, sizeof(*r));
+	dec->phase = MIGDEV_DEC_PAGES;
+	return 0;
+}
+
+/* The record's pages are all in: was the checksum right? */
+static int migdev_dec_pages_end(struct migdev_stream_dec *dec)
+{
+	dec->have = 0;
+	if (migdev_dec_sum_end(dec) != migdev_dec_rec_sum(dec))
+		return migdev_dec_fail(dec, -EBADMSG,
+				       "record tag %u of %llu bytes: checksum mismatch",
+				       MIGDEV_TAG_DEVMEM,
+				       le64_to_cpu(dec->rec.size));
+	dec->phase = MIGDEV_DEC_RECORD;
+	return 0;
+}
+
+/*
+ * Bytes of a DEVMEM record's pages, each page stored once it is whole, a
+ * page a call: the calls are the same however the stream is cut.
+ */
+static int migdev_dec_pages(struct migdev_stream_dec *dec, const u8 **data,
+			    size_t *len)
+{
+	const struct migdev_rec_devmem *r = (void *)dec->buf;
+	u64 total = (u64)le32_to_cpu(r->count) << MIGDEV_STREAM_PAGE_SHIFT;
+	u8 *page = dec->buf + sizeof(*r);
+	int ret = 0;
+
+	while (*len && dec->have < total && !ret) {
+		u64 idx = le64_to_cpu(r->first) +
+			  (dec->have >> MIGDEV_STREAM_PAGE_SHIFT);
+		size_t off = dec->have & (MIGDEV_STREAM_PAGE_SIZE - 1), n;
+
+		if (!off && *len >= MIGDEV_STREAM_PAGE_SIZE) {
+			/* A whole page: stored from where it is. */
+			n = MIGDEV_STREAM_PAGE_SIZE;
+			migdev_dec_sum(dec, *data, n);
+			ret = migdev_dec_store(dec, idx, 1, *data);
+		} else {
+			n = min_t(size_t, *len, MIGDEV_STREAM_PAGE_SIZE - off);
+			memcpy(page + off, *data, n);
+			migdev_dec_sum(dec, *data, n);
+			if (off + n == MIGDEV_STREAM_PAGE_SIZE)
+				ret = migdev_dec_store(dec, idx, 1, page);
+		}
+		dec->have += n;
+		*data += n;
+		*len -= n;
+	}
+	if (!ret && dec->have == total)
+		ret = migdev_dec_pages_end(dec);
+	return ret;
 }
 
 static int migdev_dec_config(struct migdev_stream_dec *dec)
@@ -443,30 +570,6 @@ static int migdev_dec_end(struct migdev_stream_dec *dec)
 	return 0;
 }
 
-/* The checksum the current record's header carries. */
-static u64 migdev_dec_rec_sum(const struct migdev_stream_dec *dec)
-{
-	return (u64)le32_to_cpu(dec->rec.crc_hi) << 32 |
-	       le32_to_cpu(dec->rec.crc);
-}
-
-/* Skipped payload bytes go into the running checksum. */
-static void migdev_dec_skip(struct migdev_stream_dec *dec, const void *p,
-			    size_t n)
-{
-	if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
-		xxh64_update(&dec->skip.xxh, p, n);
-	else
-		dec->skip.crc = migdev_crc32c(dec->skip.crc, p, n);
-}
-
-static u64 migdev_dec_skipped_sum(const struct migdev_stream_dec *dec)
-{
-	if (dec->minor >= MIGDEV_STREAM_MINOR_XXH64)
-		return xxh64_digest(&dec->skip.xxh);
-	return ~dec->skip.crc;
-}
-
 /* A payload is complete: check it and take it. */
 static int migdev_dec_payload(struct migdev_stream_dec *dec)
 {
@@ -488,10 +591,8 @@ static int migdev_dec_payload(struct migdev_stream_dec *dec)
 	dec->phase = MIGDEV_DEC_RECORD;
 
 	switch (tag) {
-	case MIGDEV_TAG_DEVMEM:
-		return migdev_dec_devmem(dec, false);
 	case MIGDEV_TAG_DEVMEM_ZERO:
-		return migdev_dec_devmem(dec, true);
+		return migdev_dec_devmem_zero(dec);
 	case MIGDEV_TAG_CONFIG:
 		return migdev_dec_config(dec);
 	case MIGDEV_TAG_REGS:
@@ -567,17 +668,26 @@ ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
 					    &p, &left))
 				ret = migdev_dec_payload(dec);
 			break;
+		case MIGDEV_DEC_DEVMEM:
+			if (migdev_dec_fill(dec, dec->buf,
+					    sizeof(struct migdev_rec_devmem),
+					    &p, &left))
+				ret = migdev_dec_devmem_head(dec);
+			break;
+		case MIGDEV_DEC_PAGES:
+			ret = migdev_dec_pages(dec, &p, &left);
+			break;
 		case MIGDEV_DEC_SKIP: {
 			u64 size = le64_to_cpu(dec->rec.size);
 			size_t n = min_t(u64, left, size - dec->have);
 
-			migdev_dec_skip(dec, p, n);
+			migdev_dec_sum(dec, p, n);
 			dec->have += n;
 			p += n;
 			left -= n;
 			if (dec->have == size) {
 				dec->have = 0;
-				if (migdev_dec_skipped_sum(dec) !=
+				if (migdev_dec_sum_end(dec) !=
 				    migdev_dec_rec_sum(dec))
 					ret = migdev_dec_fail(dec, -EBADMSG,
 							      "optional record tag %u: checksum mismatch",
@@ -622,4 +732,106 @@ int migdev_stream_dec_finish(struct migdev_stream_dec *dec)
 		return migdev_dec_fail(dec, -EINVAL,
 				       "stream truncated: no end record");
 	}
+}
+
+/**
+ * migdev_stream_dec_want() - how much to feed before asking again
+ * @dec: decoder
+ *
+ * A caller that can take whole pages itself (migdev_stream_dec_direct())
+ * feeds no more than this, so that it does not miss where they begin.
+ *
+ * Return: bytes up to the end of what the decoder is taking now (with a
+ * record's header, also a DEVMEM record's own header after it); at least 1.
+ */
+size_t migdev_stream_dec_want(const struct migdev_stream_dec *dec)
+{
+	u64 n;
+
+	switch (dec->phase) {
+	case MIGDEV_DEC_HEADER:
+		return sizeof(dec->hdr) - dec->have;
+	case MIGDEV_DEC_RECORD:
+		return sizeof(dec->rec) - dec->have +
+		       sizeof(struct migdev_rec_devmem);
+	case MIGDEV_DEC_DEVMEM:
+		return sizeof(struct migdev_rec_devmem) - dec->have;
+	case MIGDEV_DEC_PAGES:
+		n = dec->have & (MIGDEV_STREAM_PAGE_SIZE - 1);
+		if (n)
+			return MIGDEV_STREAM_PAGE_SIZE - n;
+		n = le64_to_cpu(dec->rec.size) -
+		    sizeof(struct migdev_rec_devmem) - dec->have;
+		break;
+	case MIGDEV_DEC_PAYLOAD:
+	case MIGDEV_DEC_SKIP:
+		n = le64_to_cpu(dec->rec.size) - dec->have;
+		break;
+	default:
+		return SIZE_MAX;
+	}
+	return n ? min_t(u64, n, SIZE_MAX) : 1;
+}
+
+/**
+ * migdev_stream_dec_direct() - may the caller take whole pages itself?
+ * @dec: decoder
+ * @first: set to the index of the next page the stream carries
+ * @st: set to the record's running checksum so far
+ *
+ * Where the next bytes are whole pages of a DEVMEM record checksummed with
+ * XXH64, the caller may store them itself, straight from where they come
+ * from, adding them to a copy of @st, and then report them with
+ * migdev_stream_dec_direct_done().  The decoder does not change meanwhile
+ * unless the caller feeds it.
+ *
+ * Return: how many whole pages the record still carries; 0 if the next
+ * bytes are something else (feed them to migdev_stream_dec_write()).
+ */
+u32 migdev_stream_dec_direct(const struct migdev_stream_dec *dec, u64 *first,
+			     struct xxh64_state *st)
+{
+	const struct migdev_rec_devmem *r = (void *)dec->buf;
+	u64 total;
+
+	if (dec->phase != MIGDEV_DEC_PAGES ||
+	    dec->minor < MIGDEV_STREAM_MINOR_XXH64 ||
+	    dec->have & (MIGDEV_STREAM_PAGE_SIZE - 1))
+		return 0;
+	total = (u64)le32_to_cpu(r->count) << MIGDEV_STREAM_PAGE_SHIFT;
+	*first = le64_to_cpu(r->first) + (dec->have >> MIGDEV_STREAM_PAGE_SHIFT);
+	*st = dec->skip.xxh;
+	return (total - dec->have) >> MIGDEV_STREAM_PAGE_SHIFT;
+}
+
+/**
+ * migdev_stream_dec_direct_done() - the caller took pages itself
+ * @dec: decoder
+ * @count: pages taken, at most what migdev_stream_dec_direct() said
+ * @st: the running checksum with the pages added
+ *
+ * Return: 0, or a negative errno once the stream is found bad (the record's
+ * checksum was wrong, or the decoder failed meanwhile).
+ */
+int migdev_stream_dec_direct_done(struct migdev_stream_dec *dec, u32 count,
+				  const struct xxh64_state *st)
+{
+	const struct migdev_rec_devmem *r = (void *)dec->buf;
+	u64 n = (u64)count << MIGDEV_STREAM_PAGE_SHIFT, total;
+
+	if (dec->phase == MIGDEV_DEC_FAILED)
+		return dec->errno_;
+	total = (u64)le32_to_cpu(r->count) << MIGDEV_STREAM_PAGE_SHIFT;
+	if (dec->phase != MIGDEV_DEC_PAGES ||
+	    dec->minor < MIGDEV_STREAM_MINOR_XXH64 ||
+	    dec->have & (MIGDEV_STREAM_PAGE_SIZE - 1) ||
+	    !count || n > total - dec->have)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "%u pages taken where the stream does not carry them",
+				       count);
+	dec->skip.xxh = *st;
+	dec->have += n;
+	dec->offset += n;
+	dec->pages += count;
+	return dec->have == total ? migdev_dec_pages_end(dec) : 0;
 }

@@ -35,6 +35,14 @@
 /* The first minor whose records carry XXH64 rather than CRC-32C. */
 #define MIGDEV_STREAM_MINOR_XXH64	4
 
+/*
+ * The decoder's buffer: the largest payload it keeps whole.  A DEVMEM
+ * record's pages go to the caller as they arrive, a page at a time at
+ * most through this buffer, after the record's own header.
+ */
+#define MIGDEV_STREAM_DEC_BUF \
+	(sizeof(struct migdev_rec_devmem) + MIGDEV_STREAM_PAGE_SIZE)
+
 /* Unknown optional records are skipped, but not without bound. */
 #define MIGDEV_STREAM_MAX_SKIP		SZ_1M
 
@@ -42,6 +50,8 @@ enum migdev_dec_phase {
 	MIGDEV_DEC_HEADER,
 	MIGDEV_DEC_RECORD,
 	MIGDEV_DEC_PAYLOAD,
+	MIGDEV_DEC_DEVMEM,
+	MIGDEV_DEC_PAGES,
 	MIGDEV_DEC_SKIP,
 	MIGDEV_DEC_DONE,
 	MIGDEV_DEC_FAILED,
@@ -56,16 +66,21 @@ enum migdev_dec_phase {
  * @tmpl: the destination's power-on config space, to check what the
  *	  stream may and may not set
  * @devmem: receives a run of pages: @data is @count stream pages, or NULL
- *	    for pages that read as zeros again; 0 or a negative errno
+ *	    for pages that read as zeros again; 0 or a negative errno.  A
+ *	    DEVMEM record's pages come as they arrive, before the record's
+ *	    checksum is known: if it is wrong, the decoder fails for good,
+ *	    so what was received is never applied
  * @priv: argument for @devmem
- * @buf: caller's buffer of MIGDEV_STREAM_MAX_PAYLOAD bytes
+ * @buf: caller's buffer of MIGDEV_STREAM_DEC_BUF bytes
  * @phase: what the next bytes are
  * @hdr: the stream header, as it arrives
  * @rec: the current record's header, as it arrives
  * @offset: stream bytes consumed: where a failure was found
- * @have: bytes of the current header or payload received
- * @skip: running checksum of a payload being skipped: @skip.crc (CRC-32C,
- *	  before 1.4) or @skip.xxh
+ * @have: bytes of the current header or payload received (of a DEVMEM
+ *	  record's pages, in MIGDEV_DEC_PAGES)
+ * @skip: running checksum of a payload taken as it arrives (a DEVMEM
+ *	  record's, or one being skipped): @skip.crc (CRC-32C, before 1.4)
+ *	  or @skip.xxh
  * @minor: the stream's minor version
  * @err: what was wrong, once the decoder failed
  * @errno_: the error, once failed
@@ -79,7 +94,7 @@ enum migdev_dec_phase {
  * @msix: the MSIX payload
  * @queues: the QUEUE payloads, by index
  * @source_info: the SOURCE_INFO payload
- * @pages: device-memory pages received
+ * @pages: device-memory pages stored (@devmem, or the caller's own)
  */
 struct migdev_stream_dec {
 	u32 type_id;
@@ -123,6 +138,11 @@ void migdev_stream_dec_init(struct migdev_stream_dec *dec, u32 type_id,
 ssize_t migdev_stream_dec_write(struct migdev_stream_dec *dec,
 				const void *data, size_t len);
 int migdev_stream_dec_finish(struct migdev_stream_dec *dec);
+size_t migdev_stream_dec_want(const struct migdev_stream_dec *dec);
+u32 migdev_stream_dec_direct(const struct migdev_stream_dec *dec, u64 *first,
+			     struct xxh64_state *st);
+int migdev_stream_dec_direct_done(struct migdev_stream_dec *dec, u32 count,
+				  const struct xxh64_state *st);
 
 u32 migdev_stream_crc(const void *data, size_t len);
 u64 migdev_stream_sum(u16 minor, const void *data, size_t len);

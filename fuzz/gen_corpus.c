@@ -105,6 +105,11 @@ int main(int argc, char **argv)
 		.busy = true,
 	};
 	static const struct sg_opts lean = { .minor = 0, .zero_pages = 2 };
+	/* Two pages in 1.4, for a caller that takes pages itself. */
+	static const struct sg_opts direct = {
+		.minor = MIGDEV_STREAM_MINOR, .pages = 2, .zero_pages = 1,
+		.busy = true,
+	};
 	const struct migdev_geom *small = &sg_types[MIGDEV_TYPE_SMALL];
 	struct sg_buf b, c;
 	unsigned int t, i;
@@ -157,6 +162,17 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "busy-%s", descs[i].name);
 		put(name, MIGDEV_TYPE_SMALL | FZ_FIXUP, 0, b.p, b.len);
 	}
+
+	/* Pages taken by the caller, as the kernel's write() does. */
+	b.len = 0;
+	sg_build(&b, small, &direct);
+	put("direct-pages", FZ_DIRECT | FZ_FIXUP | seg(FZ_SEG_RANDOM), 13, b.p,
+	    b.len);
+	memcpy(c.p, b.p, b.len);
+	off = find(&b, MIGDEV_TAG_DEVMEM);
+	c.p[off + REC + 16 + 4096 + 5] ^= 0x20;
+	put("direct-page-flipped", FZ_DIRECT | seg(FZ_SEG_FIXED), 255, c.p,
+	    b.len);
 
 	/* Broken streams, all of type small (and one of medium). */
 	b.len = 0;

@@ -10,7 +10,8 @@
  * Besides what ASan and UBSan catch, the decoder's promises are checked:
  *
  * - the device-memory callback only ever sees pages inside the device,
- *   with the data in the payload buffer;
+ *   a page a call with the data in the payload buffer or in the bytes
+ *   being written, or a run of pages to zero;
  * - a write returns its length or a negative errno (one of those the
  *   format defines), and after an error every further write, and
  *   finish, return that errno, with dec->err a NUL-terminated message;
@@ -50,6 +51,8 @@ struct fz_sink {
 	u32 calls;
 	u32 crc;		/* of every (first, count, data) */
 	u64 pages;		/* stored */
+	const u8 *piece;	/* the bytes being written */
+	size_t piece_len;
 };
 
 static int fz_devmem(void *priv, u64 first, u32 count, const void *data)
@@ -60,7 +63,10 @@ static int fz_devmem(void *priv, u64 first, u32 count, const void *data)
 
 	FZ_ASSERT(count >= 1 && count <= MIGDEV_REC_MAX_PAGES);
 	FZ_ASSERT(first < s->npages && count <= s->npages - first);
-	FZ_ASSERT(!data || data == payload + sizeof(struct migdev_rec_devmem));
+	FZ_ASSERT(!data || count == 1);
+	FZ_ASSERT(!data || data == payload + sizeof(struct migdev_rec_devmem) ||
+		  (data >= (const void *)s->piece &&
+		   (const u8 *)data + 4096 <= s->piece + s->piece_len));
 	s->crc = __crc32c_le(s->crc, &f, sizeof(f));
 	s->crc = __crc32c_le(s->crc, &c, sizeof(c));
 	if (data)	/* read every byte, store none */
@@ -153,6 +159,50 @@ static void fz_check_accepted(const struct migdev_stream_dec *dec,
 }
 
 /*
+ * Write @n bytes to @dec as the kernel's resume write() does: whole pages
+ * of a DEVMEM record taken by the caller (stored through the same
+ * callback, checksummed here), the rest in pieces of at most what the
+ * decoder wants.  Returns what one migdev_stream_dec_write() would.
+ */
+static ssize_t fz_write_direct(struct migdev_stream_dec *dec,
+			       struct fz_sink *sink, const u8 *p, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		struct xxh64_state st;
+		u64 first;
+		u32 pages = migdev_stream_dec_direct(dec, &first, &st), i;
+		size_t want;
+		ssize_t ret;
+		int err;
+
+		if ((n - off) / 4096 < pages)
+			pages = (n - off) / 4096;
+		if (pages) {
+			for (i = 0; i < pages; i++, off += 4096) {
+				FZ_ASSERT(!fz_devmem(sink, first + i, 1, p + off));
+				xxh64_update(&st, p + off, 4096);
+			}
+			err = migdev_stream_dec_direct_done(dec, pages, &st);
+			if (err)
+				return err;
+			continue;
+		}
+		want = migdev_stream_dec_want(dec);
+		FZ_ASSERT(want >= 1);
+		if (want > n - off)
+			want = n - off;
+		ret = migdev_stream_dec_write(dec, p + off, want);
+		if (ret < 0)
+			return ret;
+		FZ_ASSERT(ret == (ssize_t)want);
+		off += want;
+	}
+	return n ? (ssize_t)n : migdev_stream_dec_write(dec, p, 0);
+}
+
+/*
  * Decode @len bytes of @s into @dec, cut as @seg and @param say; returns
  * what finish returned, or the first write error.
  */
@@ -188,7 +238,13 @@ static int fz_decode(struct migdev_stream_dec *dec, struct fz_sink *sink,
 			memcpy(copy, piece, n);
 			piece = copy;
 		}
-		ret = migdev_stream_dec_write(dec, piece, n);
+		sink->piece = piece;
+		sink->piece_len = n;
+		/* The callback does not fail under a caller storing pages. */
+		if (flags & FZ_DIRECT && !cb_fail && seg != FZ_SEG_WHOLE)
+			ret = fz_write_direct(dec, sink, piece, n);
+		else
+			ret = migdev_stream_dec_write(dec, piece, n);
 		free(copy);
 
 		if (!n) {
@@ -292,7 +348,7 @@ int FUZZ_ENTRY(const u8 *data, size_t size)
 	if (size < FZ_PREFIX)
 		return 0;
 	if (!payload) {
-		payload = malloc(MIGDEV_STREAM_MAX_PAYLOAD);
+		payload = malloc(MIGDEV_STREAM_DEC_BUF);
 		FZ_ASSERT(payload);
 		verbose = getenv("MIGDEV_FUZZ_VERBOSE");
 	}
@@ -339,11 +395,12 @@ int FUZZ_ENTRY(const u8 *data, size_t size)
 
 	if (verbose)
 		fprintf(stderr,
-			"stream_fuzz: %s destination, cut %u/%u%s%s%s: %zu bytes: %d at byte %llu%s%s\n",
+			"stream_fuzz: %s destination, cut %u/%u%s%s%s%s: %zu bytes: %d at byte %llu%s%s\n",
 			sg_type_names[g->type_id], seg, param,
 			flags & FZ_MINOR0 ? ", 1.0 only" : "",
 			flags & FZ_CB_FAIL ? ", store fails" : "",
-			flags & FZ_FIXUP ? ", checksums fixed" : "", len, r1,
+			flags & FZ_FIXUP ? ", checksums fixed" : "",
+			flags & FZ_DIRECT ? ", pages taken directly" : "", len, r1,
 			dec_one.offset, r1 ? ": " : "", dec_one.err);
 
 	/* Done or failed, the decoder takes no more. */

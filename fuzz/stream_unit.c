@@ -69,7 +69,36 @@ static u64 rng(void)
 	return rng_state;
 }
 
-enum cut { CUT_WHOLE, CUT_BYTES, CUT_RANDOM };
+/*
+ * CUT_DIRECT feeds as the kernel's resume write() does: whole pages taken
+ * by the caller where migdev_stream_dec_direct() allows, the rest in
+ * pieces of at most migdev_stream_dec_want().
+ */
+enum cut { CUT_WHOLE, CUT_BYTES, CUT_RANDOM, CUT_DIRECT };
+
+/* Take up to @n pages at @s as the caller, as migfile.c's write does. */
+static ssize_t take_direct(struct migdev_stream_dec *dec, const u8 *s,
+			   size_t len)
+{
+	struct xxh64_state st;
+	u64 first;
+	u32 n = migdev_stream_dec_direct(dec, &first, &st), i;
+	int ret;
+
+	n = n < len / 4096 ? n : len / 4096;
+	if (n > 1)
+		n = 1 + rng() % n;
+	for (i = 0; i < n; i++) {
+		ret = dec->devmem(dec->priv, first + i, 1, s + (size_t)i * 4096);
+		if (ret)
+			return -1004;	/* the test's sinks do not fail here */
+		xxh64_update(&st, s + (size_t)i * 4096, 4096);
+	}
+	if (!n)
+		return 0;
+	ret = migdev_stream_dec_direct_done(dec, n, &st);
+	return ret ? ret : (ssize_t)n * 4096;
+}
 
 /*
  * Decode @len bytes of @s for a destination of geometry @g, cut as @cut
@@ -95,7 +124,21 @@ static int decode(struct migdev_stream_dec *dec, struct sink *sink,
 			n = 1;
 		else if (cut == CUT_RANDOM && n > 1)
 			n = 1 + rng() % (rng() % 2 ? 64 : 8192) % n;
-		ret = migdev_stream_dec_write(dec, s + off, n);
+		ret = cut == CUT_DIRECT && !err ?
+		      take_direct(dec, s + off, n) : 0;
+		if (ret > 0) {
+			off += ret;
+			continue;
+		}
+		if (cut == CUT_DIRECT && !ret) {
+			size_t want = migdev_stream_dec_want(dec);
+
+			if (!want)
+				return -1005;
+			n = n < want ? n : want;
+		}
+		if (!ret)
+			ret = migdev_stream_dec_write(dec, s + off, n);
 		if (ret < 0 && !err)
 			err = ret;
 		else if (err && ret != err)
@@ -147,13 +190,13 @@ static void test_valid(void)
 		for (i = 0; i < ARRAY_SIZE(opts); i++) {
 			static const char *const cut_names[] = {
 				"in one write", "1 byte at a time",
-				"in random pieces",
+				"in random pieces", "pages taken directly",
 			};
 			struct sg_buf b;
 
 			sg_init(&b, 4 << 20);
 			sg_build(&b, g, &opts[i]);
-			for (cut = CUT_WHOLE; cut <= CUT_RANDOM; cut++) {
+			for (cut = CUT_WHOLE; cut <= CUT_DIRECT; cut++) {
 				struct sink sink = {};
 				int ret;
 
@@ -223,7 +266,7 @@ static void expect(const char *name, const struct migdev_geom *g, u16 max_minor,
 {
 	enum cut cut;
 
-	for (cut = CUT_WHOLE; cut <= CUT_RANDOM; cut++) {
+	for (cut = CUT_WHOLE; cut <= CUT_DIRECT; cut++) {
 		struct sink sink = {};
 		int ret = decode(&dec, &sink, g, max_minor, s, len, cut);
 		bool ok = ret == want && (!msg || strstr(dec.err, msg));
@@ -233,10 +276,10 @@ static void expect(const char *name, const struct migdev_geom *g, u16 max_minor,
 			       dec.err, (unsigned long long)dec.offset);
 		if (!ok)
 			break;
-		if (cut == CUT_RANDOM)
+		if (cut == CUT_DIRECT)
 			result(true, "%s", name);
 	}
-	if (cut <= CUT_RANDOM)
+	if (cut <= CUT_DIRECT)
 		result(false, "%s: want %d%s%s", name, want, msg ? " with " : "",
 		       msg ? msg : "");
 }
@@ -366,6 +409,19 @@ static void test_bad(void)
 		expect("1.4 record with a CRC-32C: -EBADMSG", small,
 		       MIGDEV_STREAM_MINOR, c.p, x.len, -EBADMSG,
 		       "record tag 4 of 48 bytes: checksum mismatch");
+		/* Pages the caller takes itself are checked all the same. */
+		memcpy(c.p, x.p, x.len);
+		off = record_tag(&x, MIGDEV_TAG_DEVMEM);
+		c.p[off + REC + 16 + 4096 + 17] ^= 0x01;
+		expect("1.4: second page's byte flipped: -EBADMSG", small,
+		       MIGDEV_STREAM_MINOR, c.p, x.len, -EBADMSG,
+		       "record tag 1 of 8208 bytes: checksum mismatch");
+		memcpy(c.p, x.p, x.len);
+		put_unaligned_le32(0x01000000, c.p + off + REC +
+				   offsetof(struct migdev_rec_devmem, count));
+		expect("1.4: DEVMEM of 2^24 pages: -EINVAL", small,
+		       MIGDEV_STREAM_MINOR, c.p, x.len, -EINVAL,
+		       "outside the device");
 		sg_free(&x);
 
 		memcpy(c.p, b.p, b.len);
@@ -1004,7 +1060,7 @@ static void test_encoder_discard(void)
 
 int main(void)
 {
-	payload = malloc(MIGDEV_STREAM_MAX_PAYLOAD);
+	payload = malloc(MIGDEV_STREAM_DEC_BUF);
 	if (!payload)
 		return 2;
 	printf("KTAP version 1\n");

@@ -63,7 +63,9 @@ void sg_build(struct sg_buf *b, const struct migdev_geom *g,
  *	   FZ_MINOR0: the destination accepts stream 1.0 only;
  *	   FZ_CB_FAIL: the device-memory callback fails on its second call;
  *	   FZ_FIXUP: header and record checksums are made right before
- *	   decoding, so mutations get past them to the checks behind.
+ *	   decoding, so mutations get past them to the checks behind;
+ *	   FZ_DIRECT: the cut decode takes whole pages itself where the
+ *	   decoder allows, as the kernel's resume write() does.
  * byte 1: the parameter of the cutting (piece size or PRNG seed).
  */
 #define FZ_PREFIX	2
@@ -77,5 +79,6 @@ void sg_build(struct sg_buf *b, const struct migdev_geom *g,
 #define FZ_MINOR0	0x10
 #define FZ_CB_FAIL	0x20
 #define FZ_FIXUP	0x40
+#define FZ_DIRECT	0x80
 
 #endif /* MIGDEV_FUZZ_STREAMGEN_H */
