@@ -196,9 +196,9 @@ void migdev_emul_freeze_clock(struct migdev_emul *e);
 void migdev_emul_thaw_clock(struct migdev_emul *e);
 size_t migdev_emul_state_size(struct migdev_emul *e);
 size_t migdev_emul_save_state(struct migdev_emul *e, void *buf, u16 minor);
-int migdev_emul_apply_state(struct migdev_emul *e,
-			    const struct migdev_stream_dec *dec,
-			    struct migdev_devmem *staged);
+void migdev_emul_apply_state(struct migdev_emul *e,
+			     const struct migdev_stream_dec *dec,
+			     struct migdev_devmem *staged);
 void migdev_emul_run(struct migdev_emul *e);
 
 #endif /* MIGDEV_EMUL_DEVICE_H */

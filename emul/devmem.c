@@ -14,6 +14,7 @@
  * so a write through a mapping after the collection is seen too.
  */
 #include <linux/bitmap.h>
+#include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/minmax.h>
@@ -41,12 +42,20 @@ int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
 	dm->unmap = unmap;
 	dm->dirtied = dirtied;
 	dm->priv = priv;
-	xa_init(&dm->pages);
 	init_rwsem(&dm->lock);
 	atomic_long_set(&dm->nr_pages, 0);
 	atomic64_set(&dm->discards, 0);
+	dm->pages = kmalloc(sizeof(*dm->pages), GFP_KERNEL_ACCOUNT);
 	dm->dirty = bitmap_zalloc(migdev_devmem_nr_pfns(dm), GFP_KERNEL_ACCOUNT);
-	return dm->dirty ? 0 : -ENOMEM;
+	if (!dm->pages || !dm->dirty) {
+		kfree(dm->pages);
+		bitmap_free(dm->dirty);
+		dm->pages = NULL;
+		dm->dirty = NULL;
+		return -ENOMEM;
+	}
+	xa_init(dm->pages);
+	return 0;
 }
 
 /**
@@ -56,6 +65,7 @@ int migdev_devmem_init(struct migdev_devmem *dm, u64 size,
 void migdev_devmem_fini(struct migdev_devmem *dm)
 {
 	migdev_devmem_clear(dm);
+	kfree(dm->pages);
 	bitmap_free(dm->dirty);
 }
 
@@ -74,13 +84,11 @@ void migdev_devmem_clear(struct migdev_devmem *dm)
 	/* No user mapping may keep pointing at a page about to be freed. */
 	if (dm->unmap && atomic_long_read(&dm->nr_pages))
 		dm->unmap(dm->priv, 0, dm->size);
-	xa_for_each(&dm->pages, idx, page) {
-		/* Staging memory marks pages to zero with value entries. */
-		if (!xa_is_value(page))
-			__free_page(page);
+	xa_for_each(dm->pages, idx, page) {
+		__free_page(page);
 		set_bit(idx, dm->dirty);
 	}
-	xa_destroy(&dm->pages);
+	xa_destroy(dm->pages);
 	atomic_long_set(&dm->nr_pages, 0);
 	up_write(&dm->lock);
 }
@@ -122,14 +130,14 @@ static struct page *migdev_devmem_page_locked(struct migdev_devmem *dm,
 	struct page *page, *old;
 
 	lockdep_assert_held(&dm->lock);
-	page = xa_load(&dm->pages, idx);
+	page = xa_load(dm->pages, idx);
 	if (page || !alloc)
 		return page;
 
 	page = alloc_page(MIGDEV_DEVMEM_GFP | __GFP_ZERO);
 	if (!page)
 		return ERR_PTR(-ENOMEM);
-	old = xa_cmpxchg(&dm->pages, idx, NULL, page, MIGDEV_DEVMEM_GFP);
+	old = xa_cmpxchg(dm->pages, idx, NULL, page, MIGDEV_DEVMEM_GFP);
 	if (xa_is_err(old)) {
 		__free_page(page);
 		return ERR_PTR(xa_err(old));
@@ -355,12 +363,12 @@ u32 migdev_devmem_next_run(struct migdev_devmem *dm, u64 from, u32 max,
 	u32 count = 0;
 
 	down_read(&dm->lock);
-	page = xa_find(&dm->pages, &idx, ULONG_MAX, XA_PRESENT);
+	page = xa_find(dm->pages, &idx, ULONG_MAX, XA_PRESENT);
 	start = idx;
 	while (page && count < max && idx == start + count) {
 		count++;
 		idx++;
-		page = xa_find(&dm->pages, &idx, ULONG_MAX, XA_PRESENT);
+		page = xa_find(dm->pages, &idx, ULONG_MAX, XA_PRESENT);
 	}
 	up_read(&dm->lock);
 	*first = start;
@@ -381,7 +389,7 @@ u64 migdev_devmem_count_from(struct migdev_devmem *dm, u64 from)
 	u64 n = 0;
 
 	down_read(&dm->lock);
-	xa_for_each_start(&dm->pages, idx, page, from)
+	xa_for_each_start(dm->pages, idx, page, from)
 		n++;
 	up_read(&dm->lock);
 	return n;
@@ -398,52 +406,91 @@ u64 migdev_devmem_resident(struct migdev_devmem *dm)
 	return (u64)atomic_long_read(&dm->nr_pages) << PAGE_SHIFT;
 }
 
+/* Staging page @idx, allocated if it was absent. */
+static struct page *migdev_devmem_stage_page(struct migdev_devmem *st,
+					     unsigned long idx)
+{
+	struct page *page = xa_load(st->pages, idx);
+	void *ret;
+
+	if (page)
+		return page;
+	page = alloc_page(MIGDEV_DEVMEM_GFP);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	ret = xa_store(st->pages, idx, page, MIGDEV_DEVMEM_GFP);
+	if (xa_is_err(ret)) {
+		__free_page(page);
+		return ERR_PTR(xa_err(ret));
+	}
+	atomic_long_inc(&st->nr_pages);
+	return page;
+}
+
 /**
  * migdev_devmem_stage() - store incoming pages in staging memory
  * @st: staging device memory (only its owner uses it: no locking)
  * @first: first page index, checked by the caller
  * @count: pages
  * @data: @count pages of data, or NULL: these pages read as zeros again
- *
- * Pages to zero are remembered as value entries, so that
- * migdev_devmem_replace() knows them from pages never mentioned.
+ *	  (what is not staged reads as zeros after migdev_devmem_replace())
  *
  * Return: 0 or -ENOMEM.
  */
 int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
 			const void *data)
 {
+	struct page *page;
 	u32 i;
 
 	for (i = 0; i < count; i++) {
 		unsigned long idx = first + i;
-		void *old = xa_load(&st->pages, idx);
-		struct page *page = old;
-		void *ret;
 
 		if (!data) {
-			ret = xa_store(&st->pages, idx, xa_mk_value(0),
-				       MIGDEV_DEVMEM_GFP);
-			if (xa_is_err(ret))
-				return xa_err(ret);
-			if (old && !xa_is_value(old)) {
-				__free_page(old);
+			page = xa_erase(st->pages, idx);
+			if (page) {
+				__free_page(page);
 				atomic_long_dec(&st->nr_pages);
 			}
 			continue;
 		}
-		if (!old || xa_is_value(old)) {
-			page = alloc_page(MIGDEV_DEVMEM_GFP);
-			if (!page)
-				return -ENOMEM;
-			ret = xa_store(&st->pages, idx, page, MIGDEV_DEVMEM_GFP);
-			if (xa_is_err(ret)) {
-				__free_page(page);
-				return xa_err(ret);
-			}
-			atomic_long_inc(&st->nr_pages);
-		}
+		page = migdev_devmem_stage_page(st, idx);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
 		memcpy_to_page(page, 0, data + (size_t)i * PAGE_SIZE, PAGE_SIZE);
+	}
+	return 0;
+}
+
+/**
+ * migdev_devmem_stage_get() - staging pages for incoming data, held
+ * @st: staging device memory (only its owner uses it: no locking)
+ * @first: first page index, checked by the caller
+ * @count: pages
+ * @pages: receives each page, allocated if it was not there, with a
+ *	   reference held for the caller (migdev_devmem_put_run())
+ *
+ * For a caller that copies a stream's pages into staging memory itself,
+ * from memory that can fault, without the lock that keeps @st alive: the
+ * references keep the pages meanwhile, whatever becomes of @st.  Every
+ * byte of each page is to be written.
+ *
+ * Return: 0, or -ENOMEM with no reference held.
+ */
+int migdev_devmem_stage_get(struct migdev_devmem *st, u64 first, u32 count,
+			    struct page **pages)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		pages[i] = migdev_devmem_stage_page(st, first + i);
+		if (IS_ERR(pages[i])) {
+			int ret = PTR_ERR(pages[i]);
+
+			migdev_devmem_put_run(pages, i);
+			return ret;
+		}
+		get_page(pages[i]);
 	}
 	return 0;
 }
@@ -451,66 +498,39 @@ int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
 /**
  * migdev_devmem_replace() - device memory becomes what was staged
  * @dm: device memory
- * @st: staging memory; emptied on success
+ * @st: staging memory; it gets what @dm had, to free
  *
- * Pages never staged read as zeros afterwards: a stream carries the whole
- * of the source's memory.  Every slot is reserved before anything changes,
- * so this either fails with nothing changed or succeeds; every user
- * mapping is zapped before pages change.  The reservations are made under
- * the write lock, like everything else here: migdev_devmem_clear() (a
- * reset racing the commit) destroys the whole xarray, reservations
- * included, and must not do so between a reservation and its store.
- *
- * Return: 0, or -ENOMEM with @dm unchanged.
+ * Pages never staged (or staged and then zeroed) read as zeros afterwards:
+ * a stream carries the whole of the source's memory.  The two sets of
+ * pages change places, under the write lock and after every user mapping
+ * is zapped, so this takes no memory and cannot fail, and its cost at the
+ * switchover is a walk over the pages, not a store of each one.  Every
+ * page that was or is now present is marked dirty.
  */
-int migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st)
+void migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st)
 {
-	struct page *page, *old;
+	struct xarray *old;
+	struct page *page;
 	unsigned long idx;
-	int ret = 0;
+	long nr;
 
 	down_write(&dm->lock);
-	xa_for_each(&st->pages, idx, page) {
-		if (xa_is_value(page))
-			continue;
-		ret = xa_reserve(&dm->pages, idx, MIGDEV_DEVMEM_GFP);
-		if (ret)
-			break;
-	}
-	if (ret) {
-		xa_for_each(&st->pages, idx, page)
-			xa_release(&dm->pages, idx);
-		up_write(&dm->lock);
-		return ret;
-	}
-
 	if (dm->unmap)
 		dm->unmap(dm->priv, 0, dm->size);
-	/* What the stream does not hold is zero: drop it. */
-	xa_for_each(&dm->pages, idx, old) {
-		page = xa_load(&st->pages, idx);
-		if (page && !xa_is_value(page))
-			continue;
-		xa_erase(&dm->pages, idx);
-		__free_page(old);
+	old = dm->pages;
+	dm->pages = st->pages;
+	xa_for_each(old, idx, page)
 		set_bit(idx, dm->dirty);
-	}
-	/* Every slot exists now: these stores allocate nothing. */
-	xa_for_each(&st->pages, idx, page) {
-		if (xa_is_value(page))
-			continue;
-		old = xa_store(&dm->pages, idx, page, GFP_NOWAIT);
-		if (WARN_ON_ONCE(xa_is_err(old)))
-			__free_page(page);	/* cannot happen: reserved */
-		else if (old)
-			__free_page(old);
+	xa_for_each(dm->pages, idx, page)
 		set_bit(idx, dm->dirty);
-	}
+	nr = atomic_long_read(&dm->nr_pages);
 	atomic_long_set(&dm->nr_pages, atomic_long_read(&st->nr_pages));
-	xa_destroy(&st->pages);
-	atomic_long_set(&st->nr_pages, 0);
 	up_write(&dm->lock);
-	return 0;
+
+	/* Staging is its owner's alone: it takes the old pages to free. */
+	st->pages = old;
+	atomic_long_set(&st->nr_pages, nr);
+	migdev_devmem_clear(st);
 }
 
 /**

@@ -41,7 +41,7 @@ struct migdev_stream_src_ops;
  */
 struct migdev_devmem {
 	u64 size;
-	struct xarray pages;
+	struct xarray *pages;
 	struct rw_semaphore lock; /* protects page lifetime, see above */
 	atomic_long_t nr_pages;
 	unsigned long *dirty;
@@ -81,7 +81,9 @@ u64 migdev_devmem_count_from(struct migdev_devmem *dm, u64 from);
 u64 migdev_devmem_dirty_count(struct migdev_devmem *dm);
 int migdev_devmem_stage(struct migdev_devmem *st, u64 first, u32 count,
 			const void *data);
-int migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st);
+int migdev_devmem_stage_get(struct migdev_devmem *st, u64 first, u32 count,
+			    struct page **pages);
+void migdev_devmem_replace(struct migdev_devmem *dm, struct migdev_devmem *st);
 
 /* What the stream's encoder sends device memory from: its priv is @dm. */
 extern const struct migdev_stream_src_ops migdev_devmem_src_ops;

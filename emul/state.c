@@ -188,23 +188,17 @@ static u64 migdev_emul_load_state(struct migdev_emul *e,
  * migdev_emul_apply_state() - the device becomes what a stream carried
  * @e: device, stopped (its clock frozen)
  * @dec: a decoder that finished without error
- * @staged: the device memory the stream carried (emptied on success)
+ * @staged: the device memory the stream carried (emptied)
  *
  * Device memory, registers and queues, and the MSI-X pending bits the
- * host keeps, all from one stream, or nothing.
- *
- * Return: 0, or -ENOMEM with the device unchanged.
+ * host keeps, all from one stream; nothing here can fail.
  */
-int migdev_emul_apply_state(struct migdev_emul *e,
-			    const struct migdev_stream_dec *dec,
-			    struct migdev_devmem *staged)
+void migdev_emul_apply_state(struct migdev_emul *e,
+			     const struct migdev_stream_dec *dec,
+			     struct migdev_devmem *staged)
 {
-	int ret = migdev_devmem_replace(&e->devmem, staged);
-
-	if (ret)
-		return ret;
+	migdev_devmem_replace(&e->devmem, staged);
 	e->host->msix_set_pending(e->host_priv, migdev_emul_load_state(e, dec));
-	return 0;
 }
 
 /**

@@ -627,7 +627,7 @@ static int stage(void *priv, u64 first, u32 count, const void *data)
 static int apply(struct dev *d, const u8 *s, size_t len)
 {
 	struct migdev_stream_dec *dec = calloc(1, sizeof(*dec));
-	u8 *payload = malloc(MIGDEV_STREAM_MAX_PAYLOAD);
+	u8 *payload = malloc(MIGDEV_STREAM_DEC_BUF);
 	struct migdev_devmem staged;
 	ssize_t n;
 	int ret;
@@ -642,7 +642,7 @@ static int apply(struct dev *d, const u8 *s, size_t len)
 	n = migdev_stream_dec_write(dec, s, len);
 	ret = n < 0 ? (int)n : migdev_stream_dec_finish(dec);
 	if (!ret)
-		ret = migdev_emul_apply_state(&d->e, dec, &staged);
+		migdev_emul_apply_state(&d->e, dec, &staged);
 	else
 		printf("# refused at byte %llu: %s\n",
 		       (unsigned long long)dec->offset, dec->err);

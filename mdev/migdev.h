@@ -444,6 +444,8 @@ void migdev_resume_disable(struct migdev_resume *r);
 struct xxh64_state;
 int migdev_sumcopy_to_user(struct xxh64_state *st, void __user *dst,
 			   const void *src, size_t len);
+int migdev_sumcopy_from_user(struct xxh64_state *st, void *dst,
+			     const void __user *src, size_t len);
 
 /* mig_v1.c: the v1 migration region */
 int migdev_v1_region_info_caps(struct migdev_device *mvdev,

@@ -19,6 +19,10 @@
  * Resuming feeds what is written to the stream decoder; pages go to
  * staging memory and the device state stays in the decoder, so nothing
  * touches the device until RESUMING -> STOP commits a whole, valid stream.
+ * Where a write() carries whole pages of a DEVMEM record (stream 1.4),
+ * they go from the user's buffer straight into their staging pages,
+ * copied and checksummed in one pass, and the decoder is told after;
+ * the rest goes through a bounce buffer to the decoder.
  *
  * Each file has two locks.  Its lock guards the file's state and is held
  * only briefly, never across a user copy: the state machine takes
@@ -114,13 +118,19 @@ struct migdev_save {
 	bool reinit_as_dirty;
 };
 
+/* A resume write()'s bounce buffer, and the pages it copies in one go. */
+#define MIGDEV_RESUME_BOUNCE	(64 * 1024)
+#define MIGDEV_RESUME_DIRECT	64
+
 /**
  * struct migdev_resume - a resuming data_fd
  * @filp: the file
  * @mvdev: its device; touched only under @lock, and not once @disabled
- * @write_lock: serialises write() calls and owns @bounce (held across
- *		the copy from the user, never by the state machine)
+ * @write_lock: serialises write() calls and owns @bounce and @direct
+ *		(held across the copy from the user, never by the state
+ *		machine)
  * @bounce: user data on its way to the decoder
+ * @direct: staging pages a write() copies into itself, held
  * @lock: protects everything below
  * @disabled: the file is dead: -ENODEV
  * @dec: the stream decoder
@@ -132,8 +142,9 @@ struct migdev_save {
 struct migdev_resume {
 	struct file *filp;
 	struct migdev_device *mvdev;
-	struct mutex write_lock; /* serialises writers, owns bounce */
+	struct mutex write_lock; /* serialises writers, owns bounce, direct */
 	u8 *bounce;
+	struct page *direct[MIGDEV_RESUME_DIRECT];
 	struct mutex lock; /* protects the file's state, see above */
 	bool disabled;
 	struct migdev_stream_dec *dec;
@@ -142,8 +153,6 @@ struct migdev_resume {
 	u64 received;
 	bool logged;
 };
-
-#define MIGDEV_RESUME_BOUNCE	(64 * 1024)
 
 /*
  * Fill s->buf with the next piece of the stream.  Returns 0, -ENOMSG when
@@ -745,10 +754,112 @@ static int migdev_resume_feed_bounce(struct migdev_resume *r, size_t n)
 	return ret;
 }
 
+/* After a copy of @n pages into r->direct: tell the decoder, if still live. */
+static int migdev_resume_direct_done(struct migdev_resume *r, u32 n,
+				     const struct xxh64_state *st)
+{
+	int ret;
+
+	mutex_lock(&r->lock);
+	if (r->disabled) {
+		ret = -ENODEV;
+	} else {
+		ret = migdev_stream_dec_direct_done(r->dec, n, st);
+		if (ret && !r->logged) {
+			migdev_user_err(r->mvdev,
+					"migration stream refused at byte %llu: %s\n",
+					r->dec->offset, r->dec->err);
+			r->logged = true;
+		}
+		if (!ret)
+			r->received += (size_t)n << PAGE_SHIFT;
+	}
+	mutex_unlock(&r->lock);
+	return ret;
+}
+
 /*
- * The user's bytes are copied into the bounce buffer under write_lock
- * only: a user buffer that faults slowly holds off this file's writers,
- * never an arc.
+ * Whole pages of a DEVMEM record, from the user into the staging pages
+ * held in r->direct, summed on the way.  Returns the bytes taken, or a
+ * negative errno: -EFAULT if not even the first page could be read.
+ */
+static ssize_t migdev_resume_direct(struct migdev_resume *r,
+				    const u8 __user *ubuf, u32 count,
+				    struct xxh64_state *st)
+{
+	struct xxh64_state before;
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		void *dst = kmap_local_page(r->direct[i]);
+
+		before = *st;
+		ret = migdev_sumcopy_from_user(st, dst,
+					       ubuf + ((size_t)i << PAGE_SHIFT),
+					       PAGE_SIZE);
+		kunmap_local(dst);
+		if (ret) {
+			/* The page is written again by the next attempt. */
+			*st = before;
+			break;
+		}
+	}
+	if (i)
+		ret = migdev_resume_direct_done(r, i, st);
+	migdev_devmem_put_run(r->direct, count);
+	return ret ? ret : (ssize_t)i << PAGE_SHIFT;
+}
+
+/*
+ * One step of a write(): whole pages straight into staging memory where
+ * the decoder is at them, else as many bytes as the decoder takes before
+ * it could be, through the bounce buffer.  The user's memory is touched
+ * under write_lock only: a buffer that faults slowly holds off this file's
+ * writers, never an arc.  Returns the bytes taken, or a negative errno.
+ */
+static ssize_t migdev_resume_step(struct migdev_resume *r,
+				  const u8 __user *ubuf, size_t len)
+{
+	struct xxh64_state st;
+	u32 pages = 0;
+	size_t n = 0;
+	u64 first;
+	int ret;
+
+	mutex_lock(&r->lock);
+	if (r->disabled) {
+		mutex_unlock(&r->lock);
+		return -ENODEV;
+	}
+	if (len >= PAGE_SIZE) {
+		pages = migdev_stream_dec_direct(r->dec, &first, &st);
+		pages = min_t(size_t, pages,
+			      min_t(size_t, len >> PAGE_SHIFT,
+				    MIGDEV_RESUME_DIRECT));
+		/* Without memory, the decoder's own path says so. */
+		if (pages && migdev_devmem_stage_get(&r->staged, first, pages,
+						     r->direct))
+			pages = 0;
+	}
+	if (!pages)
+		n = min_t(size_t, len,
+			  min_t(size_t, migdev_stream_dec_want(r->dec),
+				MIGDEV_RESUME_BOUNCE));
+	mutex_unlock(&r->lock);
+
+	if (pages)
+		return migdev_resume_direct(r, ubuf, pages, &st);
+	if (copy_from_user(r->bounce, ubuf, n))
+		return -EFAULT;
+	ret = migdev_resume_feed_bounce(r, n);
+	return ret ? ret : n;
+}
+
+/*
+ * A refusal of the stream is returned however much of this write() went
+ * before it (it is the answer to every later call too); a fault after
+ * some bytes were taken returns how many were.
  */
 static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 				   size_t len, loff_t *pos)
@@ -761,20 +872,18 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 		return -ESPIPE;
 	if (mutex_lock_killable(&r->write_lock))
 		return -EINTR;
-	while (done < len || !len) {
-		size_t n = min_t(size_t, len - done, MIGDEV_RESUME_BOUNCE);
-
-		if (copy_from_user(r->bounce, ubuf + done, n)) {
-			ret = -EFAULT;
+	if (!len)	/* still -ENODEV on a disabled file */
+		ret = migdev_resume_feed_bounce(r, 0);
+	while (done < len) {
+		ret = migdev_resume_step(r, (const u8 __user *)ubuf + done,
+					 len - done);
+		if (ret < 0)
 			break;
-		}
-		/* Even a write of 0 bytes says -ENODEV on a disabled file. */
-		ret = migdev_resume_feed_bounce(r, n);
-		if (ret < 0 || !len)
-			break;
-		done += n;
+		done += ret;
 	}
 	mutex_unlock(&r->write_lock);
+	if (ret == -EFAULT && done)
+		return done;
 	return ret < 0 ? ret : done;
 }
 
@@ -859,7 +968,7 @@ struct file *migdev_resume_open(struct migdev_device *mvdev)
 	mutex_init(&r->lock);
 	r->mvdev = mvdev;
 	r->dec = kzalloc(sizeof(*r->dec), GFP_KERNEL_ACCOUNT);
-	r->payload = kvmalloc(MIGDEV_STREAM_MAX_PAYLOAD, GFP_KERNEL_ACCOUNT);
+	r->payload = kvmalloc(MIGDEV_STREAM_DEC_BUF, GFP_KERNEL_ACCOUNT);
 	r->bounce = kvmalloc(MIGDEV_RESUME_BOUNCE, GFP_KERNEL_ACCOUNT);
 	if (!r->dec || !r->payload || !r->bounce ||
 	    migdev_devmem_init(&r->staged, e->geom.devmem_size, NULL, NULL,
@@ -915,13 +1024,7 @@ int migdev_resume_commit(struct migdev_resume *r)
 		r->logged = true;
 		goto out_unlock;
 	}
-	ret = migdev_emul_apply_state(&mvdev->emul, r->dec, &r->staged);
-	if (ret) {
-		migdev_user_err(mvdev,
-				"migration: no memory to take %llu pages of device memory\n",
-				r->dec->pages);
-		goto out_unlock;
-	}
+	migdev_emul_apply_state(&mvdev->emul, r->dec, &r->staged);
 	if (r->dec->have_source_info)
 		dev_dbg(mvdev->vdev.dev,
 			"migrated: stream 1.%u, %llu bytes, source pre-copied %llu bytes in %u rounds\n",

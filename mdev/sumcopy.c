@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * migdev: copy to a user's buffer and checksum in one pass.
+ * migdev: copy to or from a user's buffer and checksum in one pass.
  *
  * A data_fd read sends device memory as DEVMEM records whose checksum
  * (XXH64, stream 1.4) must be of the bytes the user gets, and the device
  * may write its memory meanwhile (pre-copy).  Copying a page into a kernel
  * buffer, checksumming it there and copying it out again takes three
  * passes; here each 8 bytes are loaded once, stored to the user and added
- * to the checksum: one pass, which is what memcpy() costs.
+ * to the checksum: one pass, which is what memcpy() costs.  A data_fd
+ * write does the same the other way, from the user's buffer (which other
+ * threads may change meanwhile) into the page the stream's data goes to.
  *
  * The four lanes of XXH64 are those of the kernel's lib/xxhash.c, whose
  * struct xxh64_state this continues: xxh64_update() takes what does not
@@ -119,5 +121,96 @@ int migdev_sumcopy_to_user(struct xxh64_state *st, void __user *dst,
 	}
 	if (len > n)
 		return migdev_sumcopy_small(st, dst + n, src + n, len - n);
+	return 0;
+}
+
+/* Fewer than 32 bytes from the user, through a copy on the stack. */
+static int migdev_sumcopy_small_from(struct xxh64_state *st, void *dst,
+				     const void __user *src, size_t len)
+{
+	u8 tmp[32];
+
+	if (copy_from_user(tmp, src, len))
+		return -EFAULT;
+	memcpy(dst, tmp, len);
+	xxh64_update(st, tmp, len);
+	return 0;
+}
+
+/* As migdev_sumcopy_stripes(), from the user. */
+static int migdev_sumcopy_stripes_from(struct xxh64_state *st, void *dst,
+				       const void __user *src, size_t len)
+{
+	u64 v1 = st->v1, v2 = st->v2, v3 = st->v3, v4 = st->v4;
+	const __le64 __user *s = src;
+	__le64 *d = dst;
+	size_t i;
+
+	if (!user_read_access_begin(src, len))
+		return -EFAULT;
+	for (i = 0; i < len / 8; i += 4) {
+		/* Loaded once: what is stored is what is summed. */
+		__le64 a, b, c, e;
+
+		unsafe_get_user(a, s + i, efault);
+		unsafe_get_user(b, s + i + 1, efault);
+		unsafe_get_user(c, s + i + 2, efault);
+		unsafe_get_user(e, s + i + 3, efault);
+		d[i] = a;
+		d[i + 1] = b;
+		d[i + 2] = c;
+		d[i + 3] = e;
+		v1 = migdev_sumcopy_round(v1, le64_to_cpu(a));
+		v2 = migdev_sumcopy_round(v2, le64_to_cpu(b));
+		v3 = migdev_sumcopy_round(v3, le64_to_cpu(c));
+		v4 = migdev_sumcopy_round(v4, le64_to_cpu(e));
+	}
+	user_read_access_end();
+	st->v1 = v1;
+	st->v2 = v2;
+	st->v3 = v3;
+	st->v4 = v4;
+	st->total_len += len;
+	return 0;
+
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/**
+ * migdev_sumcopy_from_user() - copy from the user and add to an XXH64
+ * @st: the running checksum (xxh64_reset() and any xxh64_update() before)
+ * @dst: kernel memory, 8-byte aligned where a stripe starts in it
+ * @src: the user's buffer, which may change meanwhile
+ * @len: how many bytes
+ *
+ * Each byte of @src is read once: @st gets exactly what @dst gets.
+ *
+ * Return: 0, or -EFAULT with @st and a prefix of @dst undefined.
+ */
+int migdev_sumcopy_from_user(struct xxh64_state *st, void *dst,
+			     const void __user *src, size_t len)
+{
+	size_t n;
+	int ret;
+
+	if (st->memsize) {
+		n = min_t(size_t, len, 32 - st->memsize);
+		ret = migdev_sumcopy_small_from(st, dst, src, n);
+		if (ret)
+			return ret;
+		dst += n;
+		src += n;
+		len -= n;
+	}
+	n = len & ~(size_t)31;
+	if (n) {
+		ret = migdev_sumcopy_stripes_from(st, dst, src, n);
+		if (ret)
+			return ret;
+	}
+	if (len > n)
+		return migdev_sumcopy_small_from(st, dst + n, src + n, len - n);
 	return 0;
 }

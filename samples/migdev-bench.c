@@ -120,7 +120,7 @@ static void migration_figures(void)
 	size_t devmem = 256 * MB, cap = devmem + 16 * MB, n, pre, len, done;
 	uint8_t *buf = malloc(16 * MB), *copy = malloc(devmem);
 	uint8_t *stream = malloc(cap);
-	double t0, rate, mrate, t4k, t1g;
+	double t0, t1, t2, rate, mrate, t4k, t1g;
 	struct migdev_desc desc;
 	uint64_t off;
 	ssize_t w;
@@ -188,11 +188,13 @@ static void migration_figures(void)
 			exit(1);
 		}
 	}
+	t1 = mdl_now();
 	if (__mdl_mig_set(&r, VFIO_DEVICE_STATE_STOP, NULL)) {
 		fprintf(stderr, "the destination refused the stream\n");
 		exit(1);
 	}
-	rate = len / (mdl_now() - t0) / MB;
+	t2 = mdl_now();
+	rate = len / (t2 - t0) / MB;
 	close(fd);
 	if (mdl_pread(&r, VFIO_PCI_BAR2_REGION_INDEX, devmem - 16 * MB, buf, 16 * MB) != 16 * MB ||
 	    buf[0] != 0x3c || buf[16 * MB - 1] != 0x3c) {
@@ -201,6 +203,8 @@ static void migration_figures(void)
 	}
 	printf("data_fd write in RESUMING (to STOP): %.0f MiB/s (%zu B), ratio %.2f",
 	       rate, len, rate / mrate);
+	printf("; writes %.0f ms, commit (RESUMING -> STOP) %.1f ms",
+	       (t1 - t0) * 1e3, (t2 - t1) * 1e3);
 	/*
 	 * A destination allocates the memory it receives into, and the
 	 * kernel zeroes what it allocates (init_on_alloc, Debian's default):

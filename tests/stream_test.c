@@ -669,6 +669,157 @@ TEST_F_TIMEOUT(stream, direct_reads, 300)
 	expect_dst_has_src(_metadata, self);
 }
 
+/* Device memory as the source of direct_writes has it: byte i of page p. */
+static uint8_t run_byte(size_t p, size_t i)
+{
+	return (uint8_t)(p * 7 + i * 13 + (i >> 9));
+}
+
+/* A stream of 300 pages in a row (records of 256 and 44), from the source. */
+static size_t save_run(struct __test_metadata *_metadata,
+		       struct _test_data_stream *self, uint8_t **s, size_t *cap)
+{
+	static uint8_t page[4096];
+	size_t p, i;
+	ssize_t n;
+
+	for (p = 0; p < 300; p++) {
+		for (i = 0; i < sizeof(page); i++)
+			page[i] = run_byte(p, i);
+		mdl_pwrite(&self->src, BAR2, (64 + p) << 12, page, sizeof(page));
+	}
+	n = mdl_save(&self->src, s, cap);
+	EXPECT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	return n > 0 ? n : 0;
+}
+
+/* The destination has the source's 300 pages, and its other state. */
+static void expect_dst_has_run(struct __test_metadata *_metadata,
+			       struct _test_data_stream *self)
+{
+	static uint8_t page[4096];
+	size_t p, i, bad = 0;
+
+	for (p = 0; p < 300; p++) {
+		ASSERT_EQ(4096, mdl_pread(&self->dst, BAR2, (64 + p) << 12, page,
+					  sizeof(page)));
+		for (i = 0; i < sizeof(page); i++)
+			bad += page[i] != run_byte(p, i);
+	}
+	EXPECT_EQ(0, bad);
+	expect_dst_has_src(_metadata, self);
+}
+
+/*
+ * Where a write carries whole pages of a 1.4 stream's DEVMEM record they
+ * go from the user's buffer straight into the destination's staging
+ * memory, checksummed as they are copied.  Writes of any size and
+ * alignment are taken whole; a write whose buffer faults midway takes
+ * only the bytes before the fault and says so, and the rest written again
+ * restores the device exactly; a write from a mapping of the
+ * destination's own device memory, whose fault takes that memory's lock,
+ * completes; and a page changed in the user's buffer is refused.
+ */
+TEST_F_TIMEOUT(stream, direct_writes, 300)
+{
+	static const size_t sizes[] = {
+		1 << 20, 1, 4095, 4096, 40 + 4096, 3 * 4096 + 77, 100,
+		64 * 4096 + 5, 8192,
+	};
+	size_t pg = 4096, cap = 0, len, done, c;
+	unsigned int i, faulted = 0, short_writes = 0;
+	uint8_t *s = NULL, *p, *bar2;
+	ssize_t w;
+	int fd;
+
+	len = save_run(_metadata, self, &s, &cap);
+	ASSERT_GT(len, 300 * pg);
+	ASSERT_EQ(MIGDEV_STREAM_MINOR, ((struct migdev_stream_header *)s)->minor);
+
+	/* Any size: every write is taken whole. */
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	for (done = 0, i = 0; done < len; done += w, i++) {
+		c = sizes[i % ARRAY_SIZE(sizes)];
+		c = c < len - done ? c : len - done;
+		w = write(fd, s + done, c);
+		ASSERT_EQ((ssize_t)c, w)
+			TH_LOG("write %u of %zu at %zu: errno %d", i, c, done,
+			       errno);
+	}
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	expect_dst_has_run(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+
+	/*
+	 * From the end of a buffer whose next page is not accessible: each
+	 * write faults after c bytes, and must take at most those.
+	 */
+	p = mmap(NULL, 11 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + 10 * pg, pg, PROT_NONE));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	for (done = 0, i = 0; done < len; i++) {
+		c = (i * 7919) % (10 * pg) + 1;
+		c = c < len - done ? c : len - done;
+		memcpy(p + 10 * pg - c, s + done, c);
+		w = write(fd, p + 10 * pg - c, c + 100);
+		if (w < 0) {
+			ASSERT_EQ(EFAULT, errno);
+			faulted++;
+			/* Nothing was taken: the same bytes, not past the end. */
+			w = write(fd, p + 10 * pg - c, c);
+			ASSERT_EQ((ssize_t)c, w);
+		} else {
+			ASSERT_LE((size_t)w, c);
+			short_writes += (size_t)w < c;
+		}
+		done += w;
+	}
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RUNNING, NULL))
+		TH_LOG("the writes that faulted lost or changed bytes");
+	expect_dst_has_run(_metadata, self);
+	TH_LOG("%u writes faulted with nothing taken, %u were short", faulted,
+	       short_writes);
+	EXPECT_GT(faulted + short_writes, 0);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	munmap(p, 11 * pg);
+
+	/* From the destination's own device memory, past the stream's pages. */
+	bar2 = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->dst.fd, mdl_region_off(BAR2));
+	ASSERT_NE(MAP_FAILED, bar2);
+	ASSERT_LT(len, 2 << 20);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	memcpy(bar2 + (2 << 20), s, len);
+	EXPECT_EQ((ssize_t)len, write(fd, bar2 + (2 << 20), len));
+	close(fd);
+	munmap(bar2, 4 << 20);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	expect_dst_has_run(_metadata, self);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	restore_dst(self);
+
+	/* A byte of the 200th page changed: refused at the record's end. */
+	memcpy(self->out, s, len);
+	for (done = HDR; ; ) {
+		struct migdev_stream_record *r = (void *)(self->out + done);
+
+		ASSERT_LT(done, len);
+		if (le32toh(r->tag) == MIGDEV_TAG_DEVMEM &&
+		    le64toh(r->size) > 200 * pg) {
+			self->out[done + REC + 16 + 199 * pg + 1234] ^= 0x40;
+			break;
+		}
+		done += REC + le64toh(r->size);
+	}
+	expect_refused(_metadata, self, self->out, len, 1 << 20, -EBADMSG,
+		       "a byte of a page taken directly changed");
+	free(s);
+}
+
 /* A source can emit 1.0; a destination limited to 1.0 refuses newer ones. */
 TEST_F(stream, older_minor_versions)
 {
