@@ -8,7 +8,9 @@
  * valid migrations between the smalls and refused ones across types both
  * happen) and runs T threads that each issue a seeded random sequence of
  * operations against any of them: migration state changes (valid and not),
- * data_fd reads, writes, polls, closes and ioctls from any thread, whole
+ * data_fd reads, writes, polls, closes and ioctls from any thread (the
+ * reads and writes also into and from memory that faults midway, that
+ * userfaultfd or FUSE serve late, and mappings of BAR2), whole
  * v2 and v1 migrations with valid and corrupted streams, device resets,
  * DMA logging, region accesses at every boundary and width, mmap, munmap
  * and touching of BAR2 and the v1 data section, SET_IRQS, the info
@@ -55,6 +57,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +166,7 @@ struct thread {
 	unsigned int seq_len;
 	int evfd[NEVFD];
 	uint8_t *buf;
+	uint8_t *guarded;	/* IOBUF bytes, then a PROT_NONE page */
 	uint8_t *stream;
 	size_t cap;
 	unsigned long long new_pcs;
@@ -1643,11 +1647,65 @@ static long long op_submit(struct inst *in, struct op *o)
 	return mdl_pwrite(&in->dev, 0, MIGDEV_REG_QUEUE(q) + MIGDEV_Q_TAIL, &tail, 4);
 }
 
+/*
+ * Where a data_fd read or write copies to or from, as hostile as a user
+ * can make it: the thread's buffer; its end against an inaccessible page,
+ * so the copy faults midway; guest memory that userfaultfd or the FUSE
+ * daemon serves late; or a mapping of some instance's BAR2 (maybe the
+ * data_fd's own device), whose fault takes that device memory's lock and
+ * may lie past its end.  Up to *@n bytes; *@locked is the instance whose
+ * map lock is held for the mapping (released by the caller), or NULL.
+ * Stream bytes in @t->buf for a write are moved to where it reads them,
+ * where that is memory of the thread's own.
+ */
+static uint8_t *df_buf(struct thread *t, const struct op *o, size_t *n,
+		       bool write, struct inst **locked)
+{
+	struct inst *in = &insts[o->inst2 % NINST];
+	uint8_t *p;
+	size_t k;
+
+	*locked = NULL;
+	switch (o->d % 16) {
+	case 12:
+		/* Faults after k bytes: 0, a page's worth, or mid-page. */
+		k = o->y % 3 == 0 ? 0 : o->y % 3 == 1 ? 4096 * (1 + o->y % 64) :
+		    o->y % (*n + 1);
+		k = k < *n ? k : *n;
+		p = t->guarded + IOBUF - k;
+		if (write)
+			memcpy(p, t->buf, k);
+		return p;
+	case 13:
+	case 14:
+		if (*n > GMEM_CHUNK)
+			*n = GMEM_CHUNK;
+		return in->gmem + (o->d % 16 == 13 ? UFFD_CHUNK : FUSE_CHUNK) *
+				  GMEM_CHUNK;
+	case 15:
+		pthread_mutex_lock(&in->map_lock);
+		p = in->map[o->y % NMAPS].va;
+		if (!p) {
+			pthread_mutex_unlock(&in->map_lock);
+			return t->buf;
+		}
+		/* Maybe past the end of the mapping: a fault, an errno. */
+		if (*n > in->map[o->y % NMAPS].len + 8192)
+			*n = in->map[o->y % NMAPS].len + 8192;
+		*locked = in;
+		return p;
+	default:
+		return t->buf;
+	}
+}
+
 static long long op_df(struct thread *t, struct op *o)
 {
 	long long ret;
 	int inst = -1, fd = dfd_get(o->a, &inst);
 	uint64_t s = o->seed;
+	struct inst *locked;
+	uint8_t *p;
 
 	if (fd >= 0 && o->kind == OP_DF_CLOSE) {
 		close(fd);
@@ -1656,13 +1714,19 @@ static long long op_df(struct thread *t, struct op *o)
 	if (fd < 0)
 		return -EBADF;
 	switch (o->kind) {
-	case OP_DF_READ:
+	case OP_DF_READ: {
+		size_t n = o->b < IOBUF ? o->b : IOBUF;
+
 		if (o->c % 16 == 0) {
 			ret = sysret(pread(fd, t->buf, 16, 0));	/* ESPIPE */
 			break;
 		}
-		ret = sysret(read(fd, t->buf, o->b < IOBUF ? o->b : IOBUF));
+		p = df_buf(t, o, &n, false, &locked);
+		ret = sysret(read(fd, p, n));
+		if (locked)
+			pthread_mutex_unlock(&locked->map_lock);
 		break;
+	}
 	case OP_DF_WRITE: {
 		size_t n = o->b < IOBUF ? o->b : IOBUF;
 		size_t off = 0;
@@ -1680,7 +1744,10 @@ static long long op_df(struct thread *t, struct op *o)
 			}
 			pthread_mutex_unlock(&saved[ty].lock);
 		}
-		ret = sysret(write(fd, t->buf, n));
+		p = df_buf(t, o, &n, true, &locked);
+		ret = sysret(write(fd, p, n));
+		if (locked)
+			pthread_mutex_unlock(&locked->map_lock);
 		break;
 	}
 	case OP_DF_POLL: {
@@ -2053,7 +2120,10 @@ static void *worker(void *arg)
 	t->buf = malloc(IOBUF);
 	t->cap = STREAM_MAX + (4 << 20);
 	t->stream = malloc(t->cap);
-	if (!t->buf || !t->stream)
+	t->guarded = mmap(NULL, IOBUF + 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!t->buf || !t->stream || t->guarded == MAP_FAILED ||
+	    mprotect(t->guarded + IOBUF, 4096, PROT_NONE))
 		return NULL;
 	for (i = 0; i < NEVFD; i++)
 		t->evfd[i] = mdl_eventfd();
