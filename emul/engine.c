@@ -145,6 +145,8 @@ static void migdev_queue_complete(struct migdev_emul *e, unsigned int qi,
 		migdev_queue_halt(e, qi, MIGDEV_ERR_COMPL_WRITE);
 		return;
 	}
+	if (e->host->desc_done)
+		e->host->desc_done(e->host_priv, qi, &q->desc, status, q->done);
 	q->active = false;
 	q->head++;
 	q->completed++;
@@ -314,6 +316,8 @@ static void migdev_queue_fetch(struct migdev_emul *e, unsigned int qi)
 	q->active = true;
 	q->done = 0;
 	q->crc = ~0U;
+	if (e->host->desc_start)
+		e->host->desc_start(e->host_priv, qi, &q->desc);
 	status = migdev_desc_check(&q->desc, e->geom.devmem_size);
 	if (status != MIGDEV_STATUS_OK ||
 	    le16_to_cpu(q->desc.opcode) == MIGDEV_OP_NOP)

@@ -12,6 +12,8 @@
 
 #include <linux/types.h>
 
+struct migdev_desc;
+
 /**
  * struct migdev_dma_range - guest memory a step of the engine may touch
  * @iova: start
@@ -61,6 +63,10 @@ struct migdev_dma_range {
  *		  [@off, @off + @len) fault on its next access
  * @devmem_dirtied: a page of device memory became dirty (pre-copy has
  *		    new data); may be called in any process context
+ * @desc_start: the engine fetched descriptor @d on queue @qi (tracing;
+ *		may be NULL)
+ * @desc_done: the descriptor in flight on queue @qi completed with
+ *	       @status (MIGDEV_STATUS_*) after @bytes (tracing; may be NULL)
  * @kick: the engine has work: call migdev_engine_prepare() (which may
  *	  wait for guest memory: from the device's user's context), then
  *	  migdev_engine_step() with one of the host's engines held, until
@@ -87,6 +93,10 @@ struct migdev_host_ops {
 	void (*msix_set_pending)(void *priv, u64 pending);
 	void (*devmem_unmap)(void *priv, u64 off, u64 len);
 	void (*devmem_dirtied)(void *priv);
+	void (*desc_start)(void *priv, unsigned int qi,
+			   const struct migdev_desc *d);
+	void (*desc_done)(void *priv, unsigned int qi,
+			  const struct migdev_desc *d, u32 status, u64 bytes);
 	void (*kick)(void *priv);
 };
 

@@ -25,13 +25,6 @@
 #include "desc.h"
 #include "stream.h"
 
-/* Every payload the decoder keeps whole fits its buffer. */
-static_assert(PCI_CFG_SPACE_SIZE <= MIGDEV_STREAM_DEC_BUF);
-static_assert(sizeof(struct migdev_rec_regs) <= MIGDEV_STREAM_DEC_BUF);
-static_assert(sizeof(struct migdev_rec_msix) <= MIGDEV_STREAM_DEC_BUF);
-static_assert(sizeof(struct migdev_rec_queue) <= MIGDEV_STREAM_DEC_BUF);
-static_assert(sizeof(struct migdev_rec_source_info) <= MIGDEV_STREAM_DEC_BUF);
-
 /**
  * migdev_stream_crc() - the header's checksum: CRC-32C
  * @data: bytes
@@ -139,6 +132,14 @@ void migdev_stream_dec_init(struct migdev_stream_dec *dec, u32 type_id,
 		.nr_queues = nr_queues,
 		.devmem_size = devmem_size,
 	};
+
+	/* Every payload the decoder keeps whole fits its buffer. */
+	BUILD_BUG_ON(PCI_CFG_SPACE_SIZE > MIGDEV_STREAM_DEC_BUF);
+	BUILD_BUG_ON(sizeof(struct migdev_rec_regs) > MIGDEV_STREAM_DEC_BUF);
+	BUILD_BUG_ON(sizeof(struct migdev_rec_msix) > MIGDEV_STREAM_DEC_BUF);
+	BUILD_BUG_ON(sizeof(struct migdev_rec_queue) > MIGDEV_STREAM_DEC_BUF);
+	BUILD_BUG_ON(sizeof(struct migdev_rec_source_info) >
+		     MIGDEV_STREAM_DEC_BUF);
 
 	memset(dec, 0, sizeof(*dec));
 	dec->type_id = type_id;

@@ -20,12 +20,22 @@
  * v1 region); "N K" lets K arcs succeed first.  "0" disarms it.  Reading
  * shows "skip K fail N": what is still armed.
  *
+ * stats: what the instance's migrations did, one "name value" per line,
+ * readable at any time (it takes no lock the device uses): saved_bytes and
+ * loaded_bytes (data_fd bytes read and taken, all sessions), arcs and
+ * arcs_failed, precopy_rounds and stopcopy_bytes (the last saving
+ * session's), quiesce_ns and stopcopy_ns (the last quiesce, and the last
+ * stop-copy from the arc into STOP_COPY to the arc out), refusals and
+ * faults (streams refused, faults injected), and last_refusal: where and
+ * why the last stream was refused ("-" if none was).
+ *
  * Each waits killably for what it needs: a chunk, or an arc waiting for
  * one, may wait for its user's memory as long as the user likes.
  */
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -194,6 +204,30 @@ static const struct file_operations migdev_debugfs_fail_fops = {
 	.llseek = default_llseek,
 };
 
+static int migdev_debugfs_stats_show(struct seq_file *m, void *v)
+{
+	struct migdev_device *mvdev = m->private;
+	struct migdev_mig_stats *st = &mvdev->mig.stats;
+	char reason[sizeof(st->reason)];
+
+	seq_printf(m, "saved_bytes %lld\n", atomic64_read(&st->saved));
+	seq_printf(m, "loaded_bytes %lld\n", atomic64_read(&st->loaded));
+	seq_printf(m, "arcs %llu\n", READ_ONCE(st->arcs));
+	seq_printf(m, "arcs_failed %llu\n", READ_ONCE(st->arcs_failed));
+	seq_printf(m, "precopy_rounds %llu\n", READ_ONCE(st->precopy_rounds));
+	seq_printf(m, "stopcopy_bytes %llu\n", READ_ONCE(st->stopcopy_bytes));
+	seq_printf(m, "quiesce_ns %llu\n", READ_ONCE(st->quiesce_ns));
+	seq_printf(m, "stopcopy_ns %llu\n", READ_ONCE(st->stopcopy_ns));
+	seq_printf(m, "refusals %lld\n", atomic64_read(&st->refusals));
+	seq_printf(m, "faults %lld\n", atomic64_read(&st->faults));
+	spin_lock(&st->reason_lock);
+	strscpy(reason, st->reason[0] ? st->reason : "-");
+	spin_unlock(&st->reason_lock);
+	seq_printf(m, "last_refusal %s\n", reason);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(migdev_debugfs_stats);
+
 /**
  * migdev_debugfs_init() - create /sys/kernel/debug/migdev
  */
@@ -224,6 +258,8 @@ void migdev_debugfs_add(struct migdev_device *mvdev)
 			    &migdev_debugfs_pause_fops);
 	debugfs_create_file("mig_fail", 0600, mvdev->debug.dir, mvdev,
 			    &migdev_debugfs_fail_fops);
+	debugfs_create_file("stats", 0400, mvdev->debug.dir, mvdev,
+			    &migdev_debugfs_stats_fops);
 }
 
 /**

@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 
 #include "migdev.h"
+#include "trace.h"
 
 static void migdev_host_dma_prepare(void *priv,
 				    const struct migdev_dma_range *r,
@@ -112,6 +113,26 @@ static void migdev_host_devmem_dirtied(void *priv)
 	migdev_save_dirtied(priv);
 }
 
+static void migdev_host_desc_start(void *priv, unsigned int qi,
+				   const struct migdev_desc *d)
+{
+	struct migdev_device *mvdev = priv;
+
+	trace_migdev_desc_start(dev_name(mvdev->vdev.dev), qi,
+				le16_to_cpu(d->opcode), le32_to_cpu(d->len),
+				le64_to_cpu(d->cookie));
+}
+
+static void migdev_host_desc_done(void *priv, unsigned int qi,
+				  const struct migdev_desc *d, u32 status,
+				  u64 bytes)
+{
+	struct migdev_device *mvdev = priv;
+
+	trace_migdev_desc_done(dev_name(mvdev->vdev.dev), qi, status, bytes,
+			       le64_to_cpu(d->cookie));
+}
+
 static void migdev_host_kick(void *priv)
 {
 	migdev_worker_kick(priv);
@@ -132,6 +153,8 @@ const struct migdev_host_ops migdev_host_ops = {
 	.msix_set_pending = migdev_host_msix_set_pending,
 	.devmem_unmap = migdev_host_devmem_unmap,
 	.devmem_dirtied = migdev_host_devmem_dirtied,
+	.desc_start = migdev_host_desc_start,
+	.desc_done = migdev_host_desc_done,
 	.kick = migdev_host_kick,
 };
 

@@ -57,7 +57,8 @@
  *   faults on the report's bitmap (mmap_lock), so nothing that the device
  *   or a control path needs is taken under it, nor it under them.
  * - cap_lock (struct migdev_parent) takes nothing else, and neither does
- *   irq.lock.
+ *   irq.lock, nor the migration statistics' reason_lock (taken under
+ *   state_mutex or a data_fd's lock).
  */
 
 /**
@@ -236,6 +237,43 @@ struct migdev_mig_iface {
 };
 
 /**
+ * struct migdev_mig_stats - what an instance's migrations did, for its
+ * debugfs file "stats" (debugfs.c); read at any time without a lock, each
+ * field on its own (READ_ONCE(), atomic64_read())
+ * @saved: data_fd bytes users read, all sessions
+ * @loaded: data_fd bytes users wrote that the device took
+ * @refusals: streams refused
+ * @faults: faults injected
+ * @arcs: arcs taken (under state_mutex, as the rest but @reason)
+ * @arcs_failed: arcs that failed
+ * @quiesce_ns: how long the last quiesce took (RUNNING -> RUNNING_P2P,
+ *		PRE_COPY -> PRE_COPY_P2P)
+ * @stopcopy_ns: how long the last stop-copy lasted, from the arc into
+ *		 STOP_COPY to the arc out of it
+ * @stopcopy_start: when the current stop-copy began (ktime ns), or 0
+ * @precopy_rounds: the last saving session's pre-copy rounds that found
+ *		    pages (written under the data_fd's lock)
+ * @stopcopy_bytes: what it sent in stop-copy (also)
+ * @reason_lock: protects @reason, a leaf lock
+ * @reason: why the last stream was refused, and at which byte
+ */
+struct migdev_mig_stats {
+	atomic64_t saved;
+	atomic64_t loaded;
+	atomic64_t refusals;
+	atomic64_t faults;
+	u64 arcs;
+	u64 arcs_failed;
+	u64 quiesce_ns;
+	u64 stopcopy_ns;
+	u64 stopcopy_start;
+	u64 precopy_rounds;
+	u64 stopcopy_bytes;
+	spinlock_t reason_lock; /* protects reason */
+	char reason[192];
+};
+
+/**
  * struct migdev_mig - a device's migration (migration.c, migfile.c,
  * mig_v1.c)
  * @state_mutex: serialises migration: everything below but @save_wq
@@ -252,6 +290,7 @@ struct migdev_mig_iface {
  * @iface: the second interface to the state machine (the v1 region), told
  *	   when the machine starts over; set once at init, or NULL
  * @v1: the v1 migration region's state
+ * @stats: what its migrations did
  */
 struct migdev_mig {
 	struct mutex state_mutex; /* protects migration state, see above */
@@ -266,6 +305,7 @@ struct migdev_mig {
 	u32 fail_count;
 	const struct migdev_mig_iface *iface;
 	struct migdev_mig_v1 v1;
+	struct migdev_mig_stats stats;
 };
 
 /**

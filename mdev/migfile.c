@@ -50,12 +50,14 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/uuid.h>
 #include <linux/vmalloc.h>
 #include <linux/xxhash.h>
 
 #include "migdev.h"
 #include "migdev_vfio_compat.h"
 #include "../emul/stream.h"
+#include "trace.h"
 
 /*
  * Device memory travels in stream pages, and is kept (and mapped, and
@@ -96,6 +98,7 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
  *		  accounted for
  * @reinit_as_dirty: the last of them went out as dirty bytes, not with
  *		     VFIO_PRECOPY_INFO_REINIT
+ * @name: the device's name, for tracepoints after it is gone
  */
 struct migdev_save {
 	struct file *filp;
@@ -116,6 +119,7 @@ struct migdev_save {
 	bool quiesced;
 	u32 reinits_told;
 	bool reinit_as_dirty;
+	char name[UUID_STRING_LEN + 1];
 };
 
 /* A resume write()'s bounce buffer, and the pages it copies in one go. */
@@ -138,6 +142,7 @@ struct migdev_save {
  * @staged: device memory as the stream has it so far
  * @received: bytes written so far
  * @logged: the refusal was logged
+ * @name: the device's name, for tracepoints after it is gone
  */
 struct migdev_resume {
 	struct file *filp;
@@ -152,6 +157,7 @@ struct migdev_resume {
 	struct migdev_devmem staged;
 	u64 received;
 	bool logged;
+	char name[UUID_STRING_LEN + 1];
 };
 
 /*
@@ -271,6 +277,17 @@ static ssize_t migdev_save_run_to_user(struct migdev_save *s,
 	return ret ? ret : size;
 }
 
+/* @n more bytes read: the device's statistics (s->lock held, not disabled). */
+static void migdev_save_account_locked(struct migdev_save *s, size_t n)
+{
+	struct migdev_mig_stats *st = &s->mvdev->mig.stats;
+
+	lockdep_assert_held(&s->lock);
+	atomic64_add(n, &st->saved);
+	WRITE_ONCE(st->precopy_rounds, s->enc.rounds);
+	WRITE_ONCE(st->stopcopy_bytes, s->sent - s->precopy_sent);
+}
+
 /*
  * Hand out the stream into @to, as far as it goes now.  The record in
  * s->buf changes only in migdev_save_next(), under read_lock, so it is
@@ -314,6 +331,8 @@ static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 		s->sent += c;
 		if (!s->enc.stop_copy)
 			s->precopy_sent += c;
+		if (!s->disabled)
+			migdev_save_account_locked(s, c);
 		mutex_unlock(&s->lock);
 		done += c;
 		len -= c;
@@ -327,10 +346,12 @@ static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 	if (s->disabled)
 		migdev_save_free(s);
 	mutex_unlock(&s->lock);
-	mutex_unlock(&s->read_lock);
 	/* Bytes read count; an error or ENOMSG is for the next call. */
 	if (!done && ret < 0)
-		return ret;
+		done = ret;
+	trace_migdev_save_read(s->name, len + (done > 0 ? done : 0), done,
+			       s->sent);
+	mutex_unlock(&s->read_lock);
 	return done;
 }
 
@@ -488,6 +509,8 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 		info.dirty_bytes = all - initial;
 	}
 	mutex_unlock(&s->lock);
+	trace_migdev_precopy_info(s->name, info.initial_bytes, info.dirty_bytes,
+				  info.flags, ret);
 	if (ret)
 		return ret;
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
@@ -566,6 +589,7 @@ struct file *migdev_save_open(struct migdev_device *mvdev, bool precopy)
 	mutex_init(&s->lock);
 	init_waitqueue_head(&s->wq);
 	s->mvdev = mvdev;
+	strscpy(s->name, dev_name(mvdev->vdev.dev));
 	s->buf = kvmalloc(MIGDEV_STREAM_ENC_BUF, GFP_KERNEL_ACCOUNT);
 	s->run = kcalloc(MIGDEV_REC_MAX_PAGES, sizeof(*s->run),
 			 GFP_KERNEL_ACCOUNT);
@@ -718,6 +742,42 @@ static int migdev_resume_stage(void *priv, u64 first, u32 count,
 	return migdev_devmem_stage(&r->staged, first, count, data);
 }
 
+/*
+ * The stream was refused: once per session, say why in the log, the
+ * trace and the device's statistics.  r->lock held, not disabled.
+ */
+static void migdev_resume_refused_locked(struct migdev_resume *r, bool at_end)
+{
+	struct migdev_mig_stats *st = &r->mvdev->mig.stats;
+
+	lockdep_assert_held(&r->lock);
+	if (r->logged)
+		return;
+	r->logged = true;
+	if (at_end)
+		migdev_user_err(r->mvdev,
+				"migration stream refused after %llu bytes: %s\n",
+				r->received, r->dec->err);
+	else
+		migdev_user_err(r->mvdev,
+				"migration stream refused at byte %llu: %s\n",
+				r->dec->offset, r->dec->err);
+	trace_migdev_resume_refused(r->name, r->dec->offset, r->dec->errno_,
+				    r->dec->err);
+	atomic64_inc(&st->refusals);
+	spin_lock(&st->reason_lock);
+	snprintf(st->reason, sizeof(st->reason), "at byte %llu: %s",
+		 r->dec->offset, r->dec->err);
+	spin_unlock(&st->reason_lock);
+}
+
+/* @n bytes were taken. r->lock held, not disabled. */
+static void migdev_resume_took_locked(struct migdev_resume *r, size_t n)
+{
+	r->received += n;
+	atomic64_add(n, &r->mvdev->mig.stats.loaded);
+}
+
 /* Feed @n bytes to the decoder; log the first refusal of the session. */
 static int migdev_resume_feed_locked(struct migdev_resume *r, const void *buf,
 				     size_t n)
@@ -728,14 +788,10 @@ static int migdev_resume_feed_locked(struct migdev_resume *r, const void *buf,
 	ret = migdev_stream_dec_write(r->dec, buf, n);
 	if (ret < 0) {
 		/* Once per session: later writes get the same error. */
-		if (!r->logged)
-			migdev_user_err(r->mvdev,
-					"migration stream refused at byte %llu: %s\n",
-					r->dec->offset, r->dec->err);
-		r->logged = true;
+		migdev_resume_refused_locked(r, false);
 		return ret;
 	}
-	r->received += n;
+	migdev_resume_took_locked(r, n);
 	return 0;
 }
 
@@ -765,14 +821,10 @@ static int migdev_resume_direct_done(struct migdev_resume *r, u32 n,
 		ret = -ENODEV;
 	} else {
 		ret = migdev_stream_dec_direct_done(r->dec, n, st);
-		if (ret && !r->logged) {
-			migdev_user_err(r->mvdev,
-					"migration stream refused at byte %llu: %s\n",
-					r->dec->offset, r->dec->err);
-			r->logged = true;
-		}
-		if (!ret)
-			r->received += (size_t)n << PAGE_SHIFT;
+		if (ret)
+			migdev_resume_refused_locked(r, false);
+		else
+			migdev_resume_took_locked(r, (size_t)n << PAGE_SHIFT);
 	}
 	mutex_unlock(&r->lock);
 	return ret;
@@ -881,10 +933,11 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 			break;
 		done += ret;
 	}
+	if (ret >= 0 || (ret == -EFAULT && done))
+		ret = done;
+	trace_migdev_resume_write(r->name, len, ret, r->received);
 	mutex_unlock(&r->write_lock);
-	if (ret == -EFAULT && done)
-		return done;
-	return ret < 0 ? ret : done;
+	return ret;
 }
 
 /**
@@ -967,6 +1020,7 @@ struct file *migdev_resume_open(struct migdev_device *mvdev)
 	mutex_init(&r->write_lock);
 	mutex_init(&r->lock);
 	r->mvdev = mvdev;
+	strscpy(r->name, dev_name(mvdev->vdev.dev));
 	r->dec = kzalloc(sizeof(*r->dec), GFP_KERNEL_ACCOUNT);
 	r->payload = kvmalloc(MIGDEV_STREAM_DEC_BUF, GFP_KERNEL_ACCOUNT);
 	r->bounce = kvmalloc(MIGDEV_RESUME_BOUNCE, GFP_KERNEL_ACCOUNT);
@@ -1017,11 +1071,7 @@ int migdev_resume_commit(struct migdev_resume *r)
 	mutex_lock(&r->lock);
 	ret = migdev_stream_dec_finish(r->dec);
 	if (ret) {
-		if (!r->logged)
-			migdev_user_err(mvdev,
-					"migration stream refused after %llu bytes: %s\n",
-					r->received, r->dec->err);
-		r->logged = true;
+		migdev_resume_refused_locked(r, true);
 		goto out_unlock;
 	}
 	migdev_emul_apply_state(&mvdev->emul, r->dec, &r->staged);

@@ -32,8 +32,10 @@
  * state_mutex.
  */
 #include <linux/file.h>
+#include <linux/timekeeping.h>
 
 #include "migdev.h"
+#include "trace.h"
 
 static void migdev_mig_disable_files(struct migdev_device *mvdev)
 {
@@ -84,6 +86,7 @@ int migdev_mig_reset(struct migdev_device *mvdev, enum migdev_reset_kind kind)
 {
 	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
+	trace_migdev_reset(dev_name(mvdev->vdev.dev), kind);
 	migdev_emul_reset(&mvdev->emul, kind);
 	migdev_mig_reset_locked(mvdev);
 	mutex_unlock(&mvdev->mig.state_mutex);
@@ -107,7 +110,12 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	     new == VFIO_DEVICE_STATE_RUNNING_P2P) ||
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P)) {
+		u64 t0 = ktime_get_ns(), ns;
+
 		migdev_engine_pause(e);
+		ns = ktime_get_ns() - t0;
+		WRITE_ONCE(mvdev->mig.stats.quiesce_ns, ns);
+		trace_migdev_quiesce(dev_name(mvdev->vdev.dev), ns);
 		if (cur == VFIO_DEVICE_STATE_PRE_COPY)
 			migdev_save_quiesce(mvdev->mig.save, true);
 		return NULL;
@@ -241,7 +249,30 @@ static bool migdev_mig_inject_locked(struct migdev_device *mvdev)
 		return false;
 	}
 	mvdev->mig.fail_count--;
+	atomic64_inc(&mvdev->mig.stats.faults);
+	trace_migdev_fault(dev_name(mvdev->vdev.dev), "arc", -EIO);
 	return true;
+}
+
+/* Statistics of an arc from the current state to @next: @ret, @t0 on. */
+static void migdev_mig_arc_done(struct migdev_device *mvdev,
+				enum vfio_device_mig_state next, int ret,
+				u64 t0)
+{
+	struct migdev_mig_stats *st = &mvdev->mig.stats;
+	enum vfio_device_mig_state cur = mvdev->mig.state;
+	u64 now = ktime_get_ns();
+
+	trace_migdev_arc(dev_name(mvdev->vdev.dev), cur, next, ret, now - t0);
+	WRITE_ONCE(st->arcs, st->arcs + 1);
+	if (ret) {
+		WRITE_ONCE(st->arcs_failed, st->arcs_failed + 1);
+		return;
+	}
+	if (next == VFIO_DEVICE_STATE_STOP_COPY)
+		st->stopcopy_start = now;
+	else if (cur == VFIO_DEVICE_STATE_STOP_COPY && st->stopcopy_start)
+		WRITE_ONCE(st->stopcopy_ns, now - st->stopcopy_start);
 }
 
 /**
@@ -262,6 +293,7 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mvdev,
 	struct vfio_device *vdev = &mvdev->vdev;
 	enum vfio_device_mig_state next;
 	struct file *res = NULL;
+	u64 t0;
 	int ret;
 
 	lockdep_assert_held(&mvdev->mig.state_mutex);
@@ -269,6 +301,7 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mvdev,
 		ret = vfio_mig_get_next_state(vdev, mvdev->mig.state, new, &next);
 		if (ret)
 			return ERR_PTR(ret);
+		t0 = ktime_get_ns();
 		if (migdev_mig_inject_locked(mvdev)) {
 			migdev_user_info(mvdev, "migration: arc %d -> %d fails by fault injection\n",
 					 mvdev->mig.state, next);
@@ -276,6 +309,7 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mvdev,
 		} else {
 			res = migdev_mig_step_locked(mvdev, next);
 		}
+		migdev_mig_arc_done(mvdev, next, PTR_ERR_OR_ZERO(res), t0);
 		if (IS_ERR(res)) {
 			migdev_user_err(mvdev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
 					mvdev->mig.state, next, res, mvdev->mig.state);
@@ -350,6 +384,7 @@ static int migdev_mig_get_data_size(struct vfio_device *vdev,
 		return -EINTR;
 	*stop_copy_length = migdev_save_estimate(mvdev, mvdev->mig.save);
 	mutex_unlock(&mvdev->mig.state_mutex);
+	trace_migdev_data_size(dev_name(mvdev->vdev.dev), *stop_copy_length);
 	return 0;
 }
 
@@ -367,6 +402,7 @@ void migdev_mig_init(struct migdev_device *mvdev)
 {
 	mutex_init(&mvdev->mig.state_mutex);
 	spin_lock_init(&mvdev->mig.save_wq_lock);
+	spin_lock_init(&mvdev->mig.stats.reason_lock);
 	mvdev->mig.state = VFIO_DEVICE_STATE_RUNNING;
 	mvdev->mig.minor = migdev_stream_minor;
 	mvdev->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY |
