@@ -22,6 +22,14 @@ static inline u32 get_unaligned_le32(const void *p)
 	return le32_to_cpu(v);
 }
 
+static inline u64 get_unaligned_le64(const void *p)
+{
+	__le64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return le64_to_cpu(v);
+}
+
 static inline void put_unaligned_le16(u16 val, void *p)
 {
 	__le16 v = cpu_to_le16(val);
