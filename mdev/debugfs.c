@@ -29,6 +29,8 @@
  * faults (streams refused, faults injected), and last_refusal: where and
  * why the last stream was refused ("-" if none was).
  *
+ * faults: fault rules, faults.c.
+ *
  * Each waits killably for what it needs: a chunk, or an arc waiting for
  * one, may wait for its user's memory as long as the user likes.
  */
@@ -260,6 +262,7 @@ void migdev_debugfs_add(struct migdev_device *mvdev)
 			    &migdev_debugfs_fail_fops);
 	debugfs_create_file("stats", 0400, mvdev->debug.dir, mvdev,
 			    &migdev_debugfs_stats_fops);
+	migdev_faults_debugfs(mvdev, mvdev->debug.dir);
 }
 
 /**

@@ -58,7 +58,8 @@
  *   or a control path needs is taken under it, nor it under them.
  * - cap_lock (struct migdev_parent) takes nothing else, and neither does
  *   irq.lock, nor the migration statistics' reason_lock (taken under
- *   state_mutex or a data_fd's lock).
+ *   state_mutex or a data_fd's lock), nor faults.lock (taken under any of
+ *   the device's locks where a fault may fire).
  */
 
 /**
@@ -319,6 +320,51 @@ struct migdev_debug {
 	u64 last_pause_ns;
 };
 
+/* Where a fault rule may fire (faults.c). */
+enum migdev_fault_point {
+	MIGDEV_FP_ARC,
+	MIGDEV_FP_READ,
+	MIGDEV_FP_WRITE,
+	MIGDEV_FP_PRECOPY_INFO,
+	MIGDEV_FP_DATA_SIZE,
+	MIGDEV_FP_COMMIT,
+	MIGDEV_FP_QUIESCE,
+};
+
+/* What a fired rule does (faults.c). */
+enum migdev_fault_action {
+	MIGDEV_FA_FAIL = 1,	/* fail with errno @arg */
+	MIGDEV_FA_ERROR,	/* (arc) fail, and the device goes to ERROR */
+	MIGDEV_FA_DELAY,	/* wait @arg ms, then go on */
+	MIGDEV_FA_SHORT,	/* (read, write) move at most @arg bytes */
+	MIGDEV_FA_EOF,		/* (read) the stream ends here */
+	MIGDEV_FA_CORRUPT,	/* (read) a byte of what is read changes */
+};
+
+/**
+ * struct migdev_fault - a fault that fired: what to do
+ * @action: MIGDEV_FA_*
+ * @arg: its number (errno, milliseconds, bytes)
+ */
+struct migdev_fault {
+	u32 action;
+	u64 arg;
+};
+
+struct migdev_fault_rule;
+
+/**
+ * struct migdev_faults - an instance's fault rules (faults.c)
+ * @lock: protects the rules; a leaf, taken under any other lock
+ * @rules: MIGDEV_FAULT_MAX rules, allocated with the first, or NULL
+ * @nr: rules armed (read without @lock to skip the lock when 0)
+ */
+struct migdev_faults {
+	spinlock_t lock; /* protects rules and nr */
+	struct migdev_fault_rule *rules;
+	unsigned int nr;
+};
+
 /**
  * struct migdev_dma_logging - the device's DMA logging (dma_log.c)
  * @lock: serialises the user's start, stop and reports; may be held
@@ -360,6 +406,7 @@ struct migdev_device {
 	struct migdev_irq irq;
 	struct migdev_debug debug;
 	struct migdev_mig mig;
+	struct migdev_faults faults;
 	struct ratelimit_state log_rs;
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 	struct migdev_dma_logging dma_log;
@@ -479,6 +526,14 @@ int migdev_resume_commit(struct migdev_resume *r);
 int migdev_resume_write_kernel(struct migdev_resume *r, const void *buf,
 			       size_t len);
 void migdev_resume_disable(struct migdev_resume *r);
+
+/* faults.c */
+bool migdev_fault_check(struct migdev_device *mvdev, u32 point, u32 from,
+			u32 to, u64 offset, struct migdev_fault *f);
+int migdev_fault_delay(const struct migdev_fault *f);
+void migdev_faults_init(struct migdev_device *mvdev);
+void migdev_faults_fini(struct migdev_device *mvdev);
+void migdev_faults_debugfs(struct migdev_device *mvdev, struct dentry *dir);
 
 /* sumcopy.c */
 struct xxh64_state;

@@ -355,19 +355,61 @@ static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 	return done;
 }
 
+/* A fault rule at a data_fd read (faults.c)? */
+static bool migdev_save_fault(struct migdev_save *s, struct migdev_fault *f)
+{
+	bool fired = false;
+
+	mutex_lock(&s->lock);
+	if (!s->disabled)
+		fired = migdev_fault_check(s->mvdev, MIGDEV_FP_READ, 0, 0,
+					   s->sent, f);
+	mutex_unlock(&s->lock);
+	return fired;
+}
+
+/* Change a byte of what a read returned: the stream no longer checks. */
+static void migdev_save_corrupt(char __user *ubuf, ssize_t n)
+{
+	u8 b;
+
+	if (n > 0 && !get_user(b, ubuf + n / 2))
+		put_user(b ^ 0x5a, ubuf + n / 2);
+}
+
 static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
 				size_t len, loff_t *pos)
 {
 	struct migdev_save *s = filp->private_data;
+	struct migdev_fault f = {};
 	struct iov_iter to;
+	ssize_t n;
 	int ret;
 
 	if (pos)
 		return -ESPIPE;
+	if (migdev_save_fault(s, &f)) {
+		switch (f.action) {
+		case MIGDEV_FA_FAIL:
+			return -(int)f.arg;
+		case MIGDEV_FA_EOF:
+			return 0;
+		case MIGDEV_FA_SHORT:
+			len = min_t(u64, len, f.arg);
+			break;
+		case MIGDEV_FA_DELAY:
+			if (migdev_fault_delay(&f))
+				return -EINTR;
+			break;
+		}
+	}
 	ret = import_ubuf(ITER_DEST, ubuf, len, &to);
 	if (ret)
 		return ret;
-	return migdev_save_copy(s, &to);
+	n = migdev_save_copy(s, &to);
+	if (f.action == MIGDEV_FA_CORRUPT)
+		migdev_save_corrupt(ubuf, n);
+	return n;
 }
 
 /**
@@ -464,7 +506,9 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 	struct migdev_save *s = filp->private_data;
 	unsigned long minsz = offsetofend(struct vfio_precopy_info, dirty_bytes);
 	struct vfio_precopy_info info = {};
+	struct migdev_fault f;
 	u64 initial, all;
+	bool fired;
 	int ret = 0;
 
 	if (cmd != VFIO_MIG_GET_PRECOPY_INFO)
@@ -473,6 +517,15 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+
+	mutex_lock(&s->lock);
+	fired = !s->disabled &&
+		migdev_fault_check(s->mvdev, MIGDEV_FP_PRECOPY_INFO, 0, 0, 0, &f);
+	mutex_unlock(&s->lock);
+	if (fired && f.action == MIGDEV_FA_FAIL)
+		return -(int)f.arg;
+	if (fired && migdev_fault_delay(&f))
+		return -EINTR;
 
 	mutex_lock(&s->lock);
 	if (s->disabled) {
@@ -917,11 +970,26 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 				   size_t len, loff_t *pos)
 {
 	struct migdev_resume *r = filp->private_data;
+	struct migdev_fault f;
 	size_t done = 0;
 	ssize_t ret = 0;
+	bool fired;
 
 	if (pos)
 		return -ESPIPE;
+	mutex_lock(&r->lock);
+	fired = !r->disabled &&
+		migdev_fault_check(r->mvdev, MIGDEV_FP_WRITE, 0, 0, r->received,
+				   &f);
+	mutex_unlock(&r->lock);
+	if (fired) {
+		if (f.action == MIGDEV_FA_FAIL)
+			return -(int)f.arg;
+		if (f.action == MIGDEV_FA_SHORT)
+			len = min_t(u64, len, f.arg);
+		else if (migdev_fault_delay(&f))
+			return -EINTR;
+	}
 	if (mutex_lock_killable(&r->write_lock))
 		return -EINTR;
 	if (!len)	/* still -ENODEV on a disabled file */

@@ -111,8 +111,20 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	    (cur == VFIO_DEVICE_STATE_PRE_COPY &&
 	     new == VFIO_DEVICE_STATE_PRE_COPY_P2P)) {
 		u64 t0 = ktime_get_ns(), ns;
+		struct migdev_fault f;
+		bool slow = false;
 
+		if (migdev_fault_check(mvdev, MIGDEV_FP_QUIESCE, cur, new, 0, &f)) {
+			if (f.action == MIGDEV_FA_FAIL)
+				return ERR_PTR(-(int)f.arg);
+			slow = true;
+		}
 		migdev_engine_pause(e);
+		/* A slow quiesce: the engine is paused, the arc takes longer. */
+		if (slow && migdev_fault_delay(&f)) {
+			migdev_engine_resume(e);
+			return ERR_PTR(-EINTR);
+		}
 		ns = ktime_get_ns() - t0;
 		WRITE_ONCE(mvdev->mig.stats.quiesce_ns, ns);
 		trace_migdev_quiesce(dev_name(mvdev->vdev.dev), ns);
@@ -224,6 +236,14 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	 */
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    new == VFIO_DEVICE_STATE_STOP) {
+		struct migdev_fault f;
+
+		if (migdev_fault_check(mvdev, MIGDEV_FP_COMMIT, cur, new, 0, &f)) {
+			if (f.action == MIGDEV_FA_FAIL)
+				return ERR_PTR(-(int)f.arg);
+			if (migdev_fault_delay(&f))
+				return ERR_PTR(-EINTR);
+		}
 		ret = migdev_resume_commit(mvdev->mig.resume);
 		if (ret)
 			return ERR_PTR(ret);
@@ -275,6 +295,31 @@ static void migdev_mig_arc_done(struct migdev_device *mvdev,
 		WRITE_ONCE(st->stopcopy_ns, now - st->stopcopy_start);
 }
 
+/*
+ * A fault rule on the arc to @next (faults.c): NULL to take the arc, or
+ * its failure; *@to_error if the device is to go to ERROR after it.
+ */
+static struct file *migdev_mig_arc_fault_locked(struct migdev_device *mvdev,
+						enum vfio_device_mig_state next,
+						bool *to_error)
+{
+	struct migdev_fault f;
+
+	if (!migdev_fault_check(mvdev, MIGDEV_FP_ARC, mvdev->mig.state, next,
+				0, &f))
+		return NULL;
+	switch (f.action) {
+	case MIGDEV_FA_FAIL:
+		return ERR_PTR(-(int)f.arg);
+	case MIGDEV_FA_ERROR:
+		*to_error = true;
+		return ERR_PTR(-EIO);
+	case MIGDEV_FA_DELAY:
+		return migdev_fault_delay(&f) ? ERR_PTR(-EINTR) : NULL;
+	}
+	return NULL;
+}
+
 /**
  * migdev_mig_set_state_locked() - go to @new an arc at a time
  * @mvdev: device, state_mutex held
@@ -293,23 +338,40 @@ struct file *migdev_mig_set_state_locked(struct migdev_device *mvdev,
 	struct vfio_device *vdev = &mvdev->vdev;
 	enum vfio_device_mig_state next;
 	struct file *res = NULL;
+	bool to_error;
 	u64 t0;
 	int ret;
 
 	lockdep_assert_held(&mvdev->mig.state_mutex);
+	/* Only a reset leaves ERROR (the core's table has no arc out of it). */
+	if (mvdev->mig.state == VFIO_DEVICE_STATE_ERROR &&
+	    new != VFIO_DEVICE_STATE_ERROR) {
+		migdev_user_warn(mvdev, "migration: state %d refused: the device is in ERROR until reset\n",
+				 new);
+		return ERR_PTR(-EINVAL);
+	}
 	while (new != mvdev->mig.state) {
 		ret = vfio_mig_get_next_state(vdev, mvdev->mig.state, new, &next);
 		if (ret)
 			return ERR_PTR(ret);
 		t0 = ktime_get_ns();
+		to_error = false;
 		if (migdev_mig_inject_locked(mvdev)) {
 			migdev_user_info(mvdev, "migration: arc %d -> %d fails by fault injection\n",
 					 mvdev->mig.state, next);
 			res = ERR_PTR(-EIO);
 		} else {
-			res = migdev_mig_step_locked(mvdev, next);
+			res = migdev_mig_arc_fault_locked(mvdev, next, &to_error);
+			if (!res)
+				res = migdev_mig_step_locked(mvdev, next);
 		}
 		migdev_mig_arc_done(mvdev, next, PTR_ERR_OR_ZERO(res), t0);
+		if (IS_ERR(res) && to_error) {
+			migdev_user_info(mvdev, "migration: arc %d -> %d fails by a fault rule, to ERROR\n",
+					 mvdev->mig.state, next);
+			migdev_mig_error_locked(mvdev);
+			return res;
+		}
 		if (IS_ERR(res)) {
 			migdev_user_err(mvdev, "migration: arc %d -> %d failed: %pe; device stays in state %d\n",
 					mvdev->mig.state, next, res, mvdev->mig.state);
@@ -379,7 +441,14 @@ static int migdev_mig_get_data_size(struct vfio_device *vdev,
 				    unsigned long *stop_copy_length)
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
+	struct migdev_fault f;
 
+	if (migdev_fault_check(mvdev, MIGDEV_FP_DATA_SIZE, 0, 0, 0, &f)) {
+		if (f.action == MIGDEV_FA_FAIL)
+			return -(int)f.arg;
+		if (migdev_fault_delay(&f))
+			return -EINTR;
+	}
 	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
 	*stop_copy_length = migdev_save_estimate(mvdev, mvdev->mig.save);

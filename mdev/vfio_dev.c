@@ -38,6 +38,7 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	ratelimit_set_flags(&mvdev->log_rs, RATELIMIT_MSG_ON_RELEASE);
 	migdev_irq_init(mvdev);
 	migdev_mig_init(mvdev);
+	migdev_faults_init(mvdev);
 	migdev_v1_init(mvdev);
 	migdev_dma_log_init(mvdev);
 	migdev_worker_init(mvdev);
@@ -63,6 +64,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 	migdev_dma_log_fini(mvdev);
 	mutex_destroy(&mvdev->mig.state_mutex);
 	mutex_destroy(&mvdev->irq.lock);
+	migdev_faults_fini(mvdev);
 	migdev_emul_fini(&mvdev->emul);
 	migdev_capacity_release(mvdev->parent, mvdev->type->profile);
 }

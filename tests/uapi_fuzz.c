@@ -16,7 +16,8 @@
  * and touching of BAR2 and the v1 data section, SET_IRQS, the info
  * ioctls with short and over-long argsz, MAP_DMA/UNMAP_DMA under running
  * descriptors, descriptors in guest-memory rings, closing and reopening
- * the device, and removing and recreating instances.  Two chunks of each
+ * the device, removing and recreating instances, and arming fault rules
+ * (debugfs faults) at every point of migration.  Two chunks of each
  * instance's guest memory are hostile: one userfaultfd-registered, one a
  * FUSE file whose daemon holds reads.  In a lifecycle arena
  * of its own (fuzz_lifecycle.c), VFIO's objects (containers, groups,
@@ -107,7 +108,7 @@ enum {
 	OP_MUNMAP, OP_TOUCH, OP_SET_IRQS, OP_GET_IRQ_INFO, OP_GET_REGION_INFO,
 	OP_GET_INFO, OP_MAP_DMA, OP_UNMAP_DMA, OP_QUEUE_SETUP, OP_SUBMIT,
 	OP_REOPEN, OP_RECREATE, OP_MIGRATE, OP_V1_STATE, OP_V1_FIELD,
-	OP_V1_SAVE, OP_V1_LOAD, OP_DIRTY,
+	OP_V1_SAVE, OP_V1_LOAD, OP_DIRTY, OP_FAULT,
 	/* The lifecycle arena (fuzz_lifecycle.c), in LC_* order. */
 	OP_LC_FIRST, OP_LC_LAST = OP_LC_FIRST + NR_LC_OPS - 1, NR_OPS
 };
@@ -303,7 +304,7 @@ static const char *const op_names[NR_OPS] = {
 	"munmap", "touch", "set_irqs", "get_irq_info", "get_region_info",
 	"get_info", "map_dma", "unmap_dma", "queue_setup", "submit",
 	"reopen", "recreate", "migrate", "v1_state", "v1_field",
-	"v1_save", "v1_load", "dirty",
+	"v1_save", "v1_load", "dirty", "fault",
 	"lc_container", "lc_group", "lc_set_container", "lc_set_iommu",
 	"lc_iommu", "lc_device", "lc_device_io", "lc_iommufd", "lc_ioas",
 	"lc_cdev",
@@ -321,7 +322,7 @@ static const unsigned int op_weight[NR_OPS] = {
 	[OP_MAP_DMA] = 10, [OP_UNMAP_DMA] = 6, [OP_QUEUE_SETUP] = 25,
 	[OP_SUBMIT] = 50, [OP_REOPEN] = 2, [OP_RECREATE] = 1,
 	[OP_MIGRATE] = 12, [OP_V1_STATE] = 25, [OP_V1_FIELD] = 25,
-	[OP_V1_SAVE] = 8, [OP_V1_LOAD] = 6, [OP_DIRTY] = 8,
+	[OP_V1_SAVE] = 8, [OP_V1_LOAD] = 6, [OP_DIRTY] = 8, [OP_FAULT] = 4,
 	[OP_LC_FIRST + LC_CONTAINER] = 8, [OP_LC_FIRST + LC_GROUP] = 10,
 	[OP_LC_FIRST + LC_SET_CONTAINER] = 12, [OP_LC_FIRST + LC_SET_IOMMU] = 8,
 	[OP_LC_FIRST + LC_IOMMU] = 25, [OP_LC_FIRST + LC_DEVICE] = 10,
@@ -1652,8 +1653,8 @@ static long long op_submit(struct inst *in, struct op *o)
  * can make it: the thread's buffer; its end against an inaccessible page,
  * so the copy faults midway; guest memory that userfaultfd or the FUSE
  * daemon serves late; or a mapping of some instance's BAR2 (maybe the
- * data_fd's own device), whose fault takes that device memory's lock and
- * may lie past its end.  Up to *@n bytes; *@locked is the instance whose
+ * data_fd's own device), whose fault takes that device memory's lock, and
+ * which may reach past BAR2's end.  Up to *@n bytes; *@locked is the instance whose
  * map lock is held for the mapping (released by the caller), or NULL.
  * Stream bytes in @t->buf for a write are moved to where it reads them,
  * where that is memory of the thread's own.
@@ -1689,9 +1690,13 @@ static uint8_t *df_buf(struct thread *t, const struct op *o, size_t *n,
 			pthread_mutex_unlock(&in->map_lock);
 			return t->buf;
 		}
-		/* Maybe past the end of the mapping: a fault, an errno. */
-		if (*n > in->map[o->y % NMAPS].len + 8192)
-			*n = in->map[o->y % NMAPS].len + 8192;
+		/*
+		 * Within the mapping: what follows it may be any memory of
+		 * ours.  A mapping may reach past the end of BAR2 (op_mmap),
+		 * which the copy finds as a fault.
+		 */
+		if (*n > in->map[o->y % NMAPS].len)
+			*n = in->map[o->y % NMAPS].len;
 		*locked = in;
 		return p;
 	default:
@@ -1811,6 +1816,75 @@ static long long op_dirty(struct inst *in, struct op *o)
 				 sizeof(page));
 	}
 	return ret;
+}
+
+/* Write @text to instance @in's debugfs faults file: 0 or -errno. */
+static int fault_write(struct inst *in, const char *text)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/faults",
+		 in->uuid);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Arm a fault rule on the instance (debugfs faults, any point, action and
+ * timing, sense or nonsense: the kernel refuses what does not parse), or
+ * clear its rules: every error path the rules reach runs under the other
+ * threads' operations.  Delays stay short; the check at the end clears
+ * the rules first.
+ */
+static long long op_fault(struct inst *in, struct op *o)
+{
+	static const char *const points[] = {
+		"arc * *", "arc RUNNING *", "arc * STOP_COPY",
+		"arc PRE_COPY_P2P STOP_COPY", "arc RESUMING STOP", "arc STOP *",
+		"read", "write", "precopy_info", "data_size", "commit",
+		"quiesce", "arc NOWHERE *",
+	};
+	static const char *const actions[] = {
+		"fail=EIO", "fail=EAGAIN", "fail=ENOMEM", "fail=4095", "error",
+		"delay=1", "short=1", "short=4097", "eof", "corrupt",
+	};
+	char text[128];
+
+	if (o->a % 4 == 0)
+		return fault_write(in, "clear");
+	snprintf(text, sizeof(text), "%s %s", points[o->b % ARRAY_SIZE(points)],
+		 actions[o->c % ARRAY_SIZE(actions)]);
+	switch (o->d % 6) {
+	case 1:
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " nth=%u", 1 + (unsigned int)(o->x % 8));
+		break;
+	case 2:
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " every=%u", 1 + (unsigned int)(o->x % 5));
+		break;
+	case 3:
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " prob=%u seed=%u", 1 + (unsigned int)(o->x % 100),
+			 o->seed);
+		break;
+	case 4:
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " times=%u at=%u", 1 + (unsigned int)(o->x % 3),
+			 (unsigned int)(o->y % 200000));
+		break;
+	case 5:
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " times=%u", 1 + (unsigned int)(o->x % 3));
+		break;
+	}
+	return fault_write(in, text);
 }
 
 static long long exec_op(struct thread *t, struct op *o)
@@ -1935,6 +2009,9 @@ static long long exec_op(struct thread *t, struct op *o)
 		break;
 	case OP_DIRTY:
 		ret = op_dirty(in, o);
+		break;
+	case OP_FAULT:
+		ret = op_fault(in, o);
 		break;
 	default:
 		ret = -EINVAL;
@@ -2243,6 +2320,11 @@ static int final_check(struct inst *in, unsigned int n)
 	inst_close(in);
 	if (!mdl_exists(in->uuid) ? inst_create(in) : inst_open(in)) {
 		printf("# instance %u: cannot reopen\n", n);
+		return -1;
+	}
+	/* The fault rules the run armed are not for the check. */
+	if (fault_write(in, "clear")) {
+		printf("# instance %u: cannot clear its fault rules\n", n);
 		return -1;
 	}
 	if (ioctl(in->dev.fd, VFIO_DEVICE_RESET)) {

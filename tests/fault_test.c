@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Faults on demand (debugfs migdev/<uuid>/faults): the rule language's
+ * refusals, and each point and action doing what it says when it says,
+ * with what happens after it checked: the error a VMM gets, the state the
+ * device is left in, and a migration retried after the rule is spent (or
+ * cleared) that brings the whole device across.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "migdev_lib.h"
+
+#define BAR2	VFIO_PCI_BAR2_REGION_INDEX
+
+FIXTURE(fault) {
+	char su[MDL_UUID_LEN], du[MDL_UUID_LEN];
+	struct mdl_dev src, dst;
+	uint8_t *s;
+	size_t cap;
+};
+
+static int faults_path(const char *uuid, char *path, size_t len)
+{
+	return snprintf(path, len, "/sys/kernel/debug/migdev/%s/faults", uuid);
+}
+
+/* Write one rule (or "clear"): 0 or -errno. */
+static int rule(const char *uuid, const char *text)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	faults_path(uuid, path, sizeof(path));
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Rule @i's hits and fired counts, from reading the file back. */
+static int counts(const char *uuid, unsigned int i, unsigned long long *hits,
+		  unsigned long long *fired)
+{
+	char path[256], buf[4096], tag[16];
+	const char *p;
+
+	faults_path(uuid, path, sizeof(path));
+	if (mdl_sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	snprintf(tag, sizeof(tag), "%u: ", i);
+	for (p = buf; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, tag, strlen(tag))) {
+			const char *h = strstr(p, " hits=");
+
+			if (!h || sscanf(h, " hits=%llu fired=%llu", hits, fired) != 2)
+				return -1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static unsigned long long fired_of(const char *uuid, unsigned int i)
+{
+	unsigned long long h = 0, f = ~0ULL;
+
+	counts(uuid, i, &h, &f);
+	return f;
+}
+
+static void set_src(struct _test_data_fault *self)
+{
+	static uint8_t page[4096];
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		memset(page, 0x30 + i, sizeof(page));
+		mdl_pwrite(&self->src, BAR2, (uint64_t)i * 5 << 12, page,
+			   sizeof(page));
+	}
+	mdl_write64(&self->src, MIGDEV_REG_SCRATCH, 0xfa017ULL);
+}
+
+/* The destination holds what set_src() gave the source. */
+static void expect_dst_has_src(struct __test_metadata *_metadata,
+			       struct _test_data_fault *self)
+{
+	uint8_t b[1];
+	unsigned int i;
+
+	EXPECT_EQ(0xfa017ULL, mdl_read64(&self->dst, MIGDEV_REG_SCRATCH));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(1, mdl_pread(&self->dst, BAR2,
+				       ((uint64_t)i * 5 << 12) + 4095, b, 1));
+		EXPECT_EQ(0x30 + i, b[0]);
+	}
+}
+
+/* Save the source (STOP_COPY) and load it into the destination. */
+static int migrate(struct _test_data_fault *self, size_t chunk)
+{
+	ssize_t len = mdl_save(&self->src, &self->s, &self->cap);
+	int ret;
+
+	if (len < 0)
+		return len;
+	ret = __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL);
+	return ret ?: mdl_load(&self->dst, self->s, len, chunk);
+}
+
+/* Save the source in reads of @chunk bytes: the length, or -errno. */
+static ssize_t save_in(struct _test_data_fault *self, size_t chunk)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd, ret;
+
+	if (!self->cap) {
+		self->cap = 4 << 20;
+		self->s = malloc(self->cap);
+		if (!self->s)
+			return -ENOMEM;
+	}
+	ret = __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP_COPY, &fd);
+	if (ret)
+		return ret;
+	while (len + chunk <= self->cap &&
+	       (n = read(fd, self->s + len, chunk)) > 0)
+		len += n;
+	close(fd);
+	ret = __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL);
+	return ret ?: (ssize_t)len;
+}
+
+FIXTURE_SETUP(fault)
+{
+	char path[256];
+
+	self->src.fd = -1;
+	self->dst.fd = -1;
+	self->s = NULL;
+	self->cap = 0;
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, self->su));
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, self->du));
+	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
+	ASSERT_EQ(0, __mdl_open(self->du, &self->dst));
+	faults_path(self->su, path, sizeof(path));
+	ASSERT_EQ(0, access(path, W_OK));
+	set_src(self);
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	mdl_close(&self->src);
+	mdl_close(&self->dst);
+	free(self->s);
+	if (mdl_exists(self->su))
+		__mdl_remove(self->su);
+	if (mdl_exists(self->du))
+		__mdl_remove(self->du);
+}
+
+TEST_F(fault, language)
+{
+	static const char *const bad[] = {
+		"", "nothing fail=EIO", "arc RUNNING fail=EIO",
+		"arc RUNNING NOWHERE fail=EIO", "arc * *", "read",
+		"read fail=EIO eof", "read error", "write eof", "write corrupt",
+		"data_size short=4", "read fail=EWHAT", "read fail=0",
+		"read fail=4096", "read delay=60001", "read short=0",
+		"read eof prob=101", "read eof prob=0", "read eof seed=3",
+		"read eof nth=2 every=3", "arc * * fail=EIO at=10",
+		"read eof nth=x", "read eof bogus=1", "commit fail=EIO extra",
+	};
+	static const char *const good[] = {
+		"arc RUNNING PRE_COPY fail=EAGAIN nth=2",
+		"arc * STOP_COPY error", "arc PRE_COPY * delay=0",
+		"read short=100 times=3", "read eof at=5000",
+		"read corrupt every=7", "write fail=ENOSPC",
+		"write short=1000 prob=50 seed=9", "precopy_info fail=5",
+		"data_size fail=EIO prob=100", "commit fail=EBUSY nth=1",
+		"quiesce delay=1",
+	};
+	char path[256], buf[4096];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(-EINVAL, rule(self->su, bad[i])) TH_LOG("bad rule %u", i);
+	faults_path(self->su, path, sizeof(path));
+	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_EQ(0, buf[0]) TH_LOG("refused rules were armed");
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		EXPECT_EQ(0, rule(self->su, good[i])) TH_LOG("good rule %u", i);
+	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "%u: %s hits=0 fired=0", i, good[i]);
+		EXPECT_TRUE(!!strstr(buf, line)) TH_LOG("rule %u missing", i);
+	}
+	for (; i < 16; i++)
+		EXPECT_EQ(0, rule(self->su, "read eof nth=1000"));
+	EXPECT_EQ(-ENOSPC, rule(self->su, "read eof nth=1000"));
+	EXPECT_EQ(0, rule(self->su, "clear"));
+	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_EQ(0, buf[0]);
+	/* Cleared: nothing fires, the device migrates. */
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+}
+
+TEST_F(fault, arc_fails_on_the_nth_time)
+{
+	int fd;
+
+	ASSERT_EQ(0, rule(self->su, "arc RUNNING PRE_COPY fail=EAGAIN nth=2"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(-EAGAIN, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->src));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, fired_of(self->su, 0));
+	/* Other arcs are not its: a whole migration goes through. */
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+}
+
+TEST_F(fault, arc_to_error_until_reset)
+{
+	uint8_t buf[4096];
+	int fd;
+
+	ASSERT_EQ(0, rule(self->su, "arc PRE_COPY_P2P STOP_COPY error"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY_P2P, NULL));
+	EXPECT_EQ(-EIO, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP_COPY, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, mdl_mig_get(&self->src));
+	/* The data_fd is dead, and only a reset leaves ERROR. */
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+	EXPECT_NE(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, mdl_mig_get(&self->src));
+	ASSERT_EQ(0, ioctl(self->src.fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->src));
+	/* The reset cleared the device: give it its state again, migrate. */
+	ASSERT_EQ(0, rule(self->su, "clear"));
+	set_src(self);
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+}
+
+TEST_F(fault, read_short_then_whole)
+{
+	size_t len = 0, cap = 1 << 20;
+	uint8_t *buf = malloc(cap);
+	unsigned int i = 0;
+	ssize_t n;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, rule(self->su, "read short=100 times=3"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP_COPY, &fd));
+	while ((n = read(fd, buf + len, 65536)) > 0) {
+		/* The first three reads move at most 100 bytes. */
+		EXPECT_GE(i < 3 ? 100 : n, n);
+		i++;
+		len += n;
+	}
+	EXPECT_EQ(0, n);
+	close(fd);
+	EXPECT_EQ(3, fired_of(self->su, 0));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	/* Short reads lose nothing. */
+	ASSERT_EQ(0, mdl_load(&self->dst, buf, len, 4096));
+	expect_dst_has_src(_metadata, self);
+	free(buf);
+}
+
+TEST_F(fault, read_eof_and_corrupt_are_refused)
+{
+	ssize_t len;
+	int fd, ret;
+
+	/* The stream ends early: the destination refuses it, whole. */
+	ASSERT_EQ(0, rule(self->su, "read eof at=5000"));
+	len = save_in(self, 4096);
+	ASSERT_EQ(8192, len) TH_LOG("the stream did not end at the first read past 5000");
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	ret = mdl_write_all(fd, self->s, len, 1 << 20);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(-EINVAL, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_STOP, NULL));
+	close(fd);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+
+	/* A byte of the second read changed: refused at its record. */
+	ASSERT_EQ(0, rule(self->su, "clear"));
+	ASSERT_EQ(0, rule(self->su, "read corrupt nth=2"));
+	len = save_in(self, 4096);
+	ASSERT_GT(len, 8192);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	ret = mdl_write_all(fd, self->s, len, 1 << 20);
+	if (!ret)
+		ret = __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_STOP, NULL);
+	EXPECT_TRUE(ret == -EBADMSG || ret == -EINVAL) TH_LOG("%d", ret);
+	close(fd);
+	ASSERT_EQ(0, ioctl(self->dst.fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(1, fired_of(self->su, 0));
+
+	/* Spent: the next migration brings the device across. */
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+}
+
+TEST_F(fault, write_fails_and_short_writes)
+{
+	ssize_t len, w;
+	size_t done = 0;
+	unsigned int i = 0;
+	int fd;
+
+	len = mdl_save(&self->src, &self->s, &self->cap);
+	ASSERT_GT(len, 0);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, rule(self->du, "write fail=ENOSPC nth=3"));
+	ASSERT_EQ(0, rule(self->du, "write short=1000 at=20000"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	while (done < (size_t)len) {
+		size_t n = len - done < 8192 ? len - done : 8192;
+
+		w = write(fd, self->s + done, n);
+		if (++i == 3) {
+			/* Failed, and took nothing: the same bytes again. */
+			EXPECT_EQ(-1, w);
+			EXPECT_EQ(ENOSPC, errno);
+			continue;
+		}
+		ASSERT_GT(w, 0);
+		/* From 20000 bytes on, at most 1000 a write. */
+		EXPECT_EQ(done >= 20000 && n > 1000 ? 1000 : (ssize_t)n, w);
+		done += w;
+	}
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	expect_dst_has_src(_metadata, self);
+	EXPECT_EQ(1, fired_of(self->du, 0));
+	EXPECT_LT(0, fired_of(self->du, 1));
+}
+
+TEST_F(fault, ioctls_and_commit)
+{
+	uint64_t initial, dirty, size;
+	ssize_t len;
+	int fd;
+
+	ASSERT_EQ(0, rule(self->su, "precopy_info fail=EPROTO nth=1"));
+	ASSERT_EQ(0, rule(self->su, "data_size fail=ETIMEDOUT nth=1"));
+	EXPECT_EQ(-ETIMEDOUT, __mdl_mig_data_size(&self->src, &size));
+	EXPECT_EQ(0, __mdl_mig_data_size(&self->src, &size));
+	EXPECT_LT(0, size);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	EXPECT_EQ(-EPROTO, __mdl_precopy_info(fd, &initial, &dirty));
+	EXPECT_EQ(0, __mdl_precopy_info(fd, &initial, &dirty));
+	EXPECT_LT(0, initial);
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+
+	/* The commit fails once; the device stays RESUMING, and the retry takes. */
+	len = mdl_save(&self->src, &self->s, &self->cap);
+	ASSERT_GT(len, 0);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, rule(self->du, "commit fail=EBUSY nth=1"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RESUMING, &fd));
+	ASSERT_EQ(0, mdl_write_all(fd, self->s, len, 1 << 20));
+	EXPECT_EQ(-EBUSY, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, mdl_mig_get(&self->dst));
+	EXPECT_EQ(0, __mdl_mig_set(&self->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
+	close(fd);
+	expect_dst_has_src(_metadata, self);
+}
+
+TEST_F(fault, probability_is_reproducible)
+{
+	char a[65], b[65], c[65];
+	uint64_t size;
+	unsigned int i, n = 0;
+
+	ASSERT_EQ(0, rule(self->su, "data_size fail=EIO prob=50 seed=7"));
+	for (i = 0; i < 64; i++)
+		a[i] = __mdl_mig_data_size(&self->src, &size) ? 'x' : '.';
+	ASSERT_EQ(0, rule(self->su, "clear"));
+	ASSERT_EQ(0, rule(self->su, "data_size fail=EIO prob=50 seed=7"));
+	for (i = 0; i < 64; i++)
+		b[i] = __mdl_mig_data_size(&self->src, &size) ? 'x' : '.';
+	ASSERT_EQ(0, rule(self->su, "clear"));
+	ASSERT_EQ(0, rule(self->su, "data_size fail=EIO prob=50 seed=8"));
+	for (i = 0; i < 64; i++)
+		c[i] = __mdl_mig_data_size(&self->src, &size) ? 'x' : '.';
+	a[64] = 0;
+	b[64] = 0;
+	c[64] = 0;
+	TH_LOG("seed 7: %s", a);
+	TH_LOG("seed 8: %s", c);
+	EXPECT_STREQ(a, b);
+	EXPECT_STRNE(a, c);
+	for (i = 0; i < 64; i++)
+		n += a[i] == 'x';
+	EXPECT_LT(8, n);
+	EXPECT_GT(56, n);
+}
+
+TEST_F(fault, slow_quiesce_and_delays_fire)
+{
+	int fd;
+
+	ASSERT_EQ(0, rule(self->su, "quiesce delay=50"));
+	ASSERT_EQ(0, rule(self->su, "precopy_info delay=10 times=2"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY_P2P, NULL));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING_P2P, NULL));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, fired_of(self->su, 0));
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+	/* STOP_COPY's quiesce is RUNNING -> RUNNING_P2P: the rule's second. */
+	EXPECT_EQ(2, fired_of(self->su, 0));
+}
+
+TEST_HARNESS_MAIN
