@@ -66,6 +66,19 @@ case $(uname -r) in
 *debug*) ;;
 *) FLOWS+=("downtime_with_device:-n 10" "downtime_without_device:-n 10 --devices 0") ;;
 esac
+# Faults on demand (debugfs faults), and what QEMU does with them: a
+# pre-copy read that fails fails the migration, the source running on; a
+# stream corrupted by the source is refused by the destination's device,
+# its QEMU exits and the source runs on; short reads and writes, a slow
+# quiesce and slow PRECOPY_INFO answers still migrate (the downtime shows
+# the quiesce).  Not on the debug kernel, where uapi_fuzz arms the same
+# rules under KASAN and lockdep.
+case $(uname -r) in
+*debug*) ;;
+*) FLOWS+=("fault_precopy_read_fails:-n 2 --fault-src read,fail=EIO,at=65536 --fault-expect failed"
+	   "fault_corrupt_stream_refused:-n 2 --fault-src read,corrupt,nth=3 --fault-expect dest-failed"
+	   "fault_short_io_slow_quiesce:-n 2 --fault-src read,short=4096,every=2/quiesce,delay=100/precopy_info,delay=5,every=3 --fault-dst write,short=1000,every=3 --fault-expect completed") ;;
+esac
 n=0 fail=0
 
 echo "TAP version 13"

@@ -29,6 +29,7 @@ import uuid
 
 MDEV_BUS = "/sys/class/mdev_bus"
 MDEV_DEVICES = "/sys/bus/mdev/devices"
+DEBUGFS = "/sys/kernel/debug/migdev"
 # First TCP port a host hands out (QMP, incoming migrations): one new
 # port each time, so no listener waits on a port in TIME_WAIT.
 FIRST_PORT = 49200
@@ -75,6 +76,17 @@ def set_precopy(u, on):
     set_attr(u, "migration_precopy", 1 if on else 0)
 
 
+def fault(u, text):
+    """Write @text (a fault rule, or "clear") to instance @u's debugfs
+    faults file unless it is empty; return the rules armed, as listed."""
+    path = os.path.join(DEBUGFS, u, "faults")
+    if text:
+        with open(path, "w") as f:
+            f.write(text)
+    with open(path) as f:
+        return f.read()
+
+
 def remove_instance(u):
     try:
         with open(os.path.join(MDEV_DEVICES, u, "remove"), "w") as f:
@@ -113,6 +125,9 @@ class LocalHost:
 
     def set_precopy(self, u, on):
         set_precopy(u, on)
+
+    def fault(self, u, text):
+        return fault(u, text)
 
     def remove_instance(self, u):
         remove_instance(u)
@@ -233,6 +248,9 @@ class RemoteHost:
     def set_precopy(self, u, on):
         self.call("precopy", uuid=u, on=bool(on))
 
+    def fault(self, u, text):
+        return self.call("fault", uuid=u, text=text)["rules"]
+
     def remove_instance(self, u):
         try:
             self.call("remove", uuid=u)
@@ -335,7 +353,7 @@ class Agent:
             u = create_instance(req["parent"], req["type"], req.get("minor"))
             self.insts.append(u)
             return {"uuid": u}
-        if op in ("minor", "precopy", "remove") and \
+        if op in ("minor", "precopy", "fault", "remove") and \
                 req["uuid"] not in self.insts:
             raise Failure(f"no instance {req['uuid']} of this controller")
         if op == "minor":
@@ -344,6 +362,8 @@ class Agent:
         if op == "precopy":
             set_precopy(req["uuid"], bool(req["on"]))
             return {}
+        if op == "fault":
+            return {"rules": fault(req["uuid"], str(req["text"]))}
         if op == "remove":
             self.insts.remove(req["uuid"])
             remove_instance(req["uuid"])

@@ -288,6 +288,97 @@ def reset_in_precopy(args, src, dst, uri, qemus):
                       f"failed ({info.get('error-desc', '?')}), source ran on")
 
 
+def fault_rules(spec):
+    """--fault-src/--fault-dst: rules separated by '/', words by ','
+    (so that a flow's options stay one word each)."""
+    return [r.replace(",", " ") for r in spec.split("/") if r] if spec else []
+
+
+def arm_faults(hosts, insts, side, spec):
+    for u in insts[side]:
+        for r in fault_rules(spec):
+            hosts[side].fault(u, r)
+
+
+def faults_fired(hosts, insts, side):
+    """How often the armed rules fired on @side's instances, and clear them."""
+    fired = 0
+    for u in insts[side]:
+        for line in hosts[side].fault(u, "").splitlines():
+            fired += int(line.rsplit("fired=", 1)[1]) if "fired=" in line else 0
+        hosts[side].fault(u, "clear")
+    return fired
+
+
+def faulted_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
+    """--fault-expect failed: with the rules armed, a migration must fail
+    cleanly: the source QEMU reports it failed, and goes on running with
+    its guest's checks passing.  The rules must have fired.  Returns a note
+    for the log; the caller clears nothing (this does) and kills @dst."""
+    before = wait_iter(src, 0, args.timeout, qemus)
+    arm_faults(hosts, insts, frm, args.fault_src)
+    arm_faults(hosts, insts, to, args.fault_dst)
+    start_migration(args, src, dst, uri)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        info = src.qmp.cmd("query-migrate")
+        status = info.get("status")
+        if status == "failed":
+            break
+        if status in ("completed", "cancelled"):
+            raise Failure(f"with the fault armed the migration is {status}, "
+                          f"not failed")
+        if time.monotonic() > deadline:
+            raise Failure(f"with the fault armed the migration did not fail "
+                          f"within {args.timeout} s ({status})")
+        time.sleep(0.05)
+    st = src.qmp.cmd("query-status").get("status")
+    if st != "running":
+        raise Failure(f"source is {st} after its migration failed, not running")
+    it = wait_iter(src, before, args.timeout, qemus)
+    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    if not fired:
+        raise Failure("the migration failed, but no fault rule fired")
+    return (f"; with the fault armed: failed ({info.get('error-desc', '?')}), "
+            f"rules fired {fired} times, source ran on to iteration {it}")
+
+
+def dest_failed_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
+    """--fault-expect dest-failed: with the rules armed on the destination
+    (a write or the commit fails), the source's QEMU, which has no return
+    path, completes the migration and stops; the destination's QEMU fails
+    to load and exits.  What a VMM must then do is 'cont' the source: its
+    guest runs on with its device as it was, which the guest's checks
+    verify.  The rules must have fired."""
+    before = wait_iter(src, 0, args.timeout, qemus)
+    arm_faults(hosts, insts, frm, args.fault_src)
+    arm_faults(hosts, insts, to, args.fault_dst)
+    start_migration(args, src, dst, uri)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        status = src.qmp.cmd("query-migrate").get("status")
+        if status in ("completed", "failed"):
+            break
+        if time.monotonic() > deadline:
+            raise Failure(f"migration still {status} after {args.timeout} s")
+        time.sleep(0.05)
+    while dst.proc.poll() is None:
+        if time.monotonic() > deadline:
+            raise Failure("the destination QEMU did not exit after its "
+                          "device refused the stream")
+        time.sleep(0.05)
+    st = src.qmp.cmd("query-status").get("status")
+    if st != "running":
+        src.qmp.cmd("cont")
+    it = wait_iter(src, before, args.timeout, qemus)
+    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    if not fired:
+        raise Failure("the destination failed, but no fault rule fired")
+    return (f"; with the fault armed: source {status} and {st}, destination "
+            f"QEMU exited ({dst.stderr_tail().strip()[-80:]}), rules fired "
+            f"{fired} times; after cont the source ran on to iteration {it}")
+
+
 def check_vfio_events(src, dst):
     """--migration-events: the source's device went through pre-copy and
     stop-copy (by way of whatever P2P states its QEMU uses), the
@@ -435,9 +526,28 @@ def run(args, hosts, flavour):
                     dst.kill()
                     dst = new_qemu(to)
                     uri = hosts[to].mig_uri(f"{h}r")
+            if args.fault_expect in ("failed", "dest-failed"):
+                attempt = (faulted_attempt if args.fault_expect == "failed"
+                           else dest_failed_attempt)
+                cancelled += attempt(args, hosts, insts, cur, dst, frm, to,
+                                     uri, qemus)
+                dst.kill()
+                dst = new_qemu(to)
+                uri = hosts[to].mig_uri(f"{h}f")
+                before = wait_iter(cur, before, args.timeout, qemus)
+            elif args.fault_expect == "completed":
+                arm_faults(hosts, insts, frm, args.fault_src)
+                arm_faults(hosts, insts, to, args.fault_dst)
             if not info:
                 start_migration(args, cur, dst, uri)
                 info = wait_migration(cur, dst, args.timeout)
+            if args.fault_expect == "completed":
+                fired = (faults_fired(hosts, insts, frm) +
+                         faults_fired(hosts, insts, to))
+                if not fired:
+                    raise Failure("the migration completed, but no fault "
+                                  "rule fired")
+                cancelled += f"; completed with rules firing {fired} times"
             wait_dest_running(args, dst, args.timeout)
             if args.migration_events:
                 cancelled += "; " + check_vfio_events(cur, dst)
@@ -559,6 +669,21 @@ def main(flavour=None, argv=None):
     ap.add_argument("--multifd", action="store_true",
                     help="multifd on both sides (QEMU 10 then moves the "
                     "device state in multifd channels too)")
+    ap.add_argument("--fault-src", metavar="RULES",
+                    help="fault rules (debugfs faults) for the source's "
+                    "instances at each hop: rules separated by '/', their "
+                    "words by ','")
+    ap.add_argument("--fault-dst", metavar="RULES",
+                    help="the same for the destination's instances")
+    ap.add_argument("--fault-expect",
+                    choices=("failed", "dest-failed", "completed"),
+                    help="failed: before each hop, a migration with the "
+                    "rules armed must fail, the source running on, and the "
+                    "hop then goes without them; dest-failed: the same, "
+                    "but the destination fails after the source completed, "
+                    "and the source runs on after cont; completed: each "
+                    "hop has the rules armed and must complete; either "
+                    "way they must fire")
     ap.add_argument("--cancel", action="store_true",
                     help="before each hop, cancel a migration in pre-copy "
                     "and check that the source goes on")
@@ -597,6 +722,8 @@ def main(flavour=None, argv=None):
         ap.error("--remote needs --local-addr")
     if args.newer_refused and args.minor is None:
         ap.error("--newer-refused needs --minor")
+    if bool(args.fault_src or args.fault_dst) != bool(args.fault_expect):
+        ap.error("--fault-src/--fault-dst and --fault-expect go together")
 
     if not os.path.exists(args.guest):
         print(f"pingpong: no guest image {args.guest} (make -C guest)", file=sys.stderr)
