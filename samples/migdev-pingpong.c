@@ -56,9 +56,15 @@ struct world {
 	int quiet;
 };
 
+/* The instances exist until teardown(); one that fails removes them too. */
+static struct world *the_world;
+static void teardown(struct world *w);
+
 static void die(const char *what)
 {
 	fprintf(stderr, "migdev-pingpong: %s\n", what);
+	if (the_world)
+		teardown(the_world);
 	exit(1);
 }
 
@@ -66,6 +72,8 @@ static void check(int ok, const char *what, unsigned int hop)
 {
 	if (!ok) {
 		fprintf(stderr, "migdev-pingpong: MISMATCH after hop %u: %s\n", hop, what);
+		if (the_world)
+			teardown(the_world);
 		exit(1);
 	}
 }
@@ -263,6 +271,7 @@ static void setup(struct world *w, int two)
 {
 	int i;
 
+	the_world = w;
 	for (i = 0; i < (two ? 2 : 1); i++) {
 		mdl_create(mdl_parent(), w->type, w->s[i].uuid);
 		mdl_open(w->s[i].uuid, &w->s[i].d);
@@ -285,11 +294,13 @@ static void teardown(struct world *w)
 {
 	int i;
 
+	the_world = NULL;
 	for (i = 0; i < 2; i++) {
 		if (!w->s[i].uuid[0])
 			continue;
 		mdl_close(&w->s[i].d);
-		mdl_remove(w->s[i].uuid);
+		__mdl_remove(w->s[i].uuid);
+		w->s[i].uuid[0] = 0;
 	}
 }
 
@@ -371,7 +382,7 @@ int main(int argc, char **argv)
 		{ "restore", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct world w = { .type = MIGDEV_TYPE_SMALL };
+	static struct world w = { .type = MIGDEV_TYPE_SMALL };
 	const char *save = NULL, *restore = NULL;
 	unsigned int hops = 10, i, k;
 	int c, rounds = 2;

@@ -18,6 +18,8 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi
 diag() { echo "# $*"; }
 
 tool=samples/build/migdev-stream
+instances() { find /sys/bus/mdev/devices -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+before=$(instances)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -81,8 +83,16 @@ t_agrees_with_module() {
 		[ "$(module_verdict medium "$work/medium.bin")" = accepts ]
 }
 
+# migdev-pingpong removes its instances whatever happened: a refused
+# restore used to leave one behind, and with it less capacity for the
+# tests after this one.
+t_none_left() {
+	[ "$(instances)" = "$before" ] ||
+		{ diag "instances: $before before, $(instances) after"; return 1; }
+}
+
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 check saved_small t_saved small
 check saved_medium t_saved medium
 check flipped_page t_flipped
@@ -90,5 +100,6 @@ check truncated t_truncated
 check other_type t_other_type
 check older_destination t_older_destination
 check agrees_with_module t_agrees_with_module
+check no_instance_left t_none_left
 echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ $fail = 0 ]
