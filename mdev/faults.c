@@ -26,6 +26,15 @@
  *   eof            (read) end the stream here: read() returns 0
  *   corrupt        (read) change a byte of what the read returns: the
  *                  destination must refuse the stream
+ *   reset          the device resets (as VFIO_DEVICE_RESET, or a guest's
+ *                  reboot, would) at once, from a work item: the call
+ *                  that fired it goes on, and may already see it
+ *   req_irq        the request interrupt fires (as when the instance is
+ *                  being removed), from the same work item
+ *   scale=PCT      (precopy_info, data_size) the answer is PCT percent of
+ *                  the truth (1 to 100000): an estimate too low or too high
+ *   dirty=BYTES    (precopy_info) BYTES more dirty bytes than there are:
+ *                  fired every time, pre-copy never converges
  * When, counting the times the point is reached (its hits):
  *   nth=K          the K-th hit only
  *   every=N        every N-th hit
@@ -48,8 +57,10 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "migdev.h"
+#include "migdev_compat.h"
 #include "trace.h"
 
 #define MIGDEV_FAULT_MAX	16
@@ -164,6 +175,8 @@ static bool migdev_fault_fits(u32 point, u32 action)
 	switch (action) {
 	case MIGDEV_FA_FAIL:
 	case MIGDEV_FA_DELAY:
+	case MIGDEV_FA_RESET:
+	case MIGDEV_FA_REQ_IRQ:
 		return true;
 	case MIGDEV_FA_ERROR:
 		return point == MIGDEV_FP_ARC;
@@ -172,9 +185,24 @@ static bool migdev_fault_fits(u32 point, u32 action)
 	case MIGDEV_FA_EOF:
 	case MIGDEV_FA_CORRUPT:
 		return point == MIGDEV_FP_READ;
+	case MIGDEV_FA_SCALE:
+		return point == MIGDEV_FP_PRECOPY_INFO ||
+		       point == MIGDEV_FP_DATA_SIZE;
+	case MIGDEV_FA_DIRTY:
+		return point == MIGDEV_FP_PRECOPY_INFO;
 	}
 	return false;
 }
+
+/* The actions that take no value. */
+static const struct {
+	const char *name;
+	u32 action;
+} migdev_fault_flags[] = {
+	{ "error", MIGDEV_FA_ERROR }, { "eof", MIGDEV_FA_EOF },
+	{ "corrupt", MIGDEV_FA_CORRUPT }, { "reset", MIGDEV_FA_RESET },
+	{ "req_irq", MIGDEV_FA_REQ_IRQ },
+};
 
 /* One line into @r; 0 or -EINVAL. */
 static int migdev_fault_parse(char *line, struct migdev_fault_rule *r)
@@ -208,13 +236,13 @@ static int migdev_fault_parse(char *line, struct migdev_fault_rule *r)
 		val = strchr(tok, '=');
 		if (val)
 			*val++ = 0;
-		if (!strcmp(tok, "error") || !strcmp(tok, "eof") ||
-		    !strcmp(tok, "corrupt")) {
+		for (i = 0; i < ARRAY_SIZE(migdev_fault_flags); i++)
+			if (!strcmp(tok, migdev_fault_flags[i].name))
+				break;
+		if (i < ARRAY_SIZE(migdev_fault_flags)) {
 			if (val || have_action)
 				return -EINVAL;
-			r->action = !strcmp(tok, "error") ? MIGDEV_FA_ERROR :
-				    !strcmp(tok, "eof") ? MIGDEV_FA_EOF :
-				    MIGDEV_FA_CORRUPT;
+			r->action = migdev_fault_flags[i].action;
 			have_action = true;
 			continue;
 		}
@@ -229,7 +257,14 @@ static int migdev_fault_parse(char *line, struct migdev_fault_rule *r)
 		}
 		if (kstrtou64(val, 0, &v))
 			return -EINVAL;
-		if (!strcmp(tok, "delay") || !strcmp(tok, "short")) {
+		if (!strcmp(tok, "scale") || !strcmp(tok, "dirty")) {
+			if (have_action || !v || (tok[0] == 's' && v > 100000))
+				return -EINVAL;
+			r->action = tok[0] == 's' ? MIGDEV_FA_SCALE :
+						    MIGDEV_FA_DIRTY;
+			r->arg = v;
+			have_action = true;
+		} else if (!strcmp(tok, "delay") || !strcmp(tok, "short")) {
 			/* A delay of up to a minute; a short move of 1 byte on. */
 			if (have_action || (tok[0] == 'd' && v > 60000) ||
 			    (tok[0] == 's' && !v))
@@ -338,9 +373,31 @@ bool migdev_fault_check(struct migdev_device *mvdev, u32 point, u32 from,
 		trace_migdev_fault(dev_name(mvdev->vdev.dev), text,
 				   f->action == MIGDEV_FA_FAIL ? -(int)f->arg :
 				   f->action == MIGDEV_FA_ERROR ? -EIO : 0);
+		/*
+		 * A reset takes state_mutex, which the point may hold or
+		 * rank below: it comes from the work, at once, and the point
+		 * goes on as if nothing fired.
+		 */
+		if (f->action == MIGDEV_FA_RESET ||
+		    f->action == MIGDEV_FA_REQ_IRQ) {
+			set_bit(f->action, &fs->pending);
+			queue_work(migdev_system_wq, &fs->work);
+			text = NULL;
+		}
 	}
 	spin_unlock(&fs->lock);
 	return text;
+}
+
+static void migdev_fault_work(struct work_struct *work)
+{
+	struct migdev_device *mvdev = container_of(work, struct migdev_device,
+						   faults.work);
+
+	if (test_and_clear_bit(MIGDEV_FA_REQ_IRQ, &mvdev->faults.pending))
+		migdev_irq_request_user(mvdev);
+	if (test_and_clear_bit(MIGDEV_FA_RESET, &mvdev->faults.pending))
+		migdev_mig_reset(mvdev, MIGDEV_RESET_DEVICE);
 }
 
 /**
@@ -441,6 +498,19 @@ void migdev_faults_init(struct migdev_device *mvdev)
 	spin_lock_init(&mvdev->faults.lock);
 	mvdev->faults.rules = NULL;
 	mvdev->faults.nr = 0;
+	INIT_WORK(&mvdev->faults.work, migdev_fault_work);
+	mvdev->faults.pending = 0;
+}
+
+/**
+ * migdev_faults_close() - the device closes: no deferred action outlives it
+ * @mvdev: device, its data_fds disabled (no point can fire a reset or a
+ *	   request interrupt any more: they fire from the user's calls)
+ */
+void migdev_faults_close(struct migdev_device *mvdev)
+{
+	cancel_work_sync(&mvdev->faults.work);
+	mvdev->faults.pending = 0;
 }
 
 /**

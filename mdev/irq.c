@@ -495,6 +495,19 @@ void migdev_request(struct vfio_device *vdev, unsigned int count)
 }
 
 /**
+ * migdev_irq_request_user() - fire the request interrupt, if the user set
+ * one (a fault rule's req_irq: as if the device were being removed)
+ * @mvdev: device
+ */
+void migdev_irq_request_user(struct migdev_device *mvdev)
+{
+	mutex_lock(&mvdev->irq.lock);
+	if (mvdev->irq.req_trigger)
+		eventfd_signal(mvdev->irq.req_trigger);
+	mutex_unlock(&mvdev->irq.lock);
+}
+
+/**
  * migdev_irq_msix() - the device sends an edge on MSI-X @vector
  * @mvdev: device
  * @vector: vector, below the MSI-X count

@@ -8,6 +8,7 @@
 #include <linux/device.h>
 #include <linux/eventfd.h>
 #include <linux/mdev.h>
+#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/ratelimit.h>
 #include <linux/vfio.h>
@@ -339,7 +340,17 @@ enum migdev_fault_action {
 	MIGDEV_FA_SHORT,	/* (read, write) move at most @arg bytes */
 	MIGDEV_FA_EOF,		/* (read) the stream ends here */
 	MIGDEV_FA_CORRUPT,	/* (read) a byte of what is read changes */
+	MIGDEV_FA_RESET,	/* the device resets, as a guest reboot does */
+	MIGDEV_FA_REQ_IRQ,	/* the request interrupt fires */
+	MIGDEV_FA_SCALE,	/* (precopy_info, data_size) answer @arg % */
+	MIGDEV_FA_DIRTY,	/* (precopy_info) @arg more dirty bytes */
 };
+
+/* An answer of @v bytes, scaled to @pct percent by a fault rule. */
+static inline u64 migdev_fault_scale(u64 v, u64 pct)
+{
+	return mul_u64_u64_div_u64(v, pct, 100);
+}
 
 /**
  * struct migdev_fault - a fault that fired: what to do
@@ -358,11 +369,16 @@ struct migdev_fault_rule;
  * @lock: protects the rules; a leaf, taken under any other lock
  * @rules: MIGDEV_FAULT_MAX rules, allocated with the first, or NULL
  * @nr: rules armed (read without @lock to skip the lock when 0)
+ * @work: carries out a reset or request-interrupt action outside the
+ *	  locks of the point that fired it; cancelled when the device closes
+ * @pending: BIT(MIGDEV_FA_RESET), BIT(MIGDEV_FA_REQ_IRQ): what @work does
  */
 struct migdev_faults {
 	spinlock_t lock; /* protects rules and nr */
 	struct migdev_fault_rule *rules;
 	unsigned int nr;
+	struct work_struct work;
+	unsigned long pending;
 };
 
 /**
@@ -532,6 +548,7 @@ bool migdev_fault_check(struct migdev_device *mvdev, u32 point, u32 from,
 			u32 to, u64 offset, struct migdev_fault *f);
 int migdev_fault_delay(const struct migdev_fault *f);
 void migdev_faults_init(struct migdev_device *mvdev);
+void migdev_faults_close(struct migdev_device *mvdev);
 void migdev_faults_fini(struct migdev_device *mvdev);
 void migdev_faults_debugfs(struct migdev_device *mvdev, struct dentry *dir);
 
@@ -591,6 +608,7 @@ void migdev_irq_disable_all(struct migdev_device *mvdev);
 int migdev_irq_ioctl_get_info(struct migdev_device *mvdev, void __user *arg);
 int migdev_irq_ioctl_set(struct migdev_device *mvdev, void __user *arg);
 void migdev_request(struct vfio_device *vdev, unsigned int count);
+void migdev_irq_request_user(struct migdev_device *mvdev);
 void migdev_irq_msix_hold(struct migdev_device *mvdev, unsigned int vector);
 void migdev_irq_msix(struct migdev_device *mvdev, unsigned int vector);
 void migdev_irq_intx(struct migdev_device *mvdev, bool level);

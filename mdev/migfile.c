@@ -524,7 +524,7 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 	mutex_unlock(&s->lock);
 	if (fired && f.action == MIGDEV_FA_FAIL)
 		return -(int)f.arg;
-	if (fired && migdev_fault_delay(&f))
+	if (fired && f.action == MIGDEV_FA_DELAY && migdev_fault_delay(&f))
 		return -EINTR;
 
 	mutex_lock(&s->lock);
@@ -560,6 +560,13 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 			initial = 0;
 		info.initial_bytes = initial;
 		info.dirty_bytes = all - initial;
+		/* A rule's wrong answer: too low, too high, never done. */
+		if (fired && f.action == MIGDEV_FA_SCALE) {
+			info.initial_bytes = migdev_fault_scale(initial, f.arg);
+			info.dirty_bytes = migdev_fault_scale(all - initial, f.arg);
+		} else if (fired && f.action == MIGDEV_FA_DIRTY) {
+			info.dirty_bytes += f.arg;
+		}
 	}
 	mutex_unlock(&s->lock);
 	trace_migdev_precopy_info(s->name, info.initial_bytes, info.dirty_bytes,

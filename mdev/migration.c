@@ -443,16 +443,18 @@ static int migdev_mig_get_data_size(struct vfio_device *vdev,
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct migdev_fault f;
 
-	if (migdev_fault_check(mvdev, MIGDEV_FP_DATA_SIZE, 0, 0, 0, &f)) {
-		if (f.action == MIGDEV_FA_FAIL)
-			return -(int)f.arg;
-		if (migdev_fault_delay(&f))
-			return -EINTR;
-	}
+	bool fired = migdev_fault_check(mvdev, MIGDEV_FP_DATA_SIZE, 0, 0, 0, &f);
+
+	if (fired && f.action == MIGDEV_FA_FAIL)
+		return -(int)f.arg;
+	if (fired && f.action == MIGDEV_FA_DELAY && migdev_fault_delay(&f))
+		return -EINTR;
 	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
 	*stop_copy_length = migdev_save_estimate(mvdev, mvdev->mig.save);
 	mutex_unlock(&mvdev->mig.state_mutex);
+	if (fired && f.action == MIGDEV_FA_SCALE)
+		*stop_copy_length = migdev_fault_scale(*stop_copy_length, f.arg);
 	trace_migdev_data_size(dev_name(mvdev->vdev.dev), *stop_copy_length);
 	return 0;
 }

@@ -95,6 +95,8 @@ static void migdev_close_device(struct vfio_device *vdev)
 	/* A chunk waiting for the user's memory ends; no more execute. */
 	migdev_worker_stop(mvdev);
 	migdev_mig_close(mvdev);
+	/* Its data_fds are dead: no fault rule can defer a reset any more. */
+	migdev_faults_close(mvdev);
 	/* Clear all work, give back the device memory the user wrote. */
 	migdev_emul_close(&mvdev->emul);
 	/* No step or register write reaches guest memory any more. */

@@ -181,6 +181,9 @@ TEST_F(fault, language)
 		"read eof prob=101", "read eof prob=0", "read eof seed=3",
 		"read eof nth=2 every=3", "arc * * fail=EIO at=10",
 		"read eof nth=x", "read eof bogus=1", "commit fail=EIO extra",
+		"read reset=1", "arc * * req_irq fail=EIO", "read scale=5",
+		"data_size dirty=5", "precopy_info scale=100001",
+		"precopy_info scale=0", "precopy_info dirty=0",
 	};
 	static const char *const good[] = {
 		"arc RUNNING PRE_COPY fail=EAGAIN nth=2",
@@ -189,7 +192,8 @@ TEST_F(fault, language)
 		"read corrupt every=7", "write fail=ENOSPC",
 		"write short=1000 prob=50 seed=9", "precopy_info fail=5",
 		"data_size fail=EIO prob=100", "commit fail=EBUSY nth=1",
-		"quiesce delay=1",
+		"quiesce delay=1", "read reset every=9", "commit req_irq",
+		"precopy_info scale=200",
 	};
 	char path[256], buf[4096];
 	unsigned int i;
@@ -210,7 +214,7 @@ TEST_F(fault, language)
 		EXPECT_TRUE(!!strstr(buf, line)) TH_LOG("rule %u missing", i);
 	}
 	for (; i < 16; i++)
-		EXPECT_EQ(0, rule(self->su, "read eof nth=1000"));
+		EXPECT_EQ(0, rule(self->su, "read eof nth=1000")) TH_LOG("rule %u", i);
 	EXPECT_EQ(-ENOSPC, rule(self->su, "read eof nth=1000"));
 	EXPECT_EQ(0, rule(self->su, "clear"));
 	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
@@ -439,6 +443,105 @@ TEST_F(fault, slow_quiesce_and_delays_fire)
 	expect_dst_has_src(_metadata, self);
 	/* STOP_COPY's quiesce is RUNNING -> RUNNING_P2P: the rule's second. */
 	EXPECT_EQ(2, fired_of(self->su, 0));
+}
+
+/* Wrong estimates: too low, too high, and a pre-copy that never ends. */
+TEST_F(fault, estimates_scaled_and_never_converging)
+{
+	uint64_t size, size10, initial, dirty, initial2, dirty2;
+	uint8_t buf[1 << 16];
+	int fd;
+
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &size));
+	ASSERT_EQ(0, rule(self->su, "data_size scale=1000 nth=1"));
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &size10));
+	EXPECT_EQ(size * 10, size10);
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &size10));
+	EXPECT_EQ(size, size10);
+
+	ASSERT_EQ(0, rule(self->su, "precopy_info scale=50 nth=2"));
+	ASSERT_EQ(0, rule(self->su, "precopy_info dirty=1000000"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	/* The first answer: the truth, and the dirty rule's extra. */
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &initial, &dirty));
+	EXPECT_LT(0, initial);
+	EXPECT_EQ(1000000, dirty);
+	/* The second: half of it (the scale rule comes first). */
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &initial2, &dirty2));
+	EXPECT_EQ(initial / 2, initial2);
+	EXPECT_EQ(0, dirty2);
+	/* Drained: nothing left, and still a million dirty bytes said. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	EXPECT_EQ(ENOMSG, errno);
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &initial, &dirty));
+	EXPECT_EQ(0, initial);
+	EXPECT_EQ(1000000, dirty);
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, rule(self->su, "clear"));
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+}
+
+/*
+ * reset: the device resets just after the point, as when the guest
+ * reboots in the middle of pre-copy; the migration's data_fd is dead,
+ * the device RUNNING and cleared, and it migrates again once it has its
+ * state back.
+ */
+TEST_F(fault, reset_in_precopy)
+{
+	uint64_t initial, dirty;
+	uint8_t buf[4096], b;
+	unsigned int i;
+	int fd, ret;
+
+	ASSERT_EQ(0, rule(self->su, "precopy_info reset nth=2"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &initial, &dirty));
+	EXPECT_LT(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY, mdl_mig_get(&self->src));
+	/* The second call fires it: the reset comes at once, so the call
+	 * itself may already find the data_fd dead. */
+	ret = __mdl_precopy_info(fd, &initial, &dirty);
+	EXPECT_TRUE(ret == 0 || ret == -ENODEV) TH_LOG("%d", ret);
+	for (i = 0; i < 500 && mdl_mig_get(&self->src) != VFIO_DEVICE_STATE_RUNNING; i++)
+		usleep(10000);
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->src));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+	EXPECT_EQ(1, fired_of(self->su, 0));
+	/* Cleared, as a reset clears it. */
+	ASSERT_EQ(1, mdl_pread(&self->src, BAR2, 4095, &b, 1));
+	EXPECT_EQ(0, b);
+	EXPECT_EQ(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
+	set_src(self);
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+}
+
+/* req_irq: the request interrupt fires, as when the instance is removed. */
+TEST_F(fault, request_interrupt)
+{
+	int efd = mdl_eventfd(), fd;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->src, VFIO_PCI_REQ_IRQ_INDEX,
+					    0, 1, &efd));
+	ASSERT_EQ(0, rule(self->su, "arc RUNNING PRE_COPY req_irq"));
+	EXPECT_EQ(0, mdl_eventfd_read(efd));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	EXPECT_EQ(1, mdl_eventfd_wait(efd, 5000));
+	EXPECT_EQ(1, mdl_eventfd_read(efd));
+	/* The arc itself went through, and the migration goes on. */
+	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY, mdl_mig_get(&self->src));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+	close(efd);
 }
 
 TEST_HARNESS_MAIN

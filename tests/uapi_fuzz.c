@@ -1852,7 +1852,8 @@ static long long op_fault(struct inst *in, struct op *o)
 	};
 	static const char *const actions[] = {
 		"fail=EIO", "fail=EAGAIN", "fail=ENOMEM", "fail=4095", "error",
-		"delay=1", "short=1", "short=4097", "eof", "corrupt",
+		"delay=1", "short=1", "short=4097", "eof", "corrupt", "reset",
+		"req_irq", "scale=10", "scale=100000", "dirty=4096",
 	};
 	char text[128];
 
