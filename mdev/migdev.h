@@ -406,6 +406,7 @@ struct migdev_dma_logging {
  * @irq: its interrupts as VFIO delivers them (irq.c)
  * @debug: its debugfs files (debugfs.c)
  * @mig: its migration (migration.c, migfile.c, mig_v1.c)
+ * @faults: its fault rules (faults.c)
  * @log_rs: the rate limit of the lines its user can cause
  * @dma_log: DMA logging (dma_log.c, only with CONFIG_IOMMUFD_DRIVER)
  *

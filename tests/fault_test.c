@@ -502,8 +502,10 @@ TEST_F(fault, reset_in_precopy)
 	ASSERT_EQ(0, __mdl_precopy_info(fd, &initial, &dirty));
 	EXPECT_LT(0, read(fd, buf, sizeof(buf)));
 	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY, mdl_mig_get(&self->src));
-	/* The second call fires it: the reset comes at once, so the call
-	 * itself may already find the data_fd dead. */
+	/*
+	 * The second call fires it: the reset comes at once, so the call
+	 * itself may already find the data_fd dead.
+	 */
 	ret = __mdl_precopy_info(fd, &initial, &dirty);
 	EXPECT_TRUE(ret == 0 || ret == -ENODEV) TH_LOG("%d", ret);
 	for (i = 0; i < 500 && mdl_mig_get(&self->src) != VFIO_DEVICE_STATE_RUNNING; i++)
