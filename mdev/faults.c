@@ -18,6 +18,9 @@
  *   commit         RESUMING -> STOP, before the stream is applied
  *   quiesce        the engine's pause, RUNNING -> RUNNING_P2P and
  *                  PRE_COPY -> PRE_COPY_P2P
+ *   v1_state       a write of the v1 migration region's device_state
+ *   v1_pending     a read of its pending_bytes
+ *   v1_data_size   a read or write of its data_size
  * Actions:
  *   fail=ERRNO     fail with ERRNO (a name such as EIO, or a number)
  *   error          (arc) fail with EIO and go to ERROR, left by a reset
@@ -25,7 +28,8 @@
  *   short=N        (read, write) move at most N bytes
  *   eof            (read) end the stream here: read() returns 0
  *   corrupt        (read) change a byte of what the read returns: the
- *                  destination must refuse the stream
+ *                  destination must refuse the stream; only reads that
+ *                  return data count as its hits
  *   reset          the device resets (as VFIO_DEVICE_RESET, or a guest's
  *                  reboot, would) at once, from a work item: the call
  *                  that fired it goes on, and may already see it
@@ -74,6 +78,9 @@ static const char *const migdev_fault_points[] = {
 	[MIGDEV_FP_DATA_SIZE] = "data_size",
 	[MIGDEV_FP_COMMIT] = "commit",
 	[MIGDEV_FP_QUIESCE] = "quiesce",
+	[MIGDEV_FP_V1_STATE] = "v1_state",
+	[MIGDEV_FP_V1_PENDING] = "v1_pending",
+	[MIGDEV_FP_V1_DATA_SIZE] = "v1_data_size",
 };
 
 static const char *const migdev_fault_states[] = {
@@ -295,6 +302,9 @@ static int migdev_fault_parse(char *line, struct migdev_fault_rule *r)
 	if (!have_action || !migdev_fault_fits(r->point, r->action) ||
 	    (have_seed && !r->prob) || (!!r->nth + !!r->every + !!r->prob > 1))
 		return -EINVAL;
+	/* A read that returns nothing has nothing to corrupt. */
+	if (r->action == MIGDEV_FA_CORRUPT)
+		r->point = MIGDEV_FP_READ_DATA;
 	if (r->nth && !r->times)
 		r->times = 1;
 	return 0;

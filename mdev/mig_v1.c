@@ -510,6 +510,30 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mvdev,
 	return ret;
 }
 
+/*
+ * A fault rule (faults.c) at a field a VMM drives the region by: 0 to go
+ * on, or the access's error.  No lock is held: a delay holds nothing.
+ */
+static int migdev_v1_fault(struct migdev_device *mvdev, u64 off, bool write)
+{
+	struct migdev_fault f;
+	u32 point;
+
+	if (off == MIGDEV_V1_OFF(device_state) && write)
+		point = MIGDEV_FP_V1_STATE;
+	else if (off == MIGDEV_V1_OFF(pending_bytes) && !write)
+		point = MIGDEV_FP_V1_PENDING;
+	else if (off == MIGDEV_V1_OFF(data_size))
+		point = MIGDEV_FP_V1_DATA_SIZE;
+	else
+		return 0;
+	if (!migdev_fault_check(mvdev, point, 0, 0, 0, &f))
+		return 0;
+	if (f.action == MIGDEV_FA_FAIL)
+		return -(int)f.arg;
+	return migdev_fault_delay(&f);
+}
+
 /**
  * migdev_v1_rw() - an access to the v1 migration region
  * @mvdev: device
@@ -523,6 +547,10 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mvdev,
 ssize_t migdev_v1_rw(struct migdev_device *mvdev, char __user *ubuf,
 		     size_t count, u64 off, bool write)
 {
+	int ret = migdev_v1_fault(mvdev, off, write);
+
+	if (ret)
+		return ret;
 	if (off >= MIGDEV_MIG_DATA_OFFSET)
 		return migdev_v1_data_rw(mvdev, ubuf, count,
 					 off - MIGDEV_MIG_DATA_OFFSET, write);

@@ -330,6 +330,11 @@ enum migdev_fault_point {
 	MIGDEV_FP_DATA_SIZE,
 	MIGDEV_FP_COMMIT,
 	MIGDEV_FP_QUIESCE,
+	MIGDEV_FP_V1_STATE,
+	MIGDEV_FP_V1_PENDING,
+	MIGDEV_FP_V1_DATA_SIZE,
+	/* internal: "read ... corrupt" counts only reads that returned data */
+	MIGDEV_FP_READ_DATA,
 };
 
 /* What a fired rule does (faults.c). */

@@ -355,15 +355,19 @@ static ssize_t migdev_save_copy(struct migdev_save *s, struct iov_iter *to)
 	return done;
 }
 
-/* A fault rule at a data_fd read (faults.c)? */
-static bool migdev_save_fault(struct migdev_save *s, struct migdev_fault *f)
+/*
+ * A fault rule at a data_fd read (faults.c)?  At @point: MIGDEV_FP_READ
+ * before the read, MIGDEV_FP_READ_DATA after one that returned @n bytes.
+ */
+static bool migdev_save_fault(struct migdev_save *s, u32 point, size_t n,
+			      struct migdev_fault *f)
 {
 	bool fired = false;
 
 	mutex_lock(&s->lock);
 	if (!s->disabled)
-		fired = migdev_fault_check(s->mvdev, MIGDEV_FP_READ, 0, 0,
-					   s->sent, f);
+		fired = migdev_fault_check(s->mvdev, point, 0, 0, s->sent - n,
+					   f);
 	mutex_unlock(&s->lock);
 	return fired;
 }
@@ -373,7 +377,7 @@ static void migdev_save_corrupt(char __user *ubuf, ssize_t n)
 {
 	u8 b;
 
-	if (n > 0 && !get_user(b, ubuf + n / 2))
+	if (!get_user(b, ubuf + n / 2))
 		put_user(b ^ 0x5a, ubuf + n / 2);
 }
 
@@ -388,7 +392,7 @@ static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
 
 	if (pos)
 		return -ESPIPE;
-	if (migdev_save_fault(s, &f)) {
+	if (migdev_save_fault(s, MIGDEV_FP_READ, 0, &f)) {
 		switch (f.action) {
 		case MIGDEV_FA_FAIL:
 			return -(int)f.arg;
@@ -407,7 +411,7 @@ static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
 	if (ret)
 		return ret;
 	n = migdev_save_copy(s, &to);
-	if (f.action == MIGDEV_FA_CORRUPT)
+	if (n > 0 && migdev_save_fault(s, MIGDEV_FP_READ_DATA, n, &f))
 		migdev_save_corrupt(ubuf, n);
 	return n;
 }

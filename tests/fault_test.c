@@ -193,7 +193,7 @@ TEST_F(fault, language)
 		"write short=1000 prob=50 seed=9", "precopy_info fail=5",
 		"data_size fail=EIO prob=100", "commit fail=EBUSY nth=1",
 		"quiesce delay=1", "read reset every=9", "commit req_irq",
-		"precopy_info scale=200",
+		"precopy_info scale=200", "v1_state delay=3",
 	};
 	char path[256], buf[4096];
 	unsigned int i;
@@ -544,6 +544,37 @@ TEST_F(fault, request_interrupt)
 	ASSERT_EQ(0, migrate(self, 1 << 20));
 	expect_dst_has_src(_metadata, self);
 	close(efd);
+}
+
+/* The v1 migration region's fields, as QEMU 7.2 drives them. */
+TEST_F(fault, v1_region_fields)
+{
+	struct mdl_v1_segs segs = {};
+	uint64_t v;
+
+	ASSERT_EQ(0, rule(self->su, "v1_state fail=EBUSY nth=1"));
+	ASSERT_EQ(0, rule(self->su, "v1_pending fail=EIO nth=1"));
+	ASSERT_EQ(0, rule(self->su, "v1_data_size fail=EAGAIN nth=1"));
+	/* The first device_state write fails, and changes nothing. */
+	EXPECT_EQ(-EBUSY, mdl_v1_set(&self->src, VFIO_DEVICE_STATE_V1_SAVING |
+				     VFIO_DEVICE_STATE_V1_RUNNING));
+	EXPECT_EQ(VFIO_DEVICE_STATE_V1_RUNNING, mdl_v1_state(&self->src));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mdl_mig_get(&self->src));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, VFIO_DEVICE_STATE_V1_SAVING));
+	EXPECT_EQ(-EIO, mdl_v1_get64(&self->src, MDL_V1_PENDING, &v));
+	EXPECT_EQ(0, mdl_v1_get64(&self->src, MDL_V1_PENDING, &v));
+	EXPECT_LT(0, v);
+	EXPECT_EQ(-EAGAIN, mdl_v1_get64(&self->src, MDL_V1_SIZE, &v));
+	/* Then the save and a restore go through whole. */
+	ASSERT_EQ(0, mdl_v1_drain(&self->src, &segs, 1 << 20));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, 0));
+	EXPECT_EQ(1, fired_of(self->su, 0));
+	EXPECT_EQ(1, fired_of(self->su, 1));
+	EXPECT_EQ(1, fired_of(self->su, 2));
+	ASSERT_EQ(0, mdl_v1_set(&self->src, VFIO_DEVICE_STATE_V1_RUNNING));
+	ASSERT_EQ(0, mdl_v1_load(&self->dst, &segs));
+	expect_dst_has_src(_metadata, self);
+	mdl_v1_segs_free(&segs);
 }
 
 TEST_HARNESS_MAIN

@@ -76,7 +76,7 @@ esac
 case $(uname -r) in
 *debug*) ;;
 *) FLOWS+=("fault_precopy_read_fails:-n 2 --fault-src read,fail=EIO,at=65536 --fault-expect failed"
-	   "fault_corrupt_stream_refused:-n 2 --fault-src read,corrupt,nth=3 --fault-expect dest-failed"
+	   "fault_corrupt_stream_refused:-n 2 --fault-src read,corrupt,nth=1 --fault-expect dest-failed"
 	   "fault_short_io_slow_quiesce:-n 2 --fault-src read,short=4096,every=2/quiesce,delay=100/precopy_info,delay=5,every=3 --fault-dst write,short=1000,every=3 --fault-expect completed") ;;
 esac
 n=0 fail=0
