@@ -206,6 +206,28 @@ def wait_status(src, want, timeout):
         time.sleep(0.02)
 
 
+def wait_failed(src, timeout, what):
+    """Wait until the source's migration failed (@what says which, in a
+    failure's message); the source must then be running.  Returns its
+    last query-migrate."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = src.qmp.cmd("query-migrate")
+        status = info.get("status")
+        if status == "failed":
+            break
+        if status in ("completed", "cancelled"):
+            raise Failure(f"migration {what}: {status}, not failed")
+        if time.monotonic() > deadline:
+            raise Failure(f"migration {what}: still {status} after "
+                          f"{timeout} s")
+        time.sleep(0.05)
+    st = src.qmp.cmd("query-status").get("status")
+    if st != "running":
+        raise Failure(f"source is {st} after its migration failed, not running")
+    return info
+
+
 def cancel_migration(args, src, dst, uri, timeout, stop_copy=False):
     """Start a migration and cancel it: in pre-copy, once device data
     flows, or with @stop_copy in stop-copy, once the source stopped the
@@ -319,22 +341,7 @@ def faulted_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
     arm_faults(hosts, insts, frm, args.fault_src)
     arm_faults(hosts, insts, to, args.fault_dst)
     start_migration(args, src, dst, uri)
-    deadline = time.monotonic() + args.timeout
-    while True:
-        info = src.qmp.cmd("query-migrate")
-        status = info.get("status")
-        if status == "failed":
-            break
-        if status in ("completed", "cancelled"):
-            raise Failure(f"with the fault armed the migration is {status}, "
-                          f"not failed")
-        if time.monotonic() > deadline:
-            raise Failure(f"with the fault armed the migration did not fail "
-                          f"within {args.timeout} s ({status})")
-        time.sleep(0.05)
-    st = src.qmp.cmd("query-status").get("status")
-    if st != "running":
-        raise Failure(f"source is {st} after its migration failed, not running")
+    info = wait_failed(src, args.timeout, "with the fault armed")
     it = wait_iter(src, before, args.timeout, qemus)
     fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
     if not fired:
@@ -432,21 +439,7 @@ def refused_by_older(args, src, dst, uri):
         start_migration(args, src, dst, uri)
     finally:
         args.switchover_ack = saved
-    deadline = time.monotonic() + args.timeout
-    while True:
-        info = src.qmp.cmd("query-migrate")
-        status = info.get("status")
-        if status == "failed":
-            break
-        if status in ("completed", "cancelled"):
-            raise Failure(f"migration to the older destination {status}")
-        if time.monotonic() > deadline:
-            raise Failure(f"migration to the older destination still "
-                          f"{status} after {args.timeout} s")
-        time.sleep(0.05)
-    st = src.qmp.cmd("query-status").get("status")
-    if st != "running":
-        raise Failure(f"source is {st} after its migration failed, not running")
+    wait_failed(src, args.timeout, "to the older destination")
     try:
         dst.proc.wait(args.timeout)
     except subprocess.TimeoutExpired:
