@@ -411,16 +411,26 @@ static void migdev_fault_work(struct work_struct *work)
 }
 
 /**
- * migdev_fault_delay() - sleep for a delay action, killably
- * @f: the fault
+ * migdev_fault_act() - carry out what every point does with a fault
+ * @f: the fault that fired
  *
- * Return: 0, or -EINTR if a fatal signal cut it short.
+ * fail=ERRNO fails the call; delay=MS sleeps, killably.  The actions
+ * proper to a point (short, eof, scale...) are its own: 0 for them here.
+ *
+ * Return: 0 to go on, the rule's errno, or -EINTR if a fatal signal cut
+ * a delay short.
  */
-int migdev_fault_delay(const struct migdev_fault *f)
+int migdev_fault_act(const struct migdev_fault *f)
 {
-	if (schedule_timeout_killable(msecs_to_jiffies(f->arg)) &&
-	    fatal_signal_pending(current))
-		return -EINTR;
+	switch (f->action) {
+	case MIGDEV_FA_FAIL:
+		return -(int)f->arg;
+	case MIGDEV_FA_DELAY:
+		if (schedule_timeout_killable(msecs_to_jiffies(f->arg)) &&
+		    fatal_signal_pending(current))
+			return -EINTR;
+		return 0;
+	}
 	return 0;
 }
 

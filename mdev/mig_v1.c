@@ -527,11 +527,8 @@ static int migdev_v1_fault(struct migdev_device *mvdev, u64 off, bool write)
 		point = MIGDEV_FP_V1_DATA_SIZE;
 	else
 		return 0;
-	if (!migdev_fault_check(mvdev, point, 0, 0, 0, &f))
-		return 0;
-	if (f.action == MIGDEV_FA_FAIL)
-		return -(int)f.arg;
-	return migdev_fault_delay(&f);
+	return migdev_fault_check(mvdev, point, 0, 0, 0, &f) ?
+	       migdev_fault_act(&f) : 0;
 }
 
 /**

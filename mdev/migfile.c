@@ -393,19 +393,13 @@ static ssize_t migdev_save_read(struct file *filp, char __user *ubuf,
 	if (pos)
 		return -ESPIPE;
 	if (migdev_save_fault(s, MIGDEV_FP_READ, 0, &f)) {
-		switch (f.action) {
-		case MIGDEV_FA_FAIL:
-			return -(int)f.arg;
-		case MIGDEV_FA_EOF:
+		if (f.action == MIGDEV_FA_EOF)
 			return 0;
-		case MIGDEV_FA_SHORT:
+		if (f.action == MIGDEV_FA_SHORT)
 			len = min_t(u64, len, f.arg);
-			break;
-		case MIGDEV_FA_DELAY:
-			if (migdev_fault_delay(&f))
-				return -EINTR;
-			break;
-		}
+		ret = migdev_fault_act(&f);
+		if (ret)
+			return ret;
 	}
 	ret = import_ubuf(ITER_DEST, ubuf, len, &to);
 	if (ret)
@@ -526,10 +520,9 @@ static long migdev_save_ioctl(struct file *filp, unsigned int cmd,
 	fired = !s->disabled &&
 		migdev_fault_check(s->mvdev, MIGDEV_FP_PRECOPY_INFO, 0, 0, 0, &f);
 	mutex_unlock(&s->lock);
-	if (fired && f.action == MIGDEV_FA_FAIL)
-		return -(int)f.arg;
-	if (fired && f.action == MIGDEV_FA_DELAY && migdev_fault_delay(&f))
-		return -EINTR;
+	ret = fired ? migdev_fault_act(&f) : 0;
+	if (ret)
+		return ret;
 
 	mutex_lock(&s->lock);
 	if (s->disabled) {
@@ -994,12 +987,11 @@ static ssize_t migdev_resume_write(struct file *filp, const char __user *ubuf,
 				   &f);
 	mutex_unlock(&r->lock);
 	if (fired) {
-		if (f.action == MIGDEV_FA_FAIL)
-			return -(int)f.arg;
 		if (f.action == MIGDEV_FA_SHORT)
 			len = min_t(u64, len, f.arg);
-		else if (migdev_fault_delay(&f))
-			return -EINTR;
+		ret = migdev_fault_act(&f);
+		if (ret)
+			return ret;
 	}
 	if (mutex_lock_killable(&r->write_lock))
 		return -EINTR;

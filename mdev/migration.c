@@ -121,7 +121,7 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 		}
 		migdev_engine_pause(e);
 		/* A slow quiesce: the engine is paused, the arc takes longer. */
-		if (slow && migdev_fault_delay(&f)) {
+		if (slow && migdev_fault_act(&f)) {
 			migdev_engine_resume(e);
 			return ERR_PTR(-EINTR);
 		}
@@ -238,13 +238,10 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	    new == VFIO_DEVICE_STATE_STOP) {
 		struct migdev_fault f;
 
-		if (migdev_fault_check(mvdev, MIGDEV_FP_COMMIT, cur, new, 0, &f)) {
-			if (f.action == MIGDEV_FA_FAIL)
-				return ERR_PTR(-(int)f.arg);
-			if (migdev_fault_delay(&f))
-				return ERR_PTR(-EINTR);
-		}
-		ret = migdev_resume_commit(mvdev->mig.resume);
+		ret = migdev_fault_check(mvdev, MIGDEV_FP_COMMIT, cur, new, 0,
+					 &f) ? migdev_fault_act(&f) : 0;
+		if (!ret)
+			ret = migdev_resume_commit(mvdev->mig.resume);
 		if (ret)
 			return ERR_PTR(ret);
 		migdev_mig_disable_files(mvdev);
@@ -304,20 +301,17 @@ static struct file *migdev_mig_arc_fault_locked(struct migdev_device *mvdev,
 						bool *to_error)
 {
 	struct migdev_fault f;
+	int ret;
 
 	if (!migdev_fault_check(mvdev, MIGDEV_FP_ARC, mvdev->mig.state, next,
 				0, &f))
 		return NULL;
-	switch (f.action) {
-	case MIGDEV_FA_FAIL:
-		return ERR_PTR(-(int)f.arg);
-	case MIGDEV_FA_ERROR:
+	if (f.action == MIGDEV_FA_ERROR) {
 		*to_error = true;
 		return ERR_PTR(-EIO);
-	case MIGDEV_FA_DELAY:
-		return migdev_fault_delay(&f) ? ERR_PTR(-EINTR) : NULL;
 	}
-	return NULL;
+	ret = migdev_fault_act(&f);
+	return ret ? ERR_PTR(ret) : NULL;
 }
 
 /**
@@ -442,13 +436,13 @@ static int migdev_mig_get_data_size(struct vfio_device *vdev,
 {
 	struct migdev_device *mvdev = vdev_to_migdev(vdev);
 	struct migdev_fault f;
+	bool fired;
+	int ret;
 
-	bool fired = migdev_fault_check(mvdev, MIGDEV_FP_DATA_SIZE, 0, 0, 0, &f);
-
-	if (fired && f.action == MIGDEV_FA_FAIL)
-		return -(int)f.arg;
-	if (fired && f.action == MIGDEV_FA_DELAY && migdev_fault_delay(&f))
-		return -EINTR;
+	fired = migdev_fault_check(mvdev, MIGDEV_FP_DATA_SIZE, 0, 0, 0, &f);
+	ret = fired ? migdev_fault_act(&f) : 0;
+	if (ret)
+		return ret;
 	if (mutex_lock_killable(&mvdev->mig.state_mutex))
 		return -EINTR;
 	*stop_copy_length = migdev_save_estimate(mvdev, mvdev->mig.save);
