@@ -85,45 +85,6 @@ efault:
 	return -EFAULT;
 }
 
-/**
- * migdev_sumcopy_to_user() - copy to the user and add to an XXH64
- * @st: the running checksum (xxh64_reset() and any xxh64_update() before)
- * @dst: the user's buffer
- * @src: the bytes, in kernel memory that may change meanwhile; 8-byte
- *	 aligned where a stripe starts in them
- * @len: how many
- *
- * Each byte of @src is read once: @st gets exactly what @dst gets.
- *
- * Return: 0, or -EFAULT with @st and a prefix of @dst undefined.
- */
-int migdev_sumcopy_to_user(struct xxh64_state *st, void __user *dst,
-			   const void *src, size_t len)
-{
-	size_t n;
-	int ret;
-
-	if (st->memsize) {
-		/* Finish the stripe begun before. */
-		n = min_t(size_t, len, 32 - st->memsize);
-		ret = migdev_sumcopy_small(st, dst, src, n);
-		if (ret)
-			return ret;
-		dst += n;
-		src += n;
-		len -= n;
-	}
-	n = len & ~(size_t)31;
-	if (n) {
-		ret = migdev_sumcopy_stripes(st, dst, src, n);
-		if (ret)
-			return ret;
-	}
-	if (len > n)
-		return migdev_sumcopy_small(st, dst + n, src + n, len - n);
-	return 0;
-}
-
 /* Fewer than 32 bytes from the user, through a copy on the stack. */
 static int migdev_sumcopy_small_from(struct xxh64_state *st, void *dst,
 				     const void __user *src, size_t len)
@@ -178,6 +139,68 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * @n bytes between kernel memory @k and the user's @u, in the direction
+ * @to_user: whole stripes when @n is at least one (it is then a multiple
+ * of 32), else a piece of a stripe through the stack.
+ */
+static int migdev_sumcopy_piece(struct xxh64_state *st, void *k,
+				void __user *u, size_t n, bool to_user)
+{
+	if (n >= 32)
+		return to_user ? migdev_sumcopy_stripes(st, u, k, n) :
+				 migdev_sumcopy_stripes_from(st, k, u, n);
+	return to_user ? migdev_sumcopy_small(st, u, k, n) :
+			 migdev_sumcopy_small_from(st, k, u, n);
+}
+
+/* Either way: the stripe begun before, whole stripes, what is left. */
+static int migdev_sumcopy(struct xxh64_state *st, void *k, void __user *u,
+			  size_t len, bool to_user)
+{
+	size_t n;
+	int ret;
+
+	if (st->memsize) {
+		/* Finish the stripe begun before. */
+		n = min_t(size_t, len, 32 - st->memsize);
+		ret = migdev_sumcopy_piece(st, k, u, n, to_user);
+		if (ret)
+			return ret;
+		k += n;
+		u += n;
+		len -= n;
+	}
+	n = len & ~(size_t)31;
+	if (n) {
+		ret = migdev_sumcopy_piece(st, k, u, n, to_user);
+		if (ret)
+			return ret;
+	}
+	if (len > n)
+		return migdev_sumcopy_piece(st, k + n, u + n, len - n, to_user);
+	return 0;
+}
+
+/**
+ * migdev_sumcopy_to_user() - copy to the user and add to an XXH64
+ * @st: the running checksum (xxh64_reset() and any xxh64_update() before)
+ * @dst: the user's buffer
+ * @src: the bytes, in kernel memory that may change meanwhile; 8-byte
+ *	 aligned where a stripe starts in them
+ * @len: how many
+ *
+ * Each byte of @src is read once: @st gets exactly what @dst gets.
+ *
+ * Return: 0, or -EFAULT with @st and a prefix of @dst undefined.
+ */
+int migdev_sumcopy_to_user(struct xxh64_state *st, void __user *dst,
+			   const void *src, size_t len)
+{
+	/* Only read: the one path takes the kernel side unqualified. */
+	return migdev_sumcopy(st, (void *)src, dst, len, true);
+}
+
 /**
  * migdev_sumcopy_from_user() - copy from the user and add to an XXH64
  * @st: the running checksum (xxh64_reset() and any xxh64_update() before)
@@ -192,25 +215,5 @@ efault:
 int migdev_sumcopy_from_user(struct xxh64_state *st, void *dst,
 			     const void __user *src, size_t len)
 {
-	size_t n;
-	int ret;
-
-	if (st->memsize) {
-		n = min_t(size_t, len, 32 - st->memsize);
-		ret = migdev_sumcopy_small_from(st, dst, src, n);
-		if (ret)
-			return ret;
-		dst += n;
-		src += n;
-		len -= n;
-	}
-	n = len & ~(size_t)31;
-	if (n) {
-		ret = migdev_sumcopy_stripes_from(st, dst, src, n);
-		if (ret)
-			return ret;
-	}
-	if (len > n)
-		return migdev_sumcopy_small_from(st, dst + n, src + n, len - n);
-	return 0;
+	return migdev_sumcopy(st, dst, (void __user *)src, len, false);
 }
