@@ -76,6 +76,15 @@ static void migdev_dma_log_free_rcu(struct rcu_head *rcu)
 	migdev_dma_log_free(container_of(rcu, struct migdev_dma_log, rcu));
 }
 
+/* A fault rule at @point: 0 to go on, or what the call returns. */
+static int migdev_dma_log_fault(struct migdev_device *mvdev, u32 point)
+{
+	struct migdev_fault f;
+
+	return migdev_fault_check(mvdev, point, 0, 0, 0, &f) ?
+	       migdev_fault_act(&f) : 0;
+}
+
 /* The log, for its user's paths, which hold dma_log.lock. */
 static struct migdev_dma_log *migdev_dma_log_locked(struct migdev_device *mvdev)
 {
@@ -92,6 +101,7 @@ static int migdev_dma_log_start(struct vfio_device *vdev,
 	struct migdev_dma_log *log;
 	u64 pgsize = *page_size, pages = 0;
 	u32 i = 0;
+	int ret;
 
 	/*
 	 * The size is the user's: a power of two up to 1 GiB, and below
@@ -113,6 +123,9 @@ static int migdev_dma_log_start(struct vfio_device *vdev,
 				 pages, MIGDEV_LOG_MAX_PAGES);
 		return -E2BIG;
 	}
+	ret = migdev_dma_log_fault(mvdev, MIGDEV_FP_DMA_LOG_START);
+	if (ret)
+		return ret;
 
 	log = kzalloc(struct_size(log, r, nnodes), GFP_KERNEL_ACCOUNT);
 	if (!log)
@@ -178,6 +191,10 @@ static int migdev_dma_log_read_and_clear(struct vfio_device *vdev,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
+	/* A rule counts each report of a started log: one per bitmap window. */
+	ret = migdev_dma_log_fault(mvdev, MIGDEV_FP_DMA_LOG_REPORT);
+	if (ret)
+		goto out_unlock;
 	for (i = 0; i < log->nr; i++) {
 		struct migdev_log_range *r = &log->r[i];
 		u64 from = max_t(u64, iova, r->start), to = min_t(u64, last, r->last);

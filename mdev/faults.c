@@ -21,6 +21,14 @@
  *   v1_state       a write of the v1 migration region's device_state
  *   v1_pending     a read of its pending_bytes
  *   v1_data_size   a read or write of its data_size
+ *   dma_log_start  VFIO_DEVICE_FEATURE_DMA_LOGGING_START, once its
+ *                  arguments passed (where the kernel offers DMA logging)
+ *   dma_log_report VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of a started log,
+ *                  each window of the user's bitmap a hit (the core
+ *                  reports a large range in windows)
+ *   now            (reset, req_irq, err_irq; no when-clause) at once, when
+ *                  the line is written: the device must be open (else
+ *                  ENODEV), and the rule is not kept
  * Actions:
  *   fail=ERRNO     fail with ERRNO (a name such as EIO, or a number)
  *   error          (arc) fail with EIO and go to ERROR, left by a reset
@@ -35,6 +43,9 @@
  *                  that fired it goes on, and may already see it
  *   req_irq        the request interrupt fires (as when the instance is
  *                  being removed), from the same work item
+ *   err_irq        the error interrupt (VFIO_PCI_ERR_IRQ_INDEX) fires, as
+ *                  an uncorrectable error of a real device would raise
+ *                  it, from the same work item
  *   scale=PCT      (precopy_info, data_size) the answer is PCT percent of
  *                  the truth (1 to 100000): an estimate too low or too high
  *   dirty=BYTES    (precopy_info) BYTES more dirty bytes than there are:
@@ -81,6 +92,9 @@ static const char *const migdev_fault_points[] = {
 	[MIGDEV_FP_V1_STATE] = "v1_state",
 	[MIGDEV_FP_V1_PENDING] = "v1_pending",
 	[MIGDEV_FP_V1_DATA_SIZE] = "v1_data_size",
+	[MIGDEV_FP_DMA_LOG_START] = "dma_log_start",
+	[MIGDEV_FP_DMA_LOG_REPORT] = "dma_log_report",
+	[MIGDEV_FP_NOW] = "now",
 };
 
 static const char *const migdev_fault_states[] = {
@@ -180,11 +194,13 @@ static int migdev_fault_errno(const char *s, u64 *err)
 static bool migdev_fault_fits(u32 point, u32 action)
 {
 	switch (action) {
-	case MIGDEV_FA_FAIL:
-	case MIGDEV_FA_DELAY:
 	case MIGDEV_FA_RESET:
 	case MIGDEV_FA_REQ_IRQ:
+	case MIGDEV_FA_ERR_IRQ:
 		return true;
+	case MIGDEV_FA_FAIL:
+	case MIGDEV_FA_DELAY:
+		return point != MIGDEV_FP_NOW;
 	case MIGDEV_FA_ERROR:
 		return point == MIGDEV_FP_ARC;
 	case MIGDEV_FA_SHORT:
@@ -208,7 +224,7 @@ static const struct {
 } migdev_fault_flags[] = {
 	{ "error", MIGDEV_FA_ERROR }, { "eof", MIGDEV_FA_EOF },
 	{ "corrupt", MIGDEV_FA_CORRUPT }, { "reset", MIGDEV_FA_RESET },
-	{ "req_irq", MIGDEV_FA_REQ_IRQ },
+	{ "req_irq", MIGDEV_FA_REQ_IRQ }, { "err_irq", MIGDEV_FA_ERR_IRQ },
 };
 
 /* One line into @r; 0 or -EINVAL. */
@@ -302,6 +318,9 @@ static int migdev_fault_parse(char *line, struct migdev_fault_rule *r)
 	if (!have_action || !migdev_fault_fits(r->point, r->action) ||
 	    (have_seed && !r->prob) || (!!r->nth + !!r->every + !!r->prob > 1))
 		return -EINVAL;
+	if (r->point == MIGDEV_FP_NOW &&
+	    (r->nth || r->every || r->prob || r->times))
+		return -EINVAL;
 	/* A read that returns nothing has nothing to corrupt. */
 	if (r->action == MIGDEV_FA_CORRUPT)
 		r->point = MIGDEV_FP_READ_DATA;
@@ -344,6 +363,37 @@ static bool migdev_fault_fires(struct migdev_fault_rule *r, u32 from, u32 to,
 	return true;
 }
 
+static bool migdev_fault_deferred(u32 action)
+{
+	return action == MIGDEV_FA_RESET || action == MIGDEV_FA_REQ_IRQ ||
+	       action == MIGDEV_FA_ERR_IRQ;
+}
+
+/*
+ * A rule fired: count and trace it; queue what the work does.  A reset
+ * takes state_mutex, which the point may hold or rank below, and the
+ * interrupts irq.lock: they come from the work, at once, and the point
+ * goes on as if nothing fired.  faults.lock held.
+ *
+ * Return: true if the work carries it out.
+ */
+static bool migdev_fault_fired(struct migdev_device *mvdev, const char *text,
+			       const struct migdev_fault *f)
+{
+	struct migdev_faults *fs = &mvdev->faults;
+
+	lockdep_assert_held(&fs->lock);
+	atomic64_inc(&mvdev->mig.stats.faults);
+	trace_migdev_fault(dev_name(mvdev->vdev.dev), text,
+			   f->action == MIGDEV_FA_FAIL ? -(int)f->arg :
+			   f->action == MIGDEV_FA_ERROR ? -EIO : 0);
+	if (!migdev_fault_deferred(f->action))
+		return false;
+	set_bit(f->action, &fs->pending);
+	queue_work(migdev_system_wq, &fs->work);
+	return true;
+}
+
 /**
  * migdev_fault_check() - is a fault due here?
  * @mvdev: device
@@ -378,23 +428,8 @@ bool migdev_fault_check(struct migdev_device *mvdev, u32 point, u32 from,
 			break;
 		}
 	}
-	if (text) {
-		atomic64_inc(&mvdev->mig.stats.faults);
-		trace_migdev_fault(dev_name(mvdev->vdev.dev), text,
-				   f->action == MIGDEV_FA_FAIL ? -(int)f->arg :
-				   f->action == MIGDEV_FA_ERROR ? -EIO : 0);
-		/*
-		 * A reset takes state_mutex, which the point may hold or
-		 * rank below: it comes from the work, at once, and the point
-		 * goes on as if nothing fired.
-		 */
-		if (f->action == MIGDEV_FA_RESET ||
-		    f->action == MIGDEV_FA_REQ_IRQ) {
-			set_bit(f->action, &fs->pending);
-			queue_work(migdev_system_wq, &fs->work);
-			text = NULL;
-		}
-	}
+	if (text && migdev_fault_fired(mvdev, text, f))
+		text = NULL;
 	spin_unlock(&fs->lock);
 	return text;
 }
@@ -405,7 +440,9 @@ static void migdev_fault_work(struct work_struct *work)
 						   faults.work);
 
 	if (test_and_clear_bit(MIGDEV_FA_REQ_IRQ, &mvdev->faults.pending))
-		migdev_irq_request_user(mvdev);
+		migdev_irq_notify_user(mvdev, VFIO_PCI_REQ_IRQ_INDEX);
+	if (test_and_clear_bit(MIGDEV_FA_ERR_IRQ, &mvdev->faults.pending))
+		migdev_irq_notify_user(mvdev, VFIO_PCI_ERR_IRQ_INDEX);
 	if (test_and_clear_bit(MIGDEV_FA_RESET, &mvdev->faults.pending))
 		migdev_mig_reset(mvdev, MIGDEV_RESET_DEVICE);
 }
@@ -480,6 +517,17 @@ static ssize_t migdev_fault_write(struct file *file, const char __user *buf,
 	}
 	if (migdev_fault_parse(line, &r))
 		return -EINVAL;
+	if (r.point == MIGDEV_FP_NOW) {
+		struct migdev_fault f = { .action = r.action };
+
+		spin_lock(&fs->lock);
+		if (fs->open)
+			migdev_fault_fired(mvdev, r.text, &f);
+		else
+			ret = -ENODEV;
+		spin_unlock(&fs->lock);
+		return ret ?: count;
+	}
 
 	/* The rules' memory comes with the first rule and stays. */
 	rules = kcalloc(MIGDEV_FAULT_MAX, sizeof(*rules), GFP_KERNEL_ACCOUNT);
@@ -520,15 +568,31 @@ void migdev_faults_init(struct migdev_device *mvdev)
 	mvdev->faults.nr = 0;
 	INIT_WORK(&mvdev->faults.work, migdev_fault_work);
 	mvdev->faults.pending = 0;
+	mvdev->faults.open = false;
+}
+
+/**
+ * migdev_faults_open() - a user opened the device: "now" rules may fire
+ * @mvdev: device
+ */
+void migdev_faults_open(struct migdev_device *mvdev)
+{
+	spin_lock(&mvdev->faults.lock);
+	mvdev->faults.open = true;
+	spin_unlock(&mvdev->faults.lock);
 }
 
 /**
  * migdev_faults_close() - the device closes: no deferred action outlives it
- * @mvdev: device, its data_fds disabled (no point can fire a reset or a
- *	   request interrupt any more: they fire from the user's calls)
+ * @mvdev: device, its data_fds disabled (no point can fire a reset or an
+ *	   interrupt any more: they fire from the user's calls, and "now"
+ *	   only while it is open)
  */
 void migdev_faults_close(struct migdev_device *mvdev)
 {
+	spin_lock(&mvdev->faults.lock);
+	mvdev->faults.open = false;
+	spin_unlock(&mvdev->faults.lock);
 	cancel_work_sync(&mvdev->faults.work);
 	mvdev->faults.pending = 0;
 }

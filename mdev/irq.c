@@ -11,9 +11,11 @@
  * DATA_NONE tears an index down.  Beyond vfio-pci, MSI-X vectors can be
  * masked and unmasked too (VFIO_IRQ_INFO_MASKABLE): a masked vector that
  * fires is held pending (it shows in the PBA) and delivered once on
- * unmask.  MSI is not offered (no MSI capability), and neither is the
- * error index: migdev never reports AER errors, and an index that can
- * never fire would be a lie.
+ * unmask.  MSI is not offered (no MSI capability).  The error index is
+ * offered, as vfio-pci offers it for PCIe functions: the emulated device
+ * has no uncorrectable errors of its own, so it fires only when a fault
+ * rule says so (err_irq, faults.c), which is what it is for: a VMM's
+ * handling of a device error can be tested (QEMU stops the guest).
  *
  * The MSI-X pending bits live here, beside the masks and eventfds that
  * decide them, under irq.lock alone: whether an edge is sent, held or
@@ -50,6 +52,7 @@ static unsigned int migdev_irq_count(struct migdev_device *mvdev,
 {
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
+	case VFIO_PCI_ERR_IRQ_INDEX:
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		return 1;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
@@ -350,31 +353,32 @@ static int migdev_irq_set_msix_trigger(struct migdev_device *mvdev,
 	return 0;
 }
 
-static int migdev_irq_set_req_trigger(struct migdev_device *mvdev,
-				      struct vfio_irq_set *hdr, void *data)
+/* The request and error indexes: one eventfd each, signalled by the host. */
+static int migdev_irq_set_signal(struct eventfd_ctx **slot,
+				 struct vfio_irq_set *hdr, void *data)
 {
 	struct eventfd_ctx *ctx;
 
 	if (hdr->flags & VFIO_IRQ_SET_DATA_NONE) {
-		if (!mvdev->irq.req_trigger)
+		if (!*slot)
 			return -EINVAL;
 		if (hdr->count)
-			eventfd_signal(mvdev->irq.req_trigger);
+			eventfd_signal(*slot);
 		else
-			migdev_irq_eventfd_replace(&mvdev->irq.req_trigger, NULL);
+			migdev_irq_eventfd_replace(slot, NULL);
 		return 0;
 	}
 	if (!hdr->count)
 		return -EINVAL;
 	if (hdr->flags & VFIO_IRQ_SET_DATA_BOOL) {
-		if (*(u8 *)data && mvdev->irq.req_trigger)
-			eventfd_signal(mvdev->irq.req_trigger);
+		if (*(u8 *)data && *slot)
+			eventfd_signal(*slot);
 		return 0;
 	}
 	ctx = migdev_irq_eventfd_get(*(s32 *)data, NULL);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	migdev_irq_eventfd_replace(&mvdev->irq.req_trigger, ctx);
+	migdev_irq_eventfd_replace(slot, ctx);
 	return 0;
 }
 
@@ -401,9 +405,15 @@ static int migdev_irq_set_irqs_locked(struct migdev_device *mvdev,
 		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
 			return migdev_irq_set_msix_mask(mvdev, hdr, data, true);
 		break;
+	case VFIO_PCI_ERR_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return migdev_irq_set_signal(&mvdev->irq.err_trigger,
+						     hdr, data);
+		break;
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return migdev_irq_set_req_trigger(mvdev, hdr, data);
+			return migdev_irq_set_signal(&mvdev->irq.req_trigger,
+						     hdr, data);
 		break;
 	}
 	return -ENOTTY;
@@ -465,6 +475,7 @@ void migdev_irq_disable_all(struct migdev_device *mvdev)
 	migdev_irq_intx_disable_locked(mvdev);
 	migdev_irq_msix_disable_locked(mvdev);
 	migdev_irq_eventfd_replace(&mvdev->irq.req_trigger, NULL);
+	migdev_irq_eventfd_replace(&mvdev->irq.err_trigger, NULL);
 	mutex_unlock(&mvdev->irq.lock);
 }
 
@@ -495,15 +506,21 @@ void migdev_request(struct vfio_device *vdev, unsigned int count)
 }
 
 /**
- * migdev_irq_request_user() - fire the request interrupt, if the user set
- * one (a fault rule's req_irq: as if the device were being removed)
+ * migdev_irq_notify_user() - fire the request or error interrupt, if the
+ * user set one (a fault rule's req_irq, as if the device were being
+ * removed; its err_irq, as if the device had an uncorrectable error)
  * @mvdev: device
+ * @index: VFIO_PCI_REQ_IRQ_INDEX or VFIO_PCI_ERR_IRQ_INDEX
  */
-void migdev_irq_request_user(struct migdev_device *mvdev)
+void migdev_irq_notify_user(struct migdev_device *mvdev, unsigned int index)
 {
+	struct eventfd_ctx *ctx;
+
 	mutex_lock(&mvdev->irq.lock);
-	if (mvdev->irq.req_trigger)
-		eventfd_signal(mvdev->irq.req_trigger);
+	ctx = index == VFIO_PCI_ERR_IRQ_INDEX ? mvdev->irq.err_trigger :
+						mvdev->irq.req_trigger;
+	if (ctx)
+		eventfd_signal(ctx);
 	mutex_unlock(&mvdev->irq.lock);
 }
 

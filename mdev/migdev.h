@@ -207,6 +207,7 @@ struct migdev_mig_v1 {
  * @msix_masked: vectors masked with VFIO_IRQ_SET_ACTION_MASK
  * @msix_pending: masked vectors that fired: delivered on unmask
  * @req_trigger: device request eventfd (VFIO_PCI_REQ_IRQ_INDEX)
+ * @err_trigger: error eventfd (VFIO_PCI_ERR_IRQ_INDEX)
  */
 struct migdev_irq {
 	struct mutex lock; /* protects everything below */
@@ -220,6 +221,7 @@ struct migdev_irq {
 	unsigned long msix_masked;
 	unsigned long msix_pending;
 	struct eventfd_ctx *req_trigger;
+	struct eventfd_ctx *err_trigger;
 };
 
 struct migdev_device;
@@ -333,6 +335,9 @@ enum migdev_fault_point {
 	MIGDEV_FP_V1_STATE,
 	MIGDEV_FP_V1_PENDING,
 	MIGDEV_FP_V1_DATA_SIZE,
+	MIGDEV_FP_DMA_LOG_START,
+	MIGDEV_FP_DMA_LOG_REPORT,
+	MIGDEV_FP_NOW,
 	/* internal: "read ... corrupt" counts only reads that returned data */
 	MIGDEV_FP_READ_DATA,
 };
@@ -349,6 +354,7 @@ enum migdev_fault_action {
 	MIGDEV_FA_REQ_IRQ,	/* the request interrupt fires */
 	MIGDEV_FA_SCALE,	/* (precopy_info, data_size) answer @arg % */
 	MIGDEV_FA_DIRTY,	/* (precopy_info) @arg more dirty bytes */
+	MIGDEV_FA_ERR_IRQ,	/* the error interrupt fires */
 };
 
 /* An answer of @v bytes, scaled to @pct percent by a fault rule. */
@@ -374,14 +380,17 @@ struct migdev_fault_rule;
  * @lock: protects the rules; a leaf, taken under any other lock
  * @rules: MIGDEV_FAULT_MAX rules, allocated with the first, or NULL
  * @nr: rules armed (read without @lock to skip the lock when 0)
- * @work: carries out a reset or request-interrupt action outside the
- *	  locks of the point that fired it; cancelled when the device closes
- * @pending: BIT(MIGDEV_FA_RESET), BIT(MIGDEV_FA_REQ_IRQ): what @work does
+ * @work: carries out a reset or interrupt action outside the locks of
+ *	  the point that fired it; cancelled when the device closes
+ * @pending: BIT(MIGDEV_FA_RESET), BIT(MIGDEV_FA_REQ_IRQ),
+ *	     BIT(MIGDEV_FA_ERR_IRQ): what @work does
+ * @open: a user has the device open: @work may be queued
  */
 struct migdev_faults {
-	spinlock_t lock; /* protects rules and nr */
+	spinlock_t lock; /* protects rules, nr and open */
 	struct migdev_fault_rule *rules;
 	unsigned int nr;
+	bool open;
 	struct work_struct work;
 	unsigned long pending;
 };
@@ -554,6 +563,7 @@ bool migdev_fault_check(struct migdev_device *mvdev, u32 point, u32 from,
 			u32 to, u64 offset, struct migdev_fault *f);
 int migdev_fault_act(const struct migdev_fault *f);
 void migdev_faults_init(struct migdev_device *mvdev);
+void migdev_faults_open(struct migdev_device *mvdev);
 void migdev_faults_close(struct migdev_device *mvdev);
 void migdev_faults_fini(struct migdev_device *mvdev);
 void migdev_faults_debugfs(struct migdev_device *mvdev, struct dentry *dir);
@@ -614,7 +624,7 @@ void migdev_irq_disable_all(struct migdev_device *mvdev);
 int migdev_irq_ioctl_get_info(struct migdev_device *mvdev, void __user *arg);
 int migdev_irq_ioctl_set(struct migdev_device *mvdev, void __user *arg);
 void migdev_request(struct vfio_device *vdev, unsigned int count);
-void migdev_irq_request_user(struct migdev_device *mvdev);
+void migdev_irq_notify_user(struct migdev_device *mvdev, unsigned int index);
 void migdev_irq_msix_hold(struct migdev_device *mvdev, unsigned int vector);
 void migdev_irq_msix(struct migdev_device *mvdev, unsigned int vector);
 void migdev_irq_intx(struct migdev_device *mvdev, bool level);

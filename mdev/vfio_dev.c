@@ -85,6 +85,7 @@ static int migdev_open_device(struct vfio_device *vdev)
 		return ret;
 	}
 	migdev_mig_open(mvdev);
+	migdev_faults_open(mvdev);
 	return 0;
 }
 

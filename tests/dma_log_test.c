@@ -300,6 +300,41 @@ out:
 	munmap(page, 4096);
 }
 
+/*
+ * Fault rules at DMA logging's start and report (debugfs faults): the
+ * call fails with the rule's errno and changes nothing; the next call,
+ * the rule spent, works, and a report still holds every page written.
+ */
+TEST_F(dma, dma_logging_faults)
+{
+	uint64_t bits[BUF_SIZE / 4096 / 64];
+	struct migdev_desc d;
+	unsigned int i, set = 0;
+	int ret;
+
+	ASSERT_EQ(0, mdl_fault(self->uuid, "dma_log_start fail=ENOSPC nth=1"));
+	ASSERT_EQ(0, mdl_fault(self->uuid, "dma_log_report fail=EIO nth=1"));
+	ret = log_start(&self->d, self->b.iova, BUF_SIZE);
+	if (ret == -ENOTTY)
+		SKIP(return, "no DMA logging: the kernel lacks CONFIG_IOMMUFD_DRIVER");
+	EXPECT_EQ(-ENOSPC, ret);
+	/* Not started: a report is refused (and is not the rule's hit). */
+	EXPECT_EQ(-EINVAL, log_report(&self->d, self->b.iova, BUF_SIZE, bits));
+	ASSERT_EQ(0, log_start(&self->d, self->b.iova, BUF_SIZE));
+	d = mdl_desc(MIGDEV_OP_COPY, self->a.iova, self->b.iova, 4 * 4096, 0);
+	ASSERT_EQ(MIGDEV_STATUS_OK, mdl_run(&self->q, &d));
+	memset(bits, 0, sizeof(bits));
+	EXPECT_EQ(-EIO, log_report(&self->d, self->b.iova, BUF_SIZE, bits));
+	EXPECT_EQ(0, bits[0]);
+	/* The failed report cleared nothing: all four pages come now. */
+	ASSERT_EQ(0, log_report(&self->d, self->b.iova, BUF_SIZE, bits));
+	for (i = 0; i < BUF_SIZE / 4096; i++)
+		set += (bits[i / 64] >> (i % 64)) & 1;
+	EXPECT_EQ(4, set);
+	EXPECT_EQ(0x0f, bits[0]);
+	ASSERT_EQ(0, mdl_fault(self->uuid, "clear"));
+}
+
 /* The bitmap's page stalls on a userfaultfd, and on a FUSE file. */
 TEST_F(dma, dma_logging_report_stall_blocks_no_dma)
 {

@@ -31,20 +31,9 @@ static int faults_path(const char *uuid, char *path, size_t len)
 	return snprintf(path, len, "/sys/kernel/debug/migdev/%s/faults", uuid);
 }
 
-/* Write one rule (or "clear"): 0 or -errno. */
 static int rule(const char *uuid, const char *text)
 {
-	char path[256];
-	int fd, ret = 0;
-
-	faults_path(uuid, path, sizeof(path));
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return mdl_fault(uuid, text);
 }
 
 /* Rule @i's hits and fired counts, from reading the file back. */
@@ -184,15 +173,18 @@ TEST_F(fault, language)
 		"read reset=1", "arc * * req_irq fail=EIO", "read scale=5",
 		"data_size dirty=5", "precopy_info scale=100001",
 		"precopy_info scale=0", "precopy_info dirty=0",
+		"now fail=EIO", "now delay=1", "now err_irq nth=1",
+		"now reset times=2", "now req_irq prob=5", "err_irq",
+		"dma_log_start short=4", "now", "read err_irq=1",
 	};
 	static const char *const good[] = {
 		"arc RUNNING PRE_COPY fail=EAGAIN nth=2",
-		"arc * STOP_COPY error", "arc PRE_COPY * delay=0",
+		"arc * STOP_COPY error", "dma_log_start delay=0",
 		"read short=100 times=3", "read eof at=5000",
 		"read corrupt every=7", "write fail=ENOSPC",
 		"write short=1000 prob=50 seed=9", "precopy_info fail=5",
 		"data_size fail=EIO prob=100", "commit fail=EBUSY nth=1",
-		"quiesce delay=1", "read reset every=9", "commit req_irq",
+		"quiesce delay=1", "read reset every=9", "commit err_irq",
 		"precopy_info scale=200", "v1_state delay=3",
 	};
 	char path[256], buf[4096];
@@ -544,6 +536,67 @@ TEST_F(fault, request_interrupt)
 	ASSERT_EQ(0, migrate(self, 1 << 20));
 	expect_dst_has_src(_metadata, self);
 	close(efd);
+}
+
+/*
+ * err_irq: the error interrupt fires, as a real device's uncorrectable
+ * error would raise it, and only the error interrupt; "now" fires it at
+ * once, only while the device is open, and is not kept.
+ */
+TEST_F(fault, error_interrupt)
+{
+	int efd = mdl_eventfd(), req = mdl_eventfd(), fd;
+	char path[256], buf[4096];
+	unsigned int i;
+
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, req);
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->src, VFIO_PCI_ERR_IRQ_INDEX,
+					    0, 1, &efd));
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->src, VFIO_PCI_REQ_IRQ_INDEX,
+					    0, 1, &req));
+	ASSERT_EQ(0, rule(self->su, "arc RUNNING PRE_COPY err_irq"));
+	EXPECT_EQ(0, mdl_eventfd_read(efd));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	EXPECT_EQ(1, mdl_eventfd_wait(efd, 5000));
+	EXPECT_EQ(1, mdl_eventfd_read(efd));
+	EXPECT_EQ(VFIO_DEVICE_STATE_PRE_COPY, mdl_mig_get(&self->src));
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_EQ(1, fired_of(self->su, 0));
+	ASSERT_EQ(0, rule(self->su, "clear"));
+
+	/* At once, twice; not kept: the file lists no rule. */
+	ASSERT_EQ(0, rule(self->su, "now err_irq"));
+	EXPECT_EQ(1, mdl_eventfd_wait(efd, 5000));
+	EXPECT_EQ(1, mdl_eventfd_read(efd));
+	ASSERT_EQ(0, rule(self->su, "now req_irq"));
+	EXPECT_EQ(1, mdl_eventfd_wait(req, 5000));
+	EXPECT_EQ(1, mdl_eventfd_read(req));
+	EXPECT_EQ(0, mdl_eventfd_read(efd));
+	faults_path(self->su, path, sizeof(path));
+	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_EQ(0, buf[0]);
+	/* A reset now: the device's state is gone, it still migrates. */
+	ASSERT_NE(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
+	ASSERT_EQ(0, rule(self->su, "now reset"));
+	for (i = 0; i < 500 && mdl_read64(&self->src, MIGDEV_REG_SCRATCH); i++)
+		usleep(10000);
+	EXPECT_EQ(0, mdl_read64(&self->src, MIGDEV_REG_SCRATCH));
+	EXPECT_EQ(0, mdl_eventfd_read(efd));
+
+	/* Closed, there is nobody to tell: refused, nothing fires later. */
+	mdl_close(&self->src);
+	EXPECT_EQ(-ENODEV, rule(self->su, "now err_irq"));
+	EXPECT_EQ(-ENODEV, rule(self->su, "now reset"));
+	ASSERT_EQ(0, __mdl_open(self->su, &self->src));
+	EXPECT_EQ(0, mdl_eventfd_read(efd));
+	EXPECT_EQ(0, mdl_eventfd_read(req));
+	set_src(self);
+	ASSERT_EQ(0, migrate(self, 1 << 20));
+	expect_dst_has_src(_metadata, self);
+	close(efd);
+	close(req);
 }
 
 /* The v1 migration region's fields, as QEMU 7.2 drives them. */

@@ -40,7 +40,10 @@ TEST_F(dev, set_irqs_bad)
 	EXPECT_EQ(-EINVAL, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_INTX_IRQ_INDEX, 0, 2, fds));
 	/* Indexes the device does not offer. */
 	EXPECT_EQ(-EINVAL, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, fds));
-	EXPECT_EQ(-EINVAL, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_ERR_IRQ_INDEX, 0, 1, fds));
+	/* The error and request indexes: one trigger, no masking. */
+	EXPECT_EQ(-EINVAL, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_ERR_IRQ_INDEX, 0, 2, fds));
+	EXPECT_EQ(-ENOTTY, __mdl_set_irqs(&self->d, VFIO_IRQ_SET_ACTION_MASK | NONE,
+					  VFIO_PCI_ERR_IRQ_INDEX, 0, 1, NULL, 0));
 	/* Two data types, unknown flags. */
 	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, TRIGGER | EVENTFD | BOOL,
 					  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fds, 4));
@@ -76,6 +79,8 @@ TEST_F(dev, set_irqs_bad)
 					  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
 	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, TRIGGER | NONE,
 					  VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, TRIGGER | NONE,
+					  VFIO_PCI_ERR_IRQ_INDEX, 0, 1, NULL, 0));
 	/* After all that, nothing is set up and the eventfd never fired. */
 	EXPECT_EQ(0, mdl_eventfd_read(efd));
 	fds[0] = efd;
@@ -214,21 +219,47 @@ TEST_F(dev, intx_unmask_eventfd)
 	close(unmask);
 }
 
-TEST_F(dev, req_loopback)
+/* The request and error indexes each signal their own eventfd only. */
+static void signal_loopback(struct __test_metadata *_metadata,
+			    struct mdl_dev *d, unsigned int index)
 {
-	int efd = mdl_eventfd();
+	unsigned int other = index == VFIO_PCI_REQ_IRQ_INDEX ?
+			     VFIO_PCI_ERR_IRQ_INDEX : VFIO_PCI_REQ_IRQ_INDEX;
+	int efd = mdl_eventfd(), efd2 = mdl_eventfd();
+	uint8_t yes = 1, no = 0;
 	int32_t off = -1;
 
-	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_REQ_IRQ_INDEX,
-					    0, 1, &efd));
-	ASSERT_EQ(0, __mdl_set_irqs(&self->d, TRIGGER | NONE,
-				    VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL, 0));
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(d, index, 0, 1, &efd));
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(d, other, 0, 1, &efd2));
+	ASSERT_EQ(0, __mdl_set_irqs(d, TRIGGER | NONE, index, 0, 1, NULL, 0));
 	EXPECT_EQ(1, mdl_eventfd_read(efd));
-	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_REQ_IRQ_INDEX,
-					    0, 1, &off));
-	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, TRIGGER | NONE,
-					  VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(0, __mdl_set_irqs(d, TRIGGER | BOOL, index, 0, 1, &no, 1));
+	EXPECT_EQ(0, mdl_eventfd_read(efd));
+	EXPECT_EQ(0, __mdl_set_irqs(d, TRIGGER | BOOL, index, 0, 1, &yes, 1));
+	EXPECT_EQ(1, mdl_eventfd_read(efd));
+	EXPECT_EQ(0, mdl_eventfd_read(efd2));
+	/* Count 0 with DATA_NONE tears it down, as -1 does. */
+	ASSERT_EQ(0, __mdl_set_irqs(d, TRIGGER | NONE, index, 0, 0, NULL, 0));
+	EXPECT_EQ(-EINVAL, __mdl_set_irqs(d, TRIGGER | NONE, index, 0, 1, NULL, 0));
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(d, index, 0, 1, &efd));
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(d, index, 0, 1, &off));
+	EXPECT_EQ(-EINVAL, __mdl_set_irqs(d, TRIGGER | NONE, index, 0, 1, NULL, 0));
+	EXPECT_EQ(0, mdl_eventfd_read(efd));
+	/* The other index is still set. */
+	EXPECT_EQ(0, __mdl_set_irqs(d, TRIGGER | NONE, other, 0, 1, NULL, 0));
+	EXPECT_EQ(1, mdl_eventfd_read(efd2));
 	close(efd);
+	close(efd2);
+}
+
+TEST_F(dev, req_loopback)
+{
+	signal_loopback(_metadata, &self->d, VFIO_PCI_REQ_IRQ_INDEX);
+}
+
+TEST_F(dev, err_loopback)
+{
+	signal_loopback(_metadata, &self->d, VFIO_PCI_ERR_IRQ_INDEX);
 }
 
 /* Closing the device drops its eventfds: a new user starts with none. */
@@ -238,10 +269,14 @@ TEST_F(dev, close_drops_eventfds)
 
 	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_INTX_IRQ_INDEX,
 					    0, 1, &efd));
+	ASSERT_EQ(0, __mdl_set_irq_eventfds(&self->d, VFIO_PCI_ERR_IRQ_INDEX,
+					    0, 1, &efd));
 	mdl_close(&self->d);
 	ASSERT_EQ(0, __mdl_open(self->uuid, &self->d));
 	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, TRIGGER | NONE,
 					  VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(-EINVAL, __mdl_set_irqs(&self->d, TRIGGER | NONE,
+					  VFIO_PCI_ERR_IRQ_INDEX, 0, 1, NULL, 0));
 	EXPECT_EQ(0, mdl_eventfd_read(efd));
 	close(efd);
 }

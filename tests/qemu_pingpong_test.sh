@@ -71,13 +71,16 @@ esac
 # stream corrupted by the source is refused by the destination's device,
 # its QEMU exits and the source runs on; short reads and writes, a slow
 # quiesce and slow PRECOPY_INFO answers still migrate (the downtime shows
-# the quiesce).  Not on the debug kernel, where uapi_fuzz arms the same
+# the quiesce); the device's error interrupt stops the guest
+# (internal-error), which runs again after a reset and then migrates.
+# Not on the debug kernel, where uapi_fuzz arms the same
 # rules under KASAN and lockdep.
 case $(uname -r) in
 *debug*) ;;
 *) FLOWS+=("fault_precopy_read_fails:-n 2 --fault-src read,fail=EIO,at=65536 --fault-expect failed"
 	   "fault_corrupt_stream_refused:-n 2 --fault-src read,corrupt,nth=1 --fault-expect dest-failed"
-	   "fault_short_io_slow_quiesce:-n 2 --fault-src read,short=4096,every=2/quiesce,delay=100/precopy_info,delay=5,every=3 --fault-dst write,short=1000,every=3 --fault-expect completed") ;;
+	   "fault_short_io_slow_quiesce:-n 2 --fault-src read,short=4096,every=2/quiesce,delay=100/precopy_info,delay=5,every=3 --fault-dst write,short=1000,every=3 --fault-expect completed"
+	   "fault_error_interrupt_stops_guest:-n 2 --error-irq") ;;
 esac
 n=0 fail=0
 

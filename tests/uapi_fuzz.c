@@ -1848,12 +1848,13 @@ static long long op_fault(struct inst *in, struct op *o)
 		"arc * *", "arc RUNNING *", "arc * STOP_COPY",
 		"arc PRE_COPY_P2P STOP_COPY", "arc RESUMING STOP", "arc STOP *",
 		"read", "write", "precopy_info", "data_size", "commit",
-		"quiesce", "arc NOWHERE *",
+		"quiesce", "arc NOWHERE *", "v1_state", "v1_pending",
+		"v1_data_size", "dma_log_start", "dma_log_report", "now",
 	};
 	static const char *const actions[] = {
 		"fail=EIO", "fail=EAGAIN", "fail=ENOMEM", "fail=4095", "error",
 		"delay=1", "short=1", "short=4097", "eof", "corrupt", "reset",
-		"req_irq", "scale=10", "scale=100000", "dirty=4096",
+		"req_irq", "scale=10", "scale=100000", "dirty=4096", "err_irq",
 	};
 	char text[128];
 

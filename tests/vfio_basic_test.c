@@ -114,11 +114,12 @@ TEST_F(dev, irq_info)
 			EXPECT_EQ(self->nr_queues + 1, ii.count);
 			EXPECT_TRUE(ii.flags & VFIO_IRQ_INFO_EVENTFD);
 			break;
+		case VFIO_PCI_ERR_IRQ_INDEX:
 		case VFIO_PCI_REQ_IRQ_INDEX:
-			EXPECT_EQ(1, ii.count);
+			EXPECT_EQ(1, ii.count) TH_LOG("index %u", i);
 			EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD, ii.flags);
 			break;
-		default:	/* MSI and ERR: not offered */
+		default:	/* MSI: not offered */
 			EXPECT_EQ(0, ii.count) TH_LOG("index %u", i);
 		}
 	}

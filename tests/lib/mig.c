@@ -34,6 +34,22 @@ int mdl_pause(const char *uuid, int pause)
 	return mdl_sysfs_write(path, pause ? "1" : "0");
 }
 
+int mdl_fault(const char *uuid, const char *text)
+{
+	size_t len = strlen(text);
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	mdl_debugfs_path(path, sizeof(path), uuid, "faults");
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 long long mdl_last_pause_ns(const char *uuid)
 {
 	char path[PATH_MAX], buf[128];

@@ -202,6 +202,8 @@ void mdl_dirty_device(struct mdl_dev *dev, unsigned int seed);
 
 /* debugfs */
 int mdl_pause(const char *uuid, int pause);
+/* Write one fault rule (or "clear") to @uuid's faults file: 0 or -errno. */
+int mdl_fault(const char *uuid, const char *text);
 long long mdl_last_pause_ns(const char *uuid);
 /* Collect the dirty bitmap into @bits (one bit per page); count or -errno. */
 long mdl_collect_dirty(const char *uuid, uint64_t *bits, size_t nbits);

@@ -386,6 +386,42 @@ def dest_failed_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
             f"{fired} times; after cont the source ran on to iteration {it}")
 
 
+def error_irq_recovery(args, hosts, insts, side, src, qemus):
+    """--error-irq: the device raises its error interrupt ("now err_irq")
+    while the guest runs.  QEMU 10 registers for it (the device offers
+    VFIO_PCI_ERR_IRQ_INDEX) and stops the guest with status
+    internal-error, saying so on stderr; such a guest runs again only after
+    a reset.  The flow checks both, resets and continues it, and waits for
+    the guest to boot again and run its checks: the device came through
+    its error whole, and the hop that follows migrates it.  Returns the
+    guest's iteration and a note for the log."""
+    starts = src.starts()
+    for u in insts[side]:
+        hosts[side].fault(u, "now err_irq")
+    deadline = time.monotonic() + args.timeout
+    while src.qmp.cmd("query-status").get("status") != "internal-error":
+        if time.monotonic() > deadline:
+            raise Failure(f"QEMU {src.n} did not stop the guest on the "
+                          f"error interrupt: {src.stderr_tail()}")
+        time.sleep(0.05)
+    said = src.host.read(src.errlog)
+    if "Unrecoverable error detected" not in said:
+        raise Failure(f"QEMU {src.n} stopped, but did not say why: "
+                      f"{src.stderr_tail()}")
+    src.resets += 1
+    src.qmp.cmd("system_reset")
+    src.qmp.cmd("cont")
+    deadline = time.monotonic() + args.timeout
+    while src.starts() == starts:
+        check_serial(qemus)
+        if time.monotonic() > deadline:
+            raise Failure("the guest did not start again after the reset")
+        time.sleep(0.1)
+    it = wait_iter(src, 0, args.timeout, qemus)
+    return it, ("; error interrupt: QEMU stopped the guest (internal-error), "
+                f"reset and cont, guest ran again to iteration {it}")
+
+
 def check_vfio_events(src, dst):
     """--migration-events: the source's device went through pre-copy and
     stop-copy (by way of whatever P2P states its QEMU uses), the
@@ -508,6 +544,10 @@ def run(args, hosts, flavour):
                 cancelled = (f"; cancelled one in "
                              f"{'stop-copy' if args.cancel_stop_copy else 'pre-copy'}"
                              f" after {sent} vfio bytes")
+            if args.error_irq:
+                before, note = error_irq_recovery(args, hosts, insts, frm,
+                                                  cur, qemus)
+                cancelled += note
             start = time.monotonic()
             dst = new_qemu(to)
             info = None
@@ -677,6 +717,11 @@ def main(flavour=None, argv=None):
                     "and the source runs on after cont; completed: each "
                     "hop has the rules armed and must complete; either "
                     "way they must fire")
+    ap.add_argument("--error-irq", action="store_true",
+                    help="before each hop, the source's instances raise "
+                    "their error interrupt: QEMU must stop the guest "
+                    "(internal-error); it is reset and continued, and the "
+                    "hop then goes")
     ap.add_argument("--cancel", action="store_true",
                     help="before each hop, cancel a migration in pre-copy "
                     "and check that the source goes on")
