@@ -177,6 +177,8 @@ void migdev_engine_kick_locked(struct migdev_emul *e);
 void migdev_engine_command_locked(struct migdev_emul *e);
 void migdev_engine_pause(struct migdev_emul *e);
 void migdev_engine_resume(struct migdev_emul *e);
+int migdev_engine_self_write(struct migdev_emul *e, u64 off, const void *buf,
+			     size_t len);
 bool migdev_engine_paused(struct migdev_emul *e);
 int migdev_engine_pause_killable(struct migdev_emul *e);
 int migdev_engine_resume_killable(struct migdev_emul *e);

@@ -717,6 +717,34 @@ void migdev_engine_resume(struct migdev_emul *e)
 }
 
 /**
+ * migdev_engine_self_write() - the device writes its own memory, as a
+ * GPU's rendering does, beside its DMA queues
+ * @e: device
+ * @off: byte offset in device memory
+ * @buf: what to write
+ * @len: bytes, within device memory
+ *
+ * Only while the engine runs, as a chunk would: after migdev_engine_pause()
+ * returned (a quiesced, stopped or saved device), nothing is written, so
+ * what the device holds at stop-copy is what it keeps.  The write marks
+ * the pages dirty for migration.
+ *
+ * Return: 0, -EAGAIN if the engine is paused (nothing written), or the
+ * error of the device-memory write (-ENOMEM past the user's memory limit).
+ */
+int migdev_engine_self_write(struct migdev_emul *e, u64 off, const void *buf,
+			     size_t len)
+{
+	int ret = -EAGAIN;
+
+	mutex_lock(&e->lock);
+	if (!e->paused)
+		ret = migdev_devmem_write(&e->devmem, off, buf, len);
+	mutex_unlock(&e->lock);
+	return ret;
+}
+
+/**
  * migdev_engine_paused() - whether a pause holds the engine off now
  * @e: device
  *

@@ -263,6 +263,7 @@ void migdev_debugfs_add(struct migdev_device *mvdev)
 	debugfs_create_file("stats", 0400, mvdev->debug.dir, mvdev,
 			    &migdev_debugfs_stats_fops);
 	migdev_faults_debugfs(mvdev, mvdev->debug.dir);
+	migdev_writer_debugfs(mvdev, mvdev->debug.dir);
 }
 
 /**

@@ -33,6 +33,8 @@
  *   in the container): the two deadlock with a pin being dropped, a
  *   kernel bug (Documentation, "Kernel bugs found"; the fix in
  *   kernel-patches/6.12/ makes device_list_lock outermost, as here).
+ * - the writer's lock (writer.c): its settings, and a run of it, which
+ *   takes emul.lock for each block it writes.
  * - state_mutex (struct migdev_device): the migration state machine.
  *   - the I/O lock of a data_fd (read_lock, write_lock in migfile.c):
  *     under state_mutex only for the v1 region's segments, which no user
@@ -374,6 +376,7 @@ struct migdev_fault {
 };
 
 struct migdev_fault_rule;
+struct migdev_writer;
 
 /**
  * struct migdev_faults - an instance's fault rules (faults.c)
@@ -423,6 +426,7 @@ struct migdev_dma_logging {
  * @faults: its fault rules (faults.c)
  * @log_rs: the rate limit of the lines its user can cause
  * @dma_log: DMA logging (dma_log.c, only with CONFIG_IOMMUFD_DRIVER)
+ * @writer: its writer (writer.c), allocated with its first settings
  *
  * Named mvdev throughout mdev/; mdev is the mdev core's struct mdev_device.
  */
@@ -438,6 +442,7 @@ struct migdev_device {
 	struct migdev_debug debug;
 	struct migdev_mig mig;
 	struct migdev_faults faults;
+	struct migdev_writer *writer;
 	struct ratelimit_state log_rs;
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 	struct migdev_dma_logging dma_log;
@@ -530,6 +535,7 @@ void migdev_pins_release(struct migdev_device *mvdev);
 void migdev_worker_init(struct migdev_device *mvdev);
 int migdev_worker_start(struct migdev_device *mvdev);
 void migdev_worker_kick(struct migdev_device *mvdev);
+bool migdev_worker_write_due(struct migdev_device *mvdev);
 void migdev_worker_stop(struct migdev_device *mvdev);
 
 /* migration.c */
@@ -564,6 +570,11 @@ bool migdev_fault_check(struct migdev_device *mvdev, u32 point, u32 from,
 int migdev_fault_act(const struct migdev_fault *f);
 void migdev_faults_init(struct migdev_device *mvdev);
 void migdev_faults_open(struct migdev_device *mvdev);
+/* writer.c */
+void migdev_writer_run(struct migdev_device *mvdev);
+void migdev_writer_open(struct migdev_device *mvdev);
+void migdev_writer_debugfs(struct migdev_device *mvdev, struct dentry *dir);
+void migdev_writer_fini(struct migdev_device *mvdev);
 void migdev_faults_close(struct migdev_device *mvdev);
 void migdev_faults_fini(struct migdev_device *mvdev);
 void migdev_faults_debugfs(struct migdev_device *mvdev, struct dentry *dir);

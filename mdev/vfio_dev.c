@@ -39,6 +39,7 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	migdev_irq_init(mvdev);
 	migdev_mig_init(mvdev);
 	migdev_faults_init(mvdev);
+	mvdev->writer = NULL;
 	migdev_v1_init(mvdev);
 	migdev_dma_log_init(mvdev);
 	migdev_worker_init(mvdev);
@@ -65,6 +66,7 @@ static void migdev_release_dev(struct vfio_device *vdev)
 	mutex_destroy(&mvdev->mig.state_mutex);
 	mutex_destroy(&mvdev->irq.lock);
 	migdev_faults_fini(mvdev);
+	migdev_writer_fini(mvdev);
 	migdev_emul_fini(&mvdev->emul);
 	migdev_capacity_release(mvdev->parent, mvdev->type->profile);
 }

@@ -11,6 +11,10 @@
  * process, a killed user's faults end at once, and nothing the user
  * leaves behind can block anybody else.  No kworker touches user memory.
  *
+ * The worker also runs the device's writer (writer.c), when its timer says
+ * blocks are due: the writer is part of the device, and what it allocates
+ * is the user's, as the engine's is.
+ *
  * The worker sleeps until the device kicks it.  Then, for each step, it
  * pins the guest memory the step needs (pins.c), holding nothing: that
  * is where it may wait for the user's memory.  Then it takes an engine of
@@ -37,6 +41,7 @@ enum {
 	MIGDEV_WORKER_PENDING,	/* the device has work */
 	MIGDEV_WORKER_PREPARED,	/* its next step's memory is pinned */
 	MIGDEV_WORKER_FLUSH,	/* idle for a while: unpin */
+	MIGDEV_WORKER_WRITE,	/* the device's writer has blocks due */
 };
 
 /*
@@ -110,6 +115,14 @@ static bool migdev_worker_fn(void *data)
 	 */
 	if (!READ_ONCE(w->vtsk))
 		return false;
+	if (test_and_clear_bit(MIGDEV_WORKER_WRITE, &w->flags)) {
+		__set_current_state(TASK_RUNNING);
+		if (migdev_worker_enter(w)) {
+			migdev_writer_run(mvdev);
+			migdev_worker_leave(w);
+		}
+		return true;
+	}
 	if (test_and_clear_bit(MIGDEV_WORKER_FLUSH, &w->flags) &&
 	    !test_bit(MIGDEV_WORKER_PENDING, &w->flags) &&
 	    !test_bit(MIGDEV_WORKER_PREPARED, &w->flags)) {
@@ -205,7 +218,30 @@ int migdev_worker_start(struct migdev_device *mvdev)
 	w->vtsk = vtsk;
 	spin_unlock(&w->lock);
 	vhost_task_start(vtsk);
+	migdev_writer_open(mvdev);
 	return 0;
+}
+
+/**
+ * migdev_worker_write_due() - the device's writer has blocks to write
+ * (its timer)
+ * @mvdev: device
+ *
+ * Return: whether the worker runs (else nothing is due until it does).
+ */
+bool migdev_worker_write_due(struct migdev_device *mvdev)
+{
+	struct migdev_worker *w = &mvdev->worker;
+	bool running;
+
+	spin_lock(&w->lock);
+	running = !!w->vtsk;
+	if (running) {
+		set_bit(MIGDEV_WORKER_WRITE, &w->flags);
+		vhost_task_wake(w->vtsk);
+	}
+	spin_unlock(&w->lock);
+	return running;
 }
 
 /**

@@ -108,7 +108,7 @@ enum {
 	OP_MUNMAP, OP_TOUCH, OP_SET_IRQS, OP_GET_IRQ_INFO, OP_GET_REGION_INFO,
 	OP_GET_INFO, OP_MAP_DMA, OP_UNMAP_DMA, OP_QUEUE_SETUP, OP_SUBMIT,
 	OP_REOPEN, OP_RECREATE, OP_MIGRATE, OP_V1_STATE, OP_V1_FIELD,
-	OP_V1_SAVE, OP_V1_LOAD, OP_DIRTY, OP_FAULT,
+	OP_V1_SAVE, OP_V1_LOAD, OP_DIRTY, OP_FAULT, OP_WRITER,
 	/* The lifecycle arena (fuzz_lifecycle.c), in LC_* order. */
 	OP_LC_FIRST, OP_LC_LAST = OP_LC_FIRST + NR_LC_OPS - 1, NR_OPS
 };
@@ -304,7 +304,7 @@ static const char *const op_names[NR_OPS] = {
 	"munmap", "touch", "set_irqs", "get_irq_info", "get_region_info",
 	"get_info", "map_dma", "unmap_dma", "queue_setup", "submit",
 	"reopen", "recreate", "migrate", "v1_state", "v1_field",
-	"v1_save", "v1_load", "dirty", "fault",
+	"v1_save", "v1_load", "dirty", "fault", "writer",
 	"lc_container", "lc_group", "lc_set_container", "lc_set_iommu",
 	"lc_iommu", "lc_device", "lc_device_io", "lc_iommufd", "lc_ioas",
 	"lc_cdev",
@@ -323,6 +323,7 @@ static const unsigned int op_weight[NR_OPS] = {
 	[OP_SUBMIT] = 50, [OP_REOPEN] = 2, [OP_RECREATE] = 1,
 	[OP_MIGRATE] = 12, [OP_V1_STATE] = 25, [OP_V1_FIELD] = 25,
 	[OP_V1_SAVE] = 8, [OP_V1_LOAD] = 6, [OP_DIRTY] = 8, [OP_FAULT] = 4,
+	[OP_WRITER] = 3,
 	[OP_LC_FIRST + LC_CONTAINER] = 8, [OP_LC_FIRST + LC_GROUP] = 10,
 	[OP_LC_FIRST + LC_SET_CONTAINER] = 12, [OP_LC_FIRST + LC_SET_IOMMU] = 8,
 	[OP_LC_FIRST + LC_IOMMU] = 25, [OP_LC_FIRST + LC_DEVICE] = 10,
@@ -1818,14 +1819,14 @@ static long long op_dirty(struct inst *in, struct op *o)
 	return ret;
 }
 
-/* Write @text to instance @in's debugfs faults file: 0 or -errno. */
-static int fault_write(struct inst *in, const char *text)
+/* Write @text to instance @in's debugfs @file: 0 or -errno. */
+static int debugfs_write(struct inst *in, const char *file, const char *text)
 {
 	char path[256];
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/faults",
-		 in->uuid);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/%s",
+		 in->uuid, file);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
@@ -1833,6 +1834,41 @@ static int fault_write(struct inst *in, const char *text)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static int fault_write(struct inst *in, const char *text)
+{
+	return debugfs_write(in, "faults", text);
+}
+
+/*
+ * Set the device's writer going (debugfs writer: any range, rate and
+ * pattern, valid or not), or stop it, or read it (its digest reads all
+ * of the range): it writes device memory under every other operation,
+ * through migrations, resets, closes and removals.  Rates stay low
+ * enough not to starve the run; the check at the end stops it first.
+ */
+static long long op_writer(struct inst *in, struct op *o)
+{
+	static const char *const patterns[] = { "sweep", "random", "hot" };
+	char text[160], path[256], buf[512];
+
+	switch (o->a % 4) {
+	case 0:
+		return debugfs_write(in, "writer", "stop");
+	case 1:
+		snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/writer",
+			 in->uuid);
+		return mdl_sysfs_read(path, buf, sizeof(buf));
+	}
+	snprintf(text, sizeof(text), "off=%llu len=%llu rate=%u pattern=%s seed=%u",
+		 (unsigned long long)(o->x % 8) << 12,
+		 (unsigned long long)(o->y % 64) << 12,
+		 (unsigned int)(o->b % 5000), patterns[o->c % 3], o->seed);
+	if (o->c % 3 == 2)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " hot=%u", 1 + (unsigned int)(o->d % 4));
+	return debugfs_write(in, "writer", text);
 }
 
 /*
@@ -2014,6 +2050,9 @@ static long long exec_op(struct thread *t, struct op *o)
 		break;
 	case OP_FAULT:
 		ret = op_fault(in, o);
+		break;
+	case OP_WRITER:
+		ret = op_writer(in, o);
 		break;
 	default:
 		ret = -EINVAL;
@@ -2322,6 +2361,11 @@ static int final_check(struct inst *in, unsigned int n)
 	inst_close(in);
 	if (!mdl_exists(in->uuid) ? inst_create(in) : inst_open(in)) {
 		printf("# instance %u: cannot reopen\n", n);
+		return -1;
+	}
+	/* Nor is the device's writer. */
+	if (debugfs_write(in, "writer", "stop")) {
+		printf("# instance %u: cannot stop its writer\n", n);
 		return -1;
 	}
 	/* The fault rules the run armed are not for the check. */

@@ -79,7 +79,17 @@ def set_precopy(u, on):
 def fault(u, text):
     """Write @text (a fault rule, or "clear") to instance @u's debugfs
     faults file unless it is empty; return the rules armed, as listed."""
-    path = os.path.join(DEBUGFS, u, "faults")
+    return debugfs(u, "faults", text)
+
+
+def writer(u, text):
+    """The same with instance @u's writer (settings, or "stop"); return
+    what it says of itself (its digest among it)."""
+    return debugfs(u, "writer", text)
+
+
+def debugfs(u, name, text):
+    path = os.path.join(DEBUGFS, u, name)
     if text:
         with open(path, "w") as f:
             f.write(text)
@@ -128,6 +138,9 @@ class LocalHost:
 
     def fault(self, u, text):
         return fault(u, text)
+
+    def writer(self, u, text):
+        return writer(u, text)
 
     def remove_instance(self, u):
         remove_instance(u)
@@ -251,6 +264,9 @@ class RemoteHost:
     def fault(self, u, text):
         return self.call("fault", uuid=u, text=text)["rules"]
 
+    def writer(self, u, text):
+        return self.call("writer", uuid=u, text=text)["said"]
+
     def remove_instance(self, u):
         try:
             self.call("remove", uuid=u)
@@ -353,7 +369,7 @@ class Agent:
             u = create_instance(req["parent"], req["type"], req.get("minor"))
             self.insts.append(u)
             return {"uuid": u}
-        if op in ("minor", "precopy", "fault", "remove") and \
+        if op in ("minor", "precopy", "fault", "writer", "remove") and \
                 req["uuid"] not in self.insts:
             raise Failure(f"no instance {req['uuid']} of this controller")
         if op == "minor":
@@ -364,6 +380,8 @@ class Agent:
             return {}
         if op == "fault":
             return {"rules": fault(req["uuid"], str(req["text"]))}
+        if op == "writer":
+            return {"said": writer(req["uuid"], str(req["text"]))}
         if op == "remove":
             self.insts.remove(req["uuid"])
             remove_instance(req["uuid"])

@@ -422,6 +422,60 @@ def error_irq_recovery(args, hosts, insts, side, src, qemus):
                 f"reset and cont, guest ran again to iteration {it}")
 
 
+def writer_lines(spec):
+    """--writer: the source's settings, and the destination's: the same
+    range at rate 0 (its digest covers the range; it writes nothing)."""
+    words = spec.split(",")
+    return (" ".join(words),
+            " ".join("rate=0" if w.startswith("rate=") else w for w in words))
+
+
+def writer_said(text):
+    """The fields of a writer's file, as a dict."""
+    return dict(w.split("=", 1) for w in text.split() if "=" in w)
+
+
+def writer_check(hosts, insts, frm, to):
+    """After a hop: each source writer wrote, and its destination holds
+    what it held at switchover (the digests of the range are equal).
+    Returns a note for the log."""
+    blocks = []
+    for us, ud in zip(insts[frm], insts[to]):
+        s = writer_said(hosts[frm].writer(us, ""))
+        d = writer_said(hosts[to].writer(ud, ""))
+        if int(s.get("written", 0)) == 0:
+            raise Failure(f"the writer of {us} wrote nothing")
+        if s.get("digest") != d.get("digest"):
+            raise Failure(f"device memory the writer wrote differs: source "
+                          f"{us} {s.get('digest')}, destination {ud} "
+                          f"{d.get('digest')}")
+        hosts[frm].writer(us, "stop")
+        blocks.append(f"{s['written']} blocks, digest {s['digest']}")
+    return "; writer: " + ", ".join(blocks) + ", the same on the destination"
+
+
+def writer_outpaces(args, hosts, insts, frm, src):
+    """--writer-outpaces SECONDS: while the source's writers dirty device
+    memory faster than the link moves it, pre-copy goes round and round
+    and the migration does not complete; once they stop, it converges.
+    Returns a note for the log."""
+    deadline = time.monotonic() + args.writer_outpaces
+    while time.monotonic() < deadline:
+        info = src.qmp.cmd("query-migrate")
+        if info.get("status") not in ("setup", "active"):
+            raise Failure(f"with the writer running, the migration is "
+                          f"{info.get('status')}, not active "
+                          f"{info.get('error-desc', '')}")
+        time.sleep(0.1)
+    vfio = info.get("vfio", {}).get("transferred", 0)
+    syncs = info.get("ram", {}).get("dirty-sync-count", 0)
+    for u in insts[frm]:
+        hosts[frm].writer(u, "stop")
+    return (f"; still in pre-copy after {args.writer_outpaces} s with the "
+            f"writer running ({vfio} vfio bytes, {syncs} dirty syncs), "
+            f"converged once it stopped")
+
+
 def check_vfio_events(src, dst):
     """--migration-events: the source's device went through pre-copy and
     stop-copy (by way of whatever P2P states its QEMU uses), the
@@ -571,8 +625,17 @@ def run(args, hosts, flavour):
             elif args.fault_expect == "completed":
                 arm_faults(hosts, insts, frm, args.fault_src)
                 arm_faults(hosts, insts, to, args.fault_dst)
+            if args.writer:
+                on, named = writer_lines(args.writer)
+                for u in insts[to]:
+                    hosts[to].writer(u, named)
+                for u in insts[frm]:
+                    hosts[frm].writer(u, on)
             if not info:
                 start_migration(args, cur, dst, uri)
+                if args.writer_outpaces:
+                    cancelled += writer_outpaces(args, hosts, insts, frm,
+                                                 cur)
                 info = wait_migration(cur, dst, args.timeout)
             if args.fault_expect == "completed":
                 fired = (faults_fired(hosts, insts, frm) +
@@ -582,6 +645,9 @@ def run(args, hosts, flavour):
                                   "rule fired")
                 cancelled += f"; completed with rules firing {fired} times"
             wait_dest_running(args, dst, args.timeout)
+            if args.writer:
+                # Once the destination has loaded its state and runs.
+                cancelled += writer_check(hosts, insts, frm, to)
             if args.migration_events:
                 cancelled += "; " + check_vfio_events(cur, dst)
             cur.quit(args.timeout)
@@ -717,6 +783,15 @@ def main(flavour=None, argv=None):
                     "and the source runs on after cont; completed: each "
                     "hop has the rules armed and must complete; either "
                     "way they must fire")
+    ap.add_argument("--writer", metavar="SETTINGS",
+                    help="during each hop, the source's instances write "
+                    "their own device memory (debugfs writer, words "
+                    "separated by ','), and the destination must hold what "
+                    "the source held at switchover (digests of the range)")
+    ap.add_argument("--writer-outpaces", metavar="SECONDS", type=float,
+                    help="with --writer: the migration must still be in "
+                    "pre-copy SECONDS after it started; then the writers "
+                    "stop, and it must complete")
     ap.add_argument("--error-irq", action="store_true",
                     help="before each hop, the source's instances raise "
                     "their error interrupt: QEMU must stop the guest "
