@@ -140,6 +140,7 @@ void migdev_stream_dec_init(struct migdev_stream_dec *dec, u32 type_id,
 	BUILD_BUG_ON(sizeof(struct migdev_rec_queue) > MIGDEV_STREAM_DEC_BUF);
 	BUILD_BUG_ON(sizeof(struct migdev_rec_source_info) >
 		     MIGDEV_STREAM_DEC_BUF);
+	BUILD_BUG_ON(MIGDEV_STREAM_OPAQUE_SIZE > MIGDEV_STREAM_DEC_BUF);
 
 	memset(dec, 0, sizeof(*dec));
 	dec->type_id = type_id;
@@ -235,6 +236,8 @@ static bool migdev_dec_size_ok(u32 tag, u64 size)
 		return size == sizeof(struct migdev_rec_queue);
 	case MIGDEV_TAG_SOURCE_INFO:
 		return size == sizeof(struct migdev_rec_source_info);
+	case MIGDEV_TAG_OPAQUE:
+		return size == MIGDEV_STREAM_OPAQUE_SIZE;
 	case MIGDEV_TAG_END:
 		return size == 0;
 	}
@@ -243,7 +246,7 @@ static bool migdev_dec_size_ok(u32 tag, u64 size)
 
 static bool migdev_tag_known(u32 tag)
 {
-	return (tag >= MIGDEV_TAG_DEVMEM && tag <= MIGDEV_TAG_SOURCE_INFO) ||
+	return (tag >= MIGDEV_TAG_DEVMEM && tag <= MIGDEV_TAG_OPAQUE) ||
 	       tag == MIGDEV_TAG_END;
 }
 
@@ -559,6 +562,67 @@ static int migdev_dec_queue(struct migdev_stream_dec *dec)
 	return 0;
 }
 
+/**
+ * migdev_stream_opaque_fill() - the contents of a block of opaque state
+ * @block: MIGDEV_STREAM_PAGE_SIZE bytes
+ * @seed: the state's seed
+ * @index: the block
+ */
+void migdev_stream_opaque_fill(void *block, u64 seed, u32 index)
+{
+	u64 x = (seed ^ (index * 0x9e3779b97f4a7c15ULL)) | 1;
+	__le64 *w = block;
+	unsigned int i;
+
+	for (i = 0; i < MIGDEV_STREAM_PAGE_SIZE / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		w[i] = cpu_to_le64(x);
+	}
+}
+
+/* A block of opaque state: in order, and what its seed and index make. */
+static int migdev_dec_opaque(struct migdev_stream_dec *dec)
+{
+	const struct migdev_rec_opaque *r = (const void *)dec->buf;
+	const __le64 *w = (const void *)(r + 1);
+	u64 seed = le64_to_cpu(r->seed), x;
+	u32 index = le32_to_cpu(r->index), blocks = le32_to_cpu(r->blocks);
+	unsigned int i;
+
+	if (dec->minor < MIGDEV_STREAM_MINOR_XXH64)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "opaque state in a 1.%u stream: only from 1.%u",
+				       dec->minor, MIGDEV_STREAM_MINOR_XXH64);
+	if (!dec->opaque_blocks) {
+		if (!blocks || blocks > MIGDEV_OPAQUE_MAX_BLOCKS)
+			return migdev_dec_fail(dec, -EINVAL,
+					       "opaque state of %u blocks: 1 to %u",
+					       blocks, MIGDEV_OPAQUE_MAX_BLOCKS);
+		dec->opaque_blocks = blocks;
+		dec->opaque_seed = seed;
+	}
+	if (blocks != dec->opaque_blocks || seed != dec->opaque_seed ||
+	    index != dec->opaque_next || index >= blocks)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "opaque state: block %u of %u (seed 0x%llx) where block %u of %u (seed 0x%llx) was due",
+				       index, blocks, seed, dec->opaque_next,
+				       dec->opaque_blocks, dec->opaque_seed);
+	x = (seed ^ (index * 0x9e3779b97f4a7c15ULL)) | 1;
+	for (i = 0; i < MIGDEV_STREAM_PAGE_SIZE / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (le64_to_cpu(w[i]) != x)
+			return migdev_dec_fail(dec, -EINVAL,
+					       "opaque state: block %u differs at byte %u",
+					       index, i * 8);
+	}
+	dec->opaque_next++;
+	return 0;
+}
+
 static int migdev_dec_end(struct migdev_stream_dec *dec)
 {
 	if (!dec->have_config || !dec->have_regs || !dec->have_msix ||
@@ -567,6 +631,10 @@ static int migdev_dec_end(struct migdev_stream_dec *dec)
 				       "stream ended without the device state (config %d, registers %d, MSI-X %d, queues 0x%x)",
 				       dec->have_config, dec->have_regs,
 				       dec->have_msix, dec->queues_seen);
+	if (dec->opaque_next != dec->opaque_blocks)
+		return migdev_dec_fail(dec, -EINVAL,
+				       "stream ended after %u of %u blocks of opaque state",
+				       dec->opaque_next, dec->opaque_blocks);
 	dec->phase = MIGDEV_DEC_DONE;
 	return 0;
 }
@@ -609,6 +677,8 @@ static int migdev_dec_payload(struct migdev_stream_dec *dec)
 		memcpy(&dec->source_info, dec->buf, sizeof(dec->source_info));
 		dec->have_source_info = true;
 		return 0;
+	case MIGDEV_TAG_OPAQUE:
+		return migdev_dec_opaque(dec);
 	case MIGDEV_TAG_END:
 		return migdev_dec_end(dec);
 	}

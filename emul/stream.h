@@ -42,6 +42,9 @@
  */
 #define MIGDEV_STREAM_DEC_BUF \
 	(sizeof(struct migdev_rec_devmem) + MIGDEV_STREAM_PAGE_SIZE)
+/* An OPAQUE record's payload: its fields and one block. */
+#define MIGDEV_STREAM_OPAQUE_SIZE \
+	(sizeof(struct migdev_rec_opaque) + MIGDEV_STREAM_PAGE_SIZE)
 
 /* Unknown optional records are skipped, but not without bound. */
 #define MIGDEV_STREAM_MAX_SKIP		SZ_1M
@@ -89,6 +92,9 @@ enum migdev_dec_phase {
  * @have_msix: MSIX arrived
  * @queues_seen: bit q: QUEUE q arrived
  * @have_source_info: SOURCE_INFO arrived
+ * @opaque_seed: OPAQUE records' seed, from the first
+ * @opaque_blocks: their number, from the first; 0 until one arrived
+ * @opaque_next: the index the next one must have: blocks arrived
  * @config: the CONFIG payload
  * @regs: the REGS payload
  * @msix: the MSIX payload
@@ -124,6 +130,9 @@ struct migdev_stream_dec {
 	bool have_msix;
 	u32 queues_seen;
 	bool have_source_info;
+	u64 opaque_seed;
+	u32 opaque_blocks;
+	u32 opaque_next;
 	u8 config[PCI_CFG_SPACE_SIZE];
 	struct migdev_rec_regs regs;
 	struct migdev_rec_msix msix;
@@ -154,6 +163,7 @@ size_t migdev_stream_put_record(void *dst, u16 minor, u32 tag, u32 flags,
 
 size_t migdev_stream_put_source_info(void *buf, u16 minor, u32 rounds,
 				     u64 precopy_bytes);
+void migdev_stream_opaque_fill(void *block, u64 seed, u32 index);
 size_t migdev_stream_put_devmem(void *buf, u16 minor, u64 first, u32 count,
 				void (*read)(void *priv, u64 first, u32 count,
 					     void *buf),
@@ -206,6 +216,10 @@ struct migdev_stream_src_ops {
  * @rounds: collections that found pages
  * @state: the device state records (the caller's)
  * @state_len: bytes at @state
+ * @opaque_blocks: blocks of opaque state to send after device memory, in
+ *		   stop-copy (from 1.4)
+ * @opaque_seed: their seed
+ * @opaque_sent: blocks of it that went out
  * @state_sent: they went out
  * @end_sent: END went out
  */
@@ -231,6 +245,9 @@ struct migdev_stream_enc {
 	u32 rounds;
 	const void *state;
 	size_t state_len;
+	u32 opaque_blocks;
+	u64 opaque_seed;
+	u32 opaque_sent;
 	bool state_sent;
 	bool end_sent;
 };
@@ -263,6 +280,8 @@ void migdev_stream_enc_init(struct migdev_stream_enc *enc,
 			    bool precopy, unsigned long *dirty);
 void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
 			    size_t len);
+void migdev_stream_enc_opaque(struct migdev_stream_enc *enc, u32 blocks,
+			      u64 seed);
 int migdev_stream_enc_next(struct migdev_stream_enc *enc, void *buf,
 			   size_t *len);
 int migdev_stream_enc_next_run(struct migdev_stream_enc *enc, void *buf,

@@ -5,7 +5,8 @@
  * It owns the stream's order: the header; device memory, first every page
  * present when saving began (the initial pass), then, each time it runs
  * dry, the pages written since the last collection; once the device has
- * stopped, the last of those, the device state and END.  A device that
+ * stopped, the last of those, opaque state if there is any (from 1.4),
+ * the device state and END.  A device that
  * discards its memory while it is saved reconfigures itself: the stream
  * starts its initial data again, zeros over every page it sent, then a
  * new initial pass (migdev_stream_enc_sync()).  The format needs nothing
@@ -68,6 +69,39 @@ void migdev_stream_enc_stop(struct migdev_stream_enc *enc, const void *state,
 	enc->state = state;
 	enc->state_len = len;
 	enc->stop_copy = true;
+}
+
+/**
+ * migdev_stream_enc_opaque() - the device has state that it sends only in
+ * stop-copy, after device memory (MIGDEV_TAG_OPAQUE, from 1.4; an older
+ * minor drops it)
+ * @enc: encoder, before migdev_stream_enc_next() reached its state
+ * @blocks: 4096-byte blocks of it, at most MIGDEV_OPAQUE_MAX_BLOCKS; 0: none
+ * @seed: their seed
+ */
+void migdev_stream_enc_opaque(struct migdev_stream_enc *enc, u32 blocks,
+			      u64 seed)
+{
+	enc->opaque_blocks = enc->minor >= MIGDEV_STREAM_MINOR_XXH64 ?
+			     min_t(u32, blocks, MIGDEV_OPAQUE_MAX_BLOCKS) : 0;
+	enc->opaque_seed = seed;
+}
+
+/* An OPAQUE record: its header, fields and block, at @buf; its length. */
+static size_t migdev_enc_put_opaque(struct migdev_stream_enc *enc, u8 *buf)
+{
+	struct migdev_stream_record *rec = (void *)buf;
+	struct migdev_rec_opaque *r = (void *)(rec + 1);
+
+	r->seed = cpu_to_le64(enc->opaque_seed);
+	r->index = cpu_to_le32(enc->opaque_sent);
+	r->blocks = cpu_to_le32(enc->opaque_blocks);
+	migdev_stream_opaque_fill(r + 1, enc->opaque_seed, enc->opaque_sent);
+	enc->opaque_sent++;
+	/* The payload is in place: the record's header and checksum. */
+	return migdev_stream_put_record(buf, enc->minor, MIGDEV_TAG_OPAQUE,
+					MIGDEV_REC_F_OPTIONAL, NULL,
+					MIGDEV_STREAM_OPAQUE_SIZE);
 }
 
 /**
@@ -257,6 +291,10 @@ static int migdev_enc_step(struct migdev_stream_enc *enc, void *buf,
 		}
 		if (!enc->stop_copy)
 			return -ENOMSG;
+	}
+	if (enc->opaque_sent < enc->opaque_blocks) {
+		*len = migdev_enc_put_opaque(enc, buf);
+		return 0;
 	}
 	if (!enc->state_sent) {
 		memcpy(buf, enc->state, enc->state_len);

@@ -174,6 +174,24 @@ int main(int argc, char **argv)
 	put("direct-page-flipped", FZ_DIRECT | seg(FZ_SEG_FIXED), 255, c.p,
 	    b.len);
 
+	/* Opaque state (1.4), whose every word the destination checks. */
+	{
+		static const struct sg_opts opaque = {
+			.minor = MIGDEV_STREAM_MINOR, .zero_pages = 1,
+			.opaque = 2,
+		};
+
+		b.len = 0;
+		sg_build(&b, small, &opaque);
+		put("opaque-state", FZ_FIXUP | seg(FZ_SEG_RANDOM), 11, b.p,
+		    b.len);
+		memcpy(c.p, b.p, b.len);
+		off = find(&b, MIGDEV_TAG_OPAQUE);
+		c.p[off + REC + 16 + 2000] ^= 4;
+		put("opaque-word-changed", FZ_FIXUP | seg(FZ_SEG_WHOLE), 0, c.p,
+		    b.len);
+	}
+
 	/* Broken streams, all of type small (and one of medium). */
 	b.len = 0;
 	sg_build(&b, small, &full);

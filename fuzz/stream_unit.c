@@ -21,6 +21,7 @@
 
 #define HDR	sizeof(struct migdev_stream_header)
 #define REC	sizeof(struct migdev_stream_record)
+#define RECSZ_OPAQUE	MIGDEV_STREAM_OPAQUE_SIZE
 
 static u8 *payload;
 
@@ -1058,6 +1059,131 @@ static void test_encoder_discard(void)
 	free(buf);
 }
 
+/* Re-checksum the record at @off after its payload changed (1.4). */
+static void resum(u8 *s, size_t off)
+{
+	struct migdev_stream_record r;
+
+	memcpy(&r, s + off, REC);
+	migdev_stream_record_sum(&r, migdev_stream_sum(MIGDEV_STREAM_MINOR,
+						       s + off + REC,
+						       le64_to_cpu(r.size)));
+	memcpy(s + off, &r, REC);
+}
+
+/*
+ * Opaque state (MIGDEV_TAG_OPAQUE): accepted whole and in order; refused,
+ * even with right checksums, when a word, an index, the seed or the
+ * count is wrong, when a block is missing at END, and in a stream older
+ * than 1.4.  The encoder sends it after device memory, in stop-copy only,
+ * and drops it for an older minor.
+ */
+static void test_opaque(void)
+{
+	const struct migdev_geom *g = &sg_types[MIGDEV_TYPE_SMALL];
+	const struct sg_opts o = {
+		.minor = MIGDEV_STREAM_MINOR, .pages = 2, .opaque = 3,
+	};
+	static struct fake_mem mem;
+	unsigned long dirty[1024 / FZ_BITS_PER_LONG] = {};
+	struct migdev_stream_enc enc;
+	struct sg_buf b, c, st;
+	unsigned int pieces = 0;
+	struct sink sink = {};
+	size_t off, len;
+	u8 *buf;
+	int ret;
+
+	sg_init(&b, 1 << 20);
+	sg_init(&c, 1 << 20);
+	sg_build(&b, g, &o);
+	ret = decode(&dec, &sink, g, MIGDEV_STREAM_MINOR, b.p, b.len, CUT_RANDOM);
+	result(!ret && dec.opaque_blocks == 3 && dec.opaque_next == 3,
+	       "opaque: three blocks accepted (%d: %s)", ret, dec.err);
+	expect("opaque: every cut accepts it", g, MIGDEV_STREAM_MINOR, b.p,
+	       b.len, 0, NULL);
+
+	off = record_tag(&b, MIGDEV_TAG_OPAQUE);
+	memcpy(c.p, b.p, b.len);
+	c.p[off + REC + 16 + 4088] ^= 1;
+	resum(c.p, off);
+	expect("opaque: a word changed, checksum right: -EINVAL", g,
+	       MIGDEV_STREAM_MINOR, c.p, b.len, -EINVAL, "block 0 differs at byte 4088");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[off + REC + 8] = 1;		/* index 1 first */
+	resum(c.p, off);
+	expect("opaque: out of order: -EINVAL", g, MIGDEV_STREAM_MINOR, c.p,
+	       b.len, -EINVAL, "block 1 of 3");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[off + REC + RECSZ_OPAQUE + REC + 0] ^= 1;	/* block 1's seed */
+	resum(c.p, off + REC + RECSZ_OPAQUE);
+	expect("opaque: seed changed midway: -EINVAL", g, MIGDEV_STREAM_MINOR,
+	       c.p, b.len, -EINVAL, "where block 1 of 3");
+
+	memcpy(c.p, b.p, b.len);
+	c.p[off + REC + 12] = 0;	/* blocks = 0 */
+	resum(c.p, off);
+	expect("opaque: zero blocks: -EINVAL", g, MIGDEV_STREAM_MINOR, c.p,
+	       b.len, -EINVAL, "of 0 blocks");
+
+	/* The last block left out: END says so. */
+	len = off + 2 * (REC + RECSZ_OPAQUE);
+	memcpy(c.p, b.p, len);
+	memcpy(c.p + len, b.p + len + REC + RECSZ_OPAQUE,
+	       b.len - len - REC - RECSZ_OPAQUE);
+	expect("opaque: a block missing at END: -EINVAL", g,
+	       MIGDEV_STREAM_MINOR, c.p, b.len - REC - RECSZ_OPAQUE, -EINVAL,
+	       "after 2 of 3 blocks");
+
+	/* In a 1.3 stream (records checksummed with CRC-32C). */
+	b.len = 0;
+	{
+		struct sg_opts o3 = o;
+
+		o3.minor = 3;
+		sg_build(&b, g, &o3);
+	}
+	expect("opaque: in a 1.3 stream: -EINVAL", g, MIGDEV_STREAM_MINOR,
+	       b.p, b.len, -EINVAL, "only from 1.4");
+
+	/* The encoder: after device memory, in stop-copy, and not in 1.3. */
+	buf = malloc(MIGDEV_STREAM_ENC_BUF);
+	sg_init(&st, 1 << 20);
+	sg_state(&st, g, false, NULL);
+	mem.npages = g->devmem_size / 4096;
+	fake_set(mem.present, 0, 2);
+	b.len = 0;
+	migdev_stream_enc_init(&enc, &fake_ops, &mem, g, MIGDEV_STREAM_MINOR,
+			       true, dirty);
+	migdev_stream_enc_opaque(&enc, 4, 77);
+	ret = enc_run(&enc, &b, buf, &pieces);
+	result(ret == -ENOMSG && !enc.opaque_sent && !record_tag(&b, MIGDEV_TAG_OPAQUE),
+	       "opaque: none in pre-copy (%d, %u sent)", ret, enc.opaque_sent);
+	migdev_stream_enc_stop(&enc, st.p, st.len);
+	ret = enc_run(&enc, &b, buf, &pieces);
+	off = record_tag(&b, MIGDEV_TAG_OPAQUE);
+	result(ret == 1 && enc.opaque_sent == 4 && off &&
+	       off > record_tag(&b, MIGDEV_TAG_DEVMEM) &&
+	       off < record_tag(&b, MIGDEV_TAG_CONFIG),
+	       "opaque: four blocks in stop-copy, after device memory, before the state");
+	ret = decode(&dec, &sink, g, MIGDEV_STREAM_MINOR, b.p, b.len, CUT_BYTES);
+	result(!ret && dec.opaque_next == 4 && dec.opaque_seed == 77,
+	       "opaque: the encoder's stream decodes (%d: %s)", ret, dec.err);
+	b.len = 0;
+	migdev_stream_enc_init(&enc, &fake_ops, &mem, g, 3, false, dirty);
+	migdev_stream_enc_opaque(&enc, 4, 77);
+	migdev_stream_enc_stop(&enc, st.p, st.len);
+	ret = enc_run(&enc, &b, buf, &pieces);
+	result(ret == 1 && !record_tag(&b, MIGDEV_TAG_OPAQUE),
+	       "opaque: dropped from a 1.3 stream");
+	free(buf);
+	sg_free(&st);
+	sg_free(&b);
+	sg_free(&c);
+}
+
 int main(void)
 {
 	payload = malloc(MIGDEV_STREAM_DEC_BUF);
@@ -1071,6 +1197,7 @@ int main(void)
 	test_encoder();
 	test_encoder_runs();
 	test_encoder_discard();
+	test_opaque();
 	printf("1..%u\n", nr_test);
 	free(payload);
 	return ktap_totals();

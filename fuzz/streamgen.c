@@ -226,6 +226,21 @@ void sg_state(struct sg_buf *b, const struct migdev_geom *g, bool busy,
 	}
 }
 
+/* Block @index of @blocks of opaque state, as a source sends it. */
+void sg_opaque(struct sg_buf *b, u64 seed, u32 index, u32 blocks)
+{
+	u8 *p = sg_scratch(MIGDEV_STREAM_OPAQUE_SIZE);
+	struct migdev_rec_opaque *r = (void *)p;
+
+	r->seed = cpu_to_le64(seed);
+	r->index = cpu_to_le32(index);
+	r->blocks = cpu_to_le32(blocks);
+	migdev_stream_opaque_fill(r + 1, seed, index);
+	sg_record(b, MIGDEV_TAG_OPAQUE, MIGDEV_REC_F_OPTIONAL, p,
+		  MIGDEV_STREAM_OPAQUE_SIZE);
+	free(p);
+}
+
 void sg_build(struct sg_buf *b, const struct migdev_geom *g,
 	      const struct sg_opts *o)
 {
@@ -247,6 +262,8 @@ void sg_build(struct sg_buf *b, const struct migdev_geom *g,
 		page += n;
 		left -= n;
 	}
+	for (left = 0; left < o->opaque; left++)
+		sg_opaque(b, SG_OPAQUE_SEED, left, o->opaque);
 	if (o->optional) {
 		static const char note[] = "a record from a newer source";
 

@@ -34,7 +34,10 @@ struct sg_opts {
 	bool busy;		/* queue 0 has a descriptor in flight: */
 	const struct migdev_desc *desc;	/* this one, or a TO_DEV */
 	bool no_end;		/* leave MIGDEV_TAG_END out */
+	u32 opaque;		/* blocks of opaque state (1.4), seed SG_SEED */
 };
+
+#define SG_OPAQUE_SEED	0x5eed0fa9ULL
 
 /* The byte of device-memory page @page at @off, in built streams. */
 static inline u8 sg_page_byte(u64 page, size_t off)
@@ -50,6 +53,7 @@ size_t sg_record(struct sg_buf *b, u32 tag, u32 flags, const void *payload,
 		 size_t len);
 void sg_devmem(struct sg_buf *b, u64 first, u32 count);
 void sg_devmem_zero(struct sg_buf *b, u64 first, u32 count);
+void sg_opaque(struct sg_buf *b, u64 seed, u32 index, u32 blocks);
 void sg_state(struct sg_buf *b, const struct migdev_geom *g, bool busy,
 	      const struct migdev_desc *desc);
 void sg_build(struct sg_buf *b, const struct migdev_geom *g,

@@ -25,11 +25,19 @@
  * loaded_bytes (data_fd bytes read and taken, all sessions), arcs and
  * arcs_failed, precopy_rounds and stopcopy_bytes (the last saving
  * session's), quiesce_ns and stopcopy_ns (the last quiesce, and the last
- * stop-copy from the arc into STOP_COPY to the arc out), refusals and
+ * stop-copy from the arc into STOP_COPY to the arc out), opaque_loaded
+ * (bytes of opaque state the last stream loaded brought), refusals and
  * faults (streams refused, faults injected), and last_refusal: where and
  * why the last stream was refused ("-" if none was).
  *
- * faults: fault rules, faults.c.
+ * opaque: device state that exists only once the device has stopped (a
+ * GPU's firmware context): writing "BYTES [SEED]" (a multiple of 4096, at
+ * most 256 MiB; 0 for none) makes every later stop-copy send that much
+ * after device memory, as MIGDEV_TAG_OPAQUE records, which MIG_DATA_SIZE
+ * counts and PRECOPY_INFO does not; the destination checks every byte.
+ * Reading shows "bytes N seed S".
+ *
+ * faults: fault rules, faults.c.  writer: the device's writer, writer.c.
  *
  * Each waits killably for what it needs: a chunk, or an arc waiting for
  * one, may wait for its user's memory as long as the user likes.
@@ -43,6 +51,7 @@
 #include <linux/uaccess.h>
 
 #include "migdev.h"
+#include "../emul/stream.h"
 
 static struct dentry *migdev_debugfs_dir;
 
@@ -206,6 +215,57 @@ static const struct file_operations migdev_debugfs_fail_fops = {
 	.llseek = default_llseek,
 };
 
+static ssize_t migdev_debugfs_opaque_read(struct file *file, char __user *buf,
+					  size_t count, loff_t *ppos)
+{
+	struct migdev_device *mvdev = file->private_data;
+	char text[64];
+	int len;
+
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
+		return -EINTR;
+	len = scnprintf(text, sizeof(text), "bytes %llu seed %llu\n",
+			(u64)mvdev->mig.opaque_blocks * MIGDEV_STREAM_PAGE_SIZE,
+			mvdev->mig.opaque_seed);
+	mutex_unlock(&mvdev->mig.state_mutex);
+	return simple_read_from_buffer(buf, count, ppos, text, len);
+}
+
+static ssize_t migdev_debugfs_opaque_write(struct file *file,
+					   const char __user *buf,
+					   size_t count, loff_t *ppos)
+{
+	struct migdev_device *mvdev = file->private_data;
+	unsigned long long bytes, seed = 1;
+	char text[64];
+	int n;
+
+	if (*ppos || !count || count >= sizeof(text))
+		return -EINVAL;
+	if (copy_from_user(text, buf, count))
+		return -EFAULT;
+	text[count] = 0;
+	n = sscanf(text, "%llu %llu", &bytes, &seed);
+	if (n < 1 || bytes % MIGDEV_STREAM_PAGE_SIZE ||
+	    bytes > (u64)MIGDEV_OPAQUE_MAX_BLOCKS * MIGDEV_STREAM_PAGE_SIZE)
+		return -EINVAL;
+
+	if (mutex_lock_killable(&mvdev->mig.state_mutex))
+		return -EINTR;
+	mvdev->mig.opaque_blocks = bytes / MIGDEV_STREAM_PAGE_SIZE;
+	mvdev->mig.opaque_seed = seed;
+	mutex_unlock(&mvdev->mig.state_mutex);
+	return count;
+}
+
+static const struct file_operations migdev_debugfs_opaque_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = migdev_debugfs_opaque_read,
+	.write = migdev_debugfs_opaque_write,
+	.llseek = default_llseek,
+};
+
 static int migdev_debugfs_stats_show(struct seq_file *m, void *v)
 {
 	struct migdev_device *mvdev = m->private;
@@ -218,6 +278,7 @@ static int migdev_debugfs_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "arcs_failed %llu\n", READ_ONCE(st->arcs_failed));
 	seq_printf(m, "precopy_rounds %llu\n", READ_ONCE(st->precopy_rounds));
 	seq_printf(m, "stopcopy_bytes %llu\n", READ_ONCE(st->stopcopy_bytes));
+	seq_printf(m, "opaque_loaded %llu\n", READ_ONCE(st->opaque_loaded));
 	seq_printf(m, "quiesce_ns %llu\n", READ_ONCE(st->quiesce_ns));
 	seq_printf(m, "stopcopy_ns %llu\n", READ_ONCE(st->stopcopy_ns));
 	seq_printf(m, "refusals %lld\n", atomic64_read(&st->refusals));
@@ -258,6 +319,8 @@ void migdev_debugfs_add(struct migdev_device *mvdev)
 			    &migdev_debugfs_dirty_fops);
 	debugfs_create_file("engine_pause", 0600, mvdev->debug.dir, mvdev,
 			    &migdev_debugfs_pause_fops);
+	debugfs_create_file("opaque", 0600, mvdev->debug.dir, mvdev,
+			    &migdev_debugfs_opaque_fops);
 	debugfs_create_file("mig_fail", 0600, mvdev->debug.dir, mvdev,
 			    &migdev_debugfs_fail_fops);
 	debugfs_create_file("stats", 0400, mvdev->debug.dir, mvdev,

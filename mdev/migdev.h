@@ -260,6 +260,8 @@ struct migdev_mig_iface {
  * @precopy_rounds: the last saving session's pre-copy rounds that found
  *		    pages (written under the data_fd's lock)
  * @stopcopy_bytes: what it sent in stop-copy (also)
+ * @opaque_loaded: bytes of opaque state the last stream loaded brought,
+ *		   each checked (under the resuming data_fd's lock)
  * @reason_lock: protects @reason, a leaf lock
  * @reason: why the last stream was refused, and at which byte
  */
@@ -275,6 +277,7 @@ struct migdev_mig_stats {
 	u64 stopcopy_start;
 	u64 precopy_rounds;
 	u64 stopcopy_bytes;
+	u64 opaque_loaded;
 	spinlock_t reason_lock; /* protects reason */
 	char reason[192];
 };
@@ -293,6 +296,9 @@ struct migdev_mig_stats {
  *	     device memory gets dirty (migdev_save_dirtied())
  * @fail_skip: fault injection: arcs that still succeed before @fail_count
  * @fail_count: fault injection: arcs that fail after @fail_skip
+ * @opaque_blocks: blocks of opaque state a stop-copy sends (debugfs
+ *		   opaque); 0: none
+ * @opaque_seed: their seed
  * @iface: the second interface to the state machine (the v1 region), told
  *	   when the machine starts over; set once at init, or NULL
  * @v1: the v1 migration region's state
@@ -309,6 +315,8 @@ struct migdev_mig {
 	wait_queue_head_t *save_wq;
 	u32 fail_skip;
 	u32 fail_count;
+	u32 opaque_blocks;
+	u64 opaque_seed;
 	const struct migdev_mig_iface *iface;
 	struct migdev_mig_v1 v1;
 	struct migdev_mig_stats stats;

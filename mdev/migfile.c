@@ -481,6 +481,8 @@ u64 migdev_save_pending(struct migdev_save *s)
 	if (s->disabled)
 		goto out_unlock;
 	left = migdev_save_left_locked(s, NULL);
+	left += (u64)(s->enc.opaque_blocks - s->enc.opaque_sent) *
+		(MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE);
 	if (s->enc.stop_copy && !s->enc.state_sent)
 		left += s->enc.state_len;
 	if (s->enc.stop_copy && !s->enc.end_sent)
@@ -722,6 +724,8 @@ int migdev_save_stop_copy(struct migdev_save *s)
 						   s->enc.rounds,
 						   s->precopy_sent);
 	s->state = state;
+	migdev_stream_enc_opaque(&s->enc, mvdev->mig.opaque_blocks,
+				 mvdev->mig.opaque_seed);
 	migdev_stream_enc_stop(&s->enc, state, n);
 	mutex_unlock(&s->lock);
 	wake_up_interruptible(&s->wq);
@@ -774,17 +778,24 @@ u64 migdev_save_estimate(struct migdev_device *mvdev, struct migdev_save *s)
 	struct migdev_emul *e = &mvdev->emul;
 	u64 tail = MIGDEV_REC + sizeof(struct migdev_rec_source_info) +
 		   MIGDEV_REC;	/* SOURCE_INFO and END */
-	u64 left;
+	u64 left, opaque;
 
 	lockdep_assert_held(&mvdev->mig.state_mutex);
+	/* Opaque state: what a stop-copy would send, or has still to. */
+	opaque = (u64)mvdev->mig.opaque_blocks;
+	if (s && s->enc.stop_copy)
+		opaque = s->enc.opaque_blocks - s->enc.opaque_sent;
+	if ((s ? s->enc.minor : mvdev->mig.minor) < MIGDEV_STREAM_MINOR_XXH64)
+		opaque = 0;
+	opaque *= MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE;
 	if (!s)
 		return sizeof(struct migdev_stream_header) +
 		       migdev_devmem_count_from(&e->devmem, 0) * MIGDEV_PAGE_COST +
-		       migdev_emul_state_size(e) + tail;
+		       migdev_emul_state_size(e) + tail + opaque;
 	mutex_lock(&s->lock);
 	left = migdev_save_left_locked(s, NULL);
 	if (!s->enc.state_sent)
-		left += migdev_emul_state_size(e) + tail;
+		left += migdev_emul_state_size(e) + tail + opaque;
 	else if (!s->enc.end_sent)
 		left += MIGDEV_REC;
 	mutex_unlock(&s->lock);
@@ -1146,6 +1157,8 @@ int migdev_resume_commit(struct migdev_resume *r)
 		goto out_unlock;
 	}
 	migdev_emul_apply_state(&mvdev->emul, r->dec, &r->staged);
+	WRITE_ONCE(mvdev->mig.stats.opaque_loaded,
+		   (u64)r->dec->opaque_next * MIGDEV_STREAM_PAGE_SIZE);
 	if (r->dec->have_source_info)
 		dev_dbg(mvdev->vdev.dev,
 			"migrated: stream 1.%u, %llu bytes, source pre-copied %llu bytes in %u rounds\n",

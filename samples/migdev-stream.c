@@ -45,6 +45,7 @@ static const char *tag_name(u32 tag)
 	case MIGDEV_TAG_MSIX:		return "MSIX";
 	case MIGDEV_TAG_QUEUE:		return "QUEUE";
 	case MIGDEV_TAG_SOURCE_INFO:	return "SOURCE_INFO";
+	case MIGDEV_TAG_OPAQUE:		return "OPAQUE";
 	case MIGDEV_TAG_END:		return "END";
 	}
 	return "unknown";
@@ -112,15 +113,15 @@ static u16 print_header(const u8 *s, size_t len)
 }
 
 struct counts {
-	unsigned int records[9];	/* by tag_index() */
+	unsigned int records[10];	/* by tag_index() */
 	unsigned long long pages, zero_pages, bad;
 };
 
-/* A known tag's own number, END 8, any other 0. */
+/* A known tag's own number, END 9, any other 0. */
 static unsigned int tag_index(u32 tag)
 {
-	return tag == MIGDEV_TAG_END ? 8 :
-	       tag >= MIGDEV_TAG_DEVMEM && tag <= MIGDEV_TAG_SOURCE_INFO ? tag : 0;
+	return tag == MIGDEV_TAG_END ? 9 :
+	       tag >= MIGDEV_TAG_DEVMEM && tag <= MIGDEV_TAG_OPAQUE ? tag : 0;
 }
 
 /* Every record, as far as the file goes. */
@@ -244,12 +245,13 @@ int main(int argc, char **argv)
 	printf("records: DEVMEM %u (%llu pages), DEVMEM_ZERO %u (%llu pages), ",
 	       c.records[tag_index(MIGDEV_TAG_DEVMEM)], c.pages,
 	       c.records[tag_index(MIGDEV_TAG_DEVMEM_ZERO)], c.zero_pages);
-	printf("CONFIG %u, REGS %u, MSIX %u, QUEUE %u, SOURCE_INFO %u, END %u, ",
+	printf("CONFIG %u, REGS %u, MSIX %u, QUEUE %u, SOURCE_INFO %u, OPAQUE %u, END %u, ",
 	       c.records[tag_index(MIGDEV_TAG_CONFIG)],
 	       c.records[tag_index(MIGDEV_TAG_REGS)],
 	       c.records[tag_index(MIGDEV_TAG_MSIX)],
 	       c.records[tag_index(MIGDEV_TAG_QUEUE)],
 	       c.records[tag_index(MIGDEV_TAG_SOURCE_INFO)],
+	       c.records[tag_index(MIGDEV_TAG_OPAQUE)],
 	       c.records[tag_index(MIGDEV_TAG_END)]);
 	printf("unknown %u; %llu with a bad checksum\n", c.records[0], c.bad);
 

@@ -1845,7 +1845,8 @@ static int fault_write(struct inst *in, const char *text)
  * Set the device's writer going (debugfs writer: any range, rate and
  * pattern, valid or not), or stop it, or read it (its digest reads all
  * of the range): it writes device memory under every other operation,
- * through migrations, resets, closes and removals.  Rates stay low
+ * through migrations, resets, closes and removals.  Or give the device
+ * opaque state, which every stop-copy then sends.  Rates stay low
  * enough not to starve the run; the check at the end stops it first.
  */
 static long long op_writer(struct inst *in, struct op *o)
@@ -1853,9 +1854,14 @@ static long long op_writer(struct inst *in, struct op *o)
 	static const char *const patterns[] = { "sweep", "random", "hot" };
 	char text[160], path[256], buf[512];
 
-	switch (o->a % 4) {
+	switch (o->a % 5) {
 	case 0:
 		return debugfs_write(in, "writer", "stop");
+	case 4:
+		/* Opaque state for the next stop-copies, up to 1 MiB. */
+		snprintf(text, sizeof(text), "%u %u",
+			 (unsigned int)(o->x % 257) << 12, o->seed);
+		return debugfs_write(in, "opaque", text);
 	case 1:
 		snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/writer",
 			 in->uuid);
@@ -2363,8 +2369,9 @@ static int final_check(struct inst *in, unsigned int n)
 		printf("# instance %u: cannot reopen\n", n);
 		return -1;
 	}
-	/* Nor is the device's writer. */
-	if (debugfs_write(in, "writer", "stop")) {
+	/* Nor is the device's writer, nor its opaque state. */
+	if (debugfs_write(in, "writer", "stop") ||
+	    debugfs_write(in, "opaque", "0")) {
 		printf("# instance %u: cannot stop its writer\n", n);
 		return -1;
 	}

@@ -297,12 +297,16 @@ TEST_F(writer, migration_takes_the_switchover_state)
 	EXPECT_EQ(0, wait_written(self->su, ws.written));
 }
 
-/* Append what @fd gives until ENOMSG (pre-copy) or its end: bytes, or -errno. */
-static ssize_t drain(int fd, uint8_t **buf, size_t *cap, size_t *len)
+/*
+ * Append what @fd gives until ENOMSG (pre-copy), its end, or @max bytes
+ * (a writer may dirty faster than a slow kernel reads): bytes, or -errno.
+ */
+static ssize_t drain(int fd, uint8_t **buf, size_t *cap, size_t *len,
+		     size_t max)
 {
 	ssize_t r, got = 0;
 
-	for (;;) {
+	while ((size_t)got < max) {
 		if (*len + 65536 > *cap) {
 			uint8_t *nb = realloc(*buf, *cap * 2 + 65536);
 
@@ -319,6 +323,7 @@ static ssize_t drain(int fd, uint8_t **buf, size_t *cap, size_t *len)
 		*len += r;
 		got += r;
 	}
+	return got;
 }
 
 /*
@@ -333,7 +338,7 @@ TEST_F(writer, hops_as_qemu_makes_them)
 {
 	struct mdl_dev *d[2] = { &self->src, &self->dst };
 	const char *u[2] = { self->su, self->du };
-	const char *on = "off=1048576 rate=20000 pattern=random seed=9";
+	const char *on = "off=1048576 rate=5000 pattern=random seed=9";
 	const char *named = "off=1048576 rate=0";
 	int hop;
 
@@ -352,13 +357,13 @@ TEST_F(writer, hops_as_qemu_makes_them)
 		ASSERT_EQ(0, wait_written(fu, written(fu) + 32));
 		ASSERT_EQ(0, __mdl_mig_set(from, VFIO_DEVICE_STATE_PRE_COPY, &fd));
 		for (i = 0; i < 4; i++) {
-			ASSERT_LE(0, drain(fd, &self->s, &self->cap, &len));
+			ASSERT_LE(0, drain(fd, &self->s, &self->cap, &len, 4 << 20));
 			usleep(20000);
 		}
 		ASSERT_EQ(0, __mdl_mig_set(from, VFIO_DEVICE_STATE_PRE_COPY_P2P, NULL));
-		ASSERT_LE(0, drain(fd, &self->s, &self->cap, &len));
+		ASSERT_LE(0, drain(fd, &self->s, &self->cap, &len, SIZE_MAX));
 		ASSERT_EQ(0, __mdl_mig_set(from, VFIO_DEVICE_STATE_STOP_COPY, NULL));
-		ASSERT_LE(0, drain(fd, &self->s, &self->cap, &len));
+		ASSERT_LE(0, drain(fd, &self->s, &self->cap, &len, SIZE_MAX));
 		close(fd);
 		ASSERT_EQ(0, __mdl_mig_set(from, VFIO_DEVICE_STATE_STOP, NULL));
 		ASSERT_EQ(0, mdl_load(to, self->s, len, 1 << 20));
@@ -367,6 +372,78 @@ TEST_F(writer, hops_as_qemu_makes_them)
 		EXPECT_EQ(ws.digest, wd.digest) TH_LOG("hop %d", hop);
 		ASSERT_EQ(0, wset(fu, "stop"));
 	}
+}
+
+static int opaque_set(const char *uuid, const char *text)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/opaque", uuid);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Opaque state (debugfs opaque): MIG_DATA_SIZE counts it, pre-copy never
+ * sends it, stop-copy sends all of it, and the destination takes every
+ * byte (its stats say how much).  Settings out of range are refused and
+ * change nothing; 0 turns it off.
+ */
+TEST_F(writer, opaque_state_only_in_stop_copy)
+{
+	/* A record header and a 16-byte header per 4 KiB block. */
+	const uint64_t per_block = sizeof(struct migdev_stream_record) + 16 + 4096;
+	uint64_t before, after, initial, dirty, pre = 0;
+	char path[256], buf[64];
+	uint8_t *s = NULL;
+	size_t cap = 0, len = 0;
+	ssize_t r, stop;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/opaque", self->su);
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &before));
+	EXPECT_EQ(-EINVAL, opaque_set(self->su, "4095"));
+	EXPECT_EQ(-EINVAL, opaque_set(self->su, "268439552"));
+	EXPECT_EQ(-EINVAL, opaque_set(self->su, "x"));
+	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("bytes 0 seed 0", buf);
+	ASSERT_EQ(0, opaque_set(self->su, "1048576 7"));
+	ASSERT_EQ(0, mdl_sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("bytes 1048576 seed 7", buf);
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &after));
+	EXPECT_EQ(256 * per_block, after - before);
+
+	mdl_dirty_device(&self->src, 5);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY, &fd));
+	ASSERT_EQ(0, __mdl_precopy_info(fd, &initial, &dirty));
+	EXPECT_GT(1 << 20, initial + dirty);
+	/* Pre-copy: what there is, and no opaque state in it. */
+	r = drain(fd, &s, &cap, &len, SIZE_MAX);
+	ASSERT_LT(0, r);
+	pre = len;
+	EXPECT_GT(1 << 20, pre);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_PRE_COPY_P2P, NULL));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP_COPY, NULL));
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &after));
+	EXPECT_LE(256 * per_block, after);
+	stop = drain(fd, &s, &cap, &len, SIZE_MAX);
+	EXPECT_LE(256 * per_block, (uint64_t)stop);
+	close(fd);
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, mdl_load(&self->dst, s, len, 100000));
+	EXPECT_EQ(1 << 20, mdl_stat(self->du, "opaque_loaded"));
+	/* Off again: nothing more to send or take. */
+	ASSERT_EQ(0, opaque_set(self->su, "0"));
+	ASSERT_EQ(0, __mdl_mig_set(&self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, __mdl_mig_data_size(&self->src, &after));
+	EXPECT_GT(1 << 20, after);
+	free(s);
 }
 
 TEST_HARNESS_MAIN

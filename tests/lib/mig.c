@@ -50,6 +50,21 @@ int mdl_fault(const char *uuid, const char *text)
 	return ret;
 }
 
+long long mdl_stat(const char *uuid, const char *name)
+{
+	char path[PATH_MAX], buf[2048];
+	size_t n = strlen(name);
+	const char *p;
+
+	mdl_debugfs_path(path, sizeof(path), uuid, "stats");
+	if (mdl_sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	for (p = buf; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return strtoll(p + n + 1, NULL, 0);
+	return -1;
+}
+
 long long mdl_last_pause_ns(const char *uuid)
 {
 	char path[PATH_MAX], buf[128];

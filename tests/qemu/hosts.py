@@ -88,7 +88,15 @@ def writer(u, text):
     return debugfs(u, "writer", text)
 
 
+# The debugfs files of an instance a controller may write and read.
+DEBUGFS_FILES = ("faults", "writer", "opaque", "stats")
+
+
 def debugfs(u, name, text):
+    """Write @text to instance @u's debugfs file @name unless it is empty;
+    return what the file says."""
+    if name not in DEBUGFS_FILES:
+        raise Failure(f"no debugfs file {name!r} of an instance")
     path = os.path.join(DEBUGFS, u, name)
     if text:
         with open(path, "w") as f:
@@ -141,6 +149,9 @@ class LocalHost:
 
     def writer(self, u, text):
         return writer(u, text)
+
+    def debugfs(self, u, name, text):
+        return debugfs(u, name, text)
 
     def remove_instance(self, u):
         remove_instance(u)
@@ -265,7 +276,10 @@ class RemoteHost:
         return self.call("fault", uuid=u, text=text)["rules"]
 
     def writer(self, u, text):
-        return self.call("writer", uuid=u, text=text)["said"]
+        return self.debugfs(u, "writer", text)
+
+    def debugfs(self, u, name, text):
+        return self.call("debugfs", uuid=u, name=name, text=text)["said"]
 
     def remove_instance(self, u):
         try:
@@ -369,7 +383,7 @@ class Agent:
             u = create_instance(req["parent"], req["type"], req.get("minor"))
             self.insts.append(u)
             return {"uuid": u}
-        if op in ("minor", "precopy", "fault", "writer", "remove") and \
+        if op in ("minor", "precopy", "fault", "debugfs", "remove") and \
                 req["uuid"] not in self.insts:
             raise Failure(f"no instance {req['uuid']} of this controller")
         if op == "minor":
@@ -380,8 +394,9 @@ class Agent:
             return {}
         if op == "fault":
             return {"rules": fault(req["uuid"], str(req["text"]))}
-        if op == "writer":
-            return {"said": writer(req["uuid"], str(req["text"]))}
+        if op == "debugfs":
+            return {"said": debugfs(req["uuid"], str(req["name"]),
+                                    str(req["text"]))}
         if op == "remove":
             self.insts.remove(req["uuid"])
             remove_instance(req["uuid"])

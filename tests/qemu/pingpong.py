@@ -454,19 +454,25 @@ def writer_check(hosts, insts, frm, to):
     return "; writer: " + ", ".join(blocks) + ", the same on the destination"
 
 
+def hold_precopy(src, seconds, why):
+    """The migration must still be going @seconds after it started (@why
+    says what holds it back); its query-migrate then."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        info = src.qmp.cmd("query-migrate")
+        if info.get("status") not in ("setup", "active"):
+            raise Failure(f"{why}, the migration is {info.get('status')}, "
+                          f"not active {info.get('error-desc', '')}")
+        time.sleep(0.1)
+    return info
+
+
 def writer_outpaces(args, hosts, insts, frm, src):
     """--writer-outpaces SECONDS: while the source's writers dirty device
     memory faster than the link moves it, pre-copy goes round and round
     and the migration does not complete; once they stop, it converges.
     Returns a note for the log."""
-    deadline = time.monotonic() + args.writer_outpaces
-    while time.monotonic() < deadline:
-        info = src.qmp.cmd("query-migrate")
-        if info.get("status") not in ("setup", "active"):
-            raise Failure(f"with the writer running, the migration is "
-                          f"{info.get('status')}, not active "
-                          f"{info.get('error-desc', '')}")
-        time.sleep(0.1)
+    info = hold_precopy(src, args.writer_outpaces, "with the writer running")
     vfio = info.get("vfio", {}).get("transferred", 0)
     syncs = info.get("ram", {}).get("dirty-sync-count", 0)
     for u in insts[frm]:
@@ -474,6 +480,18 @@ def writer_outpaces(args, hosts, insts, frm, src):
     return (f"; still in pre-copy after {args.writer_outpaces} s with the "
             f"writer running ({vfio} vfio bytes, {syncs} dirty syncs), "
             f"converged once it stopped")
+
+
+def opaque_check(args, hosts, insts, to):
+    """Each destination took all of its source's opaque state."""
+    for u in insts[to]:
+        said = hosts[to].debugfs(u, "stats", "")
+        got = [int(line.split()[1]) for line in said.splitlines()
+               if line.startswith("opaque_loaded ")]
+        if got != [args.opaque]:
+            raise Failure(f"{u} loaded {got} bytes of opaque state, "
+                          f"not {args.opaque}")
+    return f"; the destination checked {args.opaque} bytes of opaque state"
 
 
 def check_vfio_events(src, dst):
@@ -567,6 +585,9 @@ def run(args, hosts, flavour):
                     args.parent, args.type, minor))
                 if args.no_precopy:
                     hosts[side].set_precopy(insts[side][-1], False)
+                if args.opaque:
+                    hosts[side].debugfs(insts[side][-1], "opaque",
+                                        str(args.opaque))
         log(f"# instances of {args.type}: A {' '.join(insts[0])}, "
             f"B {' '.join(insts[1])}"
             + (f"; stream minor 1.{args.minor}" if args.minor is not None
@@ -648,6 +669,8 @@ def run(args, hosts, flavour):
             if args.writer:
                 # Once the destination has loaded its state and runs.
                 cancelled += writer_check(hosts, insts, frm, to)
+            if args.opaque:
+                cancelled += opaque_check(args, hosts, insts, to)
             if args.migration_events:
                 cancelled += "; " + check_vfio_events(cur, dst)
             cur.quit(args.timeout)
@@ -792,6 +815,10 @@ def main(flavour=None, argv=None):
                     help="with --writer: the migration must still be in "
                     "pre-copy SECONDS after it started; then the writers "
                     "stop, and it must complete")
+    ap.add_argument("--opaque", metavar="BYTES", type=int, default=0,
+                    help="every instance has BYTES of opaque state that "
+                    "only stop-copy sends (debugfs opaque); each "
+                    "destination must have taken all of it")
     ap.add_argument("--error-irq", action="store_true",
                     help="before each hop, the source's instances raise "
                     "their error interrupt: QEMU must stop the guest "

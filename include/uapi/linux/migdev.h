@@ -327,7 +327,9 @@ enum migdev_type_id {
  * CRC instruction (or under an emulator that makes one slow), XXH64 runs
  * several times faster, and its 64 bits are a stronger check.  The header
  * keeps CRC-32C in every minor, so any destination checks it before it
- * reads the minor.
+ * reads the minor.  Within 1.4, a source may send MIGDEV_TAG_OPAQUE
+ * (optional: a destination that does not know it skips up to 1 MiB of
+ * it, and refuses more).
  */
 #define MIGDEV_STREAM_MAGIC		0x5344474dU	/* "MGDS" */
 #define MIGDEV_STREAM_MAJOR		1
@@ -395,6 +397,7 @@ enum migdev_stream_tag {
 	MIGDEV_TAG_MSIX = 5,		/* struct migdev_rec_msix */
 	MIGDEV_TAG_QUEUE = 6,		/* struct migdev_rec_queue */
 	MIGDEV_TAG_SOURCE_INFO = 7,	/* 1.1, optional: migdev_rec_source_info */
+	MIGDEV_TAG_OPAQUE = 8,		/* 1.4, optional: migdev_rec_opaque + data */
 	MIGDEV_TAG_END = 0x7fffffff	/* no payload */
 };
 
@@ -500,6 +503,32 @@ struct migdev_rec_source_info {
 	__le32 precopy_rounds;
 	__le32 reserved;
 	__le64 precopy_bytes;
+};
+
+/* Blocks of opaque state at most: 256 MiB. */
+#define MIGDEV_OPAQUE_MAX_BLOCKS	65536
+
+/**
+ * struct migdev_rec_opaque - one 4096-byte block of opaque device state
+ * @seed: the state's seed, the same in every block
+ * @index: this block: blocks come in order, from 0
+ * @blocks: blocks in all, 1..MIGDEV_OPAQUE_MAX_BLOCKS, the same in every
+ *	    block
+ *
+ * Device state that exists only once the device has stopped, as a GPU's
+ * firmware context does: a source sends all of it in stop-copy, after
+ * device memory, and never in pre-copy, so it sets a floor under the
+ * downtime.  migdev's is a test device's stand-in, set per instance
+ * (debugfs opaque): 4096 bytes follow each record's fields, 512
+ * little-endian 64-bit words of xorshift64 (x ^= x << 13; x ^= x >> 7;
+ * x ^= x << 17) from the state (@seed ^ @index * 0x9e3779b97f4a7c15) | 1,
+ * and a destination checks every word, every index, and that all
+ * @blocks came before END.
+ */
+struct migdev_rec_opaque {
+	__le64 seed;
+	__le32 index;
+	__le32 blocks;
 };
 
 /**
