@@ -31,6 +31,23 @@ FLOWS=("qemu72_ping_pong_${hops}_hops:-n $hops"
        "qemu72_paused_destination_cont:-n 2 --paused-dest"
        "qemu72_cancel_in_precopy:-n 2 --cancel"
        "qemu72_cancel_in_stop_copy:-n 2 --cancel-stop-copy")
+# Faults at the v1 region's fields, and the toolkit's misbehaviour, with
+# what QEMU 7.2 does about them: the device_state write that stops the
+# device, a pending_bytes read or a data_size read that fails each fail
+# the migration, the source running on; slow device_state writes and
+# pending_bytes reads still migrate; the error interrupt stops the guest;
+# the writer's and the opaque state's bytes all arrive.  Not on the debug
+# kernel, where uapi_fuzz arms the same rules.
+case $(uname -r) in
+*debug*) ;;
+*) FLOWS+=("qemu72_fault_device_state_fails:-n 2 --fault-src v1_state,fail=EIO,nth=2 --fault-expect failed"
+	   "qemu72_fault_pending_bytes_fails:-n 2 --fault-src v1_pending,fail=EIO,nth=5 --fault-expect failed"
+	   "qemu72_fault_data_size_fails:-n 2 --fault-src v1_data_size,fail=EIO,nth=2 --fault-expect failed"
+	   "qemu72_fault_slow_device_state:-n 2 --fault-src v1_state,delay=200/v1_pending,delay=2,every=2 --fault-expect completed"
+	   "qemu72_error_interrupt_stops_guest:-n 2 --error-irq"
+	   "qemu72_writer_dirties_device_memory:-n 2 --writer off=2162688,rate=4000,pattern=random,seed=5"
+	   "qemu72_opaque_state:-n 2 --opaque 16777216 --downtime-limit 2000") ;;
+esac
 
 # shellcheck source=scripts/common.sh
 . "$ROOT/scripts/common.sh"
