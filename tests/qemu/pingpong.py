@@ -482,6 +482,32 @@ def writer_outpaces(args, hosts, insts, frm, src):
             f"converged once it stopped")
 
 
+def fault_hold(args, hosts, insts, frm, to, src):
+    """--fault-hold SECONDS: with the rules armed, the migration must still
+    be in pre-copy SECONDS after it started (an estimate that never lets
+    it converge); once they are cleared, it must complete.  Returns a
+    note for the log.
+
+    The migration starts at THROTTLE bytes/s for half a second: QEMU asks
+    a device for its stop-copy size (and refreshes its pre-copy sizes)
+    only when its cheap estimate is below its threshold, and before it
+    has measured the bandwidth (its first 100 ms) the threshold is 0 and
+    an estimate of 0 means done; a small guest's RAM goes clean that
+    early, and QEMU would switch over without asking the device.  Slowed
+    down, the RAM is still pending when the first measurement comes."""
+    time.sleep(0.5)
+    set_bandwidth(args, src)
+    info = hold_precopy(src, args.fault_hold, "with the fault armed")
+    syncs = info.get("ram", {}).get("dirty-sync-count", 0)
+    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    if not fired:
+        raise Failure("the migration did not converge, but no fault rule "
+                      "fired")
+    return (f"; still in pre-copy after {args.fault_hold} s with the fault "
+            f"armed ({syncs} dirty syncs, rules fired {fired} times), "
+            f"completed once cleared")
+
+
 def opaque_check(args, hosts, insts, to):
     """Each destination took all of its source's opaque state."""
     for u in insts[to]:
@@ -643,7 +669,7 @@ def run(args, hosts, flavour):
                 dst = new_qemu(to)
                 uri = hosts[to].mig_uri(f"{h}f")
                 before = wait_iter(cur, before, args.timeout, qemus)
-            elif args.fault_expect == "completed":
+            elif args.fault_expect == "completed" or args.fault_hold:
                 arm_faults(hosts, insts, frm, args.fault_src)
                 arm_faults(hosts, insts, to, args.fault_dst)
             if args.writer:
@@ -653,10 +679,14 @@ def run(args, hosts, flavour):
                 for u in insts[frm]:
                     hosts[frm].writer(u, on)
             if not info:
-                start_migration(args, cur, dst, uri)
+                # A slow start for --fault-hold (see fault_hold()).
+                start_migration(args, cur, dst, uri,
+                                THROTTLE if args.fault_hold else None)
                 if args.writer_outpaces:
                     cancelled += writer_outpaces(args, hosts, insts, frm,
                                                  cur)
+                if args.fault_hold:
+                    cancelled += fault_hold(args, hosts, insts, frm, to, cur)
                 info = wait_migration(cur, dst, args.timeout)
             if args.fault_expect == "completed":
                 fired = (faults_fired(hosts, insts, frm) +
@@ -824,6 +854,11 @@ def main(flavour=None, argv=None):
                     "their error interrupt: QEMU must stop the guest "
                     "(internal-error); it is reset and continued, and the "
                     "hop then goes")
+    ap.add_argument("--fault-hold", metavar="SECONDS", type=float,
+                    help="each hop has the rules armed, and must still be "
+                    "in pre-copy SECONDS after it started; the rules are "
+                    "then cleared (they must have fired), and it must "
+                    "complete")
     ap.add_argument("--cancel", action="store_true",
                     help="before each hop, cancel a migration in pre-copy "
                     "and check that the source goes on")
@@ -862,8 +897,12 @@ def main(flavour=None, argv=None):
         ap.error("--remote needs --local-addr")
     if args.newer_refused and args.minor is None:
         ap.error("--newer-refused needs --minor")
-    if bool(args.fault_src or args.fault_dst) != bool(args.fault_expect):
-        ap.error("--fault-src/--fault-dst and --fault-expect go together")
+    if bool(args.fault_src or args.fault_dst) != \
+            bool(args.fault_expect or args.fault_hold):
+        ap.error("--fault-src/--fault-dst and --fault-expect or "
+                 "--fault-hold go together")
+    if args.fault_expect and args.fault_hold:
+        ap.error("--fault-expect and --fault-hold exclude each other")
 
     if not os.path.exists(args.guest):
         print(f"pingpong: no guest image {args.guest} (make -C guest)", file=sys.stderr)
