@@ -81,7 +81,10 @@ esac
 # limit QEMU can meet: at 300 ms it may stay in pre-copy for good), and
 # every destination checks all of it.  MIG_DATA_SIZE that fails (QEMU
 # then assumes 100 GiB) keeps the migration in pre-copy until the rule
-# is cleared; PRECOPY_INFO that fails is ignored.
+# is cleared; PRECOPY_INFO that fails is ignored.  An arc into STOP_COPY
+# that fails on the source, or the destination's commit that fails: the
+# device stays where the uAPI says, and QEMU resets it and runs the guest
+# on, which finds its device state gone (QEMU's choice, checked as such).
 # Not on the debug kernel, where uapi_fuzz arms the same
 # rules under KASAN and lockdep.
 case $(uname -r) in
@@ -94,7 +97,9 @@ case $(uname -r) in
 	   "writer_outpaces_the_link:-n 2 -t migdev-medium --writer off=4194304,rate=65536,pattern=random,seed=2 --writer-outpaces 5"
 	   "opaque_state_sets_a_downtime_floor:-n 4 --opaque 67108864 --downtime-limit 2000"
 	   "fault_data_size_fails_never_converges:-n 2 --fault-src data_size,fail=EIO --fault-hold 5"
-	   "fault_precopy_info_fails_ignored:-n 2 --fault-src precopy_info,fail=EIO --fault-expect completed")
+	   "fault_precopy_info_fails_ignored:-n 2 --fault-src precopy_info,fail=EIO --fault-expect completed"
+	   "fault_stop_copy_arc_fails_qemu_resets:-n 1 --fault-src arc,PRE_COPY_P2P,STOP_COPY,fail=EIO --fault-expect reset"
+	   "fault_commit_fails_qemu_resets:-n 1 --fault-dst commit,fail=EIO --fault-expect dest-reset")
 	# PRECOPY_INFO that overstates dirty data: QEMU 10 takes an empty
 	# read over it and completes; QEMU 11.1 believes it, and does not.
 	case $(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/.*version \([0-9]*\).*/\1/p') in

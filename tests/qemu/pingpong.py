@@ -350,6 +350,46 @@ def faulted_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
             f"rules fired {fired} times, source ran on to iteration {it}")
 
 
+def qemu_reset_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
+    """--fault-expect reset (source) or dest-reset: an arc the rules fail
+    leaves the device where the uAPI says, and QEMU, whose recovery state
+    is ERROR, resets the device ("Recover state is ERROR. Resetting
+    device") and runs the guest on it: on the source after a failed
+    migration, or on the destination after a completed one.  The guest
+    then finds its device state gone (the test guest stops on the
+    mismatch): QEMU's behaviour, checked as such.  Returns a note; the
+    run ends after it."""
+    wait_iter(src, 0, args.timeout, qemus)
+    arm_faults(hosts, insts, frm, args.fault_src)
+    arm_faults(hosts, insts, to, args.fault_dst)
+    start_migration(args, src, dst, uri)
+    if args.fault_expect == "reset":
+        info = wait_failed(src, args.timeout, "with the fault armed")
+        q, what = src, f"failed ({info.get('error-desc', '?')})"
+    else:
+        wait_migration(src, dst, args.timeout)
+        wait_dest_running(args, dst, args.timeout)
+        q, what = dst, "completed"
+    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    if not fired:
+        raise Failure("no fault rule fired")
+    deadline = time.monotonic() + args.timeout
+    while "Resetting device" not in q.host.read(q.errlog):
+        if time.monotonic() > deadline:
+            raise Failure(f"QEMU {q.n} did not reset the device: "
+                          f"{q.stderr_tail()}")
+        time.sleep(0.1)
+    while not BAD_RE.search(q.serial_text()):
+        if time.monotonic() > deadline:
+            raise Failure(f"the guest in QEMU {q.n} did not notice its "
+                          f"device reset ({q.serial})")
+        time.sleep(0.1)
+    st = q.qmp.cmd("query-status").get("status")
+    return (f"; with the fault armed: {what}, rules fired {fired} times; "
+            f"QEMU {q.n} reset the device and its guest ({st}) found its "
+            f"device state gone: {BAD_RE.search(q.serial_text()).group(0)}")
+
+
 def dest_failed_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
     """--fault-expect dest-failed: with the rules armed on the destination
     (a write or the commit fails), the source's QEMU, which has no return
@@ -660,6 +700,11 @@ def run(args, hosts, flavour):
                     dst.kill()
                     dst = new_qemu(to)
                     uri = hosts[to].mig_uri(f"{h}r")
+            if args.fault_expect in ("reset", "dest-reset"):
+                log(f"ok {args.fault_expect}"
+                    + qemu_reset_attempt(args, hosts, insts, cur, dst, frm,
+                                         to, uri, qemus))
+                break
             if args.fault_expect in ("failed", "dest-failed"):
                 attempt = (faulted_attempt if args.fault_expect == "failed"
                            else dest_failed_attempt)
@@ -728,7 +773,9 @@ def run(args, hosts, flavour):
                     h, rec["from"], rec["to"], rec["downtime"], rec["total"],
                     rec["vfio"], rec["ram"], before, it, cancelled))
             cur = dst
-        check_serial(qemus)
+        if args.fault_expect not in ("reset", "dest-reset"):
+            # (There the guest found its device reset, as expected.)
+            check_serial(qemus)
         # The count goes up across the hops (it lives in guest RAM); the
         # last QEMU may not have printed a line yet.
         discards = max((q.discards() for q in qemus), default=0)
@@ -828,14 +875,18 @@ def main(flavour=None, argv=None):
     ap.add_argument("--fault-dst", metavar="RULES",
                     help="the same for the destination's instances")
     ap.add_argument("--fault-expect",
-                    choices=("failed", "dest-failed", "completed"),
+                    choices=("failed", "dest-failed", "completed", "reset",
+                             "dest-reset"),
                     help="failed: before each hop, a migration with the "
                     "rules armed must fail, the source running on, and the "
                     "hop then goes without them; dest-failed: the same, "
                     "but the destination fails after the source completed, "
                     "and the source runs on after cont; completed: each "
-                    "hop has the rules armed and must complete; either "
-                    "way they must fire")
+                    "hop has the rules armed and must complete; reset and "
+                    "dest-reset: the migration fails (completes), QEMU "
+                    "resets the device on the source (destination), whose "
+                    "guest finds its device state gone, and the run ends "
+                    "there; either way they must fire")
     ap.add_argument("--writer", metavar="SETTINGS",
                     help="during each hop, the source's instances write "
                     "their own device memory (debugfs writer, words "
