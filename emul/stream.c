@@ -24,6 +24,7 @@
 #include "migdev_compat.h"
 #include "desc.h"
 #include "stream.h"
+#include "xorshift.h"
 
 /**
  * migdev_stream_crc() - the header's checksum: CRC-32C
@@ -574,12 +575,8 @@ void migdev_stream_opaque_fill(void *block, u64 seed, u32 index)
 	__le64 *w = block;
 	unsigned int i;
 
-	for (i = 0; i < MIGDEV_STREAM_PAGE_SIZE / 8; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		w[i] = cpu_to_le64(x);
-	}
+	for (i = 0; i < MIGDEV_STREAM_PAGE_SIZE / 8; i++)
+		w[i] = cpu_to_le64(migdev_xorshift64(&x));
 }
 
 /* A block of opaque state: in order, and what its seed and index make. */
@@ -611,10 +608,7 @@ static int migdev_dec_opaque(struct migdev_stream_dec *dec)
 				       dec->opaque_blocks, dec->opaque_seed);
 	x = (seed ^ (index * 0x9e3779b97f4a7c15ULL)) | 1;
 	for (i = 0; i < MIGDEV_STREAM_PAGE_SIZE / 8; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		if (le64_to_cpu(w[i]) != x)
+		if (le64_to_cpu(w[i]) != migdev_xorshift64(&x))
 			return migdev_dec_fail(dec, -EINVAL,
 					       "opaque state: block %u differs at byte %u",
 					       index, i * 8);

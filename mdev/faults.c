@@ -77,6 +77,7 @@
 #include "migdev.h"
 #include "migdev_compat.h"
 #include "trace.h"
+#include "../emul/xorshift.h"
 
 #define MIGDEV_FAULT_MAX	16
 #define MIGDEV_FAULT_ANY	(~0U)
@@ -329,18 +330,6 @@ static int migdev_fault_parse(char *line, struct migdev_fault_rule *r)
 	return 0;
 }
 
-/* xorshift64: the same seed, the same sequence. */
-static u64 migdev_fault_rand(u64 *state)
-{
-	u64 x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
-
 /* Does @r fire at this hit?  Counts it.  faults.lock held. */
 static bool migdev_fault_fires(struct migdev_fault_rule *r, u32 from, u32 to,
 			       u64 offset)
@@ -356,7 +345,7 @@ static bool migdev_fault_fires(struct migdev_fault_rule *r, u32 from, u32 to,
 	else if (r->every)
 		fire = !(r->hits % r->every);
 	else if (r->prob)
-		fire = migdev_fault_rand(&r->rng) % 100 < r->prob;
+		fire = migdev_xorshift64(&r->rng) % 100 < r->prob;
 	if (!fire || (r->times && r->fired >= r->times))
 		return false;
 	r->fired++;

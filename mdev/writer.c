@@ -52,6 +52,7 @@
 
 #include "migdev.h"
 #include "migdev_compat.h"
+#include "../emul/xorshift.h"
 
 #define MIGDEV_WRITER_BLOCK	4096
 #define MIGDEV_WRITER_MAGIC	0x6d69676465767772ULL	/* "migdevwr" */
@@ -110,17 +111,6 @@ struct migdev_writer {
 	u64 last_ns;
 };
 
-static u64 migdev_writer_xorshift(u64 *state)
-{
-	u64 x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
-
 /* Block contents: a header that names it, then words from its state. */
 static void migdev_writer_fill(u64 *w, u64 seed, u64 page, u64 seq)
 {
@@ -132,7 +122,7 @@ static void migdev_writer_fill(u64 *w, u64 seed, u64 page, u64 seq)
 	w[1] = page;
 	w[2] = seq;
 	for (i = 3; i < MIGDEV_WRITER_BLOCK / 8; i++)
-		w[i] = migdev_writer_xorshift(&x);
+		w[i] = migdev_xorshift64(&x);
 }
 
 static u64 migdev_writer_next(struct migdev_writer *wr)
@@ -141,7 +131,7 @@ static u64 migdev_writer_next(struct migdev_writer *wr)
 
 	switch (wr->pattern) {
 	case MIGDEV_WRITER_RANDOM:
-		return migdev_writer_xorshift(&wr->rng) % wr->blocks;
+		return migdev_xorshift64(&wr->rng) % wr->blocks;
 	case MIGDEV_WRITER_HOT:
 		b = wr->cursor;
 		wr->cursor = (b + 1) % wr->hot;

@@ -38,17 +38,7 @@ static int wpath(const char *uuid, char *path, size_t len)
 
 static int wset(const char *uuid, const char *text)
 {
-	char path[256];
-	int fd, ret = 0;
-
-	wpath(uuid, path, sizeof(path));
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return mdl_debugfs_write(uuid, "writer", text);
 }
 
 /* The number after @name in @buf, base 16 for the digest. */
@@ -376,17 +366,7 @@ TEST_F(writer, hops_as_qemu_makes_them)
 
 static int opaque_set(const char *uuid, const char *text)
 {
-	char path[256];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/migdev/%s/opaque", uuid);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return mdl_debugfs_write(uuid, "opaque", text);
 }
 
 /*

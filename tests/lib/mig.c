@@ -36,11 +36,16 @@ int mdl_pause(const char *uuid, int pause)
 
 int mdl_fault(const char *uuid, const char *text)
 {
+	return mdl_debugfs_write(uuid, "faults", text);
+}
+
+int mdl_debugfs_write(const char *uuid, const char *file, const char *text)
+{
 	size_t len = strlen(text);
 	char path[PATH_MAX];
 	int fd, ret = 0;
 
-	mdl_debugfs_path(path, sizeof(path), uuid, "faults");
+	mdl_debugfs_path(path, sizeof(path), uuid, file);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;

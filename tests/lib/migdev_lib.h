@@ -204,6 +204,8 @@ void mdl_dirty_device(struct mdl_dev *dev, unsigned int seed);
 int mdl_pause(const char *uuid, int pause);
 /* Write one fault rule (or "clear") to @uuid's faults file: 0 or -errno. */
 int mdl_fault(const char *uuid, const char *text);
+/* Write @text to @uuid's debugfs @file in one write(): 0 or -errno. */
+int mdl_debugfs_write(const char *uuid, const char *file, const char *text);
 /* One number of @uuid's debugfs stats, by name; -1 if absent. */
 long long mdl_stat(const char *uuid, const char *name);
 long long mdl_last_pause_ns(const char *uuid);
