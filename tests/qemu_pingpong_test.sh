@@ -84,7 +84,12 @@ esac
 # is cleared; PRECOPY_INFO that fails is ignored.  An arc into STOP_COPY
 # that fails on the source, or the destination's commit that fails: the
 # device stays where the uAPI says, and QEMU resets it and runs the guest
-# on, which finds its device state gone (QEMU's choice, checked as such).
+# on, which finds its device state gone (QEMU's choice, checked as such);
+# so does a device in ERROR, and so does a stream the source's reads cut
+# short: QEMU takes the early end for the end, the destination's device
+# refuses the stream, and QEMU resets it.  A reset in pre-copy fails the
+# migration.  Slow reads and estimates ten times too low or three times
+# too high still migrate.
 # Not on the debug kernel, where uapi_fuzz arms the same
 # rules under KASAN and lockdep.
 case $(uname -r) in
@@ -99,7 +104,11 @@ case $(uname -r) in
 	   "fault_data_size_fails_never_converges:-n 2 --fault-src data_size,fail=EIO --fault-hold 5"
 	   "fault_precopy_info_fails_ignored:-n 2 --fault-src precopy_info,fail=EIO --fault-expect completed"
 	   "fault_stop_copy_arc_fails_qemu_resets:-n 1 --fault-src arc,PRE_COPY_P2P,STOP_COPY,fail=EIO --fault-expect reset"
-	   "fault_commit_fails_qemu_resets:-n 1 --fault-dst commit,fail=EIO --fault-expect dest-reset")
+	   "fault_commit_fails_qemu_resets:-n 1 --fault-dst commit,fail=EIO --fault-expect dest-reset"
+	   "fault_error_state_qemu_resets:-n 1 --fault-src arc,PRE_COPY_P2P,STOP_COPY,error --fault-expect reset"
+	   "fault_stream_cut_short_qemu_resets:-n 1 --fault-src read,eof,at=1048576 --fault-expect dest-reset"
+	   "fault_reset_in_precopy_fails:-n 1 --fault-src arc,RUNNING,PRE_COPY,reset --fault-expect device-reset"
+	   "fault_slow_reader_wrong_estimates:-n 2 --fault-src read,delay=20,every=4/data_size,scale=10/precopy_info,scale=300 --fault-expect completed")
 	# PRECOPY_INFO that overstates dirty data: QEMU 10 takes an empty
 	# read over it and completes; QEMU 11.1 believes it, and does not.
 	case $(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/.*version \([0-9]*\).*/\1/p') in

@@ -357,13 +357,16 @@ def qemu_reset_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
     device") and runs the guest on it: on the source after a failed
     migration, or on the destination after a completed one.  The guest
     then finds its device state gone (the test guest stops on the
-    mismatch): QEMU's behaviour, checked as such.  Returns a note; the
-    run ends after it."""
+    mismatch): QEMU's behaviour, checked as such.  device-reset: the rules
+    reset the device themselves in the middle of the migration (as a
+    guest's reboot would, without the guest rebooting): the migration
+    fails, and the source's guest finds its device state gone.  Returns a
+    note; the run ends after it."""
     wait_iter(src, 0, args.timeout, qemus)
     arm_faults(hosts, insts, frm, args.fault_src)
     arm_faults(hosts, insts, to, args.fault_dst)
     start_migration(args, src, dst, uri)
-    if args.fault_expect == "reset":
+    if args.fault_expect in ("reset", "device-reset"):
         info = wait_failed(src, args.timeout, "with the fault armed")
         q, what = src, f"failed ({info.get('error-desc', '?')})"
     else:
@@ -374,7 +377,8 @@ def qemu_reset_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
     if not fired:
         raise Failure("no fault rule fired")
     deadline = time.monotonic() + args.timeout
-    while "Resetting device" not in q.host.read(q.errlog):
+    while args.fault_expect != "device-reset" and \
+            "Resetting device" not in q.host.read(q.errlog):
         if time.monotonic() > deadline:
             raise Failure(f"QEMU {q.n} did not reset the device: "
                           f"{q.stderr_tail()}")
@@ -385,8 +389,9 @@ def qemu_reset_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
                           f"device reset ({q.serial})")
         time.sleep(0.1)
     st = q.qmp.cmd("query-status").get("status")
+    who = "the rule" if args.fault_expect == "device-reset" else f"QEMU {q.n}"
     return (f"; with the fault armed: {what}, rules fired {fired} times; "
-            f"QEMU {q.n} reset the device and its guest ({st}) found its "
+            f"{who} reset the device and the guest ({st}) found its "
             f"device state gone: {BAD_RE.search(q.serial_text()).group(0)}")
 
 
@@ -700,7 +705,7 @@ def run(args, hosts, flavour):
                     dst.kill()
                     dst = new_qemu(to)
                     uri = hosts[to].mig_uri(f"{h}r")
-            if args.fault_expect in ("reset", "dest-reset"):
+            if args.fault_expect in ("reset", "dest-reset", "device-reset"):
                 log(f"ok {args.fault_expect}"
                     + qemu_reset_attempt(args, hosts, insts, cur, dst, frm,
                                          to, uri, qemus))
@@ -773,7 +778,7 @@ def run(args, hosts, flavour):
                     h, rec["from"], rec["to"], rec["downtime"], rec["total"],
                     rec["vfio"], rec["ram"], before, it, cancelled))
             cur = dst
-        if args.fault_expect not in ("reset", "dest-reset"):
+        if args.fault_expect not in ("reset", "dest-reset", "device-reset"):
             # (There the guest found its device reset, as expected.)
             check_serial(qemus)
         # The count goes up across the hops (it lives in guest RAM); the
@@ -876,7 +881,7 @@ def main(flavour=None, argv=None):
                     help="the same for the destination's instances")
     ap.add_argument("--fault-expect",
                     choices=("failed", "dest-failed", "completed", "reset",
-                             "dest-reset"),
+                             "dest-reset", "device-reset"),
                     help="failed: before each hop, a migration with the "
                     "rules armed must fail, the source running on, and the "
                     "hop then goes without them; dest-failed: the same, "
@@ -886,7 +891,8 @@ def main(flavour=None, argv=None):
                     "dest-reset: the migration fails (completes), QEMU "
                     "resets the device on the source (destination), whose "
                     "guest finds its device state gone, and the run ends "
-                    "there; either way they must fire")
+                    "there; device-reset: the same with the rules "
+                    "resetting the device; either way they must fire")
     ap.add_argument("--writer", metavar="SETTINGS",
                     help="during each hop, the source's instances write "
                     "their own device memory (debugfs writer, words "
