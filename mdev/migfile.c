@@ -782,17 +782,19 @@ u64 migdev_save_estimate(struct migdev_device *mvdev, struct migdev_save *s)
 
 	lockdep_assert_held(&mvdev->mig.state_mutex);
 	/* Opaque state: what a stop-copy would send, or has still to. */
-	opaque = (u64)mvdev->mig.opaque_blocks;
-	if (s && s->enc.stop_copy)
-		opaque = s->enc.opaque_blocks - s->enc.opaque_sent;
-	if ((s ? s->enc.minor : mvdev->mig.minor) < MIGDEV_STREAM_MINOR_XXH64)
-		opaque = 0;
-	opaque *= MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE;
+	opaque = mvdev->mig.minor < MIGDEV_STREAM_MINOR_XXH64 ? 0 :
+		 (u64)mvdev->mig.opaque_blocks;
 	if (!s)
 		return sizeof(struct migdev_stream_header) +
 		       migdev_devmem_count_from(&e->devmem, 0) * MIGDEV_PAGE_COST +
-		       migdev_emul_state_size(e) + tail + opaque;
+		       migdev_emul_state_size(e) + tail +
+		       opaque * (MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE);
 	mutex_lock(&s->lock);
+	if (s->enc.minor < MIGDEV_STREAM_MINOR_XXH64)
+		opaque = 0;
+	else if (s->enc.stop_copy)
+		opaque = s->enc.opaque_blocks - s->enc.opaque_sent;
+	opaque *= MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE;
 	left = migdev_save_left_locked(s, NULL);
 	if (!s->enc.state_sent)
 		left += migdev_emul_state_size(e) + tail + opaque;
