@@ -93,7 +93,12 @@ esac
 # Not on the debug kernel, where uapi_fuzz arms the same
 # rules under KASAN and lockdep.
 case $(uname -r) in
-*debug*) ;;
+# DMA logging exists only where the kernel has CONFIG_IOMMUFD_DRIVER (the
+# debug kernel): a report or a start that fails fails the migration
+# ("Failed to get DMA logging report", "Could not start dirty page
+# tracking"), and the source runs on.
+*debug*) FLOWS+=("fault_dma_log_report_fails:-n 2 --fault-src dma_log_report,fail=EIO,nth=3 --fault-expect failed"
+		 "fault_dma_log_start_fails:-n 2 --fault-src dma_log_start,fail=EIO --fault-expect failed") ;;
 *) FLOWS+=("fault_precopy_read_fails:-n 2 --fault-src read,fail=EIO,at=65536 --fault-expect failed"
 	   "fault_corrupt_stream_refused:-n 2 --fault-src read,corrupt,nth=1 --fault-expect dest-failed"
 	   "fault_short_io_slow_quiesce:-n 2 --fault-src read,short=4096,every=2/quiesce,delay=100/precopy_info,delay=5,every=3 --fault-dst write,short=1000,every=3 --fault-expect completed"
