@@ -76,15 +76,6 @@ static void migdev_dma_log_free_rcu(struct rcu_head *rcu)
 	migdev_dma_log_free(container_of(rcu, struct migdev_dma_log, rcu));
 }
 
-/* A fault rule at @point: 0 to go on, or what the call returns. */
-static int migdev_dma_log_fault(struct migdev_device *mvdev, u32 point)
-{
-	struct migdev_fault f;
-
-	return migdev_fault_check(mvdev, point, 0, 0, 0, &f) ?
-	       migdev_fault_act(&f) : 0;
-}
-
 /* The log, for its user's paths, which hold dma_log.lock. */
 static struct migdev_dma_log *migdev_dma_log_locked(struct migdev_device *mvdev)
 {
@@ -123,7 +114,7 @@ static int migdev_dma_log_start(struct vfio_device *vdev,
 				 pages, MIGDEV_LOG_MAX_PAGES);
 		return -E2BIG;
 	}
-	ret = migdev_dma_log_fault(mvdev, MIGDEV_FP_DMA_LOG_START);
+	ret = migdev_fault_here(mvdev, MIGDEV_FP_DMA_LOG_START, 0, 0);
 	if (ret)
 		return ret;
 
@@ -192,7 +183,7 @@ static int migdev_dma_log_read_and_clear(struct vfio_device *vdev,
 		goto out_unlock;
 	}
 	/* A rule counts each report of a started log: one per bitmap window. */
-	ret = migdev_dma_log_fault(mvdev, MIGDEV_FP_DMA_LOG_REPORT);
+	ret = migdev_fault_here(mvdev, MIGDEV_FP_DMA_LOG_REPORT, 0, 0);
 	if (ret)
 		goto out_unlock;
 	for (i = 0; i < log->nr; i++) {

@@ -460,6 +460,24 @@ int migdev_fault_act(const struct migdev_fault *f)
 	return 0;
 }
 
+/**
+ * migdev_fault_here() - a point where a rule can only act as every point
+ * does (migdev_fault_act()): check and act in one
+ * @mvdev: device
+ * @point: MIGDEV_FP_*
+ * @from: (arc) the state the arc leaves, else ignored
+ * @to: (arc) the state it reaches, else ignored
+ *
+ * Return: 0 to go on, the rule's errno, or -EINTR (as migdev_fault_act()).
+ */
+int migdev_fault_here(struct migdev_device *mvdev, u32 point, u32 from, u32 to)
+{
+	struct migdev_fault f;
+
+	return migdev_fault_check(mvdev, point, from, to, 0, &f) ?
+	       migdev_fault_act(&f) : 0;
+}
+
 static ssize_t migdev_fault_read(struct file *file, char __user *buf,
 				 size_t count, loff_t *ppos)
 {

@@ -516,7 +516,6 @@ static ssize_t migdev_v1_data_rw(struct migdev_device *mvdev,
  */
 static int migdev_v1_fault(struct migdev_device *mvdev, u64 off, bool write)
 {
-	struct migdev_fault f;
 	u32 point;
 
 	if (off == MIGDEV_V1_OFF(device_state) && write)
@@ -527,8 +526,7 @@ static int migdev_v1_fault(struct migdev_device *mvdev, u64 off, bool write)
 		point = MIGDEV_FP_V1_DATA_SIZE;
 	else
 		return 0;
-	return migdev_fault_check(mvdev, point, 0, 0, 0, &f) ?
-	       migdev_fault_act(&f) : 0;
+	return migdev_fault_here(mvdev, point, 0, 0);
 }
 
 /**

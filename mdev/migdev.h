@@ -576,6 +576,7 @@ void migdev_resume_disable(struct migdev_resume *r);
 bool migdev_fault_check(struct migdev_device *mvdev, u32 point, u32 from,
 			u32 to, u64 offset, struct migdev_fault *f);
 int migdev_fault_act(const struct migdev_fault *f);
+int migdev_fault_here(struct migdev_device *mvdev, u32 point, u32 from, u32 to);
 void migdev_faults_init(struct migdev_device *mvdev);
 void migdev_faults_open(struct migdev_device *mvdev);
 /* writer.c */

@@ -72,6 +72,8 @@ static_assert(PAGE_SIZE == MIGDEV_STREAM_PAGE_SIZE,
 #define MIGDEV_PAGE_COST \
 	(PAGE_SIZE + (MIGDEV_REC + sizeof(struct migdev_rec_devmem)) / \
 	 MIGDEV_REC_MAX_PAGES + 1)
+/* Bytes one block of opaque state costs: a record of its own. */
+#define MIGDEV_OPAQUE_COST	(MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE)
 
 /**
  * struct migdev_save - a saving data_fd
@@ -482,7 +484,7 @@ u64 migdev_save_pending(struct migdev_save *s)
 		goto out_unlock;
 	left = migdev_save_left_locked(s, NULL);
 	left += (u64)(s->enc.opaque_blocks - s->enc.opaque_sent) *
-		(MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE);
+		MIGDEV_OPAQUE_COST;
 	if (s->enc.stop_copy && !s->enc.state_sent)
 		left += s->enc.state_len;
 	if (s->enc.stop_copy && !s->enc.end_sent)
@@ -788,13 +790,13 @@ u64 migdev_save_estimate(struct migdev_device *mvdev, struct migdev_save *s)
 		return sizeof(struct migdev_stream_header) +
 		       migdev_devmem_count_from(&e->devmem, 0) * MIGDEV_PAGE_COST +
 		       migdev_emul_state_size(e) + tail +
-		       opaque * (MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE);
+		       opaque * MIGDEV_OPAQUE_COST;
 	mutex_lock(&s->lock);
 	if (s->enc.minor < MIGDEV_STREAM_MINOR_XXH64)
 		opaque = 0;
 	else if (s->enc.stop_copy)
 		opaque = s->enc.opaque_blocks - s->enc.opaque_sent;
-	opaque *= MIGDEV_REC + MIGDEV_STREAM_OPAQUE_SIZE;
+	opaque *= MIGDEV_OPAQUE_COST;
 	left = migdev_save_left_locked(s, NULL);
 	if (!s->enc.state_sent)
 		left += migdev_emul_state_size(e) + tail + opaque;

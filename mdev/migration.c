@@ -236,10 +236,7 @@ static struct file *migdev_mig_step_locked(struct migdev_device *mvdev,
 	 */
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    new == VFIO_DEVICE_STATE_STOP) {
-		struct migdev_fault f;
-
-		ret = migdev_fault_check(mvdev, MIGDEV_FP_COMMIT, cur, new, 0,
-					 &f) ? migdev_fault_act(&f) : 0;
+		ret = migdev_fault_here(mvdev, MIGDEV_FP_COMMIT, cur, new);
 		if (!ret)
 			ret = migdev_resume_commit(mvdev->mig.resume);
 		if (ret)

@@ -152,6 +152,15 @@ static void migdev_writer_tick(struct work_struct *work)
 				   msecs_to_jiffies(MIGDEV_WRITER_TICK_MS));
 }
 
+/* Nothing is due from before now; with a rate, the timer starts at once. */
+static void migdev_writer_restart_locked(struct migdev_writer *wr)
+{
+	lockdep_assert_held(&wr->lock);
+	wr->last_ns = ktime_get_ns();
+	if (wr->rate)
+		mod_delayed_work(migdev_system_wq, &wr->tick, 0);
+}
+
 /**
  * migdev_writer_run() - write what is due (the worker, in the user's
  * process)
@@ -214,9 +223,7 @@ void migdev_writer_open(struct migdev_device *mvdev)
 	if (!wr)
 		return;
 	mutex_lock(&wr->lock);
-	wr->last_ns = ktime_get_ns();
-	if (wr->rate)
-		mod_delayed_work(migdev_system_wq, &wr->tick, 0);
+	migdev_writer_restart_locked(wr);
 	mutex_unlock(&wr->lock);
 }
 
@@ -333,9 +340,8 @@ static ssize_t migdev_writer_write(struct file *file, const char __user *buf,
 		return -ENOMEM;
 	mutex_lock(&wr->lock);
 	ret = migdev_writer_parse(wr, line, size);
-	wr->last_ns = ktime_get_ns();
-	if (!ret && wr->rate)
-		mod_delayed_work(migdev_system_wq, &wr->tick, 0);
+	if (!ret)
+		migdev_writer_restart_locked(wr);
 	mutex_unlock(&wr->lock);
 	return ret ?: count;
 }
