@@ -76,18 +76,6 @@ def set_precopy(u, on):
     set_attr(u, "migration_precopy", 1 if on else 0)
 
 
-def fault(u, text):
-    """Write @text (a fault rule, or "clear") to instance @u's debugfs
-    faults file unless it is empty; return the rules armed, as listed."""
-    return debugfs(u, "faults", text)
-
-
-def writer(u, text):
-    """The same with instance @u's writer (settings, or "stop"); return
-    what it says of itself (its digest among it)."""
-    return debugfs(u, "writer", text)
-
-
 # The debugfs files of an instance a controller may write and read.
 DEBUGFS_FILES = ("faults", "writer", "opaque", "stats")
 
@@ -123,7 +111,21 @@ def spawn(cmd, errlog):
                                 stdout=err, stderr=err)
 
 
-class LocalHost:
+class InstanceFiles:
+    """What a host's debugfs() gives: an instance's toolkit files."""
+
+    def fault(self, u, text):
+        """Write @text (a fault rule, or "clear") to instance @u's faults
+        file unless it is empty; return the rules armed, as listed."""
+        return self.debugfs(u, "faults", text)
+
+    def writer(self, u, text):
+        """The same with its writer (settings, or "stop"); return what it
+        says of itself (its digest among it)."""
+        return self.debugfs(u, "writer", text)
+
+
+class LocalHost(InstanceFiles):
     """QEMU on this machine.  With @addr (this machine's address on the
     link to another host), destinations here listen for migrations on it;
     without, on Unix sockets in @sockdir."""
@@ -143,12 +145,6 @@ class LocalHost:
 
     def set_precopy(self, u, on):
         set_precopy(u, on)
-
-    def fault(self, u, text):
-        return fault(u, text)
-
-    def writer(self, u, text):
-        return writer(u, text)
 
     def debugfs(self, u, name, text):
         return debugfs(u, name, text)
@@ -222,7 +218,7 @@ class RemoteProc:
         return self.returncode
 
 
-class RemoteHost:
+class RemoteHost(InstanceFiles):
     """QEMU on another machine, through its agent at @agent (ADDR:PORT).
     The agent keeps this controller's files in a directory named @name
     under its work directory."""
@@ -271,12 +267,6 @@ class RemoteHost:
 
     def set_precopy(self, u, on):
         self.call("precopy", uuid=u, on=bool(on))
-
-    def fault(self, u, text):
-        return self.call("fault", uuid=u, text=text)["rules"]
-
-    def writer(self, u, text):
-        return self.debugfs(u, "writer", text)
 
     def debugfs(self, u, name, text):
         return self.call("debugfs", uuid=u, name=name, text=text)["said"]
@@ -383,7 +373,7 @@ class Agent:
             u = create_instance(req["parent"], req["type"], req.get("minor"))
             self.insts.append(u)
             return {"uuid": u}
-        if op in ("minor", "precopy", "fault", "debugfs", "remove") and \
+        if op in ("minor", "precopy", "debugfs", "remove") and \
                 req["uuid"] not in self.insts:
             raise Failure(f"no instance {req['uuid']} of this controller")
         if op == "minor":
@@ -392,8 +382,6 @@ class Agent:
         if op == "precopy":
             set_precopy(req["uuid"], bool(req["on"]))
             return {}
-        if op == "fault":
-            return {"rules": fault(req["uuid"], str(req["text"]))}
         if op == "debugfs":
             return {"said": debugfs(req["uuid"], str(req["name"]),
                                     str(req["text"]))}

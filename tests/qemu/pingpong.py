@@ -265,6 +265,19 @@ def cancel_migration(args, src, dst, uri, timeout, stop_copy=False):
     return sent
 
 
+def wait_restarted(src, starts, timeout, qemus, after):
+    """Wait until the guest in @src has started again since it had started
+    @starts times (@after says after what), then for its first iteration,
+    which this returns."""
+    deadline = time.monotonic() + timeout
+    while src.starts() == starts:
+        check_serial(qemus)
+        if time.monotonic() > deadline:
+            raise Failure(f"the guest did not start again after {after}")
+        time.sleep(0.1)
+    return wait_iter(src, 0, timeout, qemus)
+
+
 def reset_in_precopy(args, src, dst, uri, qemus):
     """Reset the guest (system_reset) while its migration is in pre-copy.
 
@@ -282,12 +295,7 @@ def reset_in_precopy(args, src, dst, uri, qemus):
     src.resets += 1
     src.qmp.cmd("system_reset")
     deadline = time.monotonic() + args.timeout
-    while src.starts() == starts:
-        check_serial(qemus)
-        if time.monotonic() > deadline:
-            raise Failure("the guest did not start again after system_reset")
-        time.sleep(0.1)
-    it = wait_iter(src, 0, args.timeout, qemus)
+    it = wait_restarted(src, starts, args.timeout, qemus, "system_reset")
     set_bandwidth(args, src)
     while True:
         info = src.qmp.cmd("query-migrate")
@@ -322,13 +330,16 @@ def arm_faults(hosts, insts, side, spec):
             hosts[side].fault(u, r)
 
 
-def faults_fired(hosts, insts, side):
-    """How often the armed rules fired on @side's instances, and clear them."""
+def faults_fired(hosts, insts, *sides):
+    """How often the armed rules fired on the instances of @sides, and
+    clear them."""
     fired = 0
-    for u in insts[side]:
-        for line in hosts[side].fault(u, "").splitlines():
-            fired += int(line.rsplit("fired=", 1)[1]) if "fired=" in line else 0
-        hosts[side].fault(u, "clear")
+    for side in sides:
+        for u in insts[side]:
+            for line in hosts[side].fault(u, "").splitlines():
+                fired += (int(line.rsplit("fired=", 1)[1])
+                          if "fired=" in line else 0)
+            hosts[side].fault(u, "clear")
     return fired
 
 
@@ -343,7 +354,7 @@ def faulted_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
     start_migration(args, src, dst, uri)
     info = wait_failed(src, args.timeout, "with the fault armed")
     it = wait_iter(src, before, args.timeout, qemus)
-    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    fired = faults_fired(hosts, insts, frm, to)
     if not fired:
         raise Failure("the migration failed, but no fault rule fired")
     return (f"; with the fault armed: failed ({info.get('error-desc', '?')}), "
@@ -373,7 +384,7 @@ def qemu_reset_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
         wait_migration(src, dst, args.timeout)
         wait_dest_running(args, dst, args.timeout)
         q, what = dst, "completed"
-    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    fired = faults_fired(hosts, insts, frm, to)
     if not fired:
         raise Failure("no fault rule fired")
     deadline = time.monotonic() + args.timeout
@@ -423,7 +434,7 @@ def dest_failed_attempt(args, hosts, insts, src, dst, frm, to, uri, qemus):
     if st != "running":
         src.qmp.cmd("cont")
     it = wait_iter(src, before, args.timeout, qemus)
-    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    fired = faults_fired(hosts, insts, frm, to)
     if not fired:
         raise Failure("the destination failed, but no fault rule fired")
     return (f"; with the fault armed: source {status} and {st}, destination "
@@ -456,13 +467,7 @@ def error_irq_recovery(args, hosts, insts, side, src, qemus):
     src.resets += 1
     src.qmp.cmd("system_reset")
     src.qmp.cmd("cont")
-    deadline = time.monotonic() + args.timeout
-    while src.starts() == starts:
-        check_serial(qemus)
-        if time.monotonic() > deadline:
-            raise Failure("the guest did not start again after the reset")
-        time.sleep(0.1)
-    it = wait_iter(src, 0, args.timeout, qemus)
+    it = wait_restarted(src, starts, args.timeout, qemus, "the reset")
     return it, ("; error interrupt: QEMU stopped the guest (internal-error), "
                 f"reset and cont, guest ran again to iteration {it}")
 
@@ -544,7 +549,7 @@ def fault_hold(args, hosts, insts, frm, to, src):
     set_bandwidth(args, src)
     info = hold_precopy(src, args.fault_hold, "with the fault armed")
     syncs = info.get("ram", {}).get("dirty-sync-count", 0)
-    fired = faults_fired(hosts, insts, frm) + faults_fired(hosts, insts, to)
+    fired = faults_fired(hosts, insts, frm, to)
     if not fired:
         raise Failure("the migration did not converge, but no fault rule "
                       "fired")
@@ -739,8 +744,7 @@ def run(args, hosts, flavour):
                     cancelled += fault_hold(args, hosts, insts, frm, to, cur)
                 info = wait_migration(cur, dst, args.timeout)
             if args.fault_expect == "completed":
-                fired = (faults_fired(hosts, insts, frm) +
-                         faults_fired(hosts, insts, to))
+                fired = faults_fired(hosts, insts, frm, to)
                 if not fired:
                     raise Failure("the migration completed, but no fault "
                                   "rule fired")
