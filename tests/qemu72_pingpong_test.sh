@@ -36,6 +36,7 @@ FLOWS=("qemu72_ping_pong_${hops}_hops:-n $hops"
 # device, a pending_bytes read or a data_size read that fails each fail
 # the migration, the source running on; slow device_state writes and
 # pending_bytes reads still migrate; the error interrupt stops the guest;
+# the request interrupt asks it to unplug the device (ACPI, ignored);
 # the writer's and the opaque state's bytes all arrive.  Not on the debug
 # kernel, where uapi_fuzz arms the same rules.
 case $(uname -r) in
@@ -45,6 +46,7 @@ case $(uname -r) in
 	   "qemu72_fault_data_size_fails:-n 2 --fault-src v1_data_size,fail=EIO,nth=2 --fault-expect failed"
 	   "qemu72_fault_slow_device_state:-n 2 --fault-src v1_state,delay=200/v1_pending,delay=2,every=2 --fault-expect completed"
 	   "qemu72_error_interrupt_stops_guest:-n 2 --error-irq"
+	   "qemu72_request_interrupt_asks_unplug:-n 2 --request-irq"
 	   "qemu72_writer_dirties_device_memory:-n 2 --writer off=2162688,rate=4000,pattern=random,seed=5"
 	   "qemu72_opaque_state:-n 2 --opaque 16777216 --downtime-limit 2000") ;;
 esac

@@ -72,7 +72,9 @@ esac
 # its QEMU exits and the source runs on; short reads and writes, a slow
 # quiesce and slow PRECOPY_INFO answers still migrate (the downtime shows
 # the quiesce); the device's error interrupt stops the guest
-# (internal-error), which runs again after a reset and then migrates.
+# (internal-error), which runs again after a reset and then migrates;
+# its request interrupt makes QEMU ask the guest to unplug it (ACPI,
+# which the test guest ignores: it runs on, and migrates).
 # The device's writer dirties its memory by itself (past the guest's
 # 2 MiB + 64 KiB): each destination holds exactly what its source held at
 # switchover; and a writer faster than the link keeps pre-copy going
@@ -103,6 +105,7 @@ case $(uname -r) in
 	   "fault_corrupt_stream_refused:-n 2 --fault-src read,corrupt,nth=1 --fault-expect dest-failed"
 	   "fault_short_io_slow_quiesce:-n 2 --fault-src read,short=4096,every=2/quiesce,delay=100/precopy_info,delay=5,every=3 --fault-dst write,short=1000,every=3 --fault-expect completed"
 	   "fault_error_interrupt_stops_guest:-n 2 --error-irq"
+	   "fault_request_interrupt_asks_unplug:-n 2 --request-irq"
 	   "writer_dirties_device_memory:-n 4 --writer off=2162688,rate=4000,pattern=random,seed=5"
 	   "writer_outpaces_the_link:-n 2 -t migdev-medium --writer off=4194304,rate=65536,pattern=random,seed=2 --writer-outpaces 5"
 	   "opaque_state_sets_a_downtime_floor:-n 4 --opaque 67108864 --downtime-limit 2000"

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 from hosts import Failure, LocalHost, RemoteHost, log
-from qemu import BAD_RE, Flavour, Qemu
+from qemu import BAD_RE, DEVICE_SLOT, UNPLUG_RE, Flavour, Qemu
 
 # Bytes/s for a migration that must still be in pre-copy when the harness
 # acts on it (cancel, reset): even a loaded machine answers QMP in time.
@@ -472,6 +472,43 @@ def error_irq_recovery(args, hosts, insts, side, src, qemus):
                 f"reset and cont, guest ran again to iteration {it}")
 
 
+def request_irq_unplug(args, hosts, insts, side, src, qemus):
+    """--request-irq: the device raises its request interrupt ("now
+    req_irq"), as the kernel does when the instance is being removed while
+    open.  QEMU 10 asks the guest to unplug the device, here through ACPI
+    PCI hotplug (acpi_pci_unplug_request, traced, for the device's slot);
+    the test guest has no ACPI and never answers, so the device stays and
+    the guest runs on, neither stopped nor reset, with its checks passing
+    (the hop that follows migrates it).  Returns the guest's iteration and
+    a note for the log."""
+    starts, before = src.starts(), src.last_iter()
+    for u in insts[side]:
+        hosts[side].fault(u, "now req_irq")
+    want = {DEVICE_SLOT + k for k in range(len(insts[side]))}
+    deadline = time.monotonic() + args.timeout
+    while True:
+        asked = {int(m) for m in UNPLUG_RE.findall(src.host.read(src.errlog))}
+        if want <= asked:
+            break
+        if time.monotonic() > deadline:
+            raise Failure(f"QEMU {src.n} asked the guest to unplug slots "
+                          f"{sorted(asked)}, not {sorted(want)}: "
+                          f"{src.stderr_tail()}")
+        time.sleep(0.05)
+    it = wait_iter(src, before, args.timeout, qemus)
+    st = src.qmp.cmd("query-status").get("status")
+    ids = {d.get("qdev_id") for bus in src.qmp.cmd("query-pci")
+           for d in bus.get("devices", [])}
+    gone = [f"migdev{k}" for k in range(len(insts[side]))
+            if f"migdev{k}" not in ids]
+    if st != "running" or gone or src.starts() != starts:
+        raise Failure(f"after the request interrupt: status {st}, devices "
+                      f"gone {gone}, guest starts {starts} -> "
+                      f"{src.starts()}")
+    return it, ("; request interrupt: QEMU asked the guest to unplug slots "
+                f"{sorted(asked)} (ACPI), the guest ran on to iteration {it}")
+
+
 def writer_lines(spec):
     """--writer: the source's settings, and the destination's: the same
     range at rate 0 (its digest covers the range; it writes nothing)."""
@@ -695,6 +732,10 @@ def run(args, hosts, flavour):
                 cancelled = (f"; cancelled one in "
                              f"{'stop-copy' if args.cancel_stop_copy else 'pre-copy'}"
                              f" after {sent} vfio bytes")
+            if args.request_irq:
+                before, note = request_irq_unplug(args, hosts, insts, frm,
+                                                  cur, qemus)
+                cancelled += note
             if args.error_irq:
                 before, note = error_irq_recovery(args, hosts, insts, frm,
                                                   cur, qemus)
@@ -910,6 +951,11 @@ def main(flavour=None, argv=None):
                     help="every instance has BYTES of opaque state that "
                     "only stop-copy sends (debugfs opaque); each "
                     "destination must have taken all of it")
+    ap.add_argument("--request-irq", action="store_true",
+                    help="before each hop, the source's instances raise "
+                    "their request interrupt: QEMU must ask the guest to "
+                    "unplug them (ACPI, traced); the guest runs on, and "
+                    "the hop then goes")
     ap.add_argument("--error-irq", action="store_true",
                     help="before each hop, the source's instances raise "
                     "their error interrupt: QEMU must stop the guest "

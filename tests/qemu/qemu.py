@@ -18,6 +18,9 @@ REINIT_RE = re.compile(r"vfio_query_precopy_size\b.*\breinit 1\b")
 # --stop-copy-bytes: the device data a source sent after the VM stopped.
 STOPCOPY_START = "vfio_save_complete_precopy_start"
 SAVE_BLOCK_RE = re.compile(r"vfio_save_block\b.*\bdata_size (\d+)")
+# QEMU asking the guest, through ACPI PCI hotplug, to unplug a slot.
+UNPLUG = "acpi_pci_unplug_request"
+UNPLUG_RE = re.compile(UNPLUG + r" bsel: \d+ slot: (\d+)")
 # Device k's place in the guest (id migdevK, slot 5 + k): the same on both
 # sides of a migration.
 DEVICE_SLOT = 5
@@ -90,6 +93,8 @@ class Qemu:
             cmd += ["-trace", "vfio_query_precopy_size"]
         if args.stop_copy_bytes:
             cmd += ["-trace", STOPCOPY_START, "-trace", "vfio_save_block"]
+        if args.request_irq:
+            cmd += ["-trace", UNPLUG]
         if incoming:
             # As libvirt does: capabilities first, then migrate-incoming.
             cmd += ["-incoming", "defer"]
