@@ -61,3 +61,29 @@ migdev_module_build() {
 	make -C "$mdir" KDIR="$kdir" W=1 "$@" modules >"$mlog" 2>&1 &&
 		[ -e "$mdir/migdev.ko" ]
 }
+
+# migdev_make_root DIR LOG DIST DEFAULT_RELEASE PACKAGES: unless DIR/.made
+# exists, make DIR (with mmdebstrap, as root) a Debian DIST userspace
+# with PACKAGES (comma-separated, no recommends), from the archive the
+# machine's apt sources name, DIST and DEFAULT_RELEASE (a backports suite)
+# enabled and the latter preferred, as "apt-get -t DEFAULT_RELEASE" would
+# pick.  DIR's name starts with root-; other root-* beside it (older
+# versions) are removed.  Output in LOG.  For the test VM's --root.
+migdev_make_root() {
+	local rootdir=$1 log=$2 dist=$3 rel=$4 pkgs=$5 uri
+	[ -e "$rootdir/.made" ] && return 0
+	command -v mmdebstrap >/dev/null || {
+		echo "mmdebstrap not found (run scripts/setup.sh)" >&2
+		return 1
+	}
+	uri=$(migdev_archive_uri) || return 1
+	rm -rf "$(dirname "$rootdir")"/root-*
+	mmdebstrap --mode=root --variant=essential --format=directory \
+		--include="$pkgs" \
+		--aptopt='APT::Install-Recommends "false"' \
+		--aptopt="APT::Default-Release \"$rel\"" \
+		"$dist" "$rootdir.tmp" "deb $uri $dist main" "deb $uri $rel main" \
+		>"$log" 2>&1 || { tail -n 20 "$log" >&2; return 1; }
+	mv "$rootdir.tmp" "$rootdir"
+	touch "$rootdir/.made"
+}

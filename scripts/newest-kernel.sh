@@ -165,15 +165,8 @@ if [ "$root" = 1 ]; then
 	else
 		t0=$SECONDS
 		msg "making a trixie root with QEMU $qver and libvirt $lver (about a minute)"
-		rm -rf "$dir"/root-*
-		mmdebstrap --mode=root --variant=essential --format=directory \
-			--include="$ROOT_PKGS" \
-			--aptopt='APT::Install-Recommends "false"' \
-			--aptopt="APT::Default-Release \"$SUITE\"" \
-			trixie "$rootdir.tmp" "deb $uri trixie main" "deb $uri $SUITE main" \
-			>"$dir/root.log" 2>&1 || { tail -n 20 "$dir/root.log" >&2; die "mmdebstrap failed (log: $dir/root.log)"; }
-		mv "$rootdir.tmp" "$rootdir"
-		touch "$rootdir/.made"
+		migdev_make_root "$rootdir" "$dir/root.log" trixie "$SUITE" "$ROOT_PKGS" ||
+			die "mmdebstrap failed (log: $dir/root.log)"
 		msg "made $rootdir in $((SECONDS - t0)) s"
 	fi
 fi

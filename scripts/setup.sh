@@ -54,7 +54,8 @@ kver=${kpkg#linux-image-}
 
 # clang, libFuzzer's runtime (libclang-rt-dev) and llvm (llvm-symbolizer,
 # for sanitizer reports): fuzz/, the stream decoder's fuzzer.  mmdebstrap:
-# the newest stack's trixie userspace (scripts/newest-kernel.sh --root).
+# the newest stack's trixie userspace (scripts/newest-kernel.sh --root)
+# and the libvirt hosts' Debian 12 one (scripts/libvirt-root.sh).
 # gnuplot-nox: the performance curves (scripts/plots.sh).
 pkgs=(build-essential bc kmod cpio xz-utils zstd busybox-static sparse
       python3 "linux-image-$kver" "linux-headers-$kver" linux-source-6.12 socat
