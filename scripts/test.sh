@@ -8,10 +8,10 @@
 # stream decoder in userspace (fuzz/), boot
 # Debian's 6.12 kernel in a VM, and run every test there; the C tests and
 # the ping-pongs again on the newest stack (Debian's 7.3 kernel, trixie
-# with QEMU 11.1 and libvirt 12.9); the cross-host and cross-version
-# tests and the kernel bugs' reproducers in VMs of their own; then build the
-# debug kernel (scripts/debug-kernel.sh, cached, with kernel-patches/) and
-# run every test again on it.  Ends with one line: "N passed, M failed".
+# with QEMU 11.1 and libvirt 12.9); the cross-host, cross-version and
+# libvirt tests and the kernel bugs' reproducers in VMs of their own; then
+# build the debug kernel (scripts/debug-kernel.sh, cached, with
+# kernel-patches/) and run every test again on it.  Ends with one line: "N passed, M failed".
 #
 # Usage (as root): scripts/test.sh [TEST...]   (default: all tests)
 # MIGDEV_DEBUG_KERNEL=0 skips the debug-kernel run.
@@ -33,7 +33,7 @@ finish() {
 	# The failures again, last: a log's tail is what is read first.
 	if [ "$fail" != 0 ]; then
 		echo "# failed:"
-		for f in out/vm/*.ktap out/newest/vm/*.ktap out/crosshost.ktap out/crossversion.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
+		for f in out/vm/*.ktap out/newest/vm/*.ktap out/crosshost.ktap out/crossversion.ktap out/libvirt.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
 			[ -e "$f" ] || continue
 			grep -E '^(not ok|(# )*(FAIL|.*(MISMATCH|FATAL)))' "$f" |
 				head -n 20 | sed "s|^|#   ${f#out/}: |"
@@ -176,6 +176,17 @@ if [ $# = 0 ] && [ $newest_rc = 0 ]; then
 	ktap_totals out/crossversion.ktap "across versions (QEMU 10 and 11.1)" ||
 		result "tests/crosshost_test.sh --newest-b ran" 1
 	lane "two versions"
+fi
+
+# The same two hosts as libvirt hosts (libvirt 11.3 and QEMU 10 from
+# bookworm-backports, in a root of their own: scripts/libvirt-root.sh):
+# virsh migrates a guest back and forth, saves, restores and cancels
+# (tests/crosshost_test.sh --libvirt).  With the whole suite only.
+if [ $# = 0 ]; then
+	tests/crosshost_test.sh --libvirt </dev/null | tee out/libvirt.ktap
+	ktap_totals out/libvirt.ktap "libvirt across two hosts" ||
+		result "tests/crosshost_test.sh --libvirt ran" 1
+	lane "libvirt"
 fi
 
 # Kernel bugs the suite found, on Debian's kernel: each reproducer in a

@@ -16,7 +16,12 @@
 # device memory (REINIT on the hops QEMU 11.1 sends).  Results in
 # $MIGDEV_OUT/crossversion.
 #
-# Usage: tests/crosshost_test.sh [--newest-b] [run.sh options, e.g. --kernel]
+# With --libvirt, both are libvirt hosts instead (Debian 12's kernel, and
+# libvirt 11.3 with QEMU 10 from bookworm-backports in a root of their
+# own: scripts/libvirt-root.sh); tests/libvirt_guest.sh runs there, and
+# virsh moves a guest between them.  Results in $MIGDEV_OUT/libvirt.
+#
+# Usage: tests/crosshost_test.sh [--newest-b|--libvirt] [run.sh options]
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,8 +29,23 @@ RUN=$ROOT/tests/vm/run.sh
 GUEST=$ROOT/tests/crosshost_guest.sh
 OUT=${MIGDEV_OUT:-$ROOT/out}/crosshost
 role=controller
+b_role=agent
+ktap_name=crosshost.ktap
 b_args=()
-if [ "${1:-}" = --newest-b ]; then
+ab_args=()
+if [ "${1:-}" = --libvirt ]; then
+	shift
+	OUT=${MIGDEV_OUT:-$ROOT/out}/libvirt
+	GUEST=$ROOT/tests/libvirt_guest.sh
+	role=a b_role=b ktap_name=libvirt.ktap
+	env=$("$ROOT/scripts/libvirt-root.sh") || {
+		echo "not ok 1 libvirt_root_for_the_hosts # scripts/libvirt-root.sh failed"
+		exit 1
+	}
+	eval "$env"
+	ab_args=(--root "$MIGDEV_LIBVIRT_ROOT")
+	echo "# hosts A and B: Debian 12's kernel, libvirt $MIGDEV_LIBVIRT_VERSION and QEMU $MIGDEV_LIBVIRT_QEMU"
+elif [ "${1:-}" = --newest-b ]; then
 	shift
 	OUT=${MIGDEV_OUT:-$ROOT/out}/crossversion
 	role=cross-version
@@ -45,12 +65,12 @@ mkdir -p "$OUT/a" "$OUT/b"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 MIGDEV_OUT=$OUT/a "$RUN" --timeout 1800 --net "listen:$port" "$@" \
-	"$GUEST" "$role" </dev/null >"$OUT/a.log" 2>&1 &
+	"${ab_args[@]}" "$GUEST" "$role" </dev/null >"$OUT/a.log" 2>&1 &
 apid=$!
 # B connects to A's listening socket: give A's QEMU a moment to open it.
 sleep 3
 MIGDEV_OUT=$OUT/b "$RUN" --timeout 1800 --net "connect:$port" "$@" \
-	"${b_args[@]}" "$GUEST" agent </dev/null >"$OUT/b.log" 2>&1 &
+	"${ab_args[@]}" "${b_args[@]}" "$GUEST" "$b_role" </dev/null >"$OUT/b.log" 2>&1 &
 bpid=$!
 
 wait "$apid"
@@ -68,7 +88,7 @@ fi
 wait "$bpid"
 brc=$?
 
-ktap=$OUT/a/vm/crosshost.ktap
+ktap=$OUT/a/vm/$ktap_name
 n=0 fail=0
 echo "TAP version 13"
 if [ -s "$ktap" ]; then

@@ -43,14 +43,15 @@ def log(msg):
     print(msg, flush=True)
 
 
-def create_instance(parent, mtype, minor=None):
-    """A new instance of @mtype under @parent; with @minor, one that emits
-    (and accepts at most) stream version 1.@minor."""
+def create_instance(parent, mtype, minor=None, u=None):
+    """A new instance of @mtype under @parent (with UUID @u, or a random
+    one); with @minor, one that emits (and accepts at most) stream version
+    1.@minor."""
     path = os.path.join(MDEV_BUS, parent, "mdev_supported_types", mtype, "create")
     if not os.path.exists(path):
         raise Failure(f"no mdev type {mtype} under {MDEV_BUS}/{parent} "
                       f"(is migdev loaded?)")
-    u = str(uuid.uuid4())
+    u = str(uuid.UUID(u) if u else uuid.uuid4())
     with open(path, "w") as f:
         f.write(u)
     if minor is not None:
@@ -137,8 +138,8 @@ class LocalHost(InstanceFiles):
         self.addr = addr
         self.port = FIRST_PORT
 
-    def create_instance(self, parent, mtype, minor=None):
-        return create_instance(parent, mtype, minor)
+    def create_instance(self, parent, mtype, minor=None, u=None):
+        return create_instance(parent, mtype, minor, u)
 
     def set_minor(self, u, minor):
         set_minor(u, minor)
@@ -259,8 +260,9 @@ class RemoteHost(InstanceFiles):
             raise Failure(f"agent {self.addr}, {op}: {resp['error']}")
         return resp
 
-    def create_instance(self, parent, mtype, minor=None):
-        return self.call("create", parent=parent, type=mtype, minor=minor)["uuid"]
+    def create_instance(self, parent, mtype, minor=None, u=None):
+        return self.call("create", parent=parent, type=mtype, minor=minor,
+                         uuid=u)["uuid"]
 
     def set_minor(self, u, minor):
         self.call("minor", uuid=u, minor=minor)
@@ -304,6 +306,13 @@ class RemoteHost(InstanceFiles):
 
     def klog(self, match):
         return self.call("klog", match=match)["lines"]
+
+    def clock_offset(self):
+        """The other machine's clock minus this one's, in seconds (from
+        the round trip of one call)."""
+        t0 = time.time()
+        there = self.call("clock")["time"]
+        return there - (t0 + time.time()) / 2
 
     def shutdown(self):
         """Stop the agent (after this controller's cleanup)."""
@@ -370,7 +379,8 @@ class Agent:
             os.makedirs(self.workdir, exist_ok=True)
             return {"qemu": self.qemu, "workdir": self.workdir}
         if op == "create":
-            u = create_instance(req["parent"], req["type"], req.get("minor"))
+            u = create_instance(req["parent"], req["type"], req.get("minor"),
+                                req.get("uuid"))
             self.insts.append(u)
             return {"uuid": u}
         if op in ("minor", "precopy", "debugfs", "remove") and \
@@ -419,6 +429,8 @@ class Agent:
             return {"params": self.reload_module(str(req["params"]))}
         if op == "klog":
             return {"lines": kernel_log(str(req["match"]))}
+        if op == "clock":
+            return {"time": time.time()}
         raise Failure(f"unknown op {op!r}")
 
     def serve_one(self, conn):
