@@ -56,10 +56,13 @@ kver=${kpkg#linux-image-}
 # for sanitizer reports): fuzz/, the stream decoder's fuzzer.  mmdebstrap:
 # the newest stack's trixie userspace (scripts/newest-kernel.sh --root)
 # and the libvirt hosts' Debian 12 one (scripts/libvirt-root.sh).
-# gnuplot-nox: the performance curves (scripts/plots.sh).
+# gnuplot-nox: the performance curves (scripts/plots.sh).  debhelper,
+# dh-dkms and lintian: the Debian package (debian/, tests/dkms_test.sh);
+# dkms itself comes with the package, as on a user's host.
 pkgs=(build-essential bc kmod cpio xz-utils zstd busybox-static sparse
       python3 "linux-image-$kver" "linux-headers-$kver" linux-source-6.12 socat
-      mdevctl clang libclang-rt-dev llvm mmdebstrap gnuplot-nox)
+      mdevctl clang libclang-rt-dev llvm mmdebstrap gnuplot-nox
+      debhelper dh-dkms lintian)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -33,7 +33,7 @@ finish() {
 	# The failures again, last: a log's tail is what is read first.
 	if [ "$fail" != 0 ]; then
 		echo "# failed:"
-		for f in out/vm/*.ktap out/newest/vm/*.ktap out/crosshost.ktap out/crossversion.ktap out/libvirt.ktap out/kernel-bugs.ktap out/debug/vm/*.ktap; do
+		for f in out/vm/*.ktap out/newest/vm/*.ktap out/crosshost.ktap out/crossversion.ktap out/libvirt.ktap out/kernel-bugs.ktap out/dkms.ktap out/debug/vm/*.ktap; do
 			[ -e "$f" ] || continue
 			grep -E '^(not ok|(# )*(FAIL|.*(MISMATCH|FATAL)))' "$f" |
 				head -n 20 | sed "s|^|#   ${f#out/}: |"
@@ -198,6 +198,18 @@ if [ $# = 0 ]; then
 	ktap_totals out/kernel-bugs.ktap "kernel bugs on Debian's kernel" ||
 		result "tests/kernel_bugs_test.sh ran" 1
 	lane "kernel bugs"
+fi
+
+# migdev as a Debian package (debian/, dkms.conf): built with
+# dpkg-buildpackage, lintian clean, installed here with apt-get (DKMS
+# builds the module for the VM's kernel), loaded with modprobe in the VM
+# and migrating, then removed (tests/dkms_test.sh).  With the whole suite
+# only.
+if [ $# = 0 ]; then
+	tests/dkms_test.sh </dev/null | tee out/dkms.ktap
+	ktap_totals out/dkms.ktap "Debian package with DKMS" ||
+		result "tests/dkms_test.sh ran" 1
+	lane "package"
 fi
 
 # The same suite on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
