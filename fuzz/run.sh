@@ -3,9 +3,11 @@
 #
 # Fuzz the migration stream decoder in userspace: build fuzz/ (make), run
 # the unit tests (build/stream_unit; build/emul_unit, the whole device
-# model over a fake host), then run the libFuzzer target for
-# MIGDEV_FUZZ_RUNS executions (default 1000000) with ASan, UBSan and leak
-# detection over a temporary copy of fuzz/corpus/, which stays as it is.
+# model over a fake host; build/preflight_unit), then run the libFuzzer
+# target for MIGDEV_FUZZ_RUNS executions (default 1000000) with ASan,
+# UBSan and leak detection over a temporary copy of fuzz/corpus/, which
+# stays as it is, and the pre-flight description's parser for
+# MIGDEV_PREFLIGHT_RUNS (default 2000000, a few seconds).
 # Any crash, broken invariant, leak or timeout fails the run; its input
 # and the fuzzer's log are left in out/fuzz/.  Ends with a line
 # "# Totals: pass:N fail:M ..." counting the unit tests and the fuzz run.
@@ -39,7 +41,7 @@ make -s -C "$here"
 
 # The unit tests (the stream codec; the whole device model): each one's
 # "# Totals:" line is added to ours.
-for unit in stream_unit emul_unit; do
+for unit in stream_unit emul_unit preflight_unit; do
 	urc=0
 	"$here/build/$unit" | tee "$out/$unit.log" || urc=$?
 	totals=$(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' "$out/$unit.log")
@@ -84,6 +86,28 @@ else
 	ls -l "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* 2>/dev/null || true
 	echo "not ok $((pass + fail)) fuzz: exit $frc after ${execs:-0} of $runs executions"
 	echo "# reproduce: $here/build/stream_fuzz ${fuzz_opts[*]} <input>"
+fi
+
+# The pre-flight description's parser (emul/preflight.c), from its two
+# seeds and a dictionary of its keys: any bytes a user may write to a
+# migration_compat file.
+pruns=${MIGDEV_PREFLIGHT_RUNS:-2000000}
+cp -r "$here/preflight_corpus" "$work/preflight_corpus"
+start=$(date +%s)
+prc=0
+"$here/build/preflight_fuzz" -runs="$pruns" -max_len=1024 \
+	-dict="$here/preflight.dict" -detect_leaks=1 -print_final_stats=1 \
+	"${seed[@]}" -artifact_prefix="$out/preflight-" \
+	"$work/preflight_corpus" >"$out/preflight_fuzz.log" 2>&1 || prc=$?
+pexecs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/preflight_fuzz.log")
+echo "# preflight fuzz: ${pexecs:-0} executions in $(($(date +%s) - start)) s, exit $prc"
+if [ "$prc" = 0 ] && [ "${pexecs:-0}" -ge "$pruns" ]; then
+	pass=$((pass + 1))
+	echo "ok $((pass + fail)) preflight fuzz: $pruns executions, no crash or broken invariant"
+else
+	fail=$((fail + 1))
+	grep -v -E '^#[0-9]+|^\s*"' "$out/preflight_fuzz.log" | tail -40
+	echo "not ok $((pass + fail)) preflight fuzz: exit $prc after ${pexecs:-0} of $pruns executions"
 fi
 
 if [ "$merge" = 1 ] && [ "$frc" = 0 ]; then

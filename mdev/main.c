@@ -95,8 +95,13 @@ static struct migdev_parent *migdev_parent_create(unsigned int index)
 				   MIGDEV_NUM_TYPES);
 	if (ret)
 		goto out_del;
+	ret = migdev_preflight_add_types(parent);
+	if (ret)
+		goto out_unreg;
 	return parent;
 
+out_unreg:
+	mdev_unregister_parent(&parent->mparent);
 out_del:
 	device_del(&parent->dev);
 out_put:
@@ -111,6 +116,7 @@ out_put:
  */
 static void migdev_parent_destroy(struct migdev_parent *parent)
 {
+	migdev_preflight_remove_types(parent);
 	mdev_unregister_parent(&parent->mparent);
 	device_unregister(&parent->dev);
 }

@@ -124,11 +124,13 @@ extern const struct migdev_profile migdev_profiles[MIGDEV_NUM_TYPES];
  * @mtype: the mdev core's type object
  * @profile: its shape
  * @id: enum migdev_type_id
+ * @preflight: its "migdev" directory (migration_compat; preflight.c)
  */
 struct migdev_type {
 	struct mdev_type mtype;
 	const struct migdev_profile *profile;
 	u32 id;
+	struct kobject *preflight;
 };
 
 /**
@@ -655,5 +657,12 @@ void migdev_irq_resume(struct migdev_device *mvdev);
 
 /* sysfs.c */
 extern const struct attribute_group *migdev_dev_groups[];
+
+/* preflight.c */
+ssize_t migdev_preflight_instance_show(struct migdev_device *mvdev, char *buf);
+ssize_t migdev_preflight_instance_store(struct migdev_device *mvdev,
+					const char *buf, size_t count);
+int migdev_preflight_add_types(struct migdev_parent *parent);
+void migdev_preflight_remove_types(struct migdev_parent *parent);
 
 #endif /* MIGDEV_MDEV_H */

@@ -133,6 +133,26 @@ static ssize_t migration_precopy_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(migration_precopy);
 
+/*
+ * The pre-flight compatibility check (preflight.c): read, the instance's
+ * description; write a source's, and the write fails unless this
+ * instance would take that source's stream.
+ */
+static ssize_t migration_compat_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return migdev_preflight_instance_show(migdev_sysfs_dev(dev), buf);
+}
+
+static ssize_t migration_compat_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	return migdev_preflight_instance_store(migdev_sysfs_dev(dev), buf,
+					       count);
+}
+static DEVICE_ATTR_RW(migration_compat);
+
 static struct attribute *migdev_dev_attrs[] = {
 	&dev_attr_type.attr,
 	&dev_attr_queues.attr,
@@ -140,6 +160,7 @@ static struct attribute *migdev_dev_attrs[] = {
 	&dev_attr_devmem_resident.attr,
 	&dev_attr_migration_minor.attr,
 	&dev_attr_migration_precopy.attr,
+	&dev_attr_migration_compat.attr,
 	NULL,
 };
 

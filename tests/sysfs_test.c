@@ -182,6 +182,150 @@ TEST(instance_attributes)
 	}
 }
 
+/* The pre-flight check: an instance's or a type's migration_compat. */
+static void compat_path(const char *target, char *path, size_t len)
+{
+	if (!strncmp(target, "migdev-", 7))
+		snprintf(path, len, TYPES "/%s/migdev/migration_compat", target);
+	else
+		snprintf(path, len,
+			 "/sys/bus/mdev/devices/%s/migdev/migration_compat",
+			 target);
+}
+
+static int compat_read(const char *target, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	compat_path(target, path, sizeof(path));
+	return mdl_sysfs_read(path, buf, len);
+}
+
+/* Write @text to @target's migration_compat: 0 if it would take it. */
+static int compat_write(const char *target, const char *text)
+{
+	char path[PATH_MAX];
+
+	compat_path(target, path, sizeof(path));
+	return mdl_sysfs_write(path, text);
+}
+
+/* @desc with line @key's value replaced by @value. */
+static void compat_edit(const char *desc, const char *key, const char *value,
+			char *out, size_t len)
+{
+	const char *at = strstr(desc, key), *end;
+
+	if (!at) {
+		snprintf(out, len, "%s", desc);
+		return;
+	}
+	at += strlen(key);
+	end = strchr(at, '\n');
+	snprintf(out, len, "%.*s%s%s", (int)(at - desc), desc, value,
+		 end ? end : "");
+}
+
+TEST(migration_compat)
+{
+	char a[MDL_UUID_LEN], b[MDL_UUID_LEN], c[MDL_UUID_LEN];
+	char desc[512], other[512], bad[9000], want[512], after[512];
+	static const struct { const char *key, *value; int err; } edits[] = {
+		{ "migdev-compat=", "2", -EPROTONOSUPPORT },
+		{ "migdev-compat=", "0", -EINVAL },
+		{ "pci=", "1b36:0111", -ENODEV },
+		{ "pci=", "1B36:0110", -EINVAL },
+		{ "pci=", "1b36:110", -EINVAL },
+		{ "abi=", "2.0", -EPROTONOSUPPORT },
+		{ "abi=", "1.65535", -EPROTONOSUPPORT },
+		{ "abi=", "1", -EINVAL },
+		{ "type=", "migdev-medium", -ENODEV },
+		{ "type=", "", -EINVAL },
+		{ "queues=", "2", -ENODEV },
+		{ "queues=", "4294967296", -EINVAL },
+		{ "queues=", "01", -EINVAL },
+		{ "devmem=", "4194305", -ENODEV },
+		{ "devmem=", "18446744073709551616", -EINVAL },
+		{ "devmem=", "-1", -EINVAL },
+		{ "stream=", "2.0", -EINVAL },	/* accept= says 1.x */
+		{ "stream=", "1.5", -EPROTONOSUPPORT },
+		{ "stream=", "1.65536", -EINVAL },
+		{ "accept=", "1.4-1.0", -EINVAL },
+		{ "accept=", "2.0-2.4", -EINVAL },
+		{ "accept=", "1.0", -EINVAL },
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, a));
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_SMALL, b));
+	ASSERT_EQ(0, __mdl_create(mdl_parent(), MIGDEV_TYPE_MEDIUM, c));
+
+	/* What a destination must match, in the documented form. */
+	ASSERT_EQ(0, compat_read(a, desc, sizeof(desc)));
+	snprintf(want, sizeof(want),
+		 "migdev-compat=1\npci=%04x:%04x\nabi=%u.%u\ntype=migdev-small\nqueues=1\ndevmem=4194304\nstream=1.%u\naccept=1.0-1.%u",
+		 MIGDEV_PCI_VENDOR_ID, MIGDEV_PCI_DEVICE_ID, MIGDEV_ABI_MAJOR,
+		 MIGDEV_ABI_MINOR, (unsigned int)param("stream_minor"),
+		 (unsigned int)param("stream_minor"));
+	EXPECT_STREQ(want, desc);
+	/* The type says the same before any instance exists. */
+	ASSERT_EQ(0, compat_read("migdev-small", other, sizeof(other)));
+	EXPECT_STREQ(desc, other);
+
+	/* The same type takes it; another type does not. */
+	EXPECT_EQ(0, compat_write(b, desc));
+	EXPECT_EQ(0, compat_write("migdev-small", desc));
+	EXPECT_EQ(-ENODEV, compat_write(c, desc));
+	EXPECT_EQ(-ENODEV, compat_write("migdev-medium", desc));
+	ASSERT_EQ(0, compat_read(c, other, sizeof(other)));
+	EXPECT_EQ(-ENODEV, compat_write(a, other));
+
+	/*
+	 * Stream versions: an instance set to emit 1.3 migrates to one that
+	 * takes 1.4; one that takes only 1.3 refuses what emits 1.4, and the
+	 * type (1.4) takes both.
+	 */
+	snprintf(want, sizeof(want), "/sys/bus/mdev/devices/%s/migdev/migration_minor", b);
+	ASSERT_EQ(0, mdl_sysfs_write(want, "3"));
+	ASSERT_EQ(0, compat_read(b, other, sizeof(other)));
+	EXPECT_NE(NULL, strstr(other, "\nstream=1.3\naccept=1.0-1.3"));
+	EXPECT_EQ(0, compat_write(a, other));
+	EXPECT_EQ(-EPROTONOSUPPORT, compat_write(b, desc));
+	EXPECT_EQ(0, compat_write("migdev-small", other));
+
+	/* Each key wrong in turn. */
+	for (i = 0; i < ARRAY_SIZE(edits); i++) {
+		compat_edit(desc, edits[i].key, edits[i].value, bad, sizeof(bad));
+		EXPECT_EQ(edits[i].err, compat_write(a, bad))
+			TH_LOG("%s%s", edits[i].key, edits[i].value);
+	}
+	/* A newer major version, consistently described. */
+	compat_edit(desc, "stream=", "2.0", other, sizeof(other));
+	compat_edit(other, "accept=", "2.0-2.0", bad, sizeof(bad));
+	EXPECT_EQ(-EPROTONOSUPPORT, compat_write(a, bad));
+	/* Not a description, or more or less than one. */
+	EXPECT_EQ(-EINVAL, compat_write(a, "hello"));
+	EXPECT_EQ(-EINVAL, compat_write(a, "\n"));
+	snprintf(bad, sizeof(bad), "%s\nextra=1\n", desc);
+	EXPECT_EQ(-EINVAL, compat_write(a, bad));
+	snprintf(bad, sizeof(bad), "%.*s", (int)(strrchr(desc, '\n') - desc), desc);
+	EXPECT_EQ(-EINVAL, compat_write(a, bad));
+	snprintf(bad, sizeof(bad), "%s\n", desc);
+	EXPECT_EQ(0, compat_write(a, bad));
+	memset(bad, 'x', sizeof(bad) - 1);
+	bad[sizeof(bad) - 1] = 0;
+	EXPECT_EQ(-EINVAL, compat_write(a, bad));
+
+	/* Nothing changed by any of it. */
+	ASSERT_EQ(0, compat_read(a, after, sizeof(after)));
+	EXPECT_STREQ(desc, after);
+	EXPECT_EQ(3, mdl_attr(b, "migration_minor"));
+	EXPECT_EQ(param("stream_minor"), mdl_attr(a, "migration_minor"));
+	EXPECT_EQ(0, __mdl_remove(a));
+	EXPECT_EQ(0, __mdl_remove(b));
+	EXPECT_EQ(0, __mdl_remove(c));
+}
+
 static long long read_meminfo(const char *key)
 {
 	char line[256];

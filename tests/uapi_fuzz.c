@@ -108,7 +108,7 @@ enum {
 	OP_MUNMAP, OP_TOUCH, OP_SET_IRQS, OP_GET_IRQ_INFO, OP_GET_REGION_INFO,
 	OP_GET_INFO, OP_MAP_DMA, OP_UNMAP_DMA, OP_QUEUE_SETUP, OP_SUBMIT,
 	OP_REOPEN, OP_RECREATE, OP_MIGRATE, OP_V1_STATE, OP_V1_FIELD,
-	OP_V1_SAVE, OP_V1_LOAD, OP_DIRTY, OP_FAULT, OP_WRITER,
+	OP_V1_SAVE, OP_V1_LOAD, OP_DIRTY, OP_FAULT, OP_WRITER, OP_COMPAT,
 	/* The lifecycle arena (fuzz_lifecycle.c), in LC_* order. */
 	OP_LC_FIRST, OP_LC_LAST = OP_LC_FIRST + NR_LC_OPS - 1, NR_OPS
 };
@@ -304,7 +304,7 @@ static const char *const op_names[NR_OPS] = {
 	"munmap", "touch", "set_irqs", "get_irq_info", "get_region_info",
 	"get_info", "map_dma", "unmap_dma", "queue_setup", "submit",
 	"reopen", "recreate", "migrate", "v1_state", "v1_field",
-	"v1_save", "v1_load", "dirty", "fault", "writer",
+	"v1_save", "v1_load", "dirty", "fault", "writer", "compat",
 	"lc_container", "lc_group", "lc_set_container", "lc_set_iommu",
 	"lc_iommu", "lc_device", "lc_device_io", "lc_iommufd", "lc_ioas",
 	"lc_cdev",
@@ -323,7 +323,7 @@ static const unsigned int op_weight[NR_OPS] = {
 	[OP_SUBMIT] = 50, [OP_REOPEN] = 2, [OP_RECREATE] = 1,
 	[OP_MIGRATE] = 12, [OP_V1_STATE] = 25, [OP_V1_FIELD] = 25,
 	[OP_V1_SAVE] = 8, [OP_V1_LOAD] = 6, [OP_DIRTY] = 8, [OP_FAULT] = 4,
-	[OP_WRITER] = 3,
+	[OP_WRITER] = 3, [OP_COMPAT] = 3,
 	[OP_LC_FIRST + LC_CONTAINER] = 8, [OP_LC_FIRST + LC_GROUP] = 10,
 	[OP_LC_FIRST + LC_SET_CONTAINER] = 12, [OP_LC_FIRST + LC_SET_IOMMU] = 8,
 	[OP_LC_FIRST + LC_IOMMU] = 25, [OP_LC_FIRST + LC_DEVICE] = 10,
@@ -1841,6 +1841,77 @@ static int fault_write(struct inst *in, const char *text)
 	return debugfs_write(in, "faults", text);
 }
 
+/* The migration_compat file of @in, or without it of type @t % types. */
+static void compat_file(char *path, size_t len, struct inst *in, uint64_t t)
+{
+	if (in)
+		snprintf(path, len, "/sys/bus/mdev/devices/%s/migdev/%s",
+			 in->uuid, "migration_compat");
+	else
+		snprintf(path, len, "/sys/class/mdev_bus/%s/mdev_supported_types/%s/migdev/%s",
+			 mdl_parent(), mdl_type_name(t % MIGDEV_NUM_TYPES),
+			 "migration_compat");
+}
+
+/*
+ * The pre-flight check (migration_compat): read the instance's or a
+ * type's description, perhaps with a byte changed, a line cut or the
+ * whole made of random bytes, and write it to the instance's or a type's
+ * file: any answer will do, and nothing may change (the check at the end
+ * finds out).  Or set the stream version the instance emits, which a
+ * description reads without a lock.
+ */
+static long long op_compat(struct inst *in, struct op *o)
+{
+	char from[256], to[256], buf[512];
+	size_t len;
+	int fd, ret = 0;
+
+	if (o->a % 7 == 0) {
+		snprintf(to, sizeof(to),
+			 "/sys/bus/mdev/devices/%s/migdev/migration_minor",
+			 in->uuid);
+		snprintf(buf, sizeof(buf), "%u", o->b % 6);
+		return mdl_sysfs_write(to, buf);
+	}
+	compat_file(from, sizeof(from), o->b % 2 ? in : NULL, o->c);
+	compat_file(to, sizeof(to), o->d % 3 ? in : NULL, o->x);
+	fd = open(from, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	ret = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (ret < 0)
+		return -errno;
+	len = ret;
+	switch (o->a % 7) {
+	case 1:		/* a byte changed */
+		if (len)
+			buf[o->y % len] ^= 1 + o->seed % 255;
+		break;
+	case 2:		/* cut short */
+		len = len ? o->y % len : 0;
+		break;
+	case 3: {	/* random bytes */
+		uint64_t r = o->y | 1;
+		size_t i;
+
+		len = o->seed % sizeof(buf);
+		for (i = 0; i < len; i++) {
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			buf[i] = r;
+		}
+		break;
+	}
+	}
+	fd = open(to, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, buf, len) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 /*
  * Set the device's writer going (debugfs writer: any range, rate and
  * pattern, valid or not), or stop it, or read it (its digest reads all
@@ -2059,6 +2130,9 @@ static long long exec_op(struct thread *t, struct op *o)
 		break;
 	case OP_WRITER:
 		ret = op_writer(in, o);
+		break;
+	case OP_COMPAT:
+		ret = op_compat(in, o);
 		break;
 	default:
 		ret = -EINVAL;
@@ -2347,6 +2421,21 @@ static int compare(struct mdl_dev *a, struct mdl_dev *b, uint64_t devmem)
 	return 0;
 }
 
+/* Instance @in emits the module's stream version again. */
+static int inst_default_minor(struct inst *in)
+{
+	char path[256], minor[16];
+	int ret;
+
+	ret = mdl_sysfs_read("/sys/module/migdev/parameters/stream_minor",
+			     minor, sizeof(minor));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path),
+		 "/sys/bus/mdev/devices/%s/migdev/migration_minor", in->uuid);
+	return mdl_sysfs_write(path, minor);
+}
+
 /*
  * Instance @in, reopened and reset, with a known state and a DMA copy run
  * through it, migrated to a fresh instance of its type: they must match.
@@ -2378,6 +2467,11 @@ static int final_check(struct inst *in, unsigned int n)
 	/* The fault rules the run armed are not for the check. */
 	if (fault_write(in, "clear")) {
 		printf("# instance %u: cannot clear its fault rules\n", n);
+		return -1;
+	}
+	/* Nor the older stream version op_compat() may have set. */
+	if (inst_default_minor(in)) {
+		printf("# instance %u: cannot set its stream version back\n", n);
 		return -1;
 	}
 	if (ioctl(in->dev.fd, VFIO_DEVICE_RESET)) {

@@ -77,6 +77,34 @@ def set_precopy(u, on):
     set_attr(u, "migration_precopy", 1 if on else 0)
 
 
+def compat_path(target, parent="migdev0"):
+    """The migration_compat file of @target: an instance's UUID, or a
+    type's name (migdev-small, ...) under @parent."""
+    if target.startswith("migdev-"):
+        return os.path.join(MDEV_BUS, parent, "mdev_supported_types",
+                            target, "migdev", "migration_compat")
+    return os.path.join(MDEV_DEVICES, str(uuid.UUID(target)), "migdev",
+                        "migration_compat")
+
+
+def compat(target, text=None):
+    """The pre-flight check of @target (see compat_path()): without
+    @text, its description; with, @text written to it: 0 if it would take
+    that source, else the errno its write failed with."""
+    path = compat_path(target)
+    if text is None:
+        with open(path) as f:
+            return f.read()
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
 # The debugfs files of an instance a controller may write and read.
 DEBUGFS_FILES = ("faults", "writer", "opaque", "stats")
 
@@ -146,6 +174,9 @@ class LocalHost(InstanceFiles):
 
     def set_precopy(self, u, on):
         set_precopy(u, on)
+
+    def compat(self, target, text=None):
+        return compat(target, text)
 
     def debugfs(self, u, name, text):
         return debugfs(u, name, text)
@@ -269,6 +300,9 @@ class RemoteHost(InstanceFiles):
 
     def set_precopy(self, u, on):
         self.call("precopy", uuid=u, on=bool(on))
+
+    def compat(self, target, text=None):
+        return self.call("compat", target=target, text=text)["said"]
 
     def debugfs(self, u, name, text):
         return self.call("debugfs", uuid=u, name=name, text=text)["said"]
@@ -395,6 +429,14 @@ class Agent:
         if op == "debugfs":
             return {"said": debugfs(req["uuid"], str(req["name"]),
                                     str(req["text"]))}
+        if op == "compat":
+            # A type's, or this controller's instance's.
+            target = str(req["target"])
+            if not target.startswith("migdev-") and target not in self.insts:
+                raise Failure(f"no instance {target} of this controller")
+            text = req.get("text")
+            return {"said": compat(target,
+                                   None if text is None else str(text))}
         if op == "remove":
             self.insts.remove(req["uuid"])
             remove_instance(req["uuid"])

@@ -16,6 +16,7 @@ another through its agent) in hosts.py.
 """
 
 import argparse
+import errno
 import json
 import os
 import shutil
@@ -646,6 +647,30 @@ def summary(hops):
             f"{vb[len(vb) // 2]} max {vb[-1]}")
 
 
+def preflight(args, hosts, insts, what, want):
+    """The pre-flight check across the hosts, as an orchestrator asks it:
+    A's instance's description (migration_compat) written to B's instance
+    and to B's type must give @want (0: B would take it), and to B's other
+    types ENODEV, both without touching any device."""
+    desc = hosts[0].compat(insts[0][0])
+    got = {insts[1][0]: hosts[1].compat(insts[1][0], desc),
+           args.type: hosts[1].compat(args.type, desc)}
+    for other in ("migdev-small", "migdev-medium"):
+        if other != args.type:
+            got[other] = hosts[1].compat(other, desc)
+    for target, err in got.items():
+        expect = want if not target.startswith("migdev-") or \
+            target == args.type else errno.ENODEV
+        if err != expect:
+            raise Failure(f"pre-flight: A's instance ({' '.join(desc.split())}) "
+                          f"written to B's {target}: {err and os.strerror(err)}, "
+                          f"expected {expect and os.strerror(expect)}")
+    log(f"# ok: pre-flight check {what}: A's instance "
+        f"({desc.splitlines()[-2]}) to B's instance and type "
+        f"{os.strerror(want) if want else 'accepted'}, to another type "
+        f"{os.strerror(errno.ENODEV)}")
+
+
 def refused_by_older(args, src, dst, uri):
     """Migrate from @src, whose instances emit the newest stream minor,
     to @dst, whose module accepts only an older one: the destination must
@@ -709,6 +734,7 @@ def run(args, hosts, flavour):
         it = wait_iter(cur, 0, args.boot_timeout, qemus)
         log(f"# guest running on A, iteration {it}")
         if refuse:
+            preflight(args, hosts, insts, "refused", errno.EPROTONOSUPPORT)
             dst = new_qemu(1)
             said = refused_by_older(args, cur, dst, hosts[1].mig_uri("old"))
             it = wait_iter(cur, it, args.timeout, qemus)
@@ -717,6 +743,7 @@ def run(args, hosts, flavour):
                 f"goes on on A, iteration {it}")
             for u in insts[0]:
                 hosts[0].set_minor(u, args.minor)
+            preflight(args, hosts, insts, "accepted", 0)
         for h in range(1, args.hops + 1):
             frm, to = (h - 1) % 2, h % 2
             before = wait_iter(cur, it, args.timeout, qemus)

@@ -25,6 +25,7 @@ Standard library only.
 """
 
 import argparse
+import errno
 import json
 import os
 import re
@@ -33,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hosts import Failure, RemoteHost, set_minor  # noqa: E402
+from hosts import Failure, RemoteHost, compat, set_minor  # noqa: E402
 from qemu import BAD_RE, ITER_RE, START  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -349,6 +350,18 @@ class Run:
                 f"guest iteration {before} -> {after} on A; then migrated "
                 f"there and back")
 
+    def preflight(self, want):
+        """A's instance's description (migration_compat) written to B's
+        instance must give @want; to B's migdev-medium type, ENODEV."""
+        desc = compat(self.args.mdev)
+        got = self.peer.compat(self.args.mdev, desc)
+        other = self.peer.compat("migdev-medium", desc)
+        if got != want or other != errno.ENODEV:
+            raise Failure(f"pre-flight check of {' '.join(desc.split())}: "
+                          f"B's instance {got}, expected {want}; B's "
+                          f"migdev-medium {other}, expected {errno.ENODEV}")
+        return os.strerror(got) if got else "accepted"
+
     def previous_minor(self):
         """B's module speaks stream version 1.3 (stream_minor=3)."""
         mdev = self.args.mdev
@@ -356,6 +369,7 @@ class Run:
         if params.get("stream_minor") != "3":
             raise Failure(f"B's module parameters: {params}")
         self.peer.create_instance("migdev0", "migdev-small", u=mdev)
+        pre = [self.preflight(errno.EPROTONOSUPPORT)]
         before = self.wait_iter(self.a, self.last_iter(self.a))
         try:
             self.migrate(self.a, self.b)
@@ -367,12 +381,14 @@ class Run:
         self.running_on(self.a)
         self.wait_iter(self.a, before)
         set_minor(mdev, 3)
+        pre.append(self.preflight(0))
         try:
             _, a1, _, f1, _ = self.hop(self.a, self.b)
             _, a2, _, f2, _ = self.hop(self.b, self.a)
         finally:
             set_minor(mdev, 4)
-        return (f"1.4 refused ({refused}); with A emitting 1.3: there and "
+        return (f"pre-flight: {pre[0]}, then {pre[1]}; "
+                f"1.4 refused ({refused}); with A emitting 1.3: there and "
                 f"back, downtime {f1['Total downtime']}, {f2['Total downtime']}, guest "
                 f"iteration {a2}")
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Userspace shim for the kernel's <linux/string.h>: glibc's <string.h>
- * plus memchr_inv(), which the kernel has and glibc has not.
+ * plus memchr_inv() and strscpy(), which the kernel has and glibc has not.
  */
 #ifndef MIGDEV_FUZZ_LINUX_STRING_H
 #define MIGDEV_FUZZ_LINUX_STRING_H
@@ -19,6 +19,25 @@ static inline void *memchr_inv(const void *start, int c, size_t bytes)
 		if (p[i] != (u8)c)
 			return (void *)(p + i);
 	return NULL;
+}
+
+/*
+ * Copy the string @src into @dst of @size bytes, NUL-terminated: its
+ * length, or -E2BIG (-7) if it did not fit (then truncated).
+ */
+static inline ssize_t strscpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strnlen(src, size);
+
+	if (!size)
+		return -7;
+	if (len == size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = 0;
+		return -7;
+	}
+	memcpy(dst, src, len + 1);
+	return len;
 }
 
 #endif /* MIGDEV_FUZZ_LINUX_STRING_H */
