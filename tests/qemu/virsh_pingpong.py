@@ -377,7 +377,8 @@ class Run:
         except Failure as e:
             if "migrated to a module" in str(e):
                 raise
-            refused = str(e).splitlines()[-1][-160:]
+            said = " ".join(str(e).split())
+            refused = said.split("destination host: ", 1)[-1][-160:]
         self.running_on(self.a)
         self.wait_iter(self.a, before)
         set_minor(mdev, 3)
