@@ -5,7 +5,8 @@
  * Before a migration, an orchestrator asks a destination (an instance, or
  * a type before any instance exists) whether it would take a source's
  * device, without starting one: it reads the source's description (the
- * migration_compat attribute) and writes it to the destination's.  The
+ * migration_compat attribute) and writes it to the destination's
+ * migration_compat_check.  The
  * description is text, one key=value per line, in this order:
  *
  *   migdev-compat=1         the description's format

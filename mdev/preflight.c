@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * migdev: migration_compat, the pre-flight compatibility check, as sysfs
- * files: an instance's (/sys/bus/mdev/devices/<uuid>/migdev/), and each
- * type's, in a "migdev" directory under the mdev core's type directory
+ * migdev: the pre-flight compatibility check, as sysfs files: an
+ * instance's (/sys/bus/mdev/devices/<uuid>/migdev/), and each type's, in a
+ * "migdev" directory under the mdev core's type directory
  * (/sys/class/mdev_bus/<parent>/mdev_supported_types/migdev-<t>/migdev/),
  * which says what an instance of that type would be before one exists.
- * Reading one gives the description (emul/preflight.h); writing a
- * source's description to one succeeds if this instance or type would
- * take that source's stream, and otherwise fails with the errno and a
- * log line that says what differs.  Neither takes a lock: a description
- * is made of what never changes and the instance's stream version, read
- * once.
+ * migration_compat (read-only) is the description (emul/preflight.h);
+ * writing a source's description to migration_compat_check (write-only)
+ * succeeds if this instance or type would take that source's stream, and
+ * otherwise fails with the errno and a log line that says what differs.
+ * Neither takes a lock: a description is made of what never changes and
+ * the instance's stream version, read once.
  */
 #include <linux/kobject.h>
 #include <linux/slab.h>
@@ -45,7 +45,7 @@ static ssize_t migdev_preflight_store(struct device *dev, const char *what,
 
 	ret = migdev_preflight_check(dst, buf, count, why, sizeof(why));
 	if (ret) {
-		dev_info_ratelimited(dev, "%smigration_compat: would not take that source: %s\n",
+		dev_info_ratelimited(dev, "%smigration_compat_check: would not take that source: %s\n",
 				     what, why);
 		return ret;
 	}
@@ -67,7 +67,7 @@ static void migdev_preflight_of_instance(struct migdev_device *mvdev,
 }
 
 /**
- * migdev_preflight_instance_show() - an instance's migration_compat
+ * migdev_preflight_instance_show() - an instance's description
  * @mvdev: the instance
  * @buf: sysfs buffer
  *
@@ -123,9 +123,9 @@ static ssize_t migration_compat_show(struct kobject *kobj,
 	return migdev_preflight_show(&p, buf);
 }
 
-static ssize_t migration_compat_store(struct kobject *kobj,
-				      struct kobj_attribute *attr,
-				      const char *buf, size_t count)
+static ssize_t migration_compat_check_store(struct kobject *kobj,
+					    struct kobj_attribute *attr,
+					    const char *buf, size_t count)
 {
 	struct migdev_preflight_dir *d = migdev_preflight_dir(kobj);
 	struct migdev_preflight p;
@@ -136,10 +136,13 @@ static ssize_t migration_compat_store(struct kobject *kobj,
 	return migdev_preflight_store(&d->parent->dev, what, &p, buf, count);
 }
 
-static struct kobj_attribute migdev_preflight_attr = __ATTR_RW(migration_compat);
+static struct kobj_attribute migdev_preflight_attr = __ATTR_RO(migration_compat);
+static struct kobj_attribute migdev_preflight_check_attr =
+	__ATTR_WO(migration_compat_check);
 
 static struct attribute *migdev_preflight_type_attrs[] = {
 	&migdev_preflight_attr.attr,
+	&migdev_preflight_check_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(migdev_preflight_type);

@@ -134,24 +134,26 @@ static ssize_t migration_precopy_store(struct device *dev,
 static DEVICE_ATTR_RW(migration_precopy);
 
 /*
- * The pre-flight compatibility check (preflight.c): read, the instance's
- * description; write a source's, and the write fails unless this
- * instance would take that source's stream.
+ * The pre-flight compatibility check (preflight.c): migration_compat is
+ * the instance's description; a source's written to
+ * migration_compat_check fails unless this instance would take that
+ * source's stream.
  */
 static ssize_t migration_compat_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
 	return migdev_preflight_instance_show(migdev_sysfs_dev(dev), buf);
 }
+static DEVICE_ATTR_RO(migration_compat);
 
-static ssize_t migration_compat_store(struct device *dev,
-				      struct device_attribute *attr,
-				      const char *buf, size_t count)
+static ssize_t migration_compat_check_store(struct device *dev,
+					    struct device_attribute *attr,
+					    const char *buf, size_t count)
 {
 	return migdev_preflight_instance_store(migdev_sysfs_dev(dev), buf,
 					       count);
 }
-static DEVICE_ATTR_RW(migration_compat);
+static DEVICE_ATTR_WO(migration_compat_check);
 
 static struct attribute *migdev_dev_attrs[] = {
 	&dev_attr_type.attr,
@@ -161,6 +163,7 @@ static struct attribute *migdev_dev_attrs[] = {
 	&dev_attr_migration_minor.attr,
 	&dev_attr_migration_precopy.attr,
 	&dev_attr_migration_compat.attr,
+	&dev_attr_migration_compat_check.attr,
 	NULL,
 };
 

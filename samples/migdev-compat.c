@@ -11,7 +11,8 @@
  *
  * TARGET is an instance's UUID, a type's name (migdev-small, ...; on the
  * parent -p PARENT, default migdev0) for a destination with no instance
- * yet, or the path of a migration_compat file.  Across two hosts:
+ * yet, or the directory of its migration_compat (the description) and
+ * migration_compat_check (the question) files.  Across two hosts:
  *
  *   ssh src migdev-compat show UUID | ssh dst migdev-compat check UUID
  *
@@ -37,22 +38,24 @@ static void die_usage(void)
 		"usage: migdev-compat [-p PARENT] show TARGET\n"
 		"       migdev-compat [-p PARENT] check TARGET [FILE|-]\n"
 		"       migdev-compat [-p PARENT] SOURCE DESTINATION\n"
-		"TARGET: an instance's UUID, a type (migdev-small...), or a migration_compat file\n");
+		"TARGET: an instance's UUID, a type (migdev-small...), or the directory of its\n"
+		"        migration_compat and migration_compat_check files\n");
 	exit(2);
 }
 
-static void target_path(const char *target, char *path, size_t len)
+/* TARGET's file @name: migration_compat or migration_compat_check. */
+static void target_path(const char *target, const char *name, char *path,
+			size_t len)
 {
 	if (strchr(target, '/'))
-		snprintf(path, len, "%s", target);
+		snprintf(path, len, "%s/%s", target, name);
 	else if (!strncmp(target, "migdev-", 7))
 		snprintf(path, len,
-			 "/sys/class/mdev_bus/%s/mdev_supported_types/%s/migdev/migration_compat",
-			 parent, target);
+			 "/sys/class/mdev_bus/%s/mdev_supported_types/%s/migdev/%s",
+			 parent, target, name);
 	else
-		snprintf(path, len,
-			 "/sys/bus/mdev/devices/%s/migdev/migration_compat",
-			 target);
+		snprintf(path, len, "/sys/bus/mdev/devices/%s/migdev/%s",
+			 target, name);
 }
 
 /* All of @fd, at most DESC_MAX - 1 bytes, NUL-terminated: its length. */
@@ -81,7 +84,7 @@ static int describe(const char *target, char *buf)
 	int fd;
 	ssize_t n;
 
-	target_path(target, path, sizeof(path));
+	target_path(target, "migration_compat", path, sizeof(path));
 	fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		fprintf(stderr, "migdev-compat: %s: %s\n", path, strerror(errno));
@@ -132,7 +135,7 @@ static int check(const char *target, const char *desc, const char *what)
 	int fd, kmsg, err = 0;
 	ssize_t n;
 
-	target_path(target, path, sizeof(path));
+	target_path(target, "migration_compat_check", path, sizeof(path));
 	fd = open(path, O_WRONLY);
 	if (fd < 0) {
 		fprintf(stderr, "migdev-compat: %s: %s\n", path, strerror(errno));

@@ -182,31 +182,32 @@ TEST(instance_attributes)
 	}
 }
 
-/* The pre-flight check: an instance's or a type's migration_compat. */
-static void compat_path(const char *target, char *path, size_t len)
+/* The pre-flight check: an instance's or a type's file @name. */
+static void compat_path(const char *target, const char *name, char *path,
+			size_t len)
 {
 	if (!strncmp(target, "migdev-", 7))
-		snprintf(path, len, TYPES "/%s/migdev/migration_compat", target);
+		snprintf(path, len, TYPES "/%s/migdev/%s", target, name);
 	else
-		snprintf(path, len,
-			 "/sys/bus/mdev/devices/%s/migdev/migration_compat",
-			 target);
+		snprintf(path, len, "/sys/bus/mdev/devices/%s/migdev/%s",
+			 target, name);
 }
 
+/* @target's description (migration_compat). */
 static int compat_read(const char *target, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 
-	compat_path(target, path, sizeof(path));
+	compat_path(target, "migration_compat", path, sizeof(path));
 	return mdl_sysfs_read(path, buf, len);
 }
 
-/* Write @text to @target's migration_compat: 0 if it would take it. */
+/* Ask @target (migration_compat_check): 0 if it would take @text's. */
 static int compat_write(const char *target, const char *text)
 {
 	char path[PATH_MAX];
 
-	compat_path(target, path, sizeof(path));
+	compat_path(target, "migration_compat_check", path, sizeof(path));
 	return mdl_sysfs_write(path, text);
 }
 
@@ -316,6 +317,11 @@ TEST(migration_compat)
 	bad[sizeof(bad) - 1] = 0;
 	EXPECT_EQ(-EINVAL, compat_write(a, bad));
 
+	/* One file to read, one to write: neither does the other's job. */
+	compat_path(a, "migration_compat", want, sizeof(want));
+	EXPECT_EQ(-EACCES, mdl_sysfs_write(want, desc));
+	compat_path("migdev-small", "migration_compat_check", want, sizeof(want));
+	EXPECT_EQ(-EACCES, mdl_sysfs_read(want, other, sizeof(other)));
 	/* Nothing changed by any of it. */
 	ASSERT_EQ(0, compat_read(a, after, sizeof(after)));
 	EXPECT_STREQ(desc, after);

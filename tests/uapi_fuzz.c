@@ -1841,23 +1841,24 @@ static int fault_write(struct inst *in, const char *text)
 	return debugfs_write(in, "faults", text);
 }
 
-/* The migration_compat file of @in, or without it of type @t % types. */
-static void compat_file(char *path, size_t len, struct inst *in, uint64_t t)
+/* The pre-flight file @name of @in, or without it of type @t % types. */
+static void compat_file(char *path, size_t len, struct inst *in, uint64_t t,
+			const char *name)
 {
 	if (in)
 		snprintf(path, len, "/sys/bus/mdev/devices/%s/migdev/%s",
-			 in->uuid, "migration_compat");
+			 in->uuid, name);
 	else
 		snprintf(path, len, "/sys/class/mdev_bus/%s/mdev_supported_types/%s/migdev/%s",
 			 mdl_parent(), mdl_type_name(t % MIGDEV_NUM_TYPES),
-			 "migration_compat");
+			 name);
 }
 
 /*
- * The pre-flight check (migration_compat): read the instance's or a
- * type's description, perhaps with a byte changed, a line cut or the
- * whole made of random bytes, and write it to the instance's or a type's
- * file: any answer will do, and nothing may change (the check at the end
+ * The pre-flight check: read the instance's or a type's description
+ * (migration_compat), perhaps with a byte changed, a line cut or the
+ * whole made of random bytes, and ask the instance or a type about it
+ * (migration_compat_check): any answer will do, and nothing may change (the check at the end
  * finds out).  Or set the stream version the instance emits, which a
  * description reads without a lock.
  */
@@ -1874,8 +1875,10 @@ static long long op_compat(struct inst *in, struct op *o)
 		snprintf(buf, sizeof(buf), "%u", o->b % 6);
 		return mdl_sysfs_write(to, buf);
 	}
-	compat_file(from, sizeof(from), o->b % 2 ? in : NULL, o->c);
-	compat_file(to, sizeof(to), o->d % 3 ? in : NULL, o->x);
+	compat_file(from, sizeof(from), o->b % 2 ? in : NULL, o->c,
+		    "migration_compat");
+	compat_file(to, sizeof(to), o->d % 3 ? in : NULL, o->x,
+		    "migration_compat_check");
 	fd = open(from, O_RDONLY);
 	if (fd < 0)
 		return -errno;

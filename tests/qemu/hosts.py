@@ -77,25 +77,25 @@ def set_precopy(u, on):
     set_attr(u, "migration_precopy", 1 if on else 0)
 
 
-def compat_path(target, parent="migdev0"):
-    """The migration_compat file of @target: an instance's UUID, or a
-    type's name (migdev-small, ...) under @parent."""
+def compat_path(target, name, parent="migdev0"):
+    """The pre-flight file @name (migration_compat, or
+    migration_compat_check) of @target: an instance's UUID, or a type's
+    name (migdev-small, ...) under @parent."""
     if target.startswith("migdev-"):
         return os.path.join(MDEV_BUS, parent, "mdev_supported_types",
-                            target, "migdev", "migration_compat")
+                            target, "migdev", name)
     return os.path.join(MDEV_DEVICES, str(uuid.UUID(target)), "migdev",
-                        "migration_compat")
+                        name)
 
 
 def compat(target, text=None):
     """The pre-flight check of @target (see compat_path()): without
-    @text, its description; with, @text written to it: 0 if it would take
+    @text, its description; with, @text asked about: 0 if it would take
     that source, else the errno its write failed with."""
-    path = compat_path(target)
     if text is None:
-        with open(path) as f:
+        with open(compat_path(target, "migration_compat")) as f:
             return f.read()
-    fd = os.open(path, os.O_WRONLY)
+    fd = os.open(compat_path(target, "migration_compat_check"), os.O_WRONLY)
     try:
         os.write(fd, text.encode())
         return 0

@@ -649,9 +649,10 @@ def summary(hops):
 
 def preflight(args, hosts, insts, what, want):
     """The pre-flight check across the hosts, as an orchestrator asks it:
-    A's instance's description (migration_compat) written to B's instance
-    and to B's type must give @want (0: B would take it), and to B's other
-    types ENODEV, both without touching any device."""
+    A's instance's description (migration_compat), asked of B's instance
+    and of B's type (migration_compat_check), must give @want (0: B would
+    take it), and of B's other types ENODEV, without touching any
+    device."""
     desc = hosts[0].compat(insts[0][0])
     got = {insts[1][0]: hosts[1].compat(insts[1][0], desc),
            args.type: hosts[1].compat(args.type, desc)}

@@ -351,8 +351,9 @@ class Run:
                 f"there and back")
 
     def preflight(self, want):
-        """A's instance's description (migration_compat) written to B's
-        instance must give @want; to B's migdev-medium type, ENODEV."""
+        """A's instance's description (migration_compat), asked of B's
+        instance (migration_compat_check), must give @want; of B's
+        migdev-medium type, ENODEV."""
         desc = compat(self.args.mdev)
         got = self.peer.compat(self.args.mdev, desc)
         other = self.peer.compat("migdev-medium", desc)
