@@ -62,21 +62,28 @@ migdev_module_build() {
 		[ -e "$mdir/migdev.ko" ]
 }
 
-# migdev_make_root DIR LOG DIST DEFAULT_RELEASE PACKAGES: unless DIR/.made
-# exists, make DIR (with mmdebstrap, as root) a Debian DIST userspace
-# with PACKAGES (comma-separated, no recommends), from the archive the
-# machine's apt sources name, DIST and DEFAULT_RELEASE (a backports suite)
-# enabled and the latter preferred, as "apt-get -t DEFAULT_RELEASE" would
-# pick.  DIR's name starts with root-; other root-* beside it (older
-# versions) are removed.  Output in LOG.  For the test VM's --root.
+# migdev_make_root DIR LOG DIST DEFAULT_RELEASE PACKAGES WHAT: unless
+# DIR/.made exists, make DIR (with mmdebstrap, as root) a Debian DIST
+# userspace with PACKAGES (comma-separated, no recommends), from the
+# archive the machine's apt sources name, DIST and DEFAULT_RELEASE (a
+# backports suite) enabled and the latter preferred, as "apt-get -t
+# DEFAULT_RELEASE" would pick.  DIR's name starts with root-; other root-*
+# beside it (older versions) are removed.  Output in LOG; on stderr, as
+# the calling script, whether WHAT (what the root holds) was cached or
+# made.  For the test VM's --root.
 migdev_make_root() {
-	local rootdir=$1 log=$2 dist=$3 rel=$4 pkgs=$5 uri
-	[ -e "$rootdir/.made" ] && return 0
+	local rootdir=$1 log=$2 dist=$3 rel=$4 pkgs=$5 what=$6 me uri t0=$SECONDS
+	me=$(basename "$0" .sh)
+	if [ -e "$rootdir/.made" ]; then
+		echo "$me: cached: $what in $rootdir" >&2
+		return 0
+	fi
 	command -v mmdebstrap >/dev/null || {
-		echo "mmdebstrap not found (run scripts/setup.sh)" >&2
+		echo "$me: mmdebstrap not found (run scripts/setup.sh)" >&2
 		return 1
 	}
 	uri=$(migdev_archive_uri) || return 1
+	echo "$me: making $what (about a minute)" >&2
 	rm -rf "$(dirname "$rootdir")"/root-*
 	mmdebstrap --mode=root --variant=essential --format=directory \
 		--include="$pkgs" \
@@ -86,4 +93,5 @@ migdev_make_root() {
 		>"$log" 2>&1 || { tail -n 20 "$log" >&2; return 1; }
 	mv "$rootdir.tmp" "$rootdir"
 	touch "$rootdir/.made"
+	echo "$me: made $rootdir in $((SECONDS - t0)) s" >&2
 }

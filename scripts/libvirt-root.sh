@@ -45,15 +45,9 @@ if [ -z "$qver" ] || [ -z "$lver" ]; then
 	die "$SUITE has no qemu-system-x86 or libvirt-daemon (run scripts/setup.sh)"
 fi
 rootdir=$dir/root-$ROOT_FORMAT-qemu${qver#*:}-libvirt$lver
-if [ -e "$rootdir/.made" ]; then
-	msg "cached: Debian 12 with QEMU $qver and libvirt $lver in $rootdir"
-else
-	t0=$SECONDS
-	msg "making a Debian 12 root with QEMU $qver and libvirt $lver (about a minute)"
-	migdev_make_root "$rootdir" "$dir/root.log" bookworm "$SUITE" "$ROOT_PKGS" ||
-		die "mmdebstrap failed (log: $dir/root.log)"
-	msg "made $rootdir in $((SECONDS - t0)) s"
-fi
+migdev_make_root "$rootdir" "$dir/root.log" bookworm "$SUITE" "$ROOT_PKGS" \
+	"a Debian 12 root with QEMU $qver and libvirt $lver" ||
+	die "mmdebstrap failed (log: $dir/root.log)"
 flock -u "$lockfd"
 
 printf 'MIGDEV_LIBVIRT_ROOT=%q\n' "$rootdir"

@@ -151,7 +151,6 @@ fi
 # new root.
 rootdir=
 if [ "$root" = 1 ]; then
-	command -v mmdebstrap >/dev/null || die "mmdebstrap not found (run scripts/setup.sh)"
 	qver=$(apt-cache "${apt[@]}" show qemu-system-x86 2>/dev/null |
 		awk '/^Version:/ { print $2; exit }')
 	lver=$(apt-cache "${apt[@]}" show libvirt-daemon 2>/dev/null |
@@ -160,15 +159,9 @@ if [ "$root" = 1 ]; then
 		die "$SUITE has no qemu-system-x86 or libvirt-daemon"
 	fi
 	rootdir=$dir/root-$ROOT_FORMAT-qemu${qver#*:}-libvirt$lver
-	if [ -e "$rootdir/.made" ]; then
-		msg "cached: trixie with QEMU $qver and libvirt $lver in $rootdir"
-	else
-		t0=$SECONDS
-		msg "making a trixie root with QEMU $qver and libvirt $lver (about a minute)"
-		migdev_make_root "$rootdir" "$dir/root.log" trixie "$SUITE" "$ROOT_PKGS" ||
-			die "mmdebstrap failed (log: $dir/root.log)"
-		msg "made $rootdir in $((SECONDS - t0)) s"
-	fi
+	migdev_make_root "$rootdir" "$dir/root.log" trixie "$SUITE" "$ROOT_PKGS" \
+		"a trixie root with QEMU $qver and libvirt $lver" ||
+		die "mmdebstrap failed (log: $dir/root.log)"
 fi
 flock -u "$lockfd"
 

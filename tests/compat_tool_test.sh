@@ -10,12 +10,9 @@
 # KTAP.
 set -u
 
+# shellcheck source=tests/lib/ktap.sh
+. "$(dirname "$0")/lib/ktap.sh"
 cd "$(dirname "$0")/.." || exit 1
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
-diag() { echo "# $*"; }
 
 tool=samples/build/migdev-compat
 types=/sys/class/mdev_bus/migdev0/mdev_supported_types
@@ -85,5 +82,4 @@ check same_type_would_take_it t_same_type
 check other_type_would_not t_other_type
 check stream_versions_one_way t_versions
 check not_a_description t_not_a_description
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ $fail = 0 ]
+ktap_totals

@@ -11,14 +11,11 @@
 # shellcheck disable=SC2016
 set -u
 
+# shellcheck source=tests/lib/ktap.sh
+. "$(dirname "$0")/lib/ktap.sh"
 cd "$(dirname "$0")/.." || exit 1
 DOC=Documentation/migdev.rst
 HOLD=tests/build/mdl_hold
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
-diag() { echo "# $*"; }
 
 work=$(mktemp -d)
 u=$(cat /proc/sys/kernel/random/uuid)
@@ -96,5 +93,4 @@ t_opaque() {
 }
 check "the opaque example sets 64 MiB" t_opaque
 echo "0" >"/sys/kernel/debug/migdev/$u/opaque"
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ $fail = 0 ]
+ktap_totals

@@ -9,11 +9,8 @@
 # host), and the --dumpjson of definitions defined again.  KTAP output.
 set -u
 
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
-diag() { echo "# $*"; }
+# shellcheck source=tests/lib/ktap.sh
+. "$(dirname "$0")/lib/ktap.sh"
 uuid() { cat /proc/sys/kernel/random/uuid; }
 
 t_types() {
@@ -215,5 +212,4 @@ check define_start_undefine t_define_start_undefine
 check jsonfile_attrs t_jsonfile_attrs
 check dumpjson_round_trip t_dumpjson_round_trip
 check auto_start_on_load t_auto_start_on_load
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ $fail = 0 ]
+ktap_totals

@@ -9,12 +9,8 @@ set -u
 KO=${MIGDEV_ROOT:-.}/migdev.ko
 HOLD=${MIGDEV_ROOT:-.}/tests/build/mdl_hold
 TYPES=/sys/class/mdev_bus/migdev0/mdev_supported_types
-n=0 fail=0
-
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
-diag() { echo "# $*"; }
+# shellcheck source=tests/lib/ktap.sh
+. "$(dirname "$0")/lib/ktap.sh"
 
 create() { # parent type -> uuid
 	local u
@@ -123,5 +119,4 @@ check bad_params t_bad_params
 check stream_minor t_stream_minor
 reload >/dev/null 2>&1
 lsmod | grep -q '^migdev ' || insmod "$KO"
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ $fail = 0 ]
+ktap_totals

@@ -10,12 +10,9 @@
 # module's own, a destination instance being fed the same bytes.  KTAP.
 set -u
 
+# shellcheck source=tests/lib/ktap.sh
+. "$(dirname "$0")/lib/ktap.sh"
 cd "$(dirname "$0")/.." || exit 1
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
-diag() { echo "# $*"; }
 
 tool=samples/build/migdev-stream
 instances() { find /sys/bus/mdev/devices -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
@@ -101,5 +98,4 @@ check other_type t_other_type
 check older_destination t_older_destination
 check agrees_with_module t_agrees_with_module
 check no_instance_left t_none_left
-echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-[ $fail = 0 ]
+ktap_totals
