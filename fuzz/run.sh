@@ -55,60 +55,58 @@ for unit in stream_unit emul_unit preflight_unit; do
 	fi
 done
 
-# The fuzzer, on a copy of the corpus (new inputs are written there).
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp -r "$here/corpus" "$work/corpus"
-rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* "$out"/slow-unit-*
 seed=()
 [ -z "${MIGDEV_FUZZ_SEED:-}" ] || seed=(-seed="$MIGDEV_FUZZ_SEED")
-ncorpus=$(find "$work/corpus" -type f | wc -l)
-echo "# fuzzing: $runs executions from $ncorpus inputs (log: $out/fuzz.log)"
-start=$(date +%s)
-frc=0
-"$here/build/stream_fuzz" -runs="$runs" -detect_leaks=1 -print_final_stats=1 \
-	"${fuzz_opts[@]}" "${seed[@]}" -artifact_prefix="$out/" \
-	"$work/corpus" >"$out/fuzz.log" 2>&1 || frc=$?
-secs=$(($(date +%s) - start))
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz.log")
-rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/fuzz.log")
-fseed=$(sed -n 's/^INFO: Seed: *//p' "$out/fuzz.log")
-final=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$out/fuzz.log" | tail -1 || true)
-echo "# fuzz: ${execs:-0} executions in ${secs} s (${rate:-0}/s), seed ${fseed:-?}, exit $frc"
-[ -z "$final" ] || echo "# fuzz: $final"
-if [ "$frc" = 0 ] && [ "${execs:-0}" -ge "$runs" ]; then
-	pass=$((pass + 1))
-	echo "ok $((pass + fail)) fuzz: $runs executions, no crash, leak or timeout"
-else
-	fail=$((fail + 1))
-	# The sanitizer's or the invariant's report, and the input.
-	grep -v -E '^#[0-9]+|^\s*"' "$out/fuzz.log" | tail -60
-	ls -l "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* 2>/dev/null || true
-	echo "not ok $((pass + fail)) fuzz: exit $frc after ${execs:-0} of $runs executions"
-	echo "# reproduce: $here/build/stream_fuzz ${fuzz_opts[*]} <input>"
-fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# run_fuzzer LABEL TARGET RUNS LOG PREFIX CORPUS [OPTION...]: run the
+# libFuzzer target build/TARGET for RUNS executions with leak detection
+# and OPTIONs over CORPUS (a copy: new inputs are written there), its log
+# in LOG and what it finds in PREFIX*; say what it did, and one KTAP line,
+# counted in pass and fail.  Its exit status is left in frc.
+run_fuzzer() {
+	local label=$1 bin=$here/build/$2 n=$3 log=$4 prefix=$5 corpus=$6
+	local start execs rate fseed final
+	shift 6
+	rm -f "$prefix"crash-* "$prefix"leak-* "$prefix"timeout-* \
+		"$prefix"oom-* "$prefix"slow-unit-*
+	echo "# $label: $n executions from $(find "$corpus" -type f | wc -l) inputs (log: $log)"
+	start=$(date +%s)
+	frc=0
+	"$bin" -runs="$n" -detect_leaks=1 -print_final_stats=1 "$@" \
+		"${seed[@]}" -artifact_prefix="$prefix" "$corpus" >"$log" 2>&1 || frc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+	fseed=$(sed -n 's/^INFO: Seed: *//p' "$log")
+	final=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
+	echo "# $label: ${execs:-0} executions in $(($(date +%s) - start)) s (${rate:-0}/s), seed ${fseed:-?}, exit $frc"
+	[ -z "$final" ] || echo "# $label: $final"
+	if [ "$frc" = 0 ] && [ "${execs:-0}" -ge "$n" ]; then
+		pass=$((pass + 1))
+		echo "ok $((pass + fail)) $label: $n executions, no crash, leak, timeout or broken invariant"
+	else
+		fail=$((fail + 1))
+		# The sanitizer's or the invariant's report, and the input.
+		grep -v -E '^#[0-9]+|^\s*"' "$log" | tail -60
+		ls -l "$prefix"crash-* "$prefix"leak-* "$prefix"timeout-* \
+			"$prefix"oom-* 2>/dev/null || true
+		echo "not ok $((pass + fail)) $label: exit $frc after ${execs:-0} of $n executions"
+		echo "# reproduce: $bin $* <input>"
+	fi
+}
 
 # The pre-flight description's parser (emul/preflight.c), from its two
 # seeds and a dictionary of its keys: any bytes a user may write to a
-# migration_compat file.
-pruns=${MIGDEV_PREFLIGHT_RUNS:-2000000}
+# migration_compat_check file.
 cp -r "$here/preflight_corpus" "$work/preflight_corpus"
-start=$(date +%s)
-prc=0
-"$here/build/preflight_fuzz" -runs="$pruns" -max_len=1024 \
-	-dict="$here/preflight.dict" -detect_leaks=1 -print_final_stats=1 \
-	"${seed[@]}" -artifact_prefix="$out/preflight-" \
-	"$work/preflight_corpus" >"$out/preflight_fuzz.log" 2>&1 || prc=$?
-pexecs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/preflight_fuzz.log")
-echo "# preflight fuzz: ${pexecs:-0} executions in $(($(date +%s) - start)) s, exit $prc"
-if [ "$prc" = 0 ] && [ "${pexecs:-0}" -ge "$pruns" ]; then
-	pass=$((pass + 1))
-	echo "ok $((pass + fail)) preflight fuzz: $pruns executions, no crash or broken invariant"
-else
-	fail=$((fail + 1))
-	grep -v -E '^#[0-9]+|^\s*"' "$out/preflight_fuzz.log" | tail -40
-	echo "not ok $((pass + fail)) preflight fuzz: exit $prc after ${pexecs:-0} of $pruns executions"
-fi
+run_fuzzer "fuzz (preflight)" preflight_fuzz "${MIGDEV_PREFLIGHT_RUNS:-2000000}" \
+	"$out/preflight_fuzz.log" "$out/preflight-" "$work/preflight_corpus" \
+	-max_len=1024 -dict="$here/preflight.dict"
+# The stream decoder, last: --merge below uses its frc.
+cp -r "$here/corpus" "$work/corpus"
+run_fuzzer fuzz stream_fuzz "$runs" "$out/fuzz.log" "$out/" "$work/corpus" \
+	"${fuzz_opts[@]}"
 
 if [ "$merge" = 1 ] && [ "$frc" = 0 ]; then
 	before=$(find "$here/corpus" -type f | wc -l)
