@@ -39,6 +39,24 @@ migdev_archive_uri() {
 	echo "$uri"
 }
 
+# migdev_copy_sources DIR PATH...: DIR, emptied first, gets the sources
+# as the checkout has them: its tracked files and the new ones git does
+# not ignore, out/ left out, so nothing built here comes along.  Outside
+# a git checkout, the PATHs (relative to the top of the tree).
+migdev_copy_sources() {
+	local dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir" || return 1
+	if git -C "$MIGDEV_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$MIGDEV_ROOT" ls-files -z -co --exclude-standard -- ':!out/' |
+			tar -C "$MIGDEV_ROOT" --null -T - --ignore-failed-read -cf - |
+			tar -C "$dir" -xf -
+	else
+		tar -C "$MIGDEV_ROOT" -cf - "$@" | tar -C "$dir" -xf -
+	fi
+}
+
 # migdev_module_build DIR KDIR LOG [MAKE ARGUMENTS]: build migdev.ko with
 # W=1 against the kernel tree KDIR from a fresh copy of the sources in DIR
 # (tracked files, and new ones git does not ignore): out-of-tree kbuild
@@ -48,16 +66,8 @@ migdev_archive_uri() {
 migdev_module_build() {
 	local mdir=$1 kdir=$2 mlog=$3
 	shift 3
-	rm -rf "$mdir"
-	mkdir -p "$mdir"
-	if git -C "$MIGDEV_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$MIGDEV_ROOT" ls-files -z -co --exclude-standard -- ':!out/' |
-			tar -C "$MIGDEV_ROOT" --null -T - --ignore-failed-read -cf - |
-			tar -C "$mdir" -xf -
-	else
-		tar -C "$MIGDEV_ROOT" -cf - Makefile Kbuild compat emul mdev include scripts/paths.mk |
-			tar -C "$mdir" -xf -
-	fi
+	migdev_copy_sources "$mdir" Makefile Kbuild compat emul mdev include scripts/paths.mk ||
+		return 1
 	make -C "$mdir" KDIR="$kdir" W=1 "$@" modules >"$mlog" 2>&1 &&
 		[ -e "$mdir/migdev.ko" ]
 }

@@ -20,16 +20,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${MIGDEV_OUT:-$ROOT/out}/dkms
 PKG=migdev-dkms
 rm -rf "$OUT"
-mkdir -p "$OUT/src"
+mkdir -p "$OUT"
 
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n $1${2:+ # $2}"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1${2:+ # $2}"; }
-diag() { sed 's/^/# /'; }
+# shellcheck source=tests/lib/ktap.sh
+. "$ROOT/tests/lib/ktap.sh"
+# Standard input as KTAP diagnostics.
+indent() { sed 's/^/# /'; }
 finish() {
 	echo "1..$n"
-	echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
-	[ "$fail" = 0 ]
+	ktap_totals
 	exit
 }
 
@@ -39,31 +38,26 @@ version=$(dpkg-parsechangelog -l "$ROOT/debian/changelog" -S Version 2>/dev/null
 deb=$OUT/${PKG}_${version}_all.deb
 if dpkg -s "$PKG" >/dev/null 2>&1; then
 	echo "# $PKG is installed already: removed first"
-	apt-get purge -y -q "$PKG" 2>&1 | diag
+	apt-get purge -y -q "$PKG" 2>&1 | indent
 fi
 
-# The sources as a checkout has them (tracked files and new ones git
-# does not ignore), so nothing built here ends up in the package.
-if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$ROOT" ls-files -z -co --exclude-standard -- ':!out/' |
-		tar -C "$ROOT" --null -T - --ignore-failed-read -cf - |
-		tar -C "$OUT/src" -xf -
-else
-	tar -C "$ROOT" --exclude=./out -cf - . | tar -C "$OUT/src" -xf -
-fi
+# The sources as a checkout has them, so nothing built here ends up in
+# the package.
+migdev_copy_sources "$OUT/src" Makefile Kbuild dkms.conf compat emul mdev \
+	include scripts debian
 if (cd "$OUT/src" && dpkg-buildpackage -b -us -uc) >"$OUT/build.log" 2>&1 &&
 	[ -e "$deb" ]; then
 	ok package_builds "$(basename "$deb"), $(stat -c %s "$deb") bytes"
 else
-	tail -n 20 "$OUT/build.log" | diag
+	tail -n 20 "$OUT/build.log" | indent
 	notok package_builds
 	finish
 fi
-dpkg-deb -I "$deb" | grep -E '^ (Depends|Version):' | diag
+dpkg-deb -I "$deb" | grep -E '^ (Depends|Version):' | indent
 
 # lintian's errors and warnings fail this (informational tags are shown).
 lintian --display-info "$deb" >"$OUT/lintian.log" 2>&1
-grep -v 'running with root privileges' "$OUT/lintian.log" | diag
+grep -v 'running with root privileges' "$OUT/lintian.log" | indent
 if grep -qE '^[EW]: ' "$OUT/lintian.log"; then
 	notok lintian_clean
 else
@@ -75,12 +69,12 @@ if DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends 
 	"$deb" >"$OUT/install.log" 2>&1; then
 	ok package_installs
 else
-	tail -n 20 "$OUT/install.log" | diag
+	tail -n 20 "$OUT/install.log" | indent
 	notok package_installs
 	finish
 fi
 status=$(dkms status "migdev/$version" -k "$kver" 2>&1)
-echo "$status" | diag
+echo "$status" | indent
 ko=$(find "/lib/modules/$kver/updates/dkms" -name 'migdev.ko*' 2>/dev/null | head -n 1)
 if grep -q "installed" <<<"$status" && [ -n "$ko" ]; then
 	ok dkms_built_for_the_vm_kernel "$ko"
@@ -98,7 +92,7 @@ if [ -s "$newest" ] && (eval "$(cat "$newest")"; [ -d "${MIGDEV_NEWEST_KDIR:-}" 
 		--kernelsourcedir "$MIGDEV_NEWEST_KDIR" >"$OUT/newest.log" 2>&1; then
 		ok dkms_builds_for_linux_7 "$MIGDEV_NEWEST_RELEASE"
 	else
-		tail -n 15 "$OUT/newest.log" | diag
+		tail -n 15 "$OUT/newest.log" | indent
 		notok dkms_builds_for_linux_7 "$MIGDEV_NEWEST_RELEASE"
 	fi
 fi
@@ -111,7 +105,7 @@ grep -E '^(ok|not ok|#) ' "$OUT/vm/console.log" 2>/dev/null | sed 's/^/# vm: /'
 if [ "$vrc" = 0 ] && ! grep -qE 'KERNEL PROBLEMS|TIMEOUT|SETUP FAILED' "$OUT/vm.log"; then
 	ok vm_modprobe_loads_the_package_module_and_migrates
 else
-	tail -n 15 "$OUT/vm.log" | diag
+	tail -n 15 "$OUT/vm.log" | indent
 	notok vm_modprobe_loads_the_package_module_and_migrates
 fi
 
