@@ -118,6 +118,7 @@ static __printf(4, 5) int migdev_preflight_no(int err, char *why,
 static bool migdev_preflight_num(const char *s, size_t len, bool hex,
 				 u64 max, u64 *val)
 {
+	unsigned int base = hex ? 16 : 10;
 	u64 v = 0;
 	size_t i;
 
@@ -133,9 +134,9 @@ static bool migdev_preflight_num(const char *s, size_t len, bool hex,
 			d = s[i] - 'a' + 10;
 		else
 			return false;
-		if (v > (max - d) / (hex ? 16 : 10))
+		if (v > (max - d) / base)
 			return false;
-		v = v * (hex ? 16 : 10) + d;
+		v = v * base + d;
 	}
 	*val = v;
 	return true;

@@ -166,6 +166,10 @@ class Run:
                               f"{side.state()})")
             time.sleep(0.2)
 
+    def next_iter(self, side):
+        """The guest's next iteration on @side: it is running there."""
+        return self.wait_iter(side, self.last_iter(side))
+
     def running_on(self, side):
         st = side.state()
         if st != "running":
@@ -222,7 +226,7 @@ class Run:
 
     def hop(self, frm, to):
         """One live migration; its figures as libvirt reports them."""
-        before = self.wait_iter(frm, self.last_iter(frm))
+        before = self.next_iter(frm)
         t0 = time.monotonic()
         self.migrate(frm, to)
         wall = (time.monotonic() - t0) * 1000
@@ -276,7 +280,7 @@ class Run:
 
     def save_restore(self):
         path = os.path.join(self.args.workdir, "guest.save")
-        before = self.wait_iter(self.a, self.last_iter(self.a))
+        before = self.next_iter(self.a)
         starts = self.starts()
         self.a.virsh("save", DOMAIN, path, timeout=self.args.timeout)
         if self.a.state() != "shut off":
@@ -292,7 +296,7 @@ class Run:
                 f"not booted again")
 
     def managedsave(self):
-        before = self.wait_iter(self.a, self.last_iter(self.a))
+        before = self.next_iter(self.a)
         starts = self.starts()
         self.a.virsh("managedsave", DOMAIN, timeout=self.args.timeout)
         info = self.a.virsh("dominfo", DOMAIN)
@@ -307,7 +311,7 @@ class Run:
 
     def abort(self):
         """A migration at 1 MiB/s, cancelled once it has sent data."""
-        before = self.wait_iter(self.a, self.last_iter(self.a))
+        before = self.next_iter(self.a)
         cmd = ["virsh", "-c", self.a.uri, "migrate", "--live",
                "--bandwidth", "1", DOMAIN, self.b.uri,
                "--migrateuri", f"tcp://{self.b.addr}"]
@@ -371,7 +375,7 @@ class Run:
             raise Failure(f"B's module parameters: {params}")
         self.peer.create_instance("migdev0", "migdev-small", u=mdev)
         pre = [self.preflight(errno.EPROTONOSUPPORT)]
-        before = self.wait_iter(self.a, self.last_iter(self.a))
+        before = self.next_iter(self.a)
         try:
             self.migrate(self.a, self.b)
             raise Failure("a 1.4 stream migrated to a module of 1.3")
