@@ -3,34 +3,21 @@
  * migdev: a VFIO mediated-device parent driver whose instances are
  * software-emulated, live-migratable PCI devices.
  *
- * Loading the module creates nr_parents parent devices,
- * /sys/class/migdev/migdev<N>, each registered with the mdev core (so it
- * also appears in /sys/class/mdev_bus/) with the types in types.c.
+ * Loading the module creates nr_parents virtual parent devices,
+ * /sys/class/migdev/migdev<N>, and registers the migdev PCI driver, whose
+ * functions are parents too (parent.c, pci.c).  Each parent is registered
+ * with the mdev core (so it also appears in /sys/class/mdev_bus/) with the
+ * types in types.c.
  */
 #include <linux/module.h>
 #include <linux/rcupdate.h>
-#include <linux/slab.h>
 
 #include "migdev.h"
 
 static unsigned int nr_parents = 1;
 module_param(nr_parents, uint, 0444);
-MODULE_PARM_DESC(nr_parents, "Number of parent devices to create (1-16)");
-
-static unsigned int parent_devmem_mb = 4096;
-module_param(parent_devmem_mb, uint, 0444);
-MODULE_PARM_DESC(parent_devmem_mb,
-		 "Device memory of each parent, MiB, shared by its instances");
-
-static unsigned int parent_queues = 1024;
-module_param(parent_queues, uint, 0444);
-MODULE_PARM_DESC(parent_queues,
-		 "DMA queues of each parent, shared by its instances");
-
-static unsigned int engines = 2;
-module_param(engines, uint, 0444);
-MODULE_PARM_DESC(engines,
-		 "Execution engines of each parent, shared by its instances (1-64)");
+MODULE_PARM_DESC(nr_parents,
+		 "Number of virtual parent devices to create (0-16); PCI functions bound to the migdev PCI driver are parents too");
 
 /* Read-only once the module is loaded. */
 unsigned int migdev_pin_cache_mb = 256;
@@ -50,85 +37,47 @@ static const struct class migdev_class = {
 	.name = "migdev",
 };
 
-/* Written only at load and unload. */
-static struct migdev_parent *migdev_parents[MIGDEV_MAX_PARENTS];
+/*
+ * The virtual parents: class devices that are nothing but a name for
+ * their parent.  Written only at load and unload.
+ */
+static struct migdev_virtual {
+	struct device *dev;
+	struct migdev_parent *parent;
+} migdev_virtual[MIGDEV_MAX_PARENTS];
 
-static void migdev_parent_release(struct device *dev)
-{
-	struct migdev_parent *parent =
-		container_of(dev, struct migdev_parent, dev);
-
-	migdev_engines_fini(&parent->engines);
-	mutex_destroy(&parent->cap_lock);
-	kfree(parent);
-}
-
-static struct migdev_parent *migdev_parent_create(unsigned int index)
+static int migdev_virtual_create(struct migdev_virtual *v, unsigned int index)
 {
 	struct migdev_parent *parent;
-	char name[24];
-	int ret;
+	struct device *dev;
 
-	parent = kzalloc(sizeof(*parent), GFP_KERNEL);
-	if (!parent)
-		return ERR_PTR(-ENOMEM);
-
-	mutex_init(&parent->cap_lock);
-	parent->devmem_total = (u64)parent_devmem_mb << 20;
-	parent->queues_total = parent_queues;
-	migdev_types_init(parent);
-	snprintf(name, sizeof(name), "migdev%u", index);
-	migdev_engines_init(&parent->engines, engines);
-
-	device_initialize(&parent->dev);
-	parent->dev.class = &migdev_class;
-	parent->dev.release = migdev_parent_release;
-	ret = dev_set_name(&parent->dev, "%s", name);
-	if (ret)
-		goto out_put;
-	ret = device_add(&parent->dev);
-	if (ret)
-		goto out_put;
-
-	ret = mdev_register_parent(&parent->mparent, &parent->dev,
-				   &migdev_driver, parent->type_ptrs,
-				   MIGDEV_NUM_TYPES);
-	if (ret)
-		goto out_del;
-	ret = migdev_preflight_add_types(parent);
-	if (ret)
-		goto out_unreg;
-	return parent;
-
-out_unreg:
-	mdev_unregister_parent(&parent->mparent);
-out_del:
-	device_del(&parent->dev);
-out_put:
-	put_device(&parent->dev);
-	return ERR_PTR(ret);
+	dev = device_create(&migdev_class, NULL, MKDEV(0, 0), NULL,
+			    "migdev%u", index);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	parent = migdev_parent_add(dev);
+	if (IS_ERR(parent)) {
+		device_unregister(dev);
+		return PTR_ERR(parent);
+	}
+	v->dev = dev;
+	v->parent = parent;
+	return 0;
 }
 
-/*
- * Unregistering the parent removes its instances; the removal of one that
- * a process holds open waits for it, asking it to let go through the
- * device request eventfd (see migdev_request()).
- */
-static void migdev_parent_destroy(struct migdev_parent *parent)
-{
-	migdev_preflight_remove_types(parent);
-	mdev_unregister_parent(&parent->mparent);
-	device_unregister(&parent->dev);
-}
-
-static void migdev_destroy_parents(void)
+static void migdev_virtual_destroy_all(void)
 {
 	int i;
 
 	for (i = MIGDEV_MAX_PARENTS - 1; i >= 0; i--) {
-		if (migdev_parents[i])
-			migdev_parent_destroy(migdev_parents[i]);
-		migdev_parents[i] = NULL;
+		struct migdev_virtual *v = &migdev_virtual[i];
+
+		if (!v->parent)
+			continue;
+		migdev_parent_remove(v->parent);
+		device_unregister(v->dev);
+		v->parent = NULL;
+		v->dev = NULL;
 	}
 }
 
@@ -137,8 +86,8 @@ static int __init migdev_init(void)
 	unsigned int i;
 	int ret;
 
-	if (!nr_parents || nr_parents > MIGDEV_MAX_PARENTS) {
-		pr_err("migdev: nr_parents=%u: must be 1 to %u\n", nr_parents,
+	if (nr_parents > MIGDEV_MAX_PARENTS) {
+		pr_err("migdev: nr_parents=%u: must be 0 to %u\n", nr_parents,
 		       MIGDEV_MAX_PARENTS);
 		return -EINVAL;
 	}
@@ -147,15 +96,9 @@ static int __init migdev_init(void)
 		       migdev_stream_minor, MIGDEV_STREAM_MINOR);
 		return -EINVAL;
 	}
-	if (!engines || engines > 64) {
-		pr_err("migdev: engines=%u: must be 1 to 64\n", engines);
-		return -EINVAL;
-	}
-	if (!parent_queues || (u64)parent_devmem_mb << 20 < SZ_4M) {
-		pr_err("migdev: parent_queues=%u parent_devmem_mb=%u: a parent must hold at least one instance of the smallest type\n",
-		       parent_queues, parent_devmem_mb);
-		return -EINVAL;
-	}
+	ret = migdev_parent_params_check();
+	if (ret)
+		return ret;
 
 	migdev_debugfs_init();
 	ret = mdev_register_driver(&migdev_driver);
@@ -166,21 +109,22 @@ static int __init migdev_init(void)
 		goto out_driver;
 
 	for (i = 0; i < nr_parents; i++) {
-		struct migdev_parent *parent = migdev_parent_create(i);
-
-		if (IS_ERR(parent)) {
-			ret = PTR_ERR(parent);
-			pr_err("migdev: creating parent %u: %pe\n", i, parent);
+		ret = migdev_virtual_create(&migdev_virtual[i], i);
+		if (ret) {
+			pr_err("migdev: creating parent %u: %pe\n", i,
+			       ERR_PTR(ret));
 			goto out_parents;
 		}
-		migdev_parents[i] = parent;
 	}
-	pr_info("migdev: %u parent(s), each %u MiB device memory, %u queues, %u engines\n",
-		nr_parents, parent_devmem_mb, parent_queues, engines);
+	/* Last: a function bound now becomes a parent at once. */
+	ret = migdev_pci_register();
+	if (ret)
+		goto out_parents;
+	migdev_parent_params_show(nr_parents);
 	return 0;
 
 out_parents:
-	migdev_destroy_parents();
+	migdev_virtual_destroy_all();
 	class_unregister(&migdev_class);
 out_driver:
 	mdev_unregister_driver(&migdev_driver);
@@ -191,7 +135,8 @@ out_debugfs:
 
 static void __exit migdev_exit(void)
 {
-	migdev_destroy_parents();
+	migdev_pci_unregister();
+	migdev_virtual_destroy_all();
 	class_unregister(&migdev_class);
 	mdev_unregister_driver(&migdev_driver);
 	migdev_debugfs_exit();

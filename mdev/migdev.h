@@ -7,6 +7,7 @@
 
 #include <linux/device.h>
 #include <linux/eventfd.h>
+#include <linux/kref.h>
 #include <linux/mdev.h>
 #include <linux/math64.h>
 #include <linux/mutex.h>
@@ -134,8 +135,9 @@ struct migdev_type {
 };
 
 /**
- * struct migdev_parent - one emulated physical device
- * @dev: the parent device, /sys/class/migdev/migdev<N>
+ * struct migdev_parent - one emulated physical device (parent.c)
+ * @ref: one for its registration, one per instance
+ * @dev: the device it is: /sys/class/migdev/migdev<N> or a PCI function
  * @mparent: the mdev core's parent object
  * @types: this parent's types
  * @type_ptrs: @types as the array mdev_register_parent() takes
@@ -148,7 +150,8 @@ struct migdev_type {
  * @nr_instances: instances alive
  */
 struct migdev_parent {
-	struct device dev;
+	struct kref ref;
+	struct device *dev;
 	struct mdev_parent mparent;
 	struct migdev_type types[MIGDEV_NUM_TYPES];
 	struct mdev_type *type_ptrs[MIGDEV_NUM_TYPES];
@@ -511,6 +514,18 @@ void migdev_capacity_release(struct migdev_parent *parent,
 			     const struct migdev_profile *profile);
 unsigned int migdev_types_available(struct mdev_type *mtype);
 ssize_t migdev_types_description(struct mdev_type *mtype, char *buf);
+
+/* parent.c */
+int migdev_parent_params_check(void);
+void migdev_parent_params_show(unsigned int nr_virtual);
+struct migdev_parent *migdev_parent_add(struct device *dev);
+void migdev_parent_remove(struct migdev_parent *parent);
+void migdev_parent_get(struct migdev_parent *parent);
+void migdev_parent_put(struct migdev_parent *parent);
+
+/* pci.c */
+int migdev_pci_register(void);
+void migdev_pci_unregister(void);
 
 /* main.c: the stream_minor module parameter */
 extern unsigned short migdev_stream_minor;

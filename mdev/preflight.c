@@ -133,7 +133,7 @@ static ssize_t migration_compat_check_store(struct kobject *kobj,
 
 	migdev_preflight_of_type(d->type, READ_ONCE(migdev_stream_minor), &p);
 	snprintf(what, sizeof(what), "%s: ", p.type);
-	return migdev_preflight_store(&d->parent->dev, what, &p, buf, count);
+	return migdev_preflight_store(d->parent->dev, what, &p, buf, count);
 }
 
 static struct kobj_attribute migdev_preflight_attr = __ATTR_RO(migration_compat);

@@ -28,9 +28,10 @@ static int migdev_init_dev(struct vfio_device *vdev)
 	if (ret) {
 		dev_info_ratelimited(vdev->dev,
 				     "no capacity left on %s for a %s instance\n",
-				     dev_name(&parent->dev), type->profile->sysfs_name);
+				     dev_name(parent->dev), type->profile->sysfs_name);
 		return ret;
 	}
+	migdev_parent_get(parent);
 	mvdev->parent = parent;
 	mvdev->type = type;
 	ratelimit_state_init(&mvdev->log_rs, DEFAULT_RATELIMIT_INTERVAL,
@@ -51,6 +52,7 @@ static int migdev_init_dev(struct vfio_device *vdev)
 		mutex_destroy(&mvdev->mig.state_mutex);
 		mutex_destroy(&mvdev->irq.lock);
 		migdev_capacity_release(parent, type->profile);
+		migdev_parent_put(parent);
 		return ret;
 	}
 	return 0;
@@ -69,6 +71,8 @@ static void migdev_release_dev(struct vfio_device *vdev)
 	migdev_writer_fini(mvdev);
 	migdev_emul_fini(&mvdev->emul);
 	migdev_capacity_release(mvdev->parent, mvdev->type->profile);
+	/* After the parent's removal, maybe: the last file went late. */
+	migdev_parent_put(mvdev->parent);
 }
 
 static int migdev_open_device(struct vfio_device *vdev)

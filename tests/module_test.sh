@@ -57,6 +57,11 @@ t_nr_parents() {
 		[ -e "/sys/class/mdev_bus/migdev$i/mdev_supported_types/migdev-xlarge" ] || return 1
 	done
 	[ ! -e /sys/class/mdev_bus/migdev3 ] || return 1
+	# None at all: the module then only has the PCI functions given to it.
+	reload nr_parents=0 || return 1
+	[ -d /sys/bus/pci/drivers/migdev ] && [ -z "$(ls /sys/class/migdev)" ] ||
+		{ diag "nr_parents=0: $(ls /sys/class/migdev)"; return 1; }
+	reload nr_parents=3 || return 1
 	# Parents have separate capacity.
 	local u
 	u=$(create migdev1 migdev-xlarge) || return 1
@@ -75,8 +80,8 @@ t_capacity_params() {
 t_bad_params() {
 	local p ret=0
 	rmmod migdev 2>/dev/null
-	for p in nr_parents=0 nr_parents=17 parent_queues=0 parent_devmem_mb=1 \
-		stream_minor=5; do
+	for p in nr_parents=17 parent_queues=0 parent_devmem_mb=1 engines=0 \
+		engines=65 stream_minor=5; do
 		if insmod "$KO" "$p" 2>/dev/null; then
 			diag "insmod $p succeeded"; ret=1; rmmod migdev
 		fi

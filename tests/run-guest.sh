@@ -38,19 +38,34 @@ case $(uname -r) in
 	export MIGDEV_KERNEL_FIXES="vfio-container-group-lock vfio-type1-lock-order" ;;
 esac
 
+# shellcheck source=tests/lib/pci_parent.sh
+. tests/lib/pci_parent.sh
+
 for t in "${tests[@]}"; do
-	if [ -x "tests/build/$t" ]; then
-		cmd=("tests/build/$t")
-	elif [ -x "tests/$t" ]; then
-		cmd=("tests/$t")
+	# NAME@pci: the test NAME with its instances on a PCI parent, the
+	# VM's spare function bound to migdev (it stays bound for the next;
+	# pci_parent_test.sh unbinds it).
+	name=${t%@pci} parent=
+	if [ "$name" != "$t" ]; then
+		parent=${MIGDEV_SPARE_PCI:-}
+		if ! pci_parent_bind "$parent"; then
+			echo "run-guest: $t: cannot bind the spare PCI function '$parent' to migdev" >&2
+			fail=$((fail + 1))
+			continue
+		fi
+	fi
+	if [ -x "tests/build/$name" ]; then
+		cmd=("tests/build/$name")
+	elif [ -x "tests/$name" ]; then
+		cmd=("tests/$name")
 	else
-		echo "run-guest: no test $t" >&2
+		echo "run-guest: no test $name" >&2
 		fail=$((fail + 1))
 		continue
 	fi
 	echo "# ==== $t"
 	start=$(date +%s)
-	"${cmd[@]}" 2>&1 | tee "$RES/$t.ktap"
+	MIGDEV_PARENT=$parent "${cmd[@]}" 2>&1 | tee "$RES/$t.ktap"
 	rc=${PIPESTATUS[0]}
 	totals=$(grep -E '^# Totals: ' "$RES/$t.ktap" | tail -1)
 	if [ -z "$totals" ]; then

@@ -65,7 +65,8 @@ struct mdl_queue {
 int mdl_sysfs_read(const char *path, char *buf, size_t len);
 int mdl_sysfs_write(const char *path, const char *val);
 long long mdl_sysfs_read_ll(const char *path);
-const char *mdl_parent(void);	/* first parent, "migdev0" */
+/* The parent tests use: $MIGDEV_PARENT (a PCI parent), else "migdev0". */
+const char *mdl_parent(void);
 /*
  * Kernel bugs the suite found (Documentation/migdev.rst, "Kernel bugs
  * found"), by the names tests/run-guest.sh puts in $MIGDEV_KERNEL_FIXES

@@ -54,7 +54,9 @@ long long mdl_sysfs_read_ll(const char *path)
 
 const char *mdl_parent(void)
 {
-	return "migdev0";
+	const char *parent = getenv("MIGDEV_PARENT");
+
+	return parent && *parent ? parent : "migdev0";
 }
 
 int mdl_kernel_has_fix(const char *name)

@@ -897,7 +897,10 @@ def main(flavour=None, argv=None):
     ap.add_argument("-n", "--hops", type=int, default=20,
                     help="one-way migrations (a round trip is two)")
     ap.add_argument("-t", "--type", default="migdev-small")
-    ap.add_argument("--parent", default="migdev0")
+    ap.add_argument("--parent",
+                    default=os.environ.get("MIGDEV_PARENT") or "migdev0",
+                    help="the instances' parent (default: $MIGDEV_PARENT, "
+                    "else migdev0)")
     ap.add_argument("--guest", default=os.path.join(root, "guest/build/migdev-guest.elf"))
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--machine", default="pc")

@@ -242,6 +242,9 @@ if [ -n "${MIGDEV_JOB_NET:-}" ]; then
 	log "network: $netif $MIGDEV_NET_ADDR, peer $MIGDEV_NET_PEER"
 fi
 
+# The spare PCI function (run.sh's usage), for tests of a PCI parent.
+export MIGDEV_SPARE_PCI=${MIGDEV_JOB_SPARE:-}
+
 # Another userspace for the script (run.sh --root): the host's directory
 # ROOT, made writable by an overlay on tmpfs, with this system's kernel
 # file systems, the results share, the repository, the script and the

@@ -9,7 +9,7 @@
 #   tests/vm/run.sh [--timeout SECONDS] [--mem MB] [--kernel VMLINUZ]
 #                   [--modroot DIR] [--append "KERNEL ARGS"] [--module KO]
 #                   [--no-insmod] [--root DIR]
-#                   [--debug] [--net listen|connect:PORT]
+#                   [--debug] [--net listen|connect:PORT] [--qmp SOCKET]
 #                   GUEST_SCRIPT [ARGS...]
 #   tests/vm/run.sh --scan LOGFILE
 #
@@ -25,6 +25,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # The initramfs loads these (and what modules.dep says they need).
 INITRAMFS_MODULES=(netfs 9pnet 9pnet_virtio 9p)
+# The spare PCI function every VM has (usage), as the guest sees it.  A
+# pci-testdev: QEMU's device for testing PCI (kvm-unit-tests use it),
+# which no Linux driver matches, with BARs like a real function, and
+# hot-pluggable on the pc machine's bus (ACPI hotplug): a GPU's stand-in.
+SPARE_PCI=0000:00:10.0
 # Bump when the initramfs layout changes, to rebuild cached images.
 INITRAMFS_FORMAT=1
 
@@ -60,7 +65,13 @@ ${MIGDEV_OUT:-$MIGDEV_ROOT/out}/vm, which the script sees as $MIGDEV_RESULTS.
                      for it on 127.0.0.1:PORT and takes 10.77.0.1,
                      "connect:PORT" joins it there and takes 10.77.0.2
                      (the script sees MIGDEV_NET_ADDR and MIGDEV_NET_PEER)
+  --qmp SOCKET       QEMU's QMP monitor on this unix socket, for a test on
+                     the host that acts on the machine (device_del)
   --scan LOGFILE     only check a saved kernel log for WARNING/BUG/Oops/...
+
+Every VM has a spare PCI function, QEMU's pci-testdev (1b36:0005, id
+"spare0") at 0000:00:10.0, that no driver claims: the script sees its
+address in MIGDEV_SPARE_PCI, and can give it to migdev as a parent.
 EOF
 }
 
@@ -205,6 +216,7 @@ module=
 root=
 debug=0
 net=
+qmp=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout) [ $# -ge 2 ] || die "--timeout needs a value"; timeout=$2; shift 2 ;;
@@ -225,6 +237,8 @@ while [ $# -gt 0 ]; do
 	--debug) debug=1; shift ;;
 	--net) [ $# -ge 2 ] || die "--net needs a value"; net=$2; shift 2 ;;
 	--net=*) net=${1#*=}; shift ;;
+	--qmp) [ $# -ge 2 ] || die "--qmp needs a value"; qmp=$2; shift 2 ;;
+	--qmp=*) qmp=${1#*=}; shift ;;
 	--scan)
 		[ $# -eq 2 ] || die "usage: run.sh --scan LOGFILE"
 		if scan_kernel_log "$2"; then
@@ -310,6 +324,7 @@ printf '%s\n' "$here/guest.sh" >"$res/stage2"
 	printf 'MIGDEV_JOB_ROOT=%q\n' "$root"
 	printf 'MIGDEV_JOB_DEBUG=%q\n' "$debug"
 	printf 'MIGDEV_JOB_NET=%q\n' "${net%%:*}"
+	printf 'MIGDEV_JOB_SPARE=%q\n' "$SPARE_PCI"
 	printf 'MIGDEV_JOB_ARGS=('
 	[ $# -eq 0 ] || printf ' %q' "$@"
 	printf ' )\n'
@@ -329,7 +344,9 @@ qemu=(
 	-device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot"
 	-fsdev "local,id=results,path=${res//,/,,},security_model=none"
 	-device "virtio-9p-pci,fsdev=results,mount_tag=results"
+	-device "pci-testdev,id=spare0,bus=pci.0,addr=${SPARE_PCI#0000:00:}"
 )
+[ -z "$qmp" ] || qemu+=(-qmp "unix:${qmp//,/,,},server=on,wait=off")
 # The link between two test VMs ("two hosts"): QEMU's socket network
 # backend, one VM listening on a loopback port and the other connecting
 # to it.  Only these two VMs are on it.
