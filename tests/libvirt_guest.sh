@@ -27,6 +27,10 @@ PORT=7070
 # The instance (the same UUID on both hosts, as the domain names it) and
 # the host UUIDs.
 MDEV=6d696764-6576-4000-8000-6d6465763031
+# The instances on the PCI parent that libvirt makes: the domain's (on
+# both hosts), and a transient one.
+PCI_MDEV=6d696764-6576-4000-8000-706369303031
+PCI_MDEV_TRANSIENT=6d696764-6576-4000-8000-706369303032
 role=${1:-}
 case $role in
 a) HOST_UUID=6d696764-6576-4000-8000-686f73740a0a ;;
@@ -66,6 +70,14 @@ EOC
 
 echo "$MDEV" >/sys/class/mdev_bus/migdev0/mdev_supported_types/migdev-small/create ||
 	die "cannot create instance $MDEV"
+# The spare function, given to migdev: a PCI parent, which libvirt's
+# node-device API manages (nodedev-define, -start, -create).  udevd tells
+# libvirt of the instances libvirt makes through mdevctl.
+# shellcheck source=tests/lib/pci_parent.sh
+. "$ROOT/tests/lib/pci_parent.sh"
+pci_parent_bind "$MIGDEV_SPARE_PCI" || die "cannot bind $MIGDEV_SPARE_PCI to migdev"
+/usr/lib/systemd/systemd-udevd --daemon --resolve-names=never ||
+	die "systemd-udevd did not start"
 libvirtd --listen >"$RES/libvirtd/stdout.log" 2>&1 &
 lpid=$!
 for _ in $(seq 100); do
@@ -84,6 +96,8 @@ else
 	python3 "$ROOT/tests/qemu/virsh_pingpong.py" \
 		--agent "$MIGDEV_NET_PEER:$PORT" --local-addr "$MIGDEV_NET_ADDR" \
 		--peer-addr "$MIGDEV_NET_PEER" --mdev "$MDEV" \
+		--pci-parent "$MIGDEV_SPARE_PCI" --pci-mdev "$PCI_MDEV" \
+		--pci-mdev-transient "$PCI_MDEV_TRANSIENT" \
 		--workdir "$RES/agent/libvirt" | tee "$RES/libvirt.ktap"
 	rc=${PIPESTATUS[0]}
 fi
@@ -92,5 +106,8 @@ virsh -c qemu:///system list --all --name | while read -r d; do
 done
 kill "$lpid" 2>/dev/null
 wait "$lpid"
+# (udevadm control --exit does nothing in a chroot.)
+pkill -x systemd-udevd
 echo 1 >"/sys/bus/mdev/devices/$MDEV/remove" 2>/dev/null
+pci_parent_unbind "$MIGDEV_SPARE_PCI" || { echo "# cannot unbind $MIGDEV_SPARE_PCI"; rc=1; }
 exit "$rc"

@@ -21,6 +21,14 @@ the source); and B's module speaking the previous stream version
 and the domain runs on at A; with A's instance set to emit 1.3 it
 migrates there and back.
 
+Then the PCI parent (each host's spare function, bound to migdev), as
+libvirt's node-device API manages it: nodedev-list --cap mdev_types
+lists it with migdev's types on both hosts; nodedev-define and
+nodedev-start (libvirt drives mdevctl) make the domain's instance on
+both; the domain, now with that instance, migrates there and back;
+nodedev-create makes a transient one and nodedev-destroy removes it;
+nodedev-destroy and nodedev-undefine remove the domain's on both hosts.
+
 Standard library only.
 """
 
@@ -75,6 +83,18 @@ DOMAIN_XML = """<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domai
     </qemu:device>
   </qemu:override>
 </domain>
+"""
+
+
+# An instance on the PCI parent, as libvirt's node-device API takes it
+# (nodedev-define, nodedev-create); libvirt then drives mdevctl.
+MDEV_XML = """<device>
+  <parent>{parent}</parent>
+  <capability type='mdev'>
+    <type id='{mtype}'/>
+    <uuid>{uuid}</uuid>
+  </capability>
+</device>
 """
 
 
@@ -398,9 +418,146 @@ class Run:
                 f"back, downtime {f1['Total downtime']}, {f2['Total downtime']}, guest "
                 f"iteration {a2}")
 
+    # The PCI parent: each host's spare function, bound to migdev
+    # (tests/libvirt_guest.sh), as libvirt's node devices show it.
+    def pci_nodedev(self):
+        return "pci_" + re.sub(r"[:.]", "_", self.args.pci_parent)
+
+    def mdev_nodedev(self, side, u, inactive=False):
+        """The name of instance @u's node device on @side, or None."""
+        args = ["nodedev-list", "--cap", "mdev"] + (["--all"] if inactive
+                                                     else [])
+        name = "mdev_" + u.replace("-", "_")
+        found = [n for n in side.virsh(*args).split() if n.startswith(name)]
+        return found[0] if found else None
+
+    def pci_types(self):
+        """nodedev-list --cap mdev_types lists the function on both hosts,
+        with migdev's types and their available instances."""
+        dev = self.pci_nodedev()
+        notes = []
+        for side in self.sides:
+            names = side.virsh("nodedev-list", "--cap", "mdev_types").split()
+            if dev not in names:
+                raise Failure(f"{side.name}: nodedev-list --cap mdev_types: "
+                              f"{names}, no {dev}")
+            xml = side.virsh("nodedev-dumpxml", dev)
+            for want in ("<capability type='mdev_types'>",
+                         "<type id='migdev-small'>",
+                         "<name>migdev-1q-4M</name>",
+                         "<deviceAPI>vfio-pci</deviceAPI>",
+                         "<type id='migdev-xlarge'>",
+                         "<availableInstances>4</availableInstances>"):
+                if want not in xml:
+                    raise Failure(f"{side.name}: nodedev-dumpxml {dev} has no "
+                                  f"{want}: {xml}")
+            if side is self.a:
+                print("# nodedev-dumpxml " + dev + " on A:\n" + "\n".join(
+                    "#   " + ln for ln in xml.strip().splitlines()),
+                    flush=True)
+            notes.append(side.name)
+        return f"{dev} with migdev's types on {' and '.join(notes)}"
+
+    def define_start(self, side, u):
+        path = os.path.join(self.args.workdir, f"mdev-{side.name}.xml")
+        with open(path, "w") as f:
+            f.write(MDEV_XML.format(parent=self.pci_nodedev(),
+                                    mtype="migdev-small", uuid=u))
+        # (virsh reads the file here and sends B's libvirt its text.)
+        side.virsh("nodedev-define", path)
+        name = self.mdev_nodedev(side, u, inactive=True)
+        if not name:
+            raise Failure(f"{side.name}: no node device for {u} after "
+                          f"nodedev-define")
+        side.virsh("nodedev-start", name)
+        xml = side.virsh("nodedev-dumpxml", name)
+        for want in (f"<parent>{self.pci_nodedev()}</parent>",
+                     "<type id='migdev-small'", f"<uuid>{u}</uuid>"):
+            if want not in xml:
+                raise Failure(f"{side.name}: nodedev-dumpxml {name} has no "
+                              f"{want}: {xml}")
+        if self.mdev_nodedev(side, u) != name:
+            raise Failure(f"{side.name}: {name} not active after "
+                          f"nodedev-start")
+        return name
+
+    def pci_define_start(self):
+        """nodedev-define and nodedev-start (libvirt drives mdevctl) make
+        the domain's instance on each host's function."""
+        u = self.args.pci_mdev
+        names = [self.define_start(side, u) for side in self.sides]
+        where = os.path.realpath(f"/sys/bus/mdev/devices/{u}")
+        if not where.startswith(f"/sys/devices/pci0000:00/"
+                                f"{self.args.pci_parent}/"):
+            raise Failure(f"A's instance is at {where}")
+        return f"{names[0]} on both hosts, at {where}"
+
+    def pci_migrate(self):
+        """The domain, its hostdev now the PCI parent's instance, starts
+        and migrates there and back (--pci-round-trips)."""
+        self.a.virsh("undefine", DOMAIN)
+        xml = DOMAIN_XML.format(name=DOMAIN, uuid=DOMAIN_UUID, kernel=GUEST,
+                                serial=self.serial, mdev=self.args.pci_mdev)
+        path = os.path.join(self.args.workdir, "domain-pci.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        self.a.virsh("define", path)
+        before = self.last_iter(self.a)
+        self.a.virsh("start", DOMAIN)
+        self.wait_iter(self.a, before)
+        downs = []
+        for _ in range(self.args.pci_round_trips):
+            for frm, to in ((self.a, self.b), (self.b, self.a)):
+                _, after, _, fig, _ = self.hop(frm, to)
+                downs.append(fig["Total downtime"])
+        self.a.virsh("destroy", DOMAIN)
+        self.a.virsh("undefine", DOMAIN)
+        return (f"{2 * self.args.pci_round_trips} hops, total downtime "
+                f"{', '.join(downs)}; guest iteration {after}")
+
+    def pci_create_transient(self):
+        """nodedev-create makes an instance that is not defined, and
+        nodedev-destroy removes it."""
+        u = self.args.pci_mdev_transient
+        path = os.path.join(self.args.workdir, "mdev-transient.xml")
+        with open(path, "w") as f:
+            f.write(MDEV_XML.format(parent=self.pci_nodedev(),
+                                    mtype="migdev-large", uuid=u))
+        self.a.virsh("nodedev-create", path)
+        name = self.mdev_nodedev(self.a, u)
+        sysfs = f"/sys/bus/mdev/devices/{u}"
+        if not name or not os.path.exists(sysfs):
+            raise Failure(f"after nodedev-create: node device {name}, "
+                          f"{sysfs} {'present' if os.path.exists(sysfs) else 'absent'}")
+        self.a.virsh("nodedev-destroy", name)
+        if os.path.exists(sysfs) or self.mdev_nodedev(self.a, u,
+                                                      inactive=True):
+            raise Failure(f"{name} left after nodedev-destroy")
+        return f"{name}: made and gone"
+
+    def pci_destroy_undefine(self):
+        """nodedev-destroy and nodedev-undefine remove the instance and
+        its definition on both hosts."""
+        u = self.args.pci_mdev
+        for side in self.sides:
+            name = self.mdev_nodedev(side, u)
+            if not name:
+                raise Failure(f"{side.name}: {u} not active")
+            side.virsh("nodedev-destroy", name)
+            if self.mdev_nodedev(side, u):
+                raise Failure(f"{side.name}: {name} active after "
+                              f"nodedev-destroy")
+            side.virsh("nodedev-undefine", name)
+            if self.mdev_nodedev(side, u, inactive=True):
+                raise Failure(f"{side.name}: {name} defined after "
+                              f"nodedev-undefine")
+        if os.path.exists(f"/sys/bus/mdev/devices/{u}"):
+            raise Failure(f"A's {u} still in sysfs")
+        return "gone from both hosts"
+
     def main(self):
         print("TAP version 13", flush=True)
-        print("1..7", flush=True)
+        print("1..12", flush=True)
         self.test("libvirt_nodedev_of_the_instance", self.nodedev)
         self.test("libvirt_domain_starts", self.start)
         if self.failed:
@@ -414,9 +571,29 @@ class Run:
                   self.previous_minor)
         try:
             self.a.virsh("destroy", DOMAIN)
-            self.a.virsh("undefine", DOMAIN)
         except Failure as e:
             print(f"# cleanup: {e}")
+        # B's module as it was: its function binds again as it loads.
+        try:
+            self.peer.remove_instance(self.args.mdev)
+            self.peer.reload_module("")
+        except Failure as e:
+            print(f"# B's module not reloaded: {e}")
+        self.test("libvirt_pci_parent_mdev_types", self.pci_types)
+        self.test("libvirt_pci_parent_nodedev_define_start",
+                  self.pci_define_start)
+        self.test(f"libvirt_pci_parent_migrate_live_"
+                  f"{self.args.pci_round_trips}_round_trips",
+                  self.pci_migrate)
+        self.test("libvirt_pci_parent_nodedev_create_destroy",
+                  self.pci_create_transient)
+        self.test("libvirt_pci_parent_nodedev_destroy_undefine",
+                  self.pci_destroy_undefine)
+        for what in (("destroy", DOMAIN), ("undefine", DOMAIN)):
+            try:
+                self.a.virsh(*what)
+            except Failure:
+                pass
         try:
             self.peer.shutdown()
         except Failure as e:
@@ -440,6 +617,14 @@ def main():
                     help="the serial log's and the save file's directory, "
                     "the same path on B (its agent's)")
     ap.add_argument("--round-trips", type=int, default=10)
+    ap.add_argument("--pci-parent", required=True, metavar="ADDRESS",
+                    help="the PCI function bound to migdev on both hosts")
+    ap.add_argument("--pci-mdev", required=True,
+                    help="the UUID the domain's instance on the PCI parent "
+                    "gets on both hosts (nodedev-define)")
+    ap.add_argument("--pci-mdev-transient", required=True,
+                    help="the UUID of a transient one (nodedev-create)")
+    ap.add_argument("--pci-round-trips", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=120)
     args = ap.parse_args()
     try:

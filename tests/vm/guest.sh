@@ -74,6 +74,12 @@ mount_once devtmpfs /dev
 mount_once devpts /dev/pts gid=5,mode=620,ptmxmode=666
 mount_once tmpfs /dev/shm mode=1777
 mount_once debugfs /sys/kernel/debug
+# What udev or systemd make on a host, and programs expect (libvirt hands
+# mdevctl its JSON as /dev/stdin; bash's process substitution).
+for l in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 \
+	stderr:/proc/self/fd/2; do
+	[ -e "/dev/${l%%:*}" ] || ln -s "${l#*:}" "/dev/${l%%:*}"
+done
 is_mounted "$RESULTS" || setup_failed "results share not mounted at $RESULTS"
 
 # shellcheck source=/dev/null
