@@ -7,8 +7,9 @@
 # has given the device up), say "ready" in the results share, and wait
 # for the function to go (the outer QEMU's device_del, through ACPI PCI
 # hotplug).  Then: both users were asked and closed, every instance and
-# the parent went, the virtual parent still works, and the module unloads
-# and loads.  Its checks go to $MIGDEV_RESULTS/unplug.ktap as "ok NAME" /
+# the parent went, and the virtual parent still works.  Say "replug": the
+# host plugs the function in again, which binds again and has instances;
+# and the module unloads and loads.  Its checks go to $MIGDEV_RESULTS/unplug.ktap as "ok NAME" /
 # "not ok NAME" lines, which the host numbers.
 set -u
 
@@ -87,5 +88,27 @@ virtual_parent_works() {
 	wait $! && [ "$(tr '\n' ' ' </tmp/h3.out)" = "open request closed " ]
 }
 res virtual_parent_still_works virtual_parent_works
+
+# The host plugs the function in again: it binds again, and an instance
+# of it opens and goes.
+echo replug >"$RES/unplug-replug"
+back=0
+for _ in $(seq 600); do
+	[ -e "/sys/bus/pci/devices/$A" ] && { back=1; break; }
+	sleep 0.1
+done
+rebound() {
+	local u
+	[ $back = 1 ] || { diag "the function did not come back"; return 1; }
+	pci_parent_bind "$A" || return 1
+	u=$(create migdev-xlarge) || return 1
+	"$HOLD" --until-request "$u" >/tmp/h4.out 2>&1 &
+	for _ in $(seq 100); do grep -qx open /tmp/h4.out && break; sleep 0.1; done
+	grep -qx open /tmp/h4.out || return 1
+	pci_parent_unbind "$A" || return 1
+	wait $! && [ "$(tr '\n' ' ' </tmp/h4.out)" = "open request closed " ] &&
+		[ ! -e "/sys/bus/mdev/devices/$u" ]
+}
+res plugged_again_binds_again rebound
 reload() { rmmod migdev && insmod "$KO"; }
 res module_unloads_and_loads reload

@@ -6,7 +6,8 @@
 # is the driver of, while users hold two of its instances open
 # (tests/pci_unplug_guest.sh).  The VM's kernel removes the function
 # (ACPI PCI hotplug), migdev asks the users to let go through the request
-# interrupt, they do, and QEMU reports DEVICE_DELETED.  Runs on the host,
+# interrupt, they do, and QEMU reports DEVICE_DELETED; plugged in again
+# (device_add), the function binds again.  Runs on the host,
 # not in a VM; the VM's kernel log must be clean.  KTAP; results in
 # $MIGDEV_OUT/pci-unplug.
 #
@@ -25,26 +26,28 @@ vpid=$!
 
 # When the guest is ready, delete the function and wait for QEMU to say
 # it is gone (the guest's kernel has ejected it).
-PYTHONPATH=$ROOT/tests/qemu python3 - "$sock" "$OUT/vm/unplug-ready" "$vpid" \
+PYTHONPATH=$ROOT/tests/qemu python3 - "$sock" "$OUT/vm" "$vpid" \
 	>"$OUT/host.ktap" 2>&1 <<'PY'
 import os, sys, time
 from qmp import QMP
 from hosts import Failure
 
-sock, ready, vpid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sock, res, vpid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def alive():
     try:
         os.kill(vpid, 0)
         return True
     except OSError:
         return False
-deadline = time.monotonic() + 600
-while not os.path.exists(ready):
-    if time.monotonic() > deadline or not alive():
-        print("# the guest never said it was ready")
-        print("not ok outer_qemu_deleted_the_function")
-        sys.exit(1)
-    time.sleep(0.2)
+def wait_for(name, test):
+    deadline = time.monotonic() + 600
+    while not os.path.exists(os.path.join(res, name)):
+        if time.monotonic() > deadline or not alive():
+            print(f"# the guest never said {name}")
+            print(f"not ok {test}")
+            sys.exit(1)
+        time.sleep(0.2)
+wait_for("unplug-ready", "outer_qemu_deleted_the_function")
 try:
     q = QMP(sock, 30)
     q.cmd("device_del", id="spare0")
@@ -61,12 +64,22 @@ try:
             if d.get("qdev_id") == "spare0"]
     if left:
         raise Failure("spare0 still in query-pci")
-    q.close()
     print("ok outer_qemu_deleted_the_function")
 except Failure as e:
     print(f"# {e}")
     print("not ok outer_qemu_deleted_the_function")
     sys.exit(1)
+# Once the guest has seen it go: the same function, plugged in again.
+wait_for("unplug-replug", "outer_qemu_plugged_it_in_again")
+try:
+    q.cmd("device_add", driver="pci-testdev", id="spare0", bus="pci.0",
+          addr="10.0")
+    print("ok outer_qemu_plugged_it_in_again")
+except Failure as e:
+    print(f"# {e}")
+    print("not ok outer_qemu_plugged_it_in_again")
+    sys.exit(1)
+q.close()
 PY
 wait "$vpid"
 vrc=$?
@@ -86,7 +99,7 @@ while read -r l; do
 	*) echo "$l" ;;
 	esac
 done < <(grep -hE '^(ok |not ok |# )' "$OUT/vm/unplug.ktap" "$OUT/host.ktap" 2>/dev/null)
-[ "$n" -ge 7 ] || line "not ok guest_and_host_checks_all_ran"
+[ "$n" -ge 9 ] || line "not ok guest_and_host_checks_all_ran"
 bad='KERNEL PROBLEMS|KMEMLEAK|LOCKDEP TURNED|did not come back|TIMEOUT|SETUP FAILED|interrupted'
 # run.sh's verdict: a kernel problem, or a VM that did not come back; a
 # failed check above is counted already.
