@@ -141,8 +141,9 @@ lane "Debian's kernel"
 # The newest stack: Debian's Linux 7.3, with its own modules and migdev.ko
 # built for it, and the tests running in a trixie userspace with QEMU
 # 11.1 and libvirt 12.9 from trixie-backports (scripts/newest-kernel.sh
-# --root): every C test of the suite, and the ping-pongs of the samples
-# and of QEMU 11.1.  Results in out/newest/vm.  With the whole suite only.
+# --root): every C test of the suite (those on a PCI parent too), the
+# ping-pongs of the samples and of QEMU 11.1, and the PCI parent's test.
+# Results in out/newest/vm.  With the whole suite only.
 if [ $# = 0 ] && [ $newest_rc = 0 ]; then
 	eval "$(cat out/newest-kernel.env)"
 	echo "newest stack: Linux $MIGDEV_NEWEST_RELEASE, QEMU $MIGDEV_NEWEST_QEMU, libvirt $MIGDEV_NEWEST_LIBVIRT"
@@ -151,7 +152,8 @@ if [ $# = 0 ] && [ $newest_rc = 0 ]; then
 		--kernel "$MIGDEV_NEWEST_IMAGE" --modroot "$MIGDEV_NEWEST_MODROOT" \
 		--module "$MIGDEV_NEWEST_MODULE" --root "$MIGDEV_NEWEST_ROOT" \
 		tests/run-guest.sh \
-		"${newest_tests[@]}" pingpong_test.sh qemu_pingpong_test.sh </dev/null
+		"${newest_tests[@]}" pingpong_test.sh qemu_pingpong_test.sh \
+		pci_parent_test.sh </dev/null
 	vm_rc=$?
 	vm_totals out/newest/vm $vm_rc " (newest stack)"
 	lane "newest stack (Linux 7.3, QEMU 11.1)"
