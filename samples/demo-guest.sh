@@ -3,8 +3,9 @@
 #
 # What scripts/demo.sh shows, inside the test VM: the parent and its types,
 # instances created through sysfs and through mdevctl, what each one is as
-# seen through VFIO, and a QEMU guest migrating back and forth between two
-# instances while its workload checks itself.
+# seen through VFIO, a QEMU guest migrating back and forth between two
+# instances while its workload checks itself, and the same on a PCI
+# parent (the VM's spare function, given to migdev as a GPU to its driver).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -62,4 +63,25 @@ if command -v qemu-system-x86_64 >/dev/null &&
 	python3 tests/qemu/pingpong.py -n 6 --workdir /tmp/migdev-demo-pingpong
 else
 	echo "(no qemu-system-x86_64 or guest/build/migdev-guest.elf: skipped)"
+fi
+
+if [ -n "${MIGDEV_SPARE_PCI:-}" ] && [ -e "/sys/bus/pci/devices/$MIGDEV_SPARE_PCI" ]; then
+	step "a PCI parent: the VM's spare function given to migdev"
+	A=$MIGDEV_SPARE_PCI
+	echo "echo migdev > /sys/bus/pci/devices/$A/driver_override"
+	echo "echo $A > /sys/bus/pci/drivers_probe"
+	echo migdev >"/sys/bus/pci/devices/$A/driver_override"
+	echo "$A" >/sys/bus/pci/drivers_probe
+	echo "its driver: $(basename "$(readlink "/sys/bus/pci/devices/$A/driver")")"
+	echo "its types: $(ls "/sys/bus/pci/devices/$A/mdev_supported_types" | tr '\n' ' ')"
+	ls /sys/class/mdev_bus/
+	if command -v qemu-system-x86_64 >/dev/null &&
+		[ -e guest/build/migdev-guest.elf ]; then
+		echo "the guest again, its instances on $A: 2 round trips"
+		python3 tests/qemu/pingpong.py --parent "$A" -n 4 \
+			--workdir /tmp/migdev-demo-pingpong-pci
+	fi
+	echo "echo $A > /sys/bus/pci/drivers/migdev/unbind"
+	echo "$A" >/sys/bus/pci/drivers/migdev/unbind
+	echo >"/sys/bus/pci/devices/$A/driver_override"
 fi
