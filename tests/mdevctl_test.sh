@@ -6,9 +6,12 @@
 # define/undefine of persistent ones, a start that the parent's capacity
 # refuses, per-instance attributes from a JSON file, definitions that
 # start by themselves when the module loads (udev runs mdevctl, as on a
-# host), and the --dumpjson of definitions defined again.  KTAP output.
+# host) and, on a PCI parent, when its function is bound, and the
+# --dumpjson of definitions defined again.  KTAP output.
 set -u
 
+# shellcheck source=tests/lib/pci_parent.sh
+. "$(dirname "$0")/lib/pci_parent.sh"
 # shellcheck source=tests/lib/ktap.sh
 . "$(dirname "$0")/lib/ktap.sh"
 uuid() { cat /proc/sys/kernel/random/uuid; }
@@ -156,34 +159,45 @@ sys.exit(0 if norm(a) == norm(b) else 1)' "$before" "$after" ||
 # the VM's /etc being read-only) runs the right path: the remedy
 # Documentation/migdev.rst gives.  udevd runs for this test only; the
 # module is loaded again under it.
-t_auto_start_on_load() {
-	local u ua ret=0 udevd='' rule=/lib/udev/rules.d/60-mdevctl.rules bin
+# udevd, with mdevctl's rule running the mdevctl that is installed.
+udevd=
+udev_start() {
+	local rule=/lib/udev/rules.d/60-mdevctl.rules bin
 	for d in /lib/systemd/systemd-udevd /usr/lib/systemd/systemd-udevd; do
 		[ -x "$d" ] && udevd=$d && break
 	done
 	[ -n "$udevd" ] || { diag "no systemd-udevd"; return 1; }
-	[ -n "${MIGDEV_KO:-}" ] || { diag "no MIGDEV_KO"; return 1; }
 	[ -e "$rule" ] || { diag "no $rule"; return 1; }
 	bin=$(command -v mdevctl)
 	grep -q "$bin start-parent-mdevs" "$rule" ||
 		diag "$rule runs $(grep -o '/[a-z/]*mdevctl start' "$rule" | head -1 | cut -d' ' -f1), not $bin: overridden in /run/udev/rules.d"
 	mkdir -p /run/udev/rules.d
 	sed "s|/usr/s\{0,1\}bin/mdevctl|$bin|g" "$rule" >/run/udev/rules.d/60-mdevctl.rules
+	"$udevd" --daemon --resolve-names=never 2>/tmp/udevd.err ||
+		{ diag "udevd: $(cat /tmp/udevd.err)"; return 1; }
+}
+udev_stop() {
+	udevadm control --exit
+	rm -f /run/udev/rules.d/60-mdevctl.rules
+}
+
+t_auto_start_on_load() {
+	local u ua ret=0
+	[ -n "${MIGDEV_KO:-}" ] || { diag "no MIGDEV_KO"; return 1; }
 	writable_configs || return 1
 	u=$(uuid) ua=$(uuid)
 	mdevctl define -p migdev0 -t migdev-large -u "$u" --auto || return 1
 	printf '{"mdev_type": "migdev-small", "start": "auto", "attrs": [{"migdev/migration_precopy": "0"}]}' >/tmp/mdevctl-auto.json
 	mdevctl define -p migdev0 -u "$ua" --jsonfile /tmp/mdevctl-auto.json || ret=1
 	[ ! -e "/sys/bus/mdev/devices/$u" ] || { diag "started before the module loaded again"; ret=1; }
-	"$udevd" --daemon --resolve-names=never 2>/tmp/udevd.err || { diag "udevd: $(cat /tmp/udevd.err)"; return 1; }
+	udev_start || return 1
 	rmmod migdev && insmod "$MIGDEV_KO" || ret=1
 	udevadm settle --timeout=60 || ret=1
 	for _ in $(seq 50); do
 		[ -e "/sys/bus/mdev/devices/$u" ] && [ -e "/sys/bus/mdev/devices/$ua" ] && break
 		sleep 0.2
 	done
-	udevadm control --exit
-	rm -f /run/udev/rules.d/60-mdevctl.rules
+	udev_stop
 	if [ -e "/sys/bus/mdev/devices/$u" ] && [ -e "/sys/bus/mdev/devices/$ua" ]; then
 		diag "started on load: $(mdevctl list | tr '\n' ';')"
 		[ "$(attr "$u" queues)" = 4 ] || ret=1
@@ -198,13 +212,50 @@ t_auto_start_on_load() {
 	return $ret
 }
 
+# A PCI parent (the VM's spare function): an "auto" definition on it
+# starts when the function is given to migdev, as a vGPU's definitions
+# start when its GPU's driver binds; the definition is kept under the
+# function's address.
+t_auto_start_on_bind() {
+	local a=${MIGDEV_SPARE_PCI:-} u ret=0
+	[ -n "$a" ] || { diag "no spare PCI function"; return 1; }
+	writable_configs || return 1
+	[ -z "$(pci_parent_driver "$a")" ] || pci_parent_unbind "$a" || return 1
+	u=$(uuid)
+	mdevctl define -p "$a" -t migdev-medium -u "$u" --auto || return 1
+	[ -e "/etc/mdevctl.d/$a/$u" ] || { diag "no /etc/mdevctl.d/$a/$u"; ret=1; }
+	udev_start || return 1
+	pci_parent_bind "$a" || ret=1
+	udevadm settle --timeout=60 || ret=1
+	for _ in $(seq 50); do
+		[ -e "/sys/bus/mdev/devices/$u" ] && break
+		sleep 0.2
+	done
+	udev_stop
+	if [ -e "/sys/bus/mdev/devices/$u" ]; then
+		diag "started on bind: $(mdevctl list | tr '\n' ';')"
+		[ "$(attr "$u" queues)" = 2 ] || ret=1
+		case $(readlink -f "/sys/bus/mdev/devices/$u") in
+		"/sys/devices/pci0000:00/$a/$u") ;;
+		*) diag "at $(readlink -f "/sys/bus/mdev/devices/$u")"; ret=1 ;;
+		esac
+	else
+		diag "not started when $a was bound: $(mdevctl list --defined | tr '\n' ';')"
+		ret=1
+	fi
+	mdevctl stop -u "$u"
+	mdevctl undefine -u "$u" || ret=1
+	pci_parent_unbind "$a" || ret=1
+	return $ret
+}
+
 if ! command -v mdevctl >/dev/null; then
 	echo "1..0 # SKIP mdevctl is not installed"
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 0
 fi
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 check types t_types
 check start_stop t_start_stop
 check start_refused_when_full t_start_refused_when_full
@@ -212,4 +263,5 @@ check define_start_undefine t_define_start_undefine
 check jsonfile_attrs t_jsonfile_attrs
 check dumpjson_round_trip t_dumpjson_round_trip
 check auto_start_on_load t_auto_start_on_load
+check auto_start_on_bind t_auto_start_on_bind
 ktap_totals
