@@ -221,13 +221,21 @@ class Run:
                               f"{xml}")
         return f"{found[0]}, type migdev-small"
 
-    def start(self):
-        xml = DOMAIN_XML.format(name=DOMAIN, uuid=DOMAIN_UUID, kernel=GUEST,
-                                serial=self.serial, mdev=self.args.mdev)
-        path = os.path.join(self.args.workdir, "domain.xml")
+    def workfile(self, name, text):
+        """@text in the work directory as @name: its path."""
+        path = os.path.join(self.args.workdir, name)
         with open(path, "w") as f:
-            f.write(xml)
-        self.a.virsh("define", path)
+            f.write(text)
+        return path
+
+    def define(self, mdev, name):
+        """Define the domain on A with instance @mdev as its hostdev."""
+        self.a.virsh("define", self.workfile(name, DOMAIN_XML.format(
+            name=DOMAIN, uuid=DOMAIN_UUID, kernel=GUEST, serial=self.serial,
+            mdev=mdev)))
+
+    def start(self):
+        self.define(self.args.mdev, "domain.xml")
         self.a.virsh("start", DOMAIN)
         it = self.wait_iter(self.a, 0)
         self.running_on(self.a)
@@ -459,12 +467,10 @@ class Run:
         return f"{dev} with migdev's types on {' and '.join(notes)}"
 
     def define_start(self, side, u):
-        path = os.path.join(self.args.workdir, f"mdev-{side.name}.xml")
-        with open(path, "w") as f:
-            f.write(MDEV_XML.format(parent=self.pci_nodedev(),
-                                    mtype="migdev-small", uuid=u))
         # (virsh reads the file here and sends B's libvirt its text.)
-        side.virsh("nodedev-define", path)
+        side.virsh("nodedev-define", self.workfile(
+            f"mdev-{side.name}.xml", MDEV_XML.format(
+                parent=self.pci_nodedev(), mtype="migdev-small", uuid=u)))
         name = self.mdev_nodedev(side, u, inactive=True)
         if not name:
             raise Failure(f"{side.name}: no node device for {u} after "
@@ -496,12 +502,7 @@ class Run:
         """The domain, its hostdev now the PCI parent's instance, starts
         and migrates there and back (--pci-round-trips)."""
         self.a.virsh("undefine", DOMAIN)
-        xml = DOMAIN_XML.format(name=DOMAIN, uuid=DOMAIN_UUID, kernel=GUEST,
-                                serial=self.serial, mdev=self.args.pci_mdev)
-        path = os.path.join(self.args.workdir, "domain-pci.xml")
-        with open(path, "w") as f:
-            f.write(xml)
-        self.a.virsh("define", path)
+        self.define(self.args.pci_mdev, "domain-pci.xml")
         before = self.last_iter(self.a)
         self.a.virsh("start", DOMAIN)
         self.wait_iter(self.a, before)
@@ -519,11 +520,9 @@ class Run:
         """nodedev-create makes an instance that is not defined, and
         nodedev-destroy removes it."""
         u = self.args.pci_mdev_transient
-        path = os.path.join(self.args.workdir, "mdev-transient.xml")
-        with open(path, "w") as f:
-            f.write(MDEV_XML.format(parent=self.pci_nodedev(),
-                                    mtype="migdev-large", uuid=u))
-        self.a.virsh("nodedev-create", path)
+        self.a.virsh("nodedev-create", self.workfile(
+            "mdev-transient.xml", MDEV_XML.format(
+                parent=self.pci_nodedev(), mtype="migdev-large", uuid=u)))
         name = self.mdev_nodedev(self.a, u)
         sysfs = f"/sys/bus/mdev/devices/{u}"
         if not name or not os.path.exists(sysfs):
