@@ -38,15 +38,12 @@ static const struct class migdev_class = {
 };
 
 /*
- * The virtual parents: class devices that are nothing but a name for
- * their parent.  Written only at load and unload.
+ * The virtual parents, each with a class device that is nothing but a
+ * name for it (parent->dev).  Written only at load and unload.
  */
-static struct migdev_virtual {
-	struct device *dev;
-	struct migdev_parent *parent;
-} migdev_virtual[MIGDEV_MAX_PARENTS];
+static struct migdev_parent *migdev_virtual[MIGDEV_MAX_PARENTS];
 
-static int migdev_virtual_create(struct migdev_virtual *v, unsigned int index)
+static struct migdev_parent *migdev_virtual_create(unsigned int index)
 {
 	struct migdev_parent *parent;
 	struct device *dev;
@@ -54,15 +51,11 @@ static int migdev_virtual_create(struct migdev_virtual *v, unsigned int index)
 	dev = device_create(&migdev_class, NULL, MKDEV(0, 0), NULL,
 			    "migdev%u", index);
 	if (IS_ERR(dev))
-		return PTR_ERR(dev);
+		return ERR_CAST(dev);
 	parent = migdev_parent_add(dev);
-	if (IS_ERR(parent)) {
+	if (IS_ERR(parent))
 		device_unregister(dev);
-		return PTR_ERR(parent);
-	}
-	v->dev = dev;
-	v->parent = parent;
-	return 0;
+	return parent;
 }
 
 static void migdev_virtual_destroy_all(void)
@@ -70,14 +63,16 @@ static void migdev_virtual_destroy_all(void)
 	int i;
 
 	for (i = MIGDEV_MAX_PARENTS - 1; i >= 0; i--) {
-		struct migdev_virtual *v = &migdev_virtual[i];
+		struct migdev_parent *parent = migdev_virtual[i];
+		struct device *dev;
 
-		if (!v->parent)
+		if (!parent)
 			continue;
-		migdev_parent_remove(v->parent);
-		device_unregister(v->dev);
-		v->parent = NULL;
-		v->dev = NULL;
+		/* Removing may free the parent; its device is still ours. */
+		dev = parent->dev;
+		migdev_parent_remove(parent);
+		device_unregister(dev);
+		migdev_virtual[i] = NULL;
 	}
 }
 
@@ -109,12 +104,14 @@ static int __init migdev_init(void)
 		goto out_driver;
 
 	for (i = 0; i < nr_parents; i++) {
-		ret = migdev_virtual_create(&migdev_virtual[i], i);
-		if (ret) {
-			pr_err("migdev: creating parent %u: %pe\n", i,
-			       ERR_PTR(ret));
+		struct migdev_parent *parent = migdev_virtual_create(i);
+
+		if (IS_ERR(parent)) {
+			ret = PTR_ERR(parent);
+			pr_err("migdev: creating parent %u: %pe\n", i, parent);
 			goto out_parents;
 		}
+		migdev_virtual[i] = parent;
 	}
 	/* Last: a function bound now becomes a parent at once. */
 	ret = migdev_pci_register();

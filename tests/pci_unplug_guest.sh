@@ -9,8 +9,9 @@
 # hotplug).  Then: both users were asked and closed, every instance and
 # the parent went, and the virtual parent still works.  Say "replug": the
 # host plugs the function in again, which binds again and has instances;
-# and the module unloads and loads.  Its checks go to $MIGDEV_RESULTS/unplug.ktap as "ok NAME" /
-# "not ok NAME" lines, which the host numbers.
+# and the module unloads and loads.  Its checks go to
+# $MIGDEV_RESULTS/unplug.ktap as "ok NAME" / "not ok NAME" lines, which
+# the host numbers.
 set -u
 
 ROOT=${MIGDEV_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -34,6 +35,15 @@ res() { # NAME CMD...: one check
 	fi
 }
 diag() { echo "# $*" | tee -a "$OUTF"; }
+# hold UUID FILE: a user of UUID (mdl_hold --until-request) in the
+# background, its output in FILE; true once it has the device open.
+hold() {
+	"$HOLD" --until-request "$1" >"$2" 2>&1 &
+	for _ in $(seq 100); do grep -qx open "$2" && return 0; sleep 0.1; done
+	return 1
+}
+# let_go FILE: that user was asked to let go, and did.
+let_go() { [ "$(tr '\n' ' ' <"$1")" = "open request closed " ]; }
 create() { # type -> uuid
 	local u
 	u=$(cat /proc/sys/kernel/random/uuid)
@@ -43,12 +53,11 @@ create() { # type -> uuid
 pci_parent_bind "$A" || { res bind false; exit 1; }
 u1=$(create migdev-small) && u2=$(create migdev-large) && u3=$(create migdev-medium) ||
 	{ res create_instances false; exit 1; }
-"$HOLD" --until-request "$u1" >/tmp/h1.out 2>&1 &
-p1=$!
-"$HOLD" --until-request "$u2" >/tmp/h2.out 2>&1 &
-p2=$!
-opened() { grep -qx open /tmp/h1.out && grep -qx open /tmp/h2.out; }
-for _ in $(seq 100); do opened && break; sleep 0.1; done
+hold "$u1" /tmp/h1.out
+r1=$? p1=$!
+hold "$u2" /tmp/h2.out
+r2=$? p2=$!
+opened() { [ $r1 = 0 ] && [ $r2 = 0 ]; }
 res two_instances_open opened || exit 1
 diag "instances on $A: $u1 $u2 (open), $u3"
 
@@ -63,8 +72,7 @@ res function_removed [ $gone = 1 ]
 users_let_go() {
 	local h
 	for h in 1 2; do
-		[ "$(tr '\n' ' ' </tmp/h$h.out)" = "open request closed " ] ||
-			{ diag "user $h: $(tr '\n' ' ' </tmp/h$h.out)"; return 1; }
+		let_go /tmp/h$h.out || { diag "user $h: $(tr '\n' ' ' </tmp/h$h.out)"; return 1; }
 	done
 	wait "$p1" && wait "$p2"
 }
@@ -81,11 +89,9 @@ virtual_parent_works() {
 	local u
 	u=$(cat /proc/sys/kernel/random/uuid)
 	echo "$u" >/sys/class/mdev_bus/migdev0/mdev_supported_types/migdev-small/create || return 1
-	"$HOLD" --until-request "$u" >/tmp/h3.out 2>&1 &
-	for _ in $(seq 100); do grep -qx open /tmp/h3.out && break; sleep 0.1; done
-	grep -qx open /tmp/h3.out || return 1
+	hold "$u" /tmp/h3.out || return 1
 	echo 1 >"/sys/bus/mdev/devices/$u/remove" || return 1
-	wait $! && [ "$(tr '\n' ' ' </tmp/h3.out)" = "open request closed " ]
+	wait $! && let_go /tmp/h3.out
 }
 res virtual_parent_still_works virtual_parent_works
 
@@ -102,12 +108,9 @@ rebound() {
 	[ $back = 1 ] || { diag "the function did not come back"; return 1; }
 	pci_parent_bind "$A" || return 1
 	u=$(create migdev-xlarge) || return 1
-	"$HOLD" --until-request "$u" >/tmp/h4.out 2>&1 &
-	for _ in $(seq 100); do grep -qx open /tmp/h4.out && break; sleep 0.1; done
-	grep -qx open /tmp/h4.out || return 1
+	hold "$u" /tmp/h4.out || return 1
 	pci_parent_unbind "$A" || return 1
-	wait $! && [ "$(tr '\n' ' ' </tmp/h4.out)" = "open request closed " ] &&
-		[ ! -e "/sys/bus/mdev/devices/$u" ]
+	wait $! && let_go /tmp/h4.out && [ ! -e "/sys/bus/mdev/devices/$u" ]
 }
 res plugged_again_binds_again rebound
 reload() { rmmod migdev && insmod "$KO"; }
